@@ -1,0 +1,257 @@
+//! The catalog of an outputs tree: tasks → models → runs, the other
+//! top-level folders, and what each holds on disk.
+//!
+//! [`scan::spawn`] walks the tree on background threads and streams
+//! [`ScanEvent`]s; [`Catalog::apply`] folds them in, so a UI can draw the
+//! runs as soon as they are found and fill their sizes in as they finish.
+
+pub mod scan;
+pub mod usage;
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::layout::{self, RunId, TopKind};
+pub use scan::{ScanEvent, ScanHandle, ScanOptions, ScanProgress, scan, spawn};
+pub use usage::{RunUsage, Usage};
+
+/// Index of a run in [`Catalog::runs`], stable for the life of one scan.
+pub type RunKey = usize;
+
+/// One run folder, `experiments/<task>/<model>/<run_id>/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// The task folder's name.
+    pub task: String,
+    /// The model (or preprocessing pipeline) folder's name.
+    pub model: String,
+    /// The run folder's name (lossy UTF-8 for display; `path` is exact).
+    pub name: String,
+    /// Absolute path of the run folder.
+    pub path: PathBuf,
+    /// The parsed run id, when the name follows the convention.
+    #[serde(skip)]
+    pub id: Option<RunId>,
+    /// The run folder's own modification time.
+    #[serde(skip)]
+    pub dir_mtime: Option<Timestamp>,
+    /// Sizes, once the scan has walked the whole run.
+    pub usage: Option<RunUsage>,
+    /// Problems met while walking this run (unreadable folders, vanished files).
+    pub errors: Vec<String>,
+}
+
+impl Run {
+    /// `task/model/run_id`, the name a user types and the filter matches.
+    pub fn label(&self) -> String {
+        format!("{}/{}/{}", self.task, self.model, self.name)
+    }
+
+    /// The time that orders runs: the run id's time, else the folder's mtime.
+    pub fn time(&self) -> Option<Timestamp> {
+        match &self.id {
+            Some(id) => id
+                .time
+                .to_zoned_datetime(jiff::tz::TimeZone::system())
+                .ok()
+                .map(|z| z.timestamp()),
+            None => self.dir_mtime,
+        }
+    }
+
+    /// The newest modification time of anything in the run (after the scan).
+    pub fn last_write(&self) -> Option<Timestamp> {
+        self.usage
+            .as_ref()
+            .and_then(|u| u.newest_mtime)
+            .and_then(|s| Timestamp::from_second(s).ok())
+            .or(self.dir_mtime)
+    }
+
+    /// True when something in the run was written within `window`.
+    pub fn is_active(&self, now: Timestamp, window: jiff::SignedDuration) -> bool {
+        self.last_write()
+            .is_some_and(|t| now.duration_since(t) < window)
+    }
+
+    /// True for preprocessing runs (`experiments/preproc/<pipeline>/...`).
+    pub fn is_preproc(&self) -> bool {
+        self.task == layout::PREPROC_TASK
+    }
+}
+
+/// A model folder and the runs under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// The model folder's name.
+    pub name: String,
+    /// Keys of its runs in [`Catalog::runs`], in name order.
+    pub runs: Vec<RunKey>,
+}
+
+/// A task folder and the models under it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    /// The task folder's name.
+    pub name: String,
+    /// Its models, in name order.
+    pub models: Vec<Model>,
+}
+
+/// A top-level entry of the root other than `experiments/`, or a stray
+/// entry inside `experiments/` that is not a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// Path relative to the root.
+    pub rel: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// What the convention says it is.
+    pub kind: TopKind,
+    /// True for a folder.
+    pub is_dir: bool,
+    /// Bytes under it (after the scan).
+    pub usage: Option<Usage>,
+}
+
+/// Counts at the end of a scan.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ScanStats {
+    /// Files, folders and links seen.
+    pub entries: u64,
+    /// Wall time of the scan in milliseconds.
+    pub millis: u64,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+/// Everything known about an outputs tree.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// The outputs root.
+    pub root: PathBuf,
+    /// Every run, in the order found; tasks and models hold their keys.
+    pub runs: Vec<Run>,
+    /// Tasks in name order.
+    pub tasks: Vec<Task>,
+    /// Top-level entries other than `experiments/`, in name order.
+    pub top: Vec<Entry>,
+    /// Entries inside `experiments/` above run depth that are not folders
+    /// (files at the task or model level, or a file where a run should be).
+    pub strays: Vec<Entry>,
+    /// Problems outside any run.
+    pub errors: Vec<String>,
+    /// Set when the scan finished.
+    pub done: Option<ScanStats>,
+    /// The latest progress report of a running scan.
+    pub progress: ScanProgress,
+}
+
+impl Catalog {
+    /// An empty catalog of `root`, ready for [`Catalog::apply`].
+    pub fn new(root: &Path) -> Catalog {
+        Catalog {
+            root: root.to_path_buf(),
+            ..Catalog::default()
+        }
+    }
+
+    /// Folds one scan event in.
+    pub fn apply(&mut self, event: ScanEvent) {
+        match event {
+            ScanEvent::Run(found) => {
+                let key = self.runs.len();
+                debug_assert_eq!(key, found.key, "runs arrive in key order");
+                let task_at = match self.tasks.binary_search_by(|t| t.name.cmp(&found.task)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        let name = found.task.clone();
+                        self.tasks.insert(i, Task { name, models: Vec::new() });
+                        i
+                    }
+                };
+                let models = &mut self.tasks[task_at].models;
+                let model_at = match models.binary_search_by(|m| m.name.cmp(&found.model)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        let name = found.model.clone();
+                        models.insert(i, Model { name, runs: Vec::new() });
+                        i
+                    }
+                };
+                let runs = &self.runs;
+                let model = &mut models[model_at];
+                let at = model
+                    .runs
+                    .partition_point(|&k| runs[k].name.as_str() < found.name.as_str());
+                model.runs.insert(at, key);
+                self.runs.push(Run {
+                    id: layout::parse_run_id(&found.name),
+                    task: found.task,
+                    model: found.model,
+                    name: found.name,
+                    path: found.path,
+                    dir_mtime: found.dir_mtime.and_then(|s| Timestamp::from_second(s).ok()),
+                    usage: None,
+                    errors: Vec::new(),
+                });
+            }
+            ScanEvent::RunDone { key, usage, errors } => {
+                if let Some(run) = self.runs.get_mut(key) {
+                    run.usage = Some(usage);
+                    run.errors = errors;
+                }
+            }
+            ScanEvent::Entry { entry, stray } => {
+                let list = if stray { &mut self.strays } else { &mut self.top };
+                let at = list.partition_point(|e| e.rel < entry.rel);
+                list.insert(at, entry);
+            }
+            ScanEvent::Error(e) => self.errors.push(e),
+            ScanEvent::Progress(p) => self.progress = p,
+            ScanEvent::Done(stats) => self.done = Some(stats),
+        }
+    }
+
+    /// Keys of every run, task by task, model by model, in name order.
+    pub fn run_keys(&self) -> impl Iterator<Item = RunKey> + '_ {
+        self.tasks
+            .iter()
+            .flat_map(|t| t.models.iter().flat_map(|m| m.runs.iter().copied()))
+    }
+
+    /// Sums the usage of the given runs (runs not yet sized count as zero).
+    pub fn rollup<'a>(&'a self, keys: impl IntoIterator<Item = &'a RunKey>) -> RunUsage {
+        let mut total = RunUsage::default();
+        for &k in keys {
+            if let Some(u) = &self.runs[k].usage {
+                total.add(u);
+            }
+        }
+        total
+    }
+
+    /// Keys of the runs of one task (and optionally one model).
+    pub fn runs_under(&self, task: &str, model: Option<&str>) -> Vec<RunKey> {
+        self.tasks
+            .iter()
+            .filter(|t| t.name == task)
+            .flat_map(|t| t.models.iter())
+            .filter(|m| model.is_none_or(|n| m.name == n))
+            .flat_map(|m| m.runs.iter().copied())
+            .collect()
+    }
+
+    /// The latest run among `keys`: greatest run time, ties by newest write.
+    pub fn latest(&self, keys: impl IntoIterator<Item = RunKey>) -> Option<RunKey> {
+        keys.into_iter()
+            .max_by_key(|&k| (self.runs[k].time(), self.runs[k].last_write()))
+    }
+
+    /// Number of runs whose sizes are known.
+    pub fn runs_sized(&self) -> usize {
+        self.runs.iter().filter(|r| r.usage.is_some()).count()
+    }
+}

@@ -1,0 +1,160 @@
+//! What every subcommand starts from: the root, the scanned catalog, and
+//! the clock that decides which runs are active.
+
+use std::path::{Path, PathBuf};
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Failure, GlobalOpts};
+use crate::catalog::{self, Catalog, RunKey, ScanOptions};
+use crate::layout;
+use crate::runs::RunSummary;
+
+/// A scanned tree and the settings to read it with.
+pub struct Context {
+    /// The scanned tree.
+    pub catalog: Catalog,
+    /// Now, fixed once so one command sees one clock.
+    pub now: Timestamp,
+    /// Runs that wrote within this window are active.
+    pub window: SignedDuration,
+    threads: usize,
+}
+
+impl Context {
+    /// Finds the root from `path` (or the working folder) and scans it.
+    pub fn open(path: Option<&Path>, global: &GlobalOpts) -> Result<Context, Failure> {
+        let cwd = std::env::current_dir().map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
+        let root = layout::find_root(path, &cwd).map_err(|e| Failure::usage(e.to_string()))?;
+        Ok(Context::scan(&root, global))
+    }
+
+    /// Like [`Context::open`], but when `run` is a run folder its root wins.
+    pub fn for_run(run: &str, path: Option<&Path>, global: &GlobalOpts) -> Result<Context, Failure> {
+        let p = Path::new(run);
+        if p.is_dir() {
+            return match root_of_run(p) {
+                Some(root) => Ok(Context::scan(&root, global)),
+                None => Err(Failure::usage(format!(
+                    "{run}: not a run folder (expected outputs/experiments/<task>/<model>/<run_id>)"
+                ))),
+            };
+        }
+        Context::open(path, global)
+    }
+
+    fn scan(root: &Path, global: &GlobalOpts) -> Context {
+        // Canonical, so run paths compare equal to any path the user types.
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let mut opts = ScanOptions::default();
+        if let Some(t) = global.threads {
+            opts.threads = t.max(1);
+        }
+        let threads = opts.threads;
+        Context {
+            catalog: catalog::scan(&root, opts),
+            now: Timestamp::now(),
+            window: SignedDuration::from_secs(global.active_minutes as i64 * 60),
+            threads,
+        }
+    }
+
+    /// The keys of the runs of a task and model (all runs without either);
+    /// an unknown task or model is an error that names the known ones.
+    pub fn select(&self, task: Option<&str>, model: Option<&str>) -> Result<Vec<RunKey>, Failure> {
+        let c = &self.catalog;
+        if let Some(t) = task
+            && !c.tasks.iter().any(|x| x.name == t)
+        {
+            let known: Vec<&str> = c.tasks.iter().map(|t| t.name.as_str()).collect();
+            return Err(Failure::usage(format!(
+                "no task {t:?} (tasks: {})",
+                known.join(", ")
+            )));
+        }
+        if let Some(m) = model
+            && !c
+                .tasks
+                .iter()
+                .filter(|t| task.is_none_or(|n| t.name == n))
+                .any(|t| t.models.iter().any(|x| x.name == m))
+        {
+            return Err(Failure::usage(format!("no model {m:?} under {}", task.unwrap_or("any task"))));
+        }
+        Ok(c
+            .run_keys()
+            .filter(|&k| {
+                let r = &c.runs[k];
+                task.is_none_or(|t| r.task == t) && model.is_none_or(|m| r.model == m)
+            })
+            .collect())
+    }
+
+    /// Finds a run by folder path, `task/model/run_id`, or unique run-id prefix.
+    pub fn resolve_run(&self, arg: &str) -> Result<RunKey, Failure> {
+        let c = &self.catalog;
+        if let Ok(abs) = Path::new(arg).canonicalize()
+            && let Some(k) = c.runs.iter().position(|r| r.path == abs)
+        {
+            return Ok(k);
+        }
+        let arg = arg.trim_end_matches('/');
+        // An exact name wins over prefixes of longer names.
+        let exact: Vec<RunKey> = c.run_keys().filter(|&k| c.runs[k].label() == arg || c.runs[k].name == arg).collect();
+        if let [k] = exact.as_slice() {
+            return Ok(*k);
+        }
+        let matches: Vec<RunKey> = c
+            .run_keys()
+            .filter(|&k| {
+                let r = &c.runs[k];
+                let tag = r.id.as_ref().and_then(|i| i.tag.as_deref());
+                r.name.starts_with(arg)
+                    || r.label().starts_with(arg)
+                    || r.label().ends_with(&format!("/{arg}"))
+                    || tag.is_some_and(|t| t.starts_with(arg))
+            })
+            .collect();
+        match matches.as_slice() {
+            [k] => Ok(*k),
+            [] => Err(Failure::usage(format!("no run matches {arg:?} under {}", c.root.display()))),
+            many => {
+                let shown: Vec<String> = many.iter().take(8).map(|&k| c.runs[k].label()).collect();
+                let more = if many.len() > 8 { format!(" and {} more", many.len() - 8) } else { String::new() };
+                Err(Failure::usage(format!(
+                    "{arg:?} matches {} runs: {}{more}; give more of the run id",
+                    many.len(),
+                    shown.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// True when the run wrote something within the active window.
+    pub fn is_active(&self, key: RunKey) -> bool {
+        self.catalog.runs[key].is_active(self.now, self.window)
+    }
+
+    /// Reads the summaries of many runs on a few threads.
+    pub fn summaries(&self, keys: &[RunKey]) -> Vec<RunSummary> {
+        let paths: Vec<PathBuf> = keys.iter().map(|&k| self.catalog.runs[k].path.clone()).collect();
+        if paths.len() < 64 {
+            return paths.iter().map(|p| RunSummary::load(p)).collect();
+        }
+        let chunk = paths.len().div_ceil(self.threads.max(1));
+        std::thread::scope(|s| {
+            let parts: Vec<_> = paths
+                .chunks(chunk)
+                .map(|ps| s.spawn(move || ps.iter().map(|p| RunSummary::load(p)).collect::<Vec<_>>()))
+                .collect();
+            parts.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        })
+    }
+}
+
+/// The root of a run folder: the parent of the `experiments/` three levels up.
+fn root_of_run(run: &Path) -> Option<PathBuf> {
+    let run = run.canonicalize().ok()?;
+    let experiments = run.parent()?.parent()?.parent()?;
+    (experiments.file_name()? == layout::EXPERIMENTS).then(|| experiments.parent().map(Path::to_path_buf))?
+}

@@ -1,0 +1,288 @@
+//! `runyard ls`: the tree of tasks, models and runs with sizes and metrics.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::table::{Align, Table};
+use super::{Context, Failure, SortKey};
+use crate::catalog::{Entry, RunKey, RunUsage, Usage};
+use crate::fmt;
+use crate::layout;
+use crate::runs::RunSummary;
+
+/// Version of every JSON document the CLI prints; bumped on breaking changes.
+pub const JSON_VERSION: u32 = 1;
+
+/// Orders run keys in place by `sort`, ties by newest first.
+pub fn sort_runs(ctx: &Context, keys: &mut [RunKey], sort: &SortKey, summaries: &HashMap<RunKey, &RunSummary>) {
+    let runs = &ctx.catalog.runs;
+    let newest = |a: RunKey, b: RunKey| {
+        (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
+    };
+    let usage = |k: RunKey| runs[k].usage.clone().unwrap_or_default();
+    keys.sort_by(|&a, &b| {
+        let primary = match sort {
+            SortKey::Time => Ordering::Equal,
+            SortKey::Size => usage(b).total().disk.cmp(&usage(a).total().disk),
+            SortKey::Reclaimable => usage(b).reclaimable().disk.cmp(&usage(a).reclaimable().disk),
+            SortKey::Metric(name) => {
+                let v = |k: RunKey| summaries.get(&k).and_then(|s| s.metric(name)).filter(|v| !v.is_nan());
+                match (v(a), v(b)) {
+                    (Some(x), Some(y)) if layout::lower_is_better(name) => x.total_cmp(&y),
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+            }
+        };
+        primary.then_with(|| newest(a, b))
+    });
+}
+
+/// The JSON object for one run, shared by `ls`, `show`, `latest` and `du`.
+pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Value {
+    let r = &ctx.catalog.runs[key];
+    let u = r.usage.clone().unwrap_or_default();
+    let active = ctx.is_active(key);
+    let metrics: serde_json::Map<String, Value> = summary
+        .map(|s| s.key_metrics.iter().map(|m| (m.name.clone(), json!(m.value))).collect())
+        .unwrap_or_default();
+    let mut errors = r.errors.clone();
+    if let Some(s) = summary {
+        errors.extend(s.errors.iter().cloned());
+    }
+    json!({
+        "task": r.task,
+        "model": r.model,
+        "run_id": r.name,
+        "path": r.path,
+        "time": r.time().map(|t| t.to_string()),
+        "tag": r.id.as_ref().and_then(|i| i.tag.clone()),
+        "status": summary.map_or(if active { "running" } else { "-" }, |s| s.status(active).word()),
+        "active": active,
+        "last_write": r.last_write().map(|t| t.to_string()),
+        "disk": u.total().disk,
+        "apparent": u.total().apparent,
+        "reclaimable": u.reclaimable().disk,
+        "usage": u,
+        "key_metrics": metrics,
+        "errors": errors,
+    })
+}
+
+/// A top-level entry as JSON.
+pub fn entry_json(e: &Entry) -> Value {
+    let u = e.usage.unwrap_or_default();
+    json!({ "name": e.rel, "kind": e.kind, "is_dir": e.is_dir, "disk": u.disk, "apparent": u.apparent })
+}
+
+fn totals_json(n: usize, u: &RunUsage) -> Value {
+    json!({ "runs": n, "disk": u.total().disk, "apparent": u.total().apparent, "reclaimable": u.reclaimable().disk })
+}
+
+/// The first key metrics of a run as `name value` pairs, `first` leading.
+fn metric_cell(s: Option<&RunSummary>, first: Option<&str>) -> String {
+    let Some(s) = s else { return String::new() };
+    let mut parts = Vec::new();
+    if let Some(name) = first
+        && let Some(v) = s.metric(name)
+    {
+        parts.push(format!("{} {}", fmt::escape(name), fmt::metric(v)));
+    }
+    for m in &s.key_metrics {
+        if parts.len() >= 2 {
+            break;
+        }
+        if Some(m.name.as_str()) != first {
+            parts.push(format!("{} {}", fmt::escape(&m.name), fmt::metric(m.value)));
+        }
+    }
+    parts.join("  ")
+}
+
+fn size_cells(u: &RunUsage) -> [String; 2] {
+    let r = u.reclaimable().disk;
+    [fmt::size(u.total().disk), if r == 0 { "-".into() } else { fmt::size(r) }]
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Prints the listing.
+pub fn run(
+    ctx: &Context,
+    task: Option<&str>,
+    model: Option<&str>,
+    sort: &SortKey,
+    flat: bool,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let c = &ctx.catalog;
+    let keys = ctx.select(task, model)?;
+    let loaded = ctx.summaries(&keys);
+    let summaries: HashMap<RunKey, &RunSummary> = keys.iter().copied().zip(&loaded).collect();
+    let total = c.rollup(&keys);
+    let metric_name = match sort {
+        SortKey::Metric(m) => Some(m.as_str()),
+        _ => None,
+    };
+    let mut out = std::io::stdout().lock();
+
+    // Groups in display order: (task, model, runs), each sorted.
+    let mut groups: Vec<(&str, &str, Vec<RunKey>)> = Vec::new();
+    for t in c.tasks.iter().filter(|t| task.is_none_or(|n| t.name == n)) {
+        for m in t.models.iter().filter(|m| model.is_none_or(|n| m.name == n)) {
+            let mut runs = m.runs.clone();
+            sort_runs(ctx, &mut runs, sort, &summaries);
+            groups.push((&t.name, &m.name, runs));
+        }
+    }
+
+    if json {
+        let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
+        if flat {
+            sort_runs(ctx, &mut all, sort, &summaries);
+        }
+        let tasks: Vec<Value> = c
+            .tasks
+            .iter()
+            .filter(|t| task.is_none_or(|n| t.name == n))
+            .map(|t| {
+                let models: Vec<Value> = t
+                    .models
+                    .iter()
+                    .filter(|m| model.is_none_or(|n| m.name == n))
+                    .map(|m| {
+                        let mut j = totals_json(m.runs.len(), &c.rollup(&m.runs));
+                        j["name"] = json!(m.name);
+                        j
+                    })
+                    .collect();
+                let keys: Vec<RunKey> = t.models.iter().flat_map(|m| m.runs.iter().copied()).collect();
+                let mut j = totals_json(keys.len(), &c.rollup(&keys));
+                j["name"] = json!(t.name);
+                j["models"] = json!(models);
+                j
+            })
+            .collect();
+        let doc = json!({
+            "version": JSON_VERSION,
+            "root": c.root,
+            "totals": totals_json(keys.len(), &total),
+            "tasks": tasks,
+            "runs": all.iter().map(|&k| run_json(ctx, k, summaries.get(&k).copied())).collect::<Vec<_>>(),
+            "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
+            "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
+            "errors": c.errors,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let n_models: usize = groups.len();
+    let n_tasks = {
+        let mut t: Vec<&str> = groups.iter().map(|g| g.0).collect();
+        t.dedup();
+        t.len()
+    };
+    writeln!(out, "{}", fmt::escape(&c.root.to_string_lossy()))?;
+    writeln!(
+        out,
+        "{} · {} · {} · {} on disk · {} reclaimable",
+        plural(n_tasks, "task"),
+        plural(n_models, "model"),
+        plural(keys.len(), "run"),
+        fmt::size(total.total().disk),
+        fmt::size(total.reclaimable().disk),
+    )?;
+    if keys.is_empty() {
+        writeln!(
+            out,
+            "\nNo runs yet. Runs live in experiments/<task>/<model>/<run_id>/ \
+             (run ids look like 2025-12-04_14-32-10_seed42)."
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out)?;
+    let mut table = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Right, Align::Left]);
+    table.row(vec!["NAME".into(), "STATUS".into(), "SIZE".into(), "RECLAIM".into(), "KEY METRICS".into()]);
+    let run_row = |label: String, k: RunKey| {
+        let s = summaries.get(&k).copied();
+        let active = ctx.is_active(k);
+        let status = s.map_or(crate::runs::Status::of(None, active), |s| s.status(active));
+        let u = c.runs[k].usage.clone().unwrap_or_default();
+        let problems = c.runs[k].errors.len() + s.map_or(0, |s| s.errors.len());
+        let mut metrics = metric_cell(s, metric_name);
+        if problems > 0 {
+            metrics = format!("{metrics}{}⚠ {}", if metrics.is_empty() { "" } else { "  " }, plural(problems, "problem"));
+        }
+        let [size, reclaim] = size_cells(&u);
+        vec![label, format!("{} {}", status.icon(), status.word()), size, reclaim, metrics]
+    };
+    if flat {
+        let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
+        sort_runs(ctx, &mut all, sort, &summaries);
+        for k in all {
+            table.row(run_row(fmt::escape(&c.runs[k].label()).into_owned(), k));
+        }
+    } else {
+        let mut last_task = "";
+        for (t, m, runs) in &groups {
+            if *t != last_task {
+                let tk = c.runs_under(t, None);
+                let [size, reclaim] = size_cells(&c.rollup(&tk));
+                table.row(vec![fmt::escape(t).into_owned(), plural(tk.len(), "run"), size, reclaim, String::new()]);
+                last_task = t;
+            }
+            let [size, reclaim] = size_cells(&c.rollup(runs));
+            let best = metric_name
+                .and_then(|name| {
+                    let k = runs.first()?;
+                    let v = summaries.get(k)?.metric(name)?;
+                    Some(format!("best {} {}", fmt::escape(name), fmt::metric(v)))
+                })
+                .unwrap_or_default();
+            table.row(vec![format!("  {}", fmt::escape(m)), plural(runs.len(), "run"), size, reclaim, best]);
+            for &k in runs {
+                table.row(run_row(format!("    {}", fmt::escape(&c.runs[k].name)), k));
+            }
+        }
+    }
+    for line in table.render() {
+        writeln!(out, "{line}")?;
+    }
+    let mut problems: Vec<String> = Vec::new();
+    for &k in &keys {
+        let r = &c.runs[k];
+        let extra = summaries.get(&k).map(|s| s.errors.as_slice()).unwrap_or(&[]);
+        for e in r.errors.iter().chain(extra) {
+            problems.push(format!("  {}: {}", fmt::escape(&r.label()), fmt::escape(e)));
+        }
+    }
+    problems.extend(c.errors.iter().map(|e| format!("  {}", fmt::escape(e))));
+    if !problems.is_empty() {
+        writeln!(out, "\nProblems:")?;
+        for p in problems {
+            writeln!(out, "{p}")?;
+        }
+    }
+    if !c.top.is_empty() {
+        let other: Vec<String> = c
+            .top
+            .iter()
+            .map(|e| {
+                let flag = if e.kind == layout::TopKind::Unrecognized { " (unrecognized)" } else { "" };
+                format!("{} {}{flag}", fmt::escape(&e.rel), fmt::size(e.usage.unwrap_or(Usage::default()).disk))
+            })
+            .collect();
+        writeln!(out, "\nAlso here: {}", other.join(" · "))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

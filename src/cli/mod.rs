@@ -1,0 +1,267 @@
+//! The command line: argument definitions, and the subcommands' text and
+//! JSON output over the same library the TUI uses.
+
+mod context;
+mod du;
+mod ls;
+mod show;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use context::Context;
+
+/// Exit code for a bad invocation, a root or run that cannot be found.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a failure while working.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// runyard: explore, clean up and promote the outputs/ folder of ML projects.
+#[derive(Debug, Parser)]
+#[command(name = "runyard", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    /// The outputs/ folder, or a folder holding one (default: ./outputs, or
+    /// the nearest parent holding outputs/experiments).
+    pub path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    /// What to do; without one, runyard opens the explorer.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalOpts {
+    /// Threads that walk the tree (more than the cores helps on NFS).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// A run that wrote a file within this many minutes is active.
+    #[arg(long, global = true, value_name = "MINUTES", default_value_t = crate::layout::DEFAULT_ACTIVE_MINUTES)]
+    pub active_minutes: u64,
+}
+
+/// How to order runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    /// Newest first.
+    Time,
+    /// Biggest first.
+    Size,
+    /// Most reclaimable first.
+    Reclaimable,
+    /// Best value of a named metric first.
+    Metric(String),
+}
+
+impl std::str::FromStr for SortKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "time" => SortKey::Time,
+            "size" => SortKey::Size,
+            "reclaimable" => SortKey::Reclaimable,
+            "" => return Err("empty sort key".into()),
+            metric => SortKey::Metric(metric.to_string()),
+        })
+    }
+}
+
+/// Output format of `show`-like commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for people.
+    Text,
+    /// JSON for scripts (stable, versioned; see docs/json.md).
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List tasks, models and runs with sizes and key metrics.
+    Ls {
+        /// The outputs/ folder, or a folder holding one.
+        path: Option<PathBuf>,
+        /// Only this task.
+        #[arg(long, short)]
+        task: Option<String>,
+        /// Only this model.
+        #[arg(long, short)]
+        model: Option<String>,
+        /// Order runs by time, size, reclaimable, or a metric name (e.g. val/acc).
+        #[arg(long, short, default_value = "time", value_name = "time|size|reclaimable|METRIC")]
+        sort: SortKey,
+        /// One line per run (task/model/run_id), for grep and scripts.
+        #[arg(long)]
+        flat: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything known about one run.
+    Show {
+        /// A run folder, or a unique run-id prefix (or task/model/run_id).
+        run: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The latest run (of a task or model) and its metrics.
+    Latest {
+        /// Only this task.
+        #[arg(long, short)]
+        task: Option<String>,
+        /// Only this model.
+        #[arg(long, short)]
+        model: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reclaimable space per run, biggest first.
+    Du {
+        /// Show only the first N runs.
+        #[arg(long, short = 'n', value_name = "N")]
+        limit: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the bundled demo tree to a scratch folder (with realistic
+    /// file times) and list it.
+    Demo {
+        /// Where to put the copy (default: a new folder under the temp dir).
+        dir: Option<PathBuf>,
+    },
+    /// Build a synthetic outputs tree for tests and benchmarks.
+    #[command(hide = true)]
+    Generate {
+        /// The folder to create (must not exist).
+        dir: PathBuf,
+        /// Tasks.
+        #[arg(long, default_value_t = 4)]
+        tasks: usize,
+        /// Models per task.
+        #[arg(long, default_value_t = 5)]
+        models: usize,
+        /// Runs per model.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Files in each run's cache/.
+        #[arg(long, default_value_t = 30)]
+        cache_files: usize,
+    },
+}
+
+/// An error with the exit code it should produce.
+#[derive(Debug)]
+pub struct Failure {
+    /// The message, one line.
+    pub message: String,
+    /// The process exit code.
+    pub code: u8,
+}
+
+impl Failure {
+    /// A failure for something the user asked that cannot be found or done.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: EXIT_USAGE,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            message: format!("{e:#}"),
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        // A closed pipe (`runyard ls | head`) is not a failure worth a message.
+        Failure {
+            message: if e.kind() == std::io::ErrorKind::BrokenPipe {
+                String::new()
+            } else {
+                e.to_string()
+            },
+            code: EXIT_FAILURE,
+        }
+    }
+}
+
+/// Runs a subcommand. `None` means no subcommand: the caller opens the TUI.
+pub fn run(args: Args) -> Result<ExitCode, Failure> {
+    let global = args.global;
+    let Some(command) = args.command else {
+        let ctx = Context::open(args.path.as_deref(), &global)?;
+        return ls::run(&ctx, None, None, &SortKey::Time, false, false);
+    };
+    match command {
+        Command::Ls {
+            path,
+            task,
+            model,
+            sort,
+            flat,
+            json,
+        } => {
+            let ctx = Context::open(path.as_deref().or(args.path.as_deref()), &global)?;
+            ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
+        }
+        Command::Show { run, json } => {
+            let ctx = Context::for_run(&run, args.path.as_deref(), &global)?;
+            let key = ctx.resolve_run(&run)?;
+            show::run(&ctx, key, json, false)
+        }
+        Command::Latest { task, model, json } => {
+            let ctx = Context::open(args.path.as_deref(), &global)?;
+            let keys = ctx.select(task.as_deref(), model.as_deref())?;
+            let Some(key) = ctx.catalog.latest(keys) else {
+                return Err(Failure::usage("no runs found"));
+            };
+            show::run(&ctx, key, json, true)
+        }
+        Command::Du { limit, json } => {
+            let ctx = Context::open(args.path.as_deref(), &global)?;
+            du::run(&ctx, limit, json)
+        }
+        Command::Demo { dir } => {
+            let root = crate::demo::materialize(dir.as_deref()).map_err(Failure::from)?;
+            eprintln!("demo tree copied to {}", root.display());
+            let ctx = Context::open(Some(&root), &global)?;
+            ls::run(&ctx, None, None, &SortKey::Time, false, false)
+        }
+        Command::Generate {
+            dir,
+            tasks,
+            models,
+            runs,
+            cache_files,
+        } => {
+            let spec = crate::demo::GenSpec {
+                tasks,
+                models,
+                runs,
+                cache_files,
+                ..crate::demo::GenSpec::default()
+            };
+            let n = crate::demo::generate(&dir, &spec).map_err(Failure::from)?;
+            println!("{} entries written under {}", n, dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

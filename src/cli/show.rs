@@ -1,0 +1,223 @@
+//! `runyard show` and `runyard latest`: everything known about one run.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::ls::{JSON_VERSION, run_json};
+use super::table::{Align, Table};
+use super::{Context, Failure};
+use crate::catalog::RunKey;
+use crate::fmt;
+use crate::layout::CheckpointName;
+use crate::runs::{RunDetails, RunSummary};
+
+/// Prints one run; `latest` adds a heading saying it is the latest.
+pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitCode, Failure> {
+    let r = &ctx.catalog.runs[key];
+    let d = RunDetails::load(&r.path);
+    let summary = RunSummary {
+        info: d.info.clone(),
+        key_metrics: d.key_metrics.clone(),
+        scalars: d.metrics.scalars.clone(),
+        errors: d.errors.clone(),
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        let series: Vec<Value> = d
+            .metrics
+            .series
+            .iter()
+            .map(|s| {
+                let ys = s.points.iter().map(|p| p.1);
+                json!({
+                    "name": s.name, "x": s.x, "file": s.file, "points": s.points.len(),
+                    "first": s.points.first().map(|p| p.1), "last": s.last(),
+                    "min": ys.clone().reduce(f64::min), "max": ys.reduce(f64::max),
+                })
+            })
+            .collect();
+        let doc = json!({
+            "version": JSON_VERSION,
+            "run": run_json(ctx, key, Some(&summary)),
+            "info": d.info,
+            "config": d.config,
+            "readme": d.readme,
+            "metrics": { "scalars": d.metrics.scalars, "series": series },
+            "checkpoints": d.checkpoints,
+            "plots": d.plots,
+            "logs": d.logs,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let active = ctx.is_active(key);
+    let status = summary.status(active);
+    if latest {
+        writeln!(out, "Latest run")?;
+    }
+    writeln!(out, "{}", fmt::escape(&r.label()))?;
+    let mut facts = Table::new(&[Align::Left, Align::Left]);
+    let mut fact = |k: &str, v: String| facts.row(vec![format!("  {k}"), v]);
+    fact("path", fmt::escape(&r.path.to_string_lossy()).into_owned());
+    let mut st = format!("{} {}", status.icon(), status.word());
+    if let Some(t) = r.last_write() {
+        st.push_str(&format!("  (last write {})", fmt::age(t, ctx.now)));
+    }
+    fact("status", st);
+    if let Some(t) = r.time() {
+        fact("time", fmt::local_time(t));
+    }
+    if let Some(i) = &d.info {
+        for (k, v) in [
+            ("command", &i.command),
+            ("git commit", &i.git_commit),
+            ("started", &i.started_at),
+            ("finished", &i.finished_at),
+            ("notes", &i.notes),
+        ] {
+            if let Some(v) = v {
+                fact(k, fmt::escape(v).into_owned());
+            }
+        }
+        if let Some(s) = &i.seeds {
+            fact("seeds", s.to_string());
+        }
+        for (k, v) in &i.extra {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            fact(&fmt::escape(k), fmt::escape(&v).into_owned());
+        }
+    }
+    print_lines(&mut out, facts.render())?;
+
+    if !d.key_metrics.is_empty() {
+        writeln!(out, "\nKey metrics")?;
+        let mut t = Table::new(&[Align::Left, Align::Right]);
+        for m in &d.key_metrics {
+            t.row(vec![format!("  {}", fmt::escape(&m.name)), fmt::metric(m.value)]);
+        }
+        print_lines(&mut out, t.render())?;
+    }
+    if !d.metrics.scalars.is_empty() {
+        writeln!(out, "\nMetrics")?;
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
+        for m in &d.metrics.scalars {
+            t.row(vec![format!("  {}", fmt::escape(&m.name)), fmt::metric(m.value), fmt::escape(&m.file).into_owned()]);
+        }
+        print_lines(&mut out, t.render())?;
+    }
+    if !d.metrics.series.is_empty() {
+        writeln!(out, "\nSeries")?;
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left, Align::Left]);
+        for s in &d.metrics.series {
+            t.row(vec![
+                format!("  {}", fmt::escape(&s.name)),
+                s.last().map_or_else(String::new, fmt::metric),
+                format!("last of {} over {}", s.points.len(), s.x),
+                fmt::escape(&s.file).into_owned(),
+            ]);
+        }
+        print_lines(&mut out, t.render())?;
+    }
+
+    if let Some(u) = &r.usage {
+        writeln!(out, "\nDisk")?;
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
+        let rows = [
+            ("tmp", u.tmp, "ephemeral"),
+            ("cache", u.cache, "ephemeral"),
+            ("checkpoints", u.checkpoints, ""),
+            ("  prunable", u.prunable, "a prune would free this"),
+            ("data", u.data, ""),
+            ("other", u.other, "config, logs, metrics, plots"),
+        ];
+        for (name, usage, note) in rows {
+            let mut note = note.to_string();
+            if usage.apparent > usage.disk + 4096 {
+                note = format!("{note}{}apparent {}", if note.is_empty() { "" } else { "; " }, fmt::size(usage.apparent));
+            }
+            t.row(vec![format!("  {name}"), fmt::size(usage.disk), note]);
+        }
+        t.row(vec!["  total".into(), fmt::size(u.total().disk), format!("{} reclaimable", fmt::size(u.reclaimable().disk))]);
+        print_lines(&mut out, t.render())?;
+        if u.shared > 0 {
+            writeln!(out, "  ({} of hard-linked files counted in another run)", fmt::size(u.shared))?;
+        }
+    }
+
+    if !d.checkpoints.is_empty() {
+        writeln!(out, "\nCheckpoints")?;
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left, Align::Left]);
+        for c in &d.checkpoints {
+            let what = match &c.parsed {
+                CheckpointName::Best => "best".to_string(),
+                CheckpointName::Last => "last".to_string(),
+                CheckpointName::Unparsed => "name not understood".to_string(),
+                CheckpointName::Progress { epoch, step, metric } => {
+                    let mut parts = Vec::new();
+                    if let Some(e) = epoch {
+                        parts.push(format!("epoch {e}"));
+                    }
+                    if let Some(s) = step {
+                        parts.push(format!("step {s}"));
+                    }
+                    if let Some((n, v)) = metric {
+                        parts.push(format!("{n} {}", fmt::metric(*v)));
+                    }
+                    parts.join(", ")
+                }
+            };
+            let name = c.file.rel.strip_prefix("checkpoints/").unwrap_or(&c.file.rel);
+            t.row(vec![
+                format!("  {}", fmt::escape(name)),
+                fmt::size(c.file.usage.disk),
+                what,
+                if c.prune { "prune".into() } else { "keep".into() },
+            ]);
+        }
+        print_lines(&mut out, t.render())?;
+    }
+    for (title, files) in [("Plots", &d.plots), ("Logs", &d.logs)] {
+        if files.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}")?;
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
+        for f in files.iter() {
+            let age = Timestamp::from_second(f.mtime).map_or_else(|_| String::new(), |t| fmt::age(t, ctx.now));
+            t.row(vec![format!("  {}", fmt::escape(&f.rel)), fmt::size(f.usage.apparent), age]);
+        }
+        print_lines(&mut out, t.render())?;
+    }
+    if let Some(c) = &d.config {
+        writeln!(out, "\nConfig ({})", c.file)?;
+        let mut t = Table::new(&[Align::Left, Align::Left]);
+        let summary = c.summary();
+        for (k, v) in summary.iter().take(40) {
+            t.row(vec![format!("  {}", fmt::escape(k)), fmt::escape(v).into_owned()]);
+        }
+        print_lines(&mut out, t.render())?;
+        if summary.len() > 40 {
+            writeln!(out, "  … {} more", summary.len() - 40)?;
+        }
+    }
+    let problems: Vec<&String> = r.errors.iter().chain(&d.errors).collect();
+    if !problems.is_empty() {
+        writeln!(out, "\nProblems")?;
+        for p in problems {
+            writeln!(out, "  {}", fmt::escape(p))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_lines(out: &mut impl Write, lines: Vec<String>) -> std::io::Result<()> {
+    for l in lines {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Text shown to people: sizes, ages, metric values, and names made safe
+//! for a terminal.
+
+use std::borrow::Cow;
+
+use humansize::{BINARY, format_size};
+use jiff::{SignedDuration, Timestamp};
+
+/// `1.5 MiB`; `0 B` for zero.
+pub fn size(bytes: u64) -> String {
+    format_size(bytes, BINARY)
+}
+
+/// A name with control characters and invalid UTF-8 shown escaped, so a
+/// hostile file name can never move the cursor or change colours.
+pub fn escape(name: &str) -> Cow<'_, str> {
+    if !name.chars().any(needs_escape) {
+        return Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Escapes an OS string: invalid UTF-8 bytes become `\xNN`.
+pub fn escape_os(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape(chunk.valid()));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}' || ('\u{202a}'..='\u{202e}').contains(&c)
+}
+
+/// `5m ago`, `3h ago`, `2d ago`, `in the future`.
+pub fn age(then: Timestamp, now: Timestamp) -> String {
+    let d = now.duration_since(then);
+    if d < SignedDuration::ZERO {
+        return "just now".into();
+    }
+    let s = d.as_secs();
+    match s {
+        0..60 => "just now".into(),
+        60..3600 => format!("{}m ago", s / 60),
+        3600..86_400 => format!("{}h ago", s / 3600),
+        86_400..5_184_000 => format!("{}d ago", s / 86_400),
+        _ => format!("{}mo ago", s / 2_592_000),
+    }
+}
+
+/// A timestamp in local time, `2025-12-04 14:32`.
+pub fn local_time(t: Timestamp) -> String {
+    t.to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A metric value with about four significant digits.
+pub fn metric(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-3..1e6).contains(&a) {
+        let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        let s = format!("{v:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(escape("plain name"), "plain name");
+        assert_eq!(escape("a\nb"), "a\\nb");
+        assert_eq!(escape("\x1b[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape("bidi\u{202e}txt"), "bidi\\u{202e}txt");
+        use std::os::unix::ffi::OsStrExt;
+        let raw = std::ffi::OsStr::from_bytes(b"bad\xffname\n");
+        assert_eq!(escape_os(raw), "bad\\xffname\\n");
+    }
+
+    #[test]
+    fn metric_values_read_well() {
+        assert_eq!(metric(0.87), "0.87");
+        assert_eq!(metric(0.123456), "0.1235");
+        assert_eq!(metric(1234.5678), "1235");
+        assert_eq!(metric(12.0), "12");
+        assert_eq!(metric(0.00001234), "1.234e-5");
+        assert_eq!(metric(0.0), "0");
+    }
+
+    #[test]
+    fn ages() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let ago = |s: i64| age(Timestamp::from_second(1_000_000 - s).unwrap(), now);
+        assert_eq!(ago(5), "just now");
+        assert_eq!(ago(300), "5m ago");
+        assert_eq!(ago(7200), "2h ago");
+        assert_eq!(ago(3 * 86400), "3d ago");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1536), "1.50 KiB");
+    }
+}

@@ -1,0 +1,10 @@
+//! runyard: a terminal explorer for the `outputs/` folder of machine-learning
+//! projects. The library holds everything; `main.rs` only dispatches to the
+//! CLI or the TUI.
+
+pub mod catalog;
+pub mod cli;
+pub mod demo;
+pub mod fmt;
+pub mod layout;
+pub mod runs;

@@ -1,0 +1,163 @@
+//! Readers for one run's files. Every reader is forgiving: a malformed file
+//! becomes a message on the run, and everything else still loads.
+
+pub mod files;
+pub mod info;
+pub mod metrics;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use files::{Checkpoint, Config, FileItem};
+pub use info::{RunInfo, Status};
+pub use metrics::{Metrics, Scalar, Series};
+
+/// Files bigger than this are not read as metadata (a runaway log dumped
+/// into `run_info.json` should not stall the UI).
+const SMALL_FILE_LIMIT: u64 = 8 << 20;
+
+/// Reads a small file: `Ok(None)` when it does not exist.
+pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let md = match std::fs::symlink_metadata(path) {
+        Ok(md) => md,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{name}: cannot read: {e}")),
+    };
+    if !md.is_file() {
+        return Err(format!("{name}: not a regular file (symlinks are not followed)"));
+    }
+    if md.len() > SMALL_FILE_LIMIT {
+        return Err(format!(
+            "{name}: too big to read as metadata ({})",
+            crate::fmt::size(md.len())
+        ));
+    }
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{name}: cannot read: {e}")),
+    }
+}
+
+/// What a listing needs of a run: its info and key metrics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    /// `run_info.json`, when present and readable.
+    pub info: Option<RunInfo>,
+    /// Key metrics: `run_info.json` metrics first, else validation scalars,
+    /// else every scalar.
+    pub key_metrics: Vec<Scalar>,
+    /// Every scalar metric from `metrics/` (small files only).
+    #[serde(skip)]
+    pub scalars: Vec<Scalar>,
+    /// Problems reading the files above.
+    pub errors: Vec<String>,
+}
+
+impl RunSummary {
+    /// Reads `run_info.json` and the small metric files of a run.
+    pub fn load(run: &Path) -> RunSummary {
+        let mut s = RunSummary::default();
+        match RunInfo::load(run) {
+            Ok(info) => s.info = info,
+            Err(e) => s.errors.push(e),
+        }
+        let metrics = Metrics::load(run, true);
+        s.errors.extend(metrics.errors);
+        s.key_metrics = key_metrics(s.info.as_ref(), &metrics.scalars);
+        s.scalars = metrics.scalars;
+        s
+    }
+
+    /// The value of a metric by name: key metrics first, then scalars.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.key_metrics
+            .iter()
+            .chain(&self.scalars)
+            .find(|s| s.name == name)
+            .map(|s| s.value)
+    }
+
+    /// The status the run wrote, combined with whether it is active.
+    pub fn status(&self, active: bool) -> Status {
+        Status::of(self.info.as_ref().and_then(|i| i.status.as_deref()), active)
+    }
+}
+
+/// Picks a run's key metrics: what `run_info.json` names, else the scalars
+/// of the validation split, else of the test split, else the first few.
+pub fn key_metrics(info: Option<&RunInfo>, scalars: &[Scalar]) -> Vec<Scalar> {
+    if let Some(info) = info
+        && !info.metrics.is_empty()
+    {
+        return info.metrics.clone();
+    }
+    for split in ["val/", "valid/", "validation/", "eval/", "test/"] {
+        let picked: Vec<Scalar> = scalars
+            .iter()
+            .filter(|s| s.name.starts_with(split))
+            .take(4)
+            .cloned()
+            .collect();
+        if !picked.is_empty() {
+            return picked;
+        }
+    }
+    scalars.iter().take(4).cloned().collect()
+}
+
+/// Everything runyard reads about one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunDetails {
+    /// `run_info.json`.
+    pub info: Option<RunInfo>,
+    /// `config.yaml` / `config.yml` / `config.json`.
+    pub config: Option<Config>,
+    /// The first lines of the run's `README.md`.
+    pub readme: Option<String>,
+    /// Key metrics (see [`key_metrics`]).
+    pub key_metrics: Vec<Scalar>,
+    /// Every metric file.
+    pub metrics: Metrics,
+    /// `checkpoints/`, parsed.
+    pub checkpoints: Vec<Checkpoint>,
+    /// Images under `plots/`.
+    pub plots: Vec<FileItem>,
+    /// Files under `logs/`.
+    pub logs: Vec<FileItem>,
+    /// Every problem met reading the above, one line each.
+    pub errors: Vec<String>,
+}
+
+impl RunDetails {
+    /// Reads everything about one run.
+    pub fn load(run: &Path) -> RunDetails {
+        let mut d = RunDetails::default();
+        match RunInfo::load(run) {
+            Ok(info) => d.info = info,
+            Err(e) => d.errors.push(e),
+        }
+        match Config::load(run) {
+            Ok(c) => d.config = c,
+            Err(e) => d.errors.push(e),
+        }
+        match read_small(&run.join("README.md")) {
+            Ok(Some(b)) => {
+                let text = String::from_utf8_lossy(&b);
+                let head: Vec<&str> = text.lines().take(20).collect();
+                d.readme = Some(head.join("\n"));
+            }
+            Ok(None) => {}
+            Err(e) => d.errors.push(e),
+        }
+        d.metrics = Metrics::load(run, false);
+        d.errors.extend(d.metrics.errors.iter().cloned());
+        d.key_metrics = key_metrics(d.info.as_ref(), &d.metrics.scalars);
+        d.checkpoints = files::checkpoints(run);
+        d.plots = files::plots(run);
+        d.logs = files::logs(run);
+        d
+    }
+}
