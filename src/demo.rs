@@ -26,7 +26,10 @@ pub fn set_mtime(path: &Path, time: SystemTime) -> std::io::Result<()> {
 /// Sets the time of everything under `path` (folders last, so creating
 /// their children does not bump them again).
 pub fn set_tree_mtime(path: &Path, time: SystemTime) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(path).contents_first(true).follow_links(false) {
+    for entry in walkdir::WalkDir::new(path)
+        .contents_first(true)
+        .follow_links(false)
+    {
         let entry = entry.map_err(std::io::Error::other)?;
         set_mtime(entry.path(), time)?;
     }
@@ -37,7 +40,10 @@ pub fn set_tree_mtime(path: &Path, time: SystemTime) -> std::io::Result<()> {
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     for entry in walkdir::WalkDir::new(from).follow_links(false) {
         let entry = entry.map_err(std::io::Error::other)?;
-        let rel = entry.path().strip_prefix(from).expect("walkdir stays under its root");
+        let rel = entry
+            .path()
+            .strip_prefix(from)
+            .expect("walkdir stays under its root");
         let dest = to.join(rel);
         let ft = entry.file_type();
         if ft.is_dir() {
@@ -77,17 +83,22 @@ pub fn materialize_from(src: &Path, dir: Option<&Path>) -> anyhow::Result<PathBu
         }
     };
     if dir.join("outputs").exists() {
-        bail!("{} already exists; choose an empty folder", dir.join("outputs").display());
+        bail!(
+            "{} already exists; choose an empty folder",
+            dir.join("outputs").display()
+        );
     }
     for part in ["outputs", "experiment-tracker"] {
         if src.join(part).exists() {
-            copy_tree(&src.join(part), &dir.join(part)).with_context(|| format!("copying the demo {part}"))?;
+            copy_tree(&src.join(part), &dir.join(part))
+                .with_context(|| format!("copying the demo {part}"))?;
         }
     }
     let outputs = dir.join("outputs");
-    let times: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(src.join("times.json")).context("reading times.json")?)
-            .context("parsing times.json")?;
+    let times: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(src.join("times.json")).context("reading times.json")?,
+    )
+    .context("parsing times.json")?;
     let mut newest = SystemTime::UNIX_EPOCH;
     let mut dated = Vec::new();
     for (rel, when) in &times {
@@ -96,7 +107,8 @@ pub fn materialize_from(src: &Path, dir: Option<&Path>) -> anyhow::Result<PathBu
             .unwrap_or_default()
             .parse()
             .with_context(|| format!("times.json: bad time for {rel}"))?;
-        let t = SystemTime::try_from(ts).with_context(|| format!("times.json: time out of range for {rel}"))?;
+        let t = SystemTime::try_from(ts)
+            .with_context(|| format!("times.json: time out of range for {rel}"))?;
         newest = newest.max(t);
         dated.push((outputs.join(rel), t));
     }
@@ -171,14 +183,25 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// returns how many entries it holds. Tasks are written in parallel.
 pub fn generate(dir: &Path, spec: &GenSpec) -> anyhow::Result<u64> {
     if dir.exists() {
-        bail!("{} exists; the generator only writes new folders", dir.display());
+        bail!(
+            "{} exists; the generator only writes new folders",
+            dir.display()
+        );
     }
     std::fs::create_dir_all(dir.join("experiments"))?;
-    for top in ["checkpoints", "logs", "artifacts/datasets", "artifacts/plots", "artifacts/exports"] {
+    for top in [
+        "checkpoints",
+        "logs",
+        "artifacts/datasets",
+        "artifacts/plots",
+        "artifacts/exports",
+    ] {
         std::fs::create_dir_all(dir.join(top))?;
     }
     write_file(&dir.join("logs/cron.log"), b"nightly cleanup ok\n")?;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(spec.tasks.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(spec.tasks.max(1));
     let counts: Vec<anyhow::Result<u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|w| {
@@ -191,7 +214,10 @@ pub fn generate(dir: &Path, spec: &GenSpec) -> anyhow::Result<u64> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("generator thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("generator thread"))
+            .collect()
     });
     // The root, experiments/, the five other top-level folders, cron.log.
     let mut total = 9;
@@ -222,15 +248,31 @@ fn generate_task(dir: &Path, spec: &GenSpec, t: usize) -> anyhow::Result<u64> {
         n += 1;
         for r in 0..spec.runs {
             let day = 1 + (r * 7 + m) % 28;
-            let run_id = format!("2025-{:02}-{day:02}_{:02}-{:02}-{:02}_seed{r}", 1 + (t + m) % 12, r % 24, m % 60, t % 60);
-            let run = dir.join("experiments").join(&task).join(&model).join(&run_id);
+            let run_id = format!(
+                "2025-{:02}-{day:02}_{:02}-{:02}-{:02}_seed{r}",
+                1 + (t + m) % 12,
+                r % 24,
+                m % 60,
+                t % 60
+            );
+            let run = dir
+                .join("experiments")
+                .join(&task)
+                .join(&model)
+                .join(&run_id);
             n += generate_run(&run, spec, &mut rng, &task, &model)?;
         }
     }
     Ok(n)
 }
 
-fn generate_run(run: &Path, spec: &GenSpec, rng: &mut Rng, task: &str, model: &str) -> anyhow::Result<u64> {
+fn generate_run(
+    run: &Path,
+    spec: &GenSpec,
+    rng: &mut Rng,
+    task: &str,
+    model: &str,
+) -> anyhow::Result<u64> {
     for sub in ["logs", "metrics", "checkpoints", "plots", "tmp", "cache"] {
         std::fs::create_dir_all(run.join(sub))?;
     }
@@ -239,7 +281,11 @@ fn generate_run(run: &Path, spec: &GenSpec, rng: &mut Rng, task: &str, model: &s
     let loss = 1.5 * (1.0 - acc) + 0.05 * rng.unit();
     write_file(
         &run.join("config.yaml"),
-        format!("task: {task}\nmodel: {model}\nlr: 0.0003\nbatch_size: 64\nepochs: {}\n", spec.checkpoints).as_bytes(),
+        format!(
+            "task: {task}\nmodel: {model}\nlr: 0.0003\nbatch_size: 64\nepochs: {}\n",
+            spec.checkpoints
+        )
+        .as_bytes(),
     )?;
     write_file(
         &run.join("run_info.json"),
@@ -249,20 +295,34 @@ fn generate_run(run: &Path, spec: &GenSpec, rng: &mut Rng, task: &str, model: &s
         )
         .as_bytes(),
     )?;
-    write_file(&run.join("logs/train.log"), &vec![b'.'; 2000 + (rng.next() % 4000) as usize])?;
-    write_file(&run.join("metrics/val_metrics.json"), format!("{{\"acc\": {acc:.4}, \"loss\": {loss:.4}}}\n").as_bytes())?;
+    write_file(
+        &run.join("logs/train.log"),
+        &vec![b'.'; 2000 + (rng.next() % 4000) as usize],
+    )?;
+    write_file(
+        &run.join("metrics/val_metrics.json"),
+        format!("{{\"acc\": {acc:.4}, \"loss\": {loss:.4}}}\n").as_bytes(),
+    )?;
     let mut csv = String::from("epoch,loss,acc\n");
     for e in 1..=spec.checkpoints.max(1) {
         let f = e as f64 / spec.checkpoints.max(1) as f64;
-        csv.push_str(&format!("{e},{:.4},{:.4}\n", loss / f.sqrt(), acc * f.sqrt()));
+        csv.push_str(&format!(
+            "{e},{:.4},{:.4}\n",
+            loss / f.sqrt(),
+            acc * f.sqrt()
+        ));
     }
     write_file(&run.join("metrics/train_metrics.csv"), csv.as_bytes())?;
     n += 5;
     write_file(&run.join("plots/loss.png"), TINY_PNG)?;
     n += 1;
-    let blob = |rng: &mut Rng, min: u64, spread: u64| vec![0xa5u8; (min + rng.next() % spread) as usize];
+    let blob =
+        |rng: &mut Rng, min: u64, spread: u64| vec![0xa5u8; (min + rng.next() % spread) as usize];
     for e in 1..=spec.checkpoints {
-        write_file(&run.join(format!("checkpoints/epoch{e:02}.pt")), &blob(rng, 4096, 8192))?;
+        write_file(
+            &run.join(format!("checkpoints/epoch{e:02}.pt")),
+            &blob(rng, 4096, 8192),
+        )?;
         n += 1;
     }
     for name in ["best.pt", "last.pt"] {
@@ -270,11 +330,17 @@ fn generate_run(run: &Path, spec: &GenSpec, rng: &mut Rng, task: &str, model: &s
         n += 1;
     }
     for i in 0..spec.tmp_files {
-        write_file(&run.join(format!("tmp/batch_{i:04}.pt")), &blob(rng, 512, 4096))?;
+        write_file(
+            &run.join(format!("tmp/batch_{i:04}.pt")),
+            &blob(rng, 512, 4096),
+        )?;
         n += 1;
     }
     for i in 0..spec.cache_files {
-        write_file(&run.join(format!("cache/features_{i:04}.npy")), &blob(rng, 256, 2048))?;
+        write_file(
+            &run.join(format!("cache/features_{i:04}.npy")),
+            &blob(rng, 256, 2048),
+        )?;
         n += 1;
     }
     Ok(n)
@@ -282,8 +348,9 @@ fn generate_run(run: &Path, spec: &GenSpec, rng: &mut Rng, task: &str, model: &s
 
 /// A valid 1×1 PNG, so generated plots decode.
 const TINY_PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
-    0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
-    0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff,
-    0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];

@@ -160,7 +160,11 @@ pub fn parse_run_id(name: &str) -> Option<RunId> {
     }
     let shape = b"dddd-dd-dd_dd-dd-dd";
     for (c, s) in b.iter().zip(shape) {
-        let ok = if *s == b'd' { c.is_ascii_digit() } else { c == s };
+        let ok = if *s == b'd' {
+            c.is_ascii_digit()
+        } else {
+            c == s
+        };
         if !ok {
             return None;
         }
@@ -239,7 +243,10 @@ pub enum CheckpointName {
 pub fn parse_checkpoint(name: &str) -> CheckpointName {
     let stem = strip_checkpoint_ext(name);
     let lower = stem.to_ascii_lowercase();
-    for (word, kind) in [("best", CheckpointName::Best), ("last", CheckpointName::Last)] {
+    for (word, kind) in [
+        ("best", CheckpointName::Best),
+        ("last", CheckpointName::Last),
+    ] {
         if let Some(rest) = lower.strip_prefix(word)
             && rest.chars().next().is_none_or(|c| !c.is_ascii_alphabetic())
         {
@@ -409,9 +416,22 @@ pub fn metric_file_split(stem: &str) -> (Option<&str>, Option<&str>) {
 pub fn lower_is_better(metric: &str) -> bool {
     let m = metric.to_ascii_lowercase();
     let leaf = m.rsplit(['/', '.']).next().unwrap_or(&m);
-    ["loss", "err", "wer", "cer", "perplexity", "ppl", "mae", "mse", "rmse", "logloss", "time", "latency"]
-        .iter()
-        .any(|w| leaf.contains(w))
+    [
+        "loss",
+        "err",
+        "wer",
+        "cer",
+        "perplexity",
+        "ppl",
+        "mae",
+        "mse",
+        "rmse",
+        "logloss",
+        "time",
+        "latency",
+    ]
+    .iter()
+    .any(|w| leaf.contains(w))
 }
 
 /// Image files the plot list shows.
@@ -501,11 +521,20 @@ mod tests {
                 metric: Some(("loss".into(), 0.41))
             }
         );
-        assert_eq!(parse_checkpoint("step_001200.pt"), progress(None, Some(1200)));
+        assert_eq!(
+            parse_checkpoint("step_001200.pt"),
+            progress(None, Some(1200))
+        );
         assert_eq!(parse_checkpoint("ckpt-1200"), progress(None, Some(1200)));
-        assert_eq!(parse_checkpoint("checkpoint-500"), progress(None, Some(500)));
+        assert_eq!(
+            parse_checkpoint("checkpoint-500"),
+            progress(None, Some(500))
+        );
         assert_eq!(parse_checkpoint("epoch_5.pt"), progress(Some(5), None));
-        assert_eq!(parse_checkpoint("iter_5000.pth"), progress(None, Some(5000)));
+        assert_eq!(
+            parse_checkpoint("iter_5000.pth"),
+            progress(None, Some(5000))
+        );
         assert_eq!(
             parse_checkpoint("epoch12_loss=0.3.pt"),
             CheckpointName::Progress {
@@ -570,7 +599,10 @@ mod tests {
             vec![true, false, true, true, false]
         );
         assert!(prune_selection(&[]).is_empty());
-        assert_eq!(prune_selection(&[parse_checkpoint("epoch01.pt")]), vec![false]);
+        assert_eq!(
+            prune_selection(&[parse_checkpoint("epoch01.pt")]),
+            vec![false]
+        );
     }
 
     #[test]
@@ -590,8 +622,14 @@ mod tests {
         assert_eq!(metric_file_split("val_auc"), (Some("val"), Some("auc")));
         assert_eq!(metric_file_split("test_metrics"), (Some("test"), None));
         assert_eq!(metric_file_split("metrics"), (None, None));
-        assert_eq!(metric_file_split("coverage_stats"), (None, Some("coverage_stats")));
-        assert_eq!(metric_file_split("training_log"), (None, Some("training_log")));
+        assert_eq!(
+            metric_file_split("coverage_stats"),
+            (None, Some("coverage_stats"))
+        );
+        assert_eq!(
+            metric_file_split("training_log"),
+            (None, Some("training_log"))
+        );
         assert_eq!(metric_file_split("train"), (Some("train"), None));
     }
 
@@ -613,9 +651,15 @@ mod tests {
         std::fs::create_dir_all(&deep).unwrap();
         assert_eq!(find_root(None, &proj).unwrap(), outputs);
         assert_eq!(find_root(None, &deep).unwrap(), outputs);
-        assert_eq!(find_root(None, &outputs.join("experiments")).unwrap(), outputs);
+        assert_eq!(
+            find_root(None, &outputs.join("experiments")).unwrap(),
+            outputs
+        );
         assert_eq!(find_root(Some(&proj), tmp.path()).unwrap(), outputs);
-        assert_eq!(find_root(Some(Path::new("proj/outputs")), tmp.path()).unwrap(), outputs);
+        assert_eq!(
+            find_root(Some(Path::new("proj/outputs")), tmp.path()).unwrap(),
+            outputs
+        );
         assert!(matches!(
             find_root(None, tmp.path()),
             Err(RootError::NotFound(_))

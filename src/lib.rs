@@ -2,6 +2,8 @@
 //! projects. The library holds everything; `main.rs` only dispatches to the
 //! CLI or the TUI.
 
+#![warn(missing_docs)]
+
 pub mod catalog;
 pub mod cli;
 pub mod demo;

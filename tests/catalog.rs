@@ -15,7 +15,10 @@ fn scan(root: &Path) -> Catalog {
 }
 
 fn run<'a>(c: &'a Catalog, name: &str) -> &'a catalog::Run {
-    c.runs.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("no run {name}"))
+    c.runs
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no run {name}"))
 }
 
 #[test]
@@ -24,23 +27,35 @@ fn sizes_match_what_the_fixture_wrote() {
     let root = tmp.path().join("outputs");
     let r = root.join("experiments/ocr/crnn/2025-01-02_03-04-05_a");
     let mut apparent = 0;
-    let tmp_bytes = write(&r.join("tmp/t1.bin"), &[1; 10_000]) + write(&r.join("tmp/deep/t2.bin"), &[1; 3000]);
+    let tmp_bytes =
+        write(&r.join("tmp/t1.bin"), &[1; 10_000]) + write(&r.join("tmp/deep/t2.bin"), &[1; 3000]);
     let cache_bytes = write(&r.join("cache/c.npy"), &[2; 5000]);
     let old = write(&r.join("checkpoints/epoch01_valAcc0.5.pt"), &[3; 9000]);
     let kept = write(&r.join("checkpoints/epoch02_valAcc0.6.pt"), &[3; 9100]);
     let best = write(&r.join("checkpoints/best.pt"), &[3; 9200]);
-    let hf_old = write(&r.join("checkpoints/checkpoint-100/model.bin"), &[4; 20_000]);
-    let hf_new = write(&r.join("checkpoints/checkpoint-200/model.bin"), &[4; 20_000]);
+    let hf_old = write(
+        &r.join("checkpoints/checkpoint-100/model.bin"),
+        &[4; 20_000],
+    );
+    let hf_new = write(
+        &r.join("checkpoints/checkpoint-200/model.bin"),
+        &[4; 20_000],
+    );
     let data = write(&r.join("data/sample.jsonl"), &[5; 7000]);
-    let other = write(&r.join("run_info.json"), br#"{"status":"finished","metrics":{"val/acc":0.6}}"#)
-        + write(&r.join("logs/train.log"), &[b'x'; 1234]);
+    let other = write(
+        &r.join("run_info.json"),
+        br#"{"status":"finished","metrics":{"val/acc":0.6}}"#,
+    ) + write(&r.join("logs/train.log"), &[b'x'; 1234]);
     apparent += tmp_bytes + cache_bytes + old + kept + best + hf_old + hf_new + data + other;
     runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
 
     let c = scan(&root);
     assert!(c.done.is_some());
     assert_eq!(c.runs.len(), 1);
-    let u = run(&c, "2025-01-02_03-04-05_a").usage.clone().expect("sized");
+    let u = run(&c, "2025-01-02_03-04-05_a")
+        .usage
+        .clone()
+        .expect("sized");
     // Apparent bytes of files are exact; folders add their own lengths.
     let files_apparent = apparent;
     assert!(u.total().apparent >= files_apparent);
@@ -53,7 +68,10 @@ fn sizes_match_what_the_fixture_wrote() {
     let expected_prune = du(&r.join("checkpoints/epoch01_valAcc0.5.pt")).0
         + du(&r.join("checkpoints/checkpoint-100")).0;
     assert_eq!(u.prunable.disk, expected_prune);
-    assert_eq!(u.reclaimable().disk, u.tmp.disk + u.cache.disk + expected_prune);
+    assert_eq!(
+        u.reclaimable().disk,
+        u.tmp.disk + u.cache.disk + expected_prune
+    );
     assert_eq!(u.files, 11);
     // Roll-ups equal the one run.
     assert_eq!(c.rollup(&c.runs_under("ocr", None)), u);
@@ -80,13 +98,23 @@ fn hard_links_count_once_and_sparse_files_by_blocks() {
     let link_disk = du(&a.join("checkpoints/best.pt")).0;
     assert!(link_disk >= 64 * 1024);
     // Counted in exactly one of the two runs; the other records it as shared.
-    assert_eq!(ua.checkpoints.disk + ub.checkpoints.disk, du(&a.join("checkpoints")).0 + du(&b.join("checkpoints")).0 - link_disk);
+    assert_eq!(
+        ua.checkpoints.disk + ub.checkpoints.disk,
+        du(&a.join("checkpoints")).0 + du(&b.join("checkpoints")).0 - link_disk
+    );
     assert_eq!(ua.shared + ub.shared, link_disk);
     let whole = c.rollup(&c.run_keys().collect::<Vec<_>>());
-    assert_eq!(whole.total().disk, du(&root.join("experiments")).0 - dirs_above_runs(&root));
+    assert_eq!(
+        whole.total().disk,
+        du(&root.join("experiments")).0 - dirs_above_runs(&root)
+    );
     // The sparse file: a gibibyte apparent, next to nothing on disk.
     assert!(ua.data.apparent >= 1 << 30);
-    assert!(ua.data.disk < 1 << 20, "sparse file counted by length: {}", ua.data.disk);
+    assert!(
+        ua.data.disk < 1 << 20,
+        "sparse file counted by length: {}",
+        ua.data.disk
+    );
 }
 
 /// Disk bytes of the folders above run depth (experiments/, task, model),
@@ -116,7 +144,10 @@ fn symlinks_are_never_followed() {
     let c = scan(&root);
     let u = run(&c, "2025-01-01_00-00-00_a").usage.clone().unwrap();
     assert!(u.total().disk < 100_000, "followed a link: {u:?}");
-    assert!(u.tmp.apparent < 4096, "tmp is a link, counted as a link: {u:?}");
+    assert!(
+        u.tmp.apparent < 4096,
+        "tmp is a link, counted as a link: {u:?}"
+    );
     assert!(run(&c, "2025-01-01_00-00-00_a").errors.is_empty());
 }
 
@@ -126,18 +157,34 @@ fn malformed_files_are_reported_on_their_run() {
     let root = tmp.path().join("outputs");
     let bad = root.join("experiments/t/m/2025-01-01_00-00-00_bad");
     let good = root.join("experiments/t/m/2025-01-01_00-00-01_good");
-    write(&bad.join("run_info.json"), b"{\"command\": \"python x.py\",\n \"seeds\": [1,");
+    write(
+        &bad.join("run_info.json"),
+        b"{\"command\": \"python x.py\",\n \"seeds\": [1,",
+    );
     write(&bad.join("config.yaml"), b"lr: [0.1\nmodel: {");
-    write(&good.join("run_info.json"), br#"{"metrics": {"val/acc": 0.5}}"#);
+    write(
+        &good.join("run_info.json"),
+        br#"{"metrics": {"val/acc": 0.5}}"#,
+    );
     runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
 
     let c = scan(&root);
     let s = RunSummary::load(&run(&c, "2025-01-01_00-00-00_bad").path);
     assert_eq!(s.errors.len(), 1);
-    assert!(s.errors[0].starts_with("run_info.json: not valid JSON"), "{}", s.errors[0]);
+    assert!(
+        s.errors[0].starts_with("run_info.json: not valid JSON"),
+        "{}",
+        s.errors[0]
+    );
     assert!(s.errors[0].contains("line 2"), "{}", s.errors[0]);
     let d = runyard::runs::RunDetails::load(&run(&c, "2025-01-01_00-00-00_bad").path);
-    assert!(d.errors.iter().any(|e| e.starts_with("config.yaml: not valid YAML")), "{:?}", d.errors);
+    assert!(
+        d.errors
+            .iter()
+            .any(|e| e.starts_with("config.yaml: not valid YAML")),
+        "{:?}",
+        d.errors
+    );
     let ok = RunSummary::load(&run(&c, "2025-01-01_00-00-01_good").path);
     assert!(ok.errors.is_empty());
     assert_eq!(ok.metric("val/acc"), Some(0.5));
@@ -157,7 +204,10 @@ fn odd_names_and_strays_are_kept() {
 
     let c = scan(&root);
     assert_eq!(c.runs.len(), 1);
-    assert_eq!(c.runs[0].path, odd, "the exact path is kept for later operations");
+    assert_eq!(
+        c.runs[0].path, odd,
+        "the exact path is kept for later operations"
+    );
     let u = c.runs[0].usage.as_ref().unwrap();
     assert_eq!((u.files, u.tmp.disk), (1, du(&odd.join("tmp")).0));
     assert_eq!(c.strays.len(), 1);
@@ -178,7 +228,13 @@ fn events_report_runs_before_their_sizes_and_progress() {
         ..Default::default()
     };
     let written = runyard::demo::generate(&root, &spec).unwrap();
-    let handle = catalog::spawn(&root, ScanOptions { threads: 3, ..Default::default() });
+    let handle = catalog::spawn(
+        &root,
+        ScanOptions {
+            threads: 3,
+            ..Default::default()
+        },
+    );
     let mut found = std::collections::HashSet::new();
     let mut done = 0;
     let mut catalog = Catalog::new(&root);

@@ -26,7 +26,12 @@ fn ls_shows_the_tree_with_sizes_metrics_and_problems() {
         .assert()
         .success()
         .stdout(predicate::str::contains("4 tasks · 5 models · 9 runs"))
-        .stdout(predicate::str::is_match(r"\n    2025-12-04_14-32-10_seed42 +✓ finished +\d+ KiB +\d+ KiB +val/acc 0.87").unwrap())
+        .stdout(
+            predicate::str::is_match(
+                r"\n    2025-12-04_14-32-10_seed42 +✓ finished +\d+ KiB +\d+ KiB +val/acc 0.87",
+            )
+            .unwrap(),
+        )
         .stdout(predicate::str::contains("◌ stalled"))
         .stdout(predicate::str::contains("✗ failed"))
         .stdout(predicate::str::contains("val/acc 0.87"))
@@ -45,7 +50,10 @@ fn ls_json_is_versioned_and_complete() {
     assert_eq!(doc["totals"]["runs"], 9);
     let runs = doc["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 9);
-    let seed42 = runs.iter().find(|r| r["run_id"] == "2025-12-04_14-32-10_seed42").unwrap();
+    let seed42 = runs
+        .iter()
+        .find(|r| r["run_id"] == "2025-12-04_14-32-10_seed42")
+        .unwrap();
     assert_eq!(seed42["task"], "ocr");
     assert_eq!(seed42["status"], "finished");
     assert_eq!(seed42["active"], false);
@@ -54,21 +62,47 @@ fn ls_json_is_versioned_and_complete() {
     assert!(seed42["usage"]["prunable"]["disk"].as_u64().unwrap() > 0);
     assert_eq!(
         seed42["reclaimable"].as_u64().unwrap(),
-        ["tmp", "cache", "prunable"].iter().map(|p| seed42["usage"][p]["disk"].as_u64().unwrap()).sum::<u64>()
+        ["tmp", "cache", "prunable"]
+            .iter()
+            .map(|p| seed42["usage"][p]["disk"].as_u64().unwrap())
+            .sum::<u64>()
     );
-    let smoke = runs.iter().find(|r| r["run_id"] == "2025-12-10_07-30-00_smoke").unwrap();
+    let smoke = runs
+        .iter()
+        .find(|r| r["run_id"] == "2025-12-10_07-30-00_smoke")
+        .unwrap();
     assert_eq!(smoke["errors"].as_array().unwrap().len(), 2);
-    let backup = runs.iter().find(|r| r["run_id"] == "old-run-backup").unwrap();
+    let backup = runs
+        .iter()
+        .find(|r| r["run_id"] == "old-run-backup")
+        .unwrap();
     assert_eq!(backup["tag"], Value::Null);
     assert_eq!(doc["tasks"].as_array().unwrap().len(), 4);
-    assert!(doc["top"].as_array().unwrap().iter().any(|t| t["kind"] == "artifacts"));
+    assert!(
+        doc["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "artifacts")
+    );
 }
 
 #[test]
 fn ls_filters_and_sorts_by_a_metric() {
     let (_tmp, root) = demo_copy();
-    let doc = json_of(runyard().args(["ls", "--task", "ocr", "--sort", "val/acc", "--flat", "--json"]).arg(&root));
-    let ids: Vec<&str> = doc["runs"].as_array().unwrap().iter().map(|r| r["run_id"].as_str().unwrap()).collect();
+    let doc = json_of(
+        runyard()
+            .args([
+                "ls", "--task", "ocr", "--sort", "val/acc", "--flat", "--json",
+            ])
+            .arg(&root),
+    );
+    let ids: Vec<&str> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
         [
@@ -79,27 +113,42 @@ fn ls_filters_and_sorts_by_a_metric() {
         ]
     );
     // Lower is better for losses.
-    let doc = json_of(runyard().args(["ls", "--task", "ocr", "--sort", "val/loss", "--flat", "--json"]).arg(&root));
+    let doc = json_of(
+        runyard()
+            .args([
+                "ls", "--task", "ocr", "--sort", "val/loss", "--flat", "--json",
+            ])
+            .arg(&root),
+    );
     assert_eq!(doc["runs"][0]["run_id"], "2025-12-09_11-02-33_lr1e-4");
     runyard()
         .args(["ls", "--task", "nlp"])
         .arg(&root)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("no task \"nlp\" (tasks: debug, ocr, preproc, recsys)"));
+        .stderr(predicate::str::contains(
+            "no task \"nlp\" (tasks: debug, ocr, preproc, recsys)",
+        ));
 }
 
 #[test]
 fn show_finds_runs_by_prefix_tag_or_path() {
     let (_tmp, root) = demo_copy();
     let run_dir = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
-    for arg in ["2025-12-04", "seed42", "ocr/crnn/2025-12-04_14-32-10_seed42", run_dir.to_str().unwrap()] {
+    for arg in [
+        "2025-12-04",
+        "seed42",
+        "ocr/crnn/2025-12-04_14-32-10_seed42",
+        run_dir.to_str().unwrap(),
+    ] {
         runyard()
             .current_dir(root.parent().unwrap())
             .args(["show", arg])
             .assert()
             .success()
-            .stdout(predicate::str::starts_with("ocr/crnn/2025-12-04_14-32-10_seed42\n"))
+            .stdout(predicate::str::starts_with(
+                "ocr/crnn/2025-12-04_14-32-10_seed42\n",
+            ))
             .stdout(predicate::str::contains("epoch01_valAcc0.71.pt"))
             .stdout(predicate::str::contains("prune"));
     }
@@ -120,7 +169,11 @@ fn show_finds_runs_by_prefix_tag_or_path() {
 #[test]
 fn show_json_has_checkpoints_metrics_and_config() {
     let (_tmp, root) = demo_copy();
-    let doc = json_of(runyard().current_dir(&root).args(["show", "seed42", "--json"]));
+    let doc = json_of(
+        runyard()
+            .current_dir(&root)
+            .args(["show", "seed42", "--json"]),
+    );
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["info"]["git_commit"].as_str().unwrap().len(), 40);
     let ckpts = doc["checkpoints"].as_array().unwrap();
@@ -138,7 +191,13 @@ fn show_json_has_checkpoints_metrics_and_config() {
             "checkpoints/epoch04_valAcc0.85.pt"
         ]
     );
-    assert!(doc["metrics"]["series"].as_array().unwrap().iter().any(|s| s["name"] == "train/loss"));
+    assert!(
+        doc["metrics"]["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "train/loss")
+    );
     assert!(doc["config"]["value"].is_object());
     assert!(doc["plots"].as_array().unwrap().len() >= 2);
 }
@@ -148,14 +207,20 @@ fn latest_picks_the_newest_run_id() {
     let (_tmp, root) = demo_copy();
     let doc = json_of(runyard().current_dir(&root).args(["latest", "--json"]));
     assert_eq!(doc["run"]["run_id"], "2025-12-10_07-30-00_smoke");
-    let doc = json_of(runyard().current_dir(&root).args(["latest", "--task", "ocr", "--model", "crnn", "--json"]));
+    let doc = json_of(
+        runyard()
+            .current_dir(&root)
+            .args(["latest", "--task", "ocr", "--model", "crnn", "--json"]),
+    );
     assert_eq!(doc["run"]["run_id"], "2025-12-06_09-10-00_seed7");
     runyard()
         .current_dir(&root)
         .args(["latest", "--task", "ocr"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("Latest run\nocr/vit-small/2025-12-09_11-02-33_lr1e-4\n"))
+        .stdout(predicate::str::starts_with(
+            "Latest run\nocr/vit-small/2025-12-09_11-02-33_lr1e-4\n",
+        ))
         .stdout(predicate::str::contains("val/acc"));
 }
 
@@ -163,9 +228,17 @@ fn latest_picks_the_newest_run_id() {
 fn du_lists_reclaimable_space_biggest_first() {
     let (_tmp, root) = demo_copy();
     let doc = json_of(runyard().current_dir(&root).args(["du", "--json"]));
-    let r: Vec<u64> = doc["runs"].as_array().unwrap().iter().map(|r| r["reclaimable"].as_u64().unwrap()).collect();
+    let r: Vec<u64> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reclaimable"].as_u64().unwrap())
+        .collect();
     assert!(r.windows(2).all(|w| w[0] >= w[1]), "{r:?}");
-    assert_eq!(doc["totals"]["reclaimable"].as_u64().unwrap(), r.iter().sum::<u64>());
+    assert_eq!(
+        doc["totals"]["reclaimable"].as_u64().unwrap(),
+        r.iter().sum::<u64>()
+    );
     runyard()
         .current_dir(&root)
         .args(["du", "-n", "2"])
@@ -173,7 +246,9 @@ fn du_lists_reclaimable_space_biggest_first() {
         .success()
         .stdout(predicate::str::contains("RECLAIM"))
         .stdout(predicate::str::contains("… 7 more runs"))
-        .stdout(predicate::str::contains("Outside experiments/ (never cleaned)"));
+        .stdout(predicate::str::contains(
+            "Outside experiments/ (never cleaned)",
+        ));
 }
 
 #[test]
@@ -195,10 +270,22 @@ fn active_runs_are_marked() {
         .arg("du")
         .assert()
         .success()
-        .stdout(predicate::str::contains("t/m/2025-01-02_00-00-00_live ● active"));
+        .stdout(predicate::str::contains(
+            "t/m/2025-01-02_00-00-00_live ● active",
+        ));
     // With a zero window nothing is active, and "running" with no writes is stalled.
-    let doc = json_of(runyard().args(["ls", "--json", "--active-minutes", "0"]).arg(&root));
-    assert!(doc["runs"].as_array().unwrap().iter().all(|r| r["active"] == false));
+    let doc = json_of(
+        runyard()
+            .args(["ls", "--json", "--active-minutes", "0"])
+            .arg(&root),
+    );
+    assert!(
+        doc["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["active"] == false)
+    );
 }
 
 #[test]
@@ -209,7 +296,9 @@ fn missing_root_is_a_one_line_error_with_exit_2() {
         .arg("ls")
         .assert()
         .code(2)
-        .stderr(predicate::str::starts_with("runyard: no outputs/ folder with experiments/ inside found in"));
+        .stderr(predicate::str::starts_with(
+            "runyard: no outputs/ folder with experiments/ inside found in",
+        ));
     runyard()
         .args(["ls", "/definitely/not/here"])
         .assert()
@@ -235,9 +324,19 @@ fn hostile_names_are_escaped_in_text_output() {
     let root = tmp.path().join("outputs");
     let run = root.join("experiments/t/m/2025-01-01_00-00-00_x\x1b[31mred");
     write(&run.join("run_info.json"), b"{}");
-    let out = runyard().args(["ls"]).arg(&root).assert().success().get_output().stdout.clone();
+    let out = runyard()
+        .args(["ls"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(!text.contains('\x1b'), "raw escape reached the terminal: {text:?}");
+    assert!(
+        !text.contains('\x1b'),
+        "raw escape reached the terminal: {text:?}"
+    );
     assert!(text.contains("x\\u{1b}[31mred"));
 }
 
@@ -245,7 +344,11 @@ fn hostile_names_are_escaped_in_text_output() {
 fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
     // Root reads everything, so the permission-denied path runs the real
     // binary as `nobody` through setpriv.
-    if !std::process::Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if !std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         panic!("setpriv (util-linux) is needed for this test");
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -261,7 +364,11 @@ fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
         let mode = if d.file_type().is_dir() { 0o755 } else { 0o644 };
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(mode)).unwrap();
     }
-    std::fs::set_permissions(run.join("tmp/secret"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        run.join("tmp/secret"),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("runyard");
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -270,11 +377,18 @@ fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
         .arg(&root)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let errors = doc["runs"][0]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0], "tmp/secret: cannot read folder: permission denied");
+    assert_eq!(
+        errors[0],
+        "tmp/secret: cannot read folder: permission denied"
+    );
     // The rest of the run is still sized.
     assert!(doc["runs"][0]["usage"]["cache"]["disk"].as_u64().unwrap() >= 4096);
 }

@@ -168,7 +168,13 @@ impl Catalog {
                     Ok(i) => i,
                     Err(i) => {
                         let name = found.task.clone();
-                        self.tasks.insert(i, Task { name, models: Vec::new() });
+                        self.tasks.insert(
+                            i,
+                            Task {
+                                name,
+                                models: Vec::new(),
+                            },
+                        );
                         i
                     }
                 };
@@ -177,7 +183,13 @@ impl Catalog {
                     Ok(i) => i,
                     Err(i) => {
                         let name = found.model.clone();
-                        models.insert(i, Model { name, runs: Vec::new() });
+                        models.insert(
+                            i,
+                            Model {
+                                name,
+                                runs: Vec::new(),
+                            },
+                        );
                         i
                     }
                 };
@@ -205,7 +217,11 @@ impl Catalog {
                 }
             }
             ScanEvent::Entry { entry, stray } => {
-                let list = if stray { &mut self.strays } else { &mut self.top };
+                let list = if stray {
+                    &mut self.strays
+                } else {
+                    &mut self.top
+                };
                 let at = list.partition_point(|e| e.rel < entry.rel);
                 list.insert(at, entry);
             }

@@ -9,6 +9,8 @@
 //! stack stays small. Only per-run totals are kept, never a per-file tree.
 
 use std::collections::HashSet;
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -163,8 +165,15 @@ enum Kind {
 
 struct Job {
     path: PathBuf,
+    /// The open parent folder and this folder's name in it; `None` opens
+    /// `path` (the root). Opening relative to the parent skips resolving the
+    /// whole path again for every folder.
+    parent: Option<(Arc<OpenDir>, CString)>,
     kind: Kind,
 }
+
+/// An open folder, kept while its subfolders wait to be opened from it.
+type OpenDir = rustix::fs::Dir;
 
 struct RunAcc {
     key: RunKey,
@@ -192,6 +201,9 @@ struct Queue {
     jobs: Vec<Job>,
     /// Jobs on the stack or being worked on; zero means the walk is over.
     outstanding: usize,
+    /// Workers waiting for a job: wake-ups are sent only when someone
+    /// waits, since each one costs a system call.
+    idle: usize,
 }
 
 struct Shared {
@@ -199,11 +211,14 @@ struct Shared {
     wake: Condvar,
     cancel: Arc<AtomicBool>,
     tx: SyncSender<ScanEvent>,
+    /// Events wait here until the coordinating thread forwards them a few
+    /// times a second: one wake-up of the reader per batch, not per event.
+    outbox: Mutex<Vec<ScanEvent>>,
     /// Held while a run gets its key and is reported, so keys arrive in order.
     next_key: Mutex<RunKey>,
     inodes: Mutex<HashSet<(u64, u64)>>,
     root: PathBuf,
-    root_dev: Option<u64>,
+    root_dev: Option<(u32, u32)>,
     entries: AtomicU64,
     disk: AtomicU64,
     runs_done: AtomicUsize,
@@ -211,9 +226,21 @@ struct Shared {
 
 impl Shared {
     fn send(&self, event: ScanEvent) {
-        if self.tx.send(event).is_err() {
-            // Nobody is listening any more: stop walking.
-            self.cancel.store(true, Ordering::Relaxed);
+        self.outbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event);
+    }
+
+    /// Forwards the waiting events, in order, to the reader.
+    fn flush(&self) {
+        let batch = std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()));
+        for event in batch {
+            if self.tx.send(event).is_err() {
+                // Nobody is listening any more: stop walking.
+                self.cancel.store(true, Ordering::Relaxed);
+                return;
+            }
         }
     }
 
@@ -223,9 +250,15 @@ impl Shared {
         }
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.outstanding += jobs.len();
+        let wake = q.idle > 0;
+        let many = jobs.len() > 1;
         q.jobs.extend(jobs);
         drop(q);
-        self.wake.notify_all();
+        if wake && many {
+            self.wake.notify_all();
+        } else if wake {
+            self.wake.notify_one();
+        }
     }
 
     fn rel(&self, path: &Path) -> String {
@@ -243,17 +276,21 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
     } else {
         None
     };
+    let root_dev = root_dev.map(|d| (rustix::fs::major(d), rustix::fs::minor(d)));
     let shared = Shared {
         queue: Mutex::new(Queue {
             jobs: vec![Job {
                 path: root.clone(),
+                parent: None,
                 kind: Kind::Root,
             }],
             outstanding: 1,
+            idle: 0,
         }),
         wake: Condvar::new(),
         cancel,
         tx,
+        outbox: Mutex::new(Vec::new()),
         next_key: Mutex::new(0),
         inodes: Mutex::new(HashSet::new()),
         root,
@@ -272,12 +309,14 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
                     .expect("spawning a scan worker")
             })
             .collect();
+        // Forward events often enough for a UI to fill in as it goes.
         while !workers.iter().all(|w| w.is_finished()) {
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(30));
             if shared.cancel.load(Ordering::Relaxed) {
                 shared.wake.notify_all();
             }
             shared.send(ScanEvent::Progress(progress(&shared)));
+            shared.flush();
         }
     });
     if shared.cancel.load(Ordering::Relaxed) {
@@ -289,6 +328,7 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         millis: start.elapsed().as_millis() as u64,
         threads,
     }));
+    shared.flush();
 }
 
 fn progress(shared: &Shared) -> ScanProgress {
@@ -311,13 +351,15 @@ fn worker(shared: &Shared) {
                 if let Some(job) = q.jobs.pop() {
                     break job;
                 }
+                q.idle += 1;
                 q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+                q.idle -= 1;
             }
         };
         visit(shared, job);
         let mut q = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
         q.outstanding -= 1;
-        if q.outstanding == 0 {
+        if q.outstanding == 0 && q.idle > 0 {
             drop(q);
             shared.wake.notify_all();
         }
@@ -326,8 +368,9 @@ fn worker(shared: &Shared) {
 
 /// One child of a folder, stat'ed without following links.
 struct Child {
-    name: std::ffi::OsString,
-    path: PathBuf,
+    /// The name as the kernel gave it (used to open a subfolder relative to
+    /// its parent; paths are built only when needed, to save allocations).
+    cname: CString,
     is_dir: bool,
     usage: Usage,
     /// Bytes of a hard link whose inode was already counted elsewhere.
@@ -335,292 +378,373 @@ struct Child {
     mtime: i64,
 }
 
+impl Child {
+    fn name(&self) -> &OsStr {
+        OsStr::from_bytes(self.cname.to_bytes())
+    }
+}
+
 /// Reads one folder: its children's sizes, and the subfolders to walk.
-/// Problems are returned as messages; `None` when the folder itself is unreadable.
-fn read_children(shared: &Shared, dir: &Path, errors: &mut Vec<String>) -> Option<Vec<Child>> {
-    let rd = match std::fs::read_dir(dir) {
+/// Problems are returned as messages; `None` when the folder itself is
+/// unreadable. The folder is opened without following a link, so a folder
+/// swapped for a symlink mid-scan is never walked through.
+fn read_children(
+    shared: &Shared,
+    job: &mut Job,
+    errors: &mut Vec<String>,
+) -> Option<(Arc<OpenDir>, Vec<Child>)> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags, StatxFlags};
+    let dir = job.path.as_path();
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let opened = match job.parent.take() {
+        Some((parent, name)) => parent
+            .fd()
+            .and_then(|fd| rustix::fs::openat(fd, name.as_c_str(), flags, Mode::empty())),
+        None => rustix::fs::openat(CWD, dir, flags, Mode::empty()),
+    };
+    let mut rd = match opened.and_then(OpenDir::new) {
         Ok(rd) => rd,
         Err(e) => {
-            errors.push(format!("{}: cannot read folder: {}", shared.rel(dir), io_reason(&e)));
+            errors.push(format!(
+                "{}: cannot read folder: {}",
+                shared.rel(dir),
+                errno_reason(e)
+            ));
             return None;
         }
     };
+    let mask = StatxFlags::TYPE
+        | StatxFlags::NLINK
+        | StatxFlags::INO
+        | StatxFlags::SIZE
+        | StatxFlags::BLOCKS
+        | StatxFlags::MTIME;
+    let at = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC;
     let mut out = Vec::new();
     let mut disk_seen = 0;
-    for entry in rd {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push(format!("{}: listing stopped: {}", shared.rel(dir), io_reason(&e)));
+    loop {
+        let entry = match rd.read() {
+            None => break,
+            Some(Ok(e)) => e,
+            Some(Err(e)) => {
+                errors.push(format!(
+                    "{}: listing stopped: {}",
+                    shared.rel(dir),
+                    errno_reason(e)
+                ));
                 break;
             }
         };
-        let path = entry.path();
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                errors.push(format!("{}: vanished while scanning", shared.rel(&path)));
+        let cname = entry.file_name();
+        if matches!(cname.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        let path = || dir.join(OsStr::from_bytes(cname.to_bytes()));
+        let st = match rd
+            .fd()
+            .and_then(|fd| rustix::fs::statx(fd, cname, at, mask))
+        {
+            Ok(st) => st,
+            Err(rustix::io::Errno::NOENT) => {
+                errors.push(format!("{}: vanished while scanning", shared.rel(&path())));
                 continue;
             }
             Err(e) => {
-                errors.push(format!("{}: cannot stat: {}", shared.rel(&path), io_reason(&e)));
+                errors.push(format!(
+                    "{}: cannot stat: {}",
+                    shared.rel(&path()),
+                    errno_reason(e)
+                ));
                 continue;
             }
         };
-        let is_dir = meta.file_type().is_dir();
+        let kind = rustix::fs::FileType::from_raw_mode(st.stx_mode.into());
+        let is_dir = kind == rustix::fs::FileType::Directory;
         let mut usage = Usage {
-            disk: meta.blocks() * 512,
-            apparent: meta.len(),
+            disk: st.stx_blocks * 512,
+            apparent: st.stx_size,
         };
+        let dev = (st.stx_dev_major, st.stx_dev_minor);
         let mut shared_bytes = 0;
-        if !is_dir && meta.nlink() > 1 {
+        if !is_dir && st.stx_nlink > 1 {
+            let dev_id = rustix::fs::makedev(dev.0, dev.1);
             let first = shared
                 .inodes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert((meta.dev(), meta.ino()));
+                .insert((dev_id, st.stx_ino));
             if !first {
                 shared_bytes = usage.disk;
                 usage = Usage::default();
             }
         }
         let mut is_walkable = is_dir;
-        if is_dir && shared.root_dev.is_some_and(|d| d != meta.dev()) {
+        if is_dir && shared.root_dev.is_some_and(|d| d != dev) {
             errors.push(format!(
                 "{}: on another filesystem, not counted",
-                shared.rel(&path)
+                shared.rel(&path())
             ));
             is_walkable = false;
         }
         disk_seen += usage.disk;
         out.push(Child {
-            name: entry.file_name(),
-            path,
+            cname: cname.to_owned(),
             is_dir: is_walkable,
             usage,
             shared: shared_bytes,
-            mtime: meta.mtime(),
+            mtime: st.stx_mtime.tv_sec,
         });
     }
-    shared.entries.fetch_add(out.len() as u64, Ordering::Relaxed);
+    shared
+        .entries
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
     shared.disk.fetch_add(disk_seen, Ordering::Relaxed);
-    Some(out)
+    Some((Arc::new(rd), out))
 }
 
-/// A short reason for an I/O error, as shown next to the path.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::NotFound => "vanished while scanning".into(),
-        _ => e.to_string(),
+/// A short reason for a system error, as shown next to the path.
+fn errno_reason(e: rustix::io::Errno) -> String {
+    match e {
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => "permission denied".into(),
+        rustix::io::Errno::NOENT => "vanished while scanning".into(),
+        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => {
+            "no longer a folder (replaced by a link or file)".into()
+        }
+        e => std::io::Error::from(e).to_string(),
     }
 }
 
-fn visit(shared: &Shared, job: Job) {
+fn visit(shared: &Shared, mut job: Job) {
     if shared.cancel.load(Ordering::Relaxed) {
         return;
     }
+    let mut errors = Vec::new();
+    let read = read_children(shared, &mut job, &mut errors);
+    let (dir, children) = match read {
+        Some((dir, children)) => (Some(dir), children),
+        None => (None, Vec::new()),
+    };
+    let walk = Walk {
+        shared,
+        dir,
+        path: &job.path,
+    };
     match job.kind {
-        Kind::Run { acc, part, slot } => visit_run(shared, &job.path, acc, part, slot),
-        Kind::Entry(acc) => visit_entry(shared, &job.path, acc),
-        kind => visit_structure(shared, &job.path, kind),
+        Kind::Run { acc, part, slot } => walk.run(children, errors, acc, part, slot),
+        Kind::Entry(acc) => walk.entry(children, errors, acc),
+        kind => walk.structure(children, errors, kind),
     }
 }
 
-/// The levels above runs: root, `experiments/`, task and model folders.
-fn visit_structure(shared: &Shared, dir: &Path, kind: Kind) {
-    let mut errors = Vec::new();
-    let children = read_children(shared, dir, &mut errors).unwrap_or_default();
-    for e in errors {
-        shared.send(ScanEvent::Error(e));
+/// One folder being visited, with its open handle, from which its
+/// subfolders are opened.
+struct Walk<'a> {
+    shared: &'a Shared,
+    dir: Option<Arc<OpenDir>>,
+    path: &'a Path,
+}
+
+impl Walk<'_> {
+    /// A job for a subfolder of this folder.
+    fn sub(&self, child: Child, kind: Kind) -> Job {
+        Job {
+            path: self.path.join(child.name()),
+            parent: self.dir.clone().map(|d| (d, child.cname)),
+            kind,
+        }
     }
-    let mut jobs = Vec::new();
-    for child in children {
-        let name = child.name.to_string_lossy();
-        match (&kind, child.is_dir) {
-            (Kind::Root, true) if name == layout::EXPERIMENTS => jobs.push(Job {
-                path: child.path,
-                kind: Kind::Experiments,
-            }),
-            (Kind::Root, _) => {
-                let kind = TopKind::of(&name);
-                if let Some(job) = start_entry(shared, child, kind, false) {
-                    jobs.push(job);
+
+    /// The levels above runs: root, `experiments/`, task and model folders.
+    fn structure(&self, children: Vec<Child>, errors: Vec<String>, kind: Kind) {
+        let shared = self.shared;
+        for e in errors {
+            shared.send(ScanEvent::Error(e));
+        }
+        let mut jobs = Vec::new();
+        for child in children {
+            let name = child.name().to_string_lossy().into_owned();
+            match (&kind, child.is_dir) {
+                (Kind::Root, true) if name == layout::EXPERIMENTS => {
+                    jobs.push(self.sub(child, Kind::Experiments));
                 }
-            }
-            (Kind::Experiments, true) => jobs.push(Job {
-                path: child.path,
-                kind: Kind::Task(name.into()),
-            }),
-            (Kind::Task(task), true) => jobs.push(Job {
-                path: child.path,
-                kind: Kind::Model(task.clone(), name.into()),
-            }),
-            (Kind::Model(task, model), true) => {
-                let acc = {
-                    let mut next = shared.next_key.lock().unwrap_or_else(|e| e.into_inner());
-                    let key = *next;
-                    *next += 1;
-                    shared.send(ScanEvent::Run(RunFound {
-                        key,
-                        task: task.to_string(),
-                        model: model.to_string(),
-                        name: name.into_owned(),
-                        path: child.path.clone(),
-                        dir_mtime: Some(child.mtime),
-                    }));
-                    let mut usage = RunUsage {
-                        dirs: 1,
-                        newest_mtime: Some(child.mtime),
-                        ..RunUsage::default()
-                    };
-                    usage.other = child.usage;
-                    Arc::new(RunAcc {
-                        key,
-                        path: child.path.clone(),
-                        pending: AtomicUsize::new(1),
-                        state: Mutex::new(RunState {
-                            usage,
-                            ..RunState::default()
-                        }),
-                    })
-                };
-                jobs.push(Job {
-                    path: child.path,
-                    kind: Kind::Run {
-                        acc,
-                        part: None,
-                        slot: None,
-                    },
-                });
-            }
-            // Files (and links) above run depth, or a folder on another device.
-            (_, _) => {
-                if let Some(job) = start_entry(shared, child, TopKind::Experiments, true) {
-                    jobs.push(job);
+                (Kind::Root, _) => {
+                    let kind = TopKind::of(&name);
+                    if let Some(job) = self.start_entry(child, kind, false) {
+                        jobs.push(job);
+                    }
+                }
+                (Kind::Experiments, true) => jobs.push(self.sub(child, Kind::Task(name.into()))),
+                (Kind::Task(task), true) => {
+                    let kind = Kind::Model(task.clone(), name.into());
+                    jobs.push(self.sub(child, kind));
+                }
+                (Kind::Model(task, model), true) => {
+                    let acc = self.start_run(task, model, name, &child);
+                    jobs.push(self.sub(
+                        child,
+                        Kind::Run {
+                            acc,
+                            part: None,
+                            slot: None,
+                        },
+                    ));
+                }
+                // Files (and links) above run depth, or a folder on another device.
+                (_, _) => {
+                    if let Some(job) = self.start_entry(child, TopKind::Experiments, true) {
+                        jobs.push(job);
+                    }
                 }
             }
         }
+        shared.push(jobs);
     }
-    shared.push(jobs);
-}
 
-/// Reports a top-level entry or stray now (a file), or starts walking it (a folder).
-fn start_entry(shared: &Shared, child: Child, kind: TopKind, stray: bool) -> Option<Job> {
-    let entry = Entry {
-        rel: shared.rel(&child.path),
-        path: child.path.clone(),
-        kind,
-        is_dir: child.is_dir,
-        usage: Some(child.usage),
-    };
-    if !child.is_dir {
-        shared.send(ScanEvent::Entry { entry, stray });
-        return None;
+    /// Numbers a newly found run and reports it.
+    fn start_run(&self, task: &str, model: &str, name: String, child: &Child) -> Arc<RunAcc> {
+        let shared = self.shared;
+        let mut next = shared.next_key.lock().unwrap_or_else(|e| e.into_inner());
+        let key = *next;
+        *next += 1;
+        let path = self.path.join(child.name());
+        shared.send(ScanEvent::Run(RunFound {
+            key,
+            task: task.to_string(),
+            model: model.to_string(),
+            name,
+            path: path.clone(),
+            dir_mtime: Some(child.mtime),
+        }));
+        let usage = RunUsage {
+            dirs: 1,
+            newest_mtime: Some(child.mtime),
+            other: child.usage,
+            ..RunUsage::default()
+        };
+        Arc::new(RunAcc {
+            key,
+            path,
+            pending: AtomicUsize::new(1),
+            state: Mutex::new(RunState {
+                usage,
+                ..RunState::default()
+            }),
+        })
     }
-    Some(Job {
-        path: child.path,
-        kind: Kind::Entry(Arc::new(EntryAcc {
+
+    /// Reports a top-level entry or stray now (a file), or starts walking it (a folder).
+    fn start_entry(&self, child: Child, kind: TopKind, stray: bool) -> Option<Job> {
+        let path = self.path.join(child.name());
+        let entry = Entry {
+            rel: self.shared.rel(&path),
+            path,
+            kind,
+            is_dir: child.is_dir,
+            usage: Some(child.usage),
+        };
+        if !child.is_dir {
+            self.shared.send(ScanEvent::Entry { entry, stray });
+            return None;
+        }
+        let acc = Arc::new(EntryAcc {
             pending: AtomicUsize::new(1),
             stray,
             entry: Mutex::new(entry),
-        })),
-    })
-}
-
-fn visit_entry(shared: &Shared, dir: &Path, acc: Arc<EntryAcc>) {
-    let mut errors = Vec::new();
-    let children = read_children(shared, dir, &mut errors).unwrap_or_default();
-    for e in errors {
-        shared.send(ScanEvent::Error(e));
+        });
+        Some(self.sub(child, Kind::Entry(acc)))
     }
-    let mut sum = Usage::default();
-    let mut jobs = Vec::new();
-    for child in children {
-        sum.add(child.usage);
-        if child.is_dir {
-            jobs.push(Job {
-                path: child.path,
-                kind: Kind::Entry(acc.clone()),
+
+    /// Inside a top-level entry: everything adds to its total.
+    fn entry(&self, children: Vec<Child>, errors: Vec<String>, acc: Arc<EntryAcc>) {
+        let shared = self.shared;
+        for e in errors {
+            shared.send(ScanEvent::Error(e));
+        }
+        let mut sum = Usage::default();
+        let mut jobs = Vec::new();
+        for child in children {
+            sum.add(child.usage);
+            if child.is_dir {
+                jobs.push(self.sub(child, Kind::Entry(acc.clone())));
+            }
+        }
+        acc.entry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .usage
+            .get_or_insert_with(Usage::default)
+            .add(sum);
+        acc.pending.fetch_add(jobs.len(), Ordering::AcqRel);
+        shared.push(jobs);
+        if acc.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let entry = acc.entry.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            shared.send(ScanEvent::Entry {
+                entry,
+                stray: acc.stray,
             });
         }
     }
-    {
-        let mut entry = acc.entry.lock().unwrap_or_else(|e| e.into_inner());
-        entry.usage.get_or_insert_with(Usage::default).add(sum);
-    }
-    acc.pending.fetch_add(jobs.len(), Ordering::AcqRel);
-    shared.push(jobs);
-    if acc.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-        let entry = acc.entry.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        shared.send(ScanEvent::Entry {
-            entry,
-            stray: acc.stray,
-        });
-    }
-}
 
-fn visit_run(
-    shared: &Shared,
-    dir: &Path,
-    acc: Arc<RunAcc>,
-    part: Option<RunPart>,
-    slot: Option<usize>,
-) {
-    let mut errors = Vec::new();
-    let children = read_children(shared, dir, &mut errors);
-    let mut delta = RunUsage::default();
-    let mut slot_sum = Usage::default();
-    let mut new_checkpoints = Vec::new();
-    let mut jobs = Vec::new();
-    // At the top of `checkpoints/` every child is a checkpoint of its own.
-    let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
-    for child in children.into_iter().flatten() {
-        let child_part = part.unwrap_or_else(|| RunPart::of(&child.name.to_string_lossy()));
-        delta.part_mut(child_part).add(child.usage);
-        slot_sum.add(child.usage);
-        delta.shared += child.shared;
-        delta.newest_mtime = delta.newest_mtime.max(Some(child.mtime));
-        if child.is_dir {
-            delta.dirs += 1;
-        } else {
-            delta.files += 1;
-        }
-        let mut child_slot = slot;
-        if at_checkpoints_top {
-            child_slot = Some(new_checkpoints.len());
-            new_checkpoints.push((child.name.to_string_lossy().into_owned(), child.usage));
-        }
-        if child.is_dir {
-            jobs.push(Job {
-                path: child.path,
-                kind: Kind::Run {
+    /// Inside a run: bytes go to the part named by the run's top-level child.
+    fn run(
+        &self,
+        children: Vec<Child>,
+        errors: Vec<String>,
+        acc: Arc<RunAcc>,
+        part: Option<RunPart>,
+        slot: Option<usize>,
+    ) {
+        let mut delta = RunUsage::default();
+        let mut slot_sum = Usage::default();
+        let mut new_checkpoints = Vec::new();
+        let mut jobs = Vec::new();
+        // At the top of `checkpoints/` every child is a checkpoint of its own.
+        let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
+        for child in children {
+            let child_part = part.unwrap_or_else(|| RunPart::of(&child.name().to_string_lossy()));
+            delta.part_mut(child_part).add(child.usage);
+            slot_sum.add(child.usage);
+            delta.shared += child.shared;
+            delta.newest_mtime = delta.newest_mtime.max(Some(child.mtime));
+            if child.is_dir {
+                delta.dirs += 1;
+            } else {
+                delta.files += 1;
+            }
+            let mut child_slot = slot;
+            if at_checkpoints_top {
+                child_slot = Some(new_checkpoints.len());
+                new_checkpoints.push((child.name().to_string_lossy().into_owned(), child.usage));
+            }
+            if child.is_dir {
+                let kind = Kind::Run {
                     acc: acc.clone(),
                     part: Some(child_part),
                     slot: child_slot,
-                },
-            });
+                };
+                jobs.push(self.sub(child, kind));
+            }
         }
-    }
-    {
-        let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.usage.add(&delta);
-        st.errors.extend(errors);
-        if let Some(i) = slot
-            && let Some(c) = st.checkpoints.get_mut(i)
         {
-            c.1.add(slot_sum);
+            let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.usage.add(&delta);
+            st.errors.extend(errors);
+            if let Some(i) = slot
+                && let Some(c) = st.checkpoints.get_mut(i)
+            {
+                c.1.add(slot_sum);
+            }
+            if at_checkpoints_top {
+                // A run has one `checkpoints/`, so slots numbered from zero
+                // here are its indices; child jobs are pushed only after this.
+                st.checkpoints.extend(new_checkpoints);
+            }
         }
-        if at_checkpoints_top {
-            // A run has one `checkpoints/`, so slots numbered from zero here
-            // are its indices; child jobs are pushed only after this.
-            st.checkpoints.extend(new_checkpoints);
+        acc.pending.fetch_add(jobs.len(), Ordering::AcqRel);
+        self.shared.push(jobs);
+        if acc.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            finish_run(self.shared, &acc);
         }
-    }
-    acc.pending.fetch_add(jobs.len(), Ordering::AcqRel);
-    shared.push(jobs);
-    if acc.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-        finish_run(shared, &acc);
     }
 }
 
@@ -633,7 +757,10 @@ fn finish_run(shared: &Shared, acc: &RunAcc) {
         .map(|(n, _)| layout::parse_checkpoint(n))
         .collect();
     let mut prunable = Usage::default();
-    for (go, (_, usage)) in layout::prune_selection(&names).into_iter().zip(&st.checkpoints) {
+    for (go, (_, usage)) in layout::prune_selection(&names)
+        .into_iter()
+        .zip(&st.checkpoints)
+    {
         if go {
             prunable.add(*usage);
         }

@@ -50,7 +50,13 @@ impl RunUsage {
     /// Everything the run holds.
     pub fn total(&self) -> Usage {
         let mut t = Usage::default();
-        for u in [self.tmp, self.cache, self.checkpoints, self.data, self.other] {
+        for u in [
+            self.tmp,
+            self.cache,
+            self.checkpoints,
+            self.data,
+            self.other,
+        ] {
             t.add(u);
         }
         t

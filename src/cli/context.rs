@@ -24,13 +24,18 @@ pub struct Context {
 impl Context {
     /// Finds the root from `path` (or the working folder) and scans it.
     pub fn open(path: Option<&Path>, global: &GlobalOpts) -> Result<Context, Failure> {
-        let cwd = std::env::current_dir().map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
         let root = layout::find_root(path, &cwd).map_err(|e| Failure::usage(e.to_string()))?;
         Ok(Context::scan(&root, global))
     }
 
     /// Like [`Context::open`], but when `run` is a run folder its root wins.
-    pub fn for_run(run: &str, path: Option<&Path>, global: &GlobalOpts) -> Result<Context, Failure> {
+    pub fn for_run(
+        run: &str,
+        path: Option<&Path>,
+        global: &GlobalOpts,
+    ) -> Result<Context, Failure> {
         let p = Path::new(run);
         if p.is_dir() {
             return match root_of_run(p) {
@@ -79,10 +84,12 @@ impl Context {
                 .filter(|t| task.is_none_or(|n| t.name == n))
                 .any(|t| t.models.iter().any(|x| x.name == m))
         {
-            return Err(Failure::usage(format!("no model {m:?} under {}", task.unwrap_or("any task"))));
+            return Err(Failure::usage(format!(
+                "no model {m:?} under {}",
+                task.unwrap_or("any task")
+            )));
         }
-        Ok(c
-            .run_keys()
+        Ok(c.run_keys()
             .filter(|&k| {
                 let r = &c.runs[k];
                 task.is_none_or(|t| r.task == t) && model.is_none_or(|m| r.model == m)
@@ -100,7 +107,10 @@ impl Context {
         }
         let arg = arg.trim_end_matches('/');
         // An exact name wins over prefixes of longer names.
-        let exact: Vec<RunKey> = c.run_keys().filter(|&k| c.runs[k].label() == arg || c.runs[k].name == arg).collect();
+        let exact: Vec<RunKey> = c
+            .run_keys()
+            .filter(|&k| c.runs[k].label() == arg || c.runs[k].name == arg)
+            .collect();
         if let [k] = exact.as_slice() {
             return Ok(*k);
         }
@@ -117,10 +127,17 @@ impl Context {
             .collect();
         match matches.as_slice() {
             [k] => Ok(*k),
-            [] => Err(Failure::usage(format!("no run matches {arg:?} under {}", c.root.display()))),
+            [] => Err(Failure::usage(format!(
+                "no run matches {arg:?} under {}",
+                c.root.display()
+            ))),
             many => {
                 let shown: Vec<String> = many.iter().take(8).map(|&k| c.runs[k].label()).collect();
-                let more = if many.len() > 8 { format!(" and {} more", many.len() - 8) } else { String::new() };
+                let more = if many.len() > 8 {
+                    format!(" and {} more", many.len() - 8)
+                } else {
+                    String::new()
+                };
                 Err(Failure::usage(format!(
                     "{arg:?} matches {} runs: {}{more}; give more of the run id",
                     many.len(),
@@ -137,7 +154,10 @@ impl Context {
 
     /// Reads the summaries of many runs on a few threads.
     pub fn summaries(&self, keys: &[RunKey]) -> Vec<RunSummary> {
-        let paths: Vec<PathBuf> = keys.iter().map(|&k| self.catalog.runs[k].path.clone()).collect();
+        let paths: Vec<PathBuf> = keys
+            .iter()
+            .map(|&k| self.catalog.runs[k].path.clone())
+            .collect();
         if paths.len() < 64 {
             return paths.iter().map(|p| RunSummary::load(p)).collect();
         }
@@ -145,9 +165,14 @@ impl Context {
         std::thread::scope(|s| {
             let parts: Vec<_> = paths
                 .chunks(chunk)
-                .map(|ps| s.spawn(move || ps.iter().map(|p| RunSummary::load(p)).collect::<Vec<_>>()))
+                .map(|ps| {
+                    s.spawn(move || ps.iter().map(|p| RunSummary::load(p)).collect::<Vec<_>>())
+                })
                 .collect();
-            parts.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         })
     }
 }
@@ -156,5 +181,6 @@ impl Context {
 fn root_of_run(run: &Path) -> Option<PathBuf> {
     let run = run.canonicalize().ok()?;
     let experiments = run.parent()?.parent()?.parent()?;
-    (experiments.file_name()? == layout::EXPERIMENTS).then(|| experiments.parent().map(Path::to_path_buf))?
+    (experiments.file_name()? == layout::EXPERIMENTS)
+        .then(|| experiments.parent().map(Path::to_path_buf))?
 }

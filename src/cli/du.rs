@@ -40,12 +40,24 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
             "runs": shown.iter().map(|&k| run_json(ctx, k, None)).collect::<Vec<_>>(),
             "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right, Align::Right, Align::Right, Align::Left]);
-    t.row(["RECLAIM", "TMP", "CACHE", "PRUNE", "SIZE", "RUN"].map(String::from).to_vec());
+    let mut t = Table::new(&[
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    t.row(
+        ["RECLAIM", "TMP", "CACHE", "PRUNE", "SIZE", "RUN"]
+            .map(String::from)
+            .to_vec(),
+    );
     let mut any_active = false;
     for &k in shown {
         let r = &c.runs[k];
@@ -53,7 +65,13 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
         let active = ctx.is_active(k);
         any_active |= active;
         let mark = if active { " ● active" } else { "" };
-        let cell = |b: u64| if b == 0 { "-".to_string() } else { fmt::size(b) };
+        let cell = |b: u64| {
+            if b == 0 {
+                "-".to_string()
+            } else {
+                fmt::size(b)
+            }
+        };
         t.row(vec![
             cell(u.reclaimable().disk),
             cell(u.tmp.disk),
@@ -80,15 +98,29 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
         fmt::size(total.prunable.disk),
     )?;
     if any_active {
-        writeln!(out, "● active runs wrote within {} minutes; cleanup skips them.", ctx.window.as_secs() / 60)?;
+        writeln!(
+            out,
+            "● active runs wrote within {} minutes; cleanup skips them.",
+            ctx.window.as_secs() / 60
+        )?;
     }
     if !c.top.is_empty() {
         let top: Vec<String> = c
             .top
             .iter()
-            .map(|e| format!("{} {}", fmt::escape(&e.rel), fmt::size(e.usage.unwrap_or_default().disk)))
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    fmt::escape(&e.rel),
+                    fmt::size(e.usage.unwrap_or_default().disk)
+                )
+            })
             .collect();
-        writeln!(out, "Outside experiments/ (never cleaned): {}", top.join(" · "))?;
+        writeln!(
+            out,
+            "Outside experiments/ (never cleaned): {}",
+            top.join(" · ")
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

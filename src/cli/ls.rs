@@ -18,7 +18,12 @@ use crate::runs::RunSummary;
 pub const JSON_VERSION: u32 = 1;
 
 /// Orders run keys in place by `sort`, ties by newest first.
-pub fn sort_runs(ctx: &Context, keys: &mut [RunKey], sort: &SortKey, summaries: &HashMap<RunKey, &RunSummary>) {
+pub fn sort_runs(
+    ctx: &Context,
+    keys: &mut [RunKey],
+    sort: &SortKey,
+    summaries: &HashMap<RunKey, &RunSummary>,
+) {
     let runs = &ctx.catalog.runs;
     let newest = |a: RunKey, b: RunKey| {
         (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
@@ -28,9 +33,17 @@ pub fn sort_runs(ctx: &Context, keys: &mut [RunKey], sort: &SortKey, summaries: 
         let primary = match sort {
             SortKey::Time => Ordering::Equal,
             SortKey::Size => usage(b).total().disk.cmp(&usage(a).total().disk),
-            SortKey::Reclaimable => usage(b).reclaimable().disk.cmp(&usage(a).reclaimable().disk),
+            SortKey::Reclaimable => usage(b)
+                .reclaimable()
+                .disk
+                .cmp(&usage(a).reclaimable().disk),
             SortKey::Metric(name) => {
-                let v = |k: RunKey| summaries.get(&k).and_then(|s| s.metric(name)).filter(|v| !v.is_nan());
+                let v = |k: RunKey| {
+                    summaries
+                        .get(&k)
+                        .and_then(|s| s.metric(name))
+                        .filter(|v| !v.is_nan())
+                };
                 match (v(a), v(b)) {
                     (Some(x), Some(y)) if layout::lower_is_better(name) => x.total_cmp(&y),
                     (Some(x), Some(y)) => y.total_cmp(&x),
@@ -50,7 +63,12 @@ pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Val
     let u = r.usage.clone().unwrap_or_default();
     let active = ctx.is_active(key);
     let metrics: serde_json::Map<String, Value> = summary
-        .map(|s| s.key_metrics.iter().map(|m| (m.name.clone(), json!(m.value))).collect())
+        .map(|s| {
+            s.key_metrics
+                .iter()
+                .map(|m| (m.name.clone(), json!(m.value)))
+                .collect()
+        })
         .unwrap_or_default();
     let mut errors = r.errors.clone();
     if let Some(s) = summary {
@@ -107,7 +125,10 @@ fn metric_cell(s: Option<&RunSummary>, first: Option<&str>) -> String {
 
 fn size_cells(u: &RunUsage) -> [String; 2] {
     let r = u.reclaimable().disk;
-    [fmt::size(u.total().disk), if r == 0 { "-".into() } else { fmt::size(r) }]
+    [
+        fmt::size(u.total().disk),
+        if r == 0 { "-".into() } else { fmt::size(r) },
+    ]
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -137,7 +158,11 @@ pub fn run(
     // Groups in display order: (task, model, runs), each sorted.
     let mut groups: Vec<(&str, &str, Vec<RunKey>)> = Vec::new();
     for t in c.tasks.iter().filter(|t| task.is_none_or(|n| t.name == n)) {
-        for m in t.models.iter().filter(|m| model.is_none_or(|n| m.name == n)) {
+        for m in t
+            .models
+            .iter()
+            .filter(|m| model.is_none_or(|n| m.name == n))
+        {
             let mut runs = m.runs.clone();
             sort_runs(ctx, &mut runs, sort, &summaries);
             groups.push((&t.name, &m.name, runs));
@@ -164,7 +189,11 @@ pub fn run(
                         j
                     })
                     .collect();
-                let keys: Vec<RunKey> = t.models.iter().flat_map(|m| m.runs.iter().copied()).collect();
+                let keys: Vec<RunKey> = t
+                    .models
+                    .iter()
+                    .flat_map(|m| m.runs.iter().copied())
+                    .collect();
                 let mut j = totals_json(keys.len(), &c.rollup(&keys));
                 j["name"] = json!(t.name);
                 j["models"] = json!(models);
@@ -181,7 +210,8 @@ pub fn run(
             "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
             "errors": c.errors,
         });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -211,8 +241,20 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(out)?;
-    let mut table = Table::new(&[Align::Left, Align::Left, Align::Right, Align::Right, Align::Left]);
-    table.row(vec!["NAME".into(), "STATUS".into(), "SIZE".into(), "RECLAIM".into(), "KEY METRICS".into()]);
+    let mut table = Table::new(&[
+        Align::Left,
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ]);
+    table.row(vec![
+        "NAME".into(),
+        "STATUS".into(),
+        "SIZE".into(),
+        "RECLAIM".into(),
+        "KEY METRICS".into(),
+    ]);
     let run_row = |label: String, k: RunKey| {
         let s = summaries.get(&k).copied();
         let active = ctx.is_active(k);
@@ -221,10 +263,20 @@ pub fn run(
         let problems = c.runs[k].errors.len() + s.map_or(0, |s| s.errors.len());
         let mut metrics = metric_cell(s, metric_name);
         if problems > 0 {
-            metrics = format!("{metrics}{}⚠ {}", if metrics.is_empty() { "" } else { "  " }, plural(problems, "problem"));
+            metrics = format!(
+                "{metrics}{}⚠ {}",
+                if metrics.is_empty() { "" } else { "  " },
+                plural(problems, "problem")
+            );
         }
         let [size, reclaim] = size_cells(&u);
-        vec![label, format!("{} {}", status.icon(), status.word()), size, reclaim, metrics]
+        vec![
+            label,
+            format!("{} {}", status.icon(), status.word()),
+            size,
+            reclaim,
+            metrics,
+        ]
     };
     if flat {
         let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
@@ -238,7 +290,13 @@ pub fn run(
             if *t != last_task {
                 let tk = c.runs_under(t, None);
                 let [size, reclaim] = size_cells(&c.rollup(&tk));
-                table.row(vec![fmt::escape(t).into_owned(), plural(tk.len(), "run"), size, reclaim, String::new()]);
+                table.row(vec![
+                    fmt::escape(t).into_owned(),
+                    plural(tk.len(), "run"),
+                    size,
+                    reclaim,
+                    String::new(),
+                ]);
                 last_task = t;
             }
             let [size, reclaim] = size_cells(&c.rollup(runs));
@@ -249,7 +307,13 @@ pub fn run(
                     Some(format!("best {} {}", fmt::escape(name), fmt::metric(v)))
                 })
                 .unwrap_or_default();
-            table.row(vec![format!("  {}", fmt::escape(m)), plural(runs.len(), "run"), size, reclaim, best]);
+            table.row(vec![
+                format!("  {}", fmt::escape(m)),
+                plural(runs.len(), "run"),
+                size,
+                reclaim,
+                best,
+            ]);
             for &k in runs {
                 table.row(run_row(format!("    {}", fmt::escape(&c.runs[k].name)), k));
             }
@@ -261,7 +325,10 @@ pub fn run(
     let mut problems: Vec<String> = Vec::new();
     for &k in &keys {
         let r = &c.runs[k];
-        let extra = summaries.get(&k).map(|s| s.errors.as_slice()).unwrap_or(&[]);
+        let extra = summaries
+            .get(&k)
+            .map(|s| s.errors.as_slice())
+            .unwrap_or(&[]);
         for e in r.errors.iter().chain(extra) {
             problems.push(format!("  {}: {}", fmt::escape(&r.label()), fmt::escape(e)));
         }
@@ -278,8 +345,16 @@ pub fn run(
             .top
             .iter()
             .map(|e| {
-                let flag = if e.kind == layout::TopKind::Unrecognized { " (unrecognized)" } else { "" };
-                format!("{} {}{flag}", fmt::escape(&e.rel), fmt::size(e.usage.unwrap_or(Usage::default()).disk))
+                let flag = if e.kind == layout::TopKind::Unrecognized {
+                    " (unrecognized)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} {}{flag}",
+                    fmt::escape(&e.rel),
+                    fmt::size(e.usage.unwrap_or(Usage::default()).disk)
+                )
             })
             .collect();
         writeln!(out, "\nAlso here: {}", other.join(" · "))?;

@@ -97,7 +97,12 @@ pub enum Command {
         #[arg(long, short)]
         model: Option<String>,
         /// Order runs by time, size, reclaimable, or a metric name (e.g. val/acc).
-        #[arg(long, short, default_value = "time", value_name = "time|size|reclaimable|METRIC")]
+        #[arg(
+            long,
+            short,
+            default_value = "time",
+            value_name = "time|size|reclaimable|METRIC"
+        )]
         sort: SortKey,
         /// One line per run (task/model/run_id), for grep and scripts.
         #[arg(long)]
@@ -140,6 +145,12 @@ pub enum Command {
     Demo {
         /// Where to put the copy (default: a new folder under the temp dir).
         dir: Option<PathBuf>,
+    },
+    /// Scan a tree and print counts, wall time and peak memory (benchmarks).
+    #[command(hide = true)]
+    Scan {
+        /// The outputs/ folder.
+        path: Option<PathBuf>,
     },
     /// Build a synthetic outputs tree for tests and benchmarks.
     #[command(hide = true)]
@@ -245,6 +256,25 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let ctx = Context::open(Some(&root), &global)?;
             ls::run(&ctx, None, None, &SortKey::Time, false, false)
         }
+        Command::Scan { path } => {
+            let ctx = Context::open(path.as_deref().or(args.path.as_deref()), &global)?;
+            let c = &ctx.catalog;
+            let stats = c.done.unwrap_or_default();
+            let total = c.rollup(&c.run_keys().collect::<Vec<_>>());
+            println!(
+                "{}",
+                serde_json::json!({
+                    "entries": stats.entries,
+                    "runs": c.runs.len(),
+                    "disk": total.total().disk,
+                    "reclaimable": total.reclaimable().disk,
+                    "millis": stats.millis,
+                    "threads": stats.threads,
+                    "peak_rss_kib": peak_rss_kib(),
+                })
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate {
             dir,
             tasks,
@@ -264,4 +294,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Peak resident memory of this process, from `/proc/self/status` (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -50,7 +50,8 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
             "plots": d.plots,
             "logs": d.logs,
         });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -98,7 +99,10 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         writeln!(out, "\nKey metrics")?;
         let mut t = Table::new(&[Align::Left, Align::Right]);
         for m in &d.key_metrics {
-            t.row(vec![format!("  {}", fmt::escape(&m.name)), fmt::metric(m.value)]);
+            t.row(vec![
+                format!("  {}", fmt::escape(&m.name)),
+                fmt::metric(m.value),
+            ]);
         }
         print_lines(&mut out, t.render())?;
     }
@@ -106,7 +110,11 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         writeln!(out, "\nMetrics")?;
         let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
         for m in &d.metrics.scalars {
-            t.row(vec![format!("  {}", fmt::escape(&m.name)), fmt::metric(m.value), fmt::escape(&m.file).into_owned()]);
+            t.row(vec![
+                format!("  {}", fmt::escape(&m.name)),
+                fmt::metric(m.value),
+                fmt::escape(&m.file).into_owned(),
+            ]);
         }
         print_lines(&mut out, t.render())?;
     }
@@ -138,14 +146,26 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         for (name, usage, note) in rows {
             let mut note = note.to_string();
             if usage.apparent > usage.disk + 4096 {
-                note = format!("{note}{}apparent {}", if note.is_empty() { "" } else { "; " }, fmt::size(usage.apparent));
+                note = format!(
+                    "{note}{}apparent {}",
+                    if note.is_empty() { "" } else { "; " },
+                    fmt::size(usage.apparent)
+                );
             }
             t.row(vec![format!("  {name}"), fmt::size(usage.disk), note]);
         }
-        t.row(vec!["  total".into(), fmt::size(u.total().disk), format!("{} reclaimable", fmt::size(u.reclaimable().disk))]);
+        t.row(vec![
+            "  total".into(),
+            fmt::size(u.total().disk),
+            format!("{} reclaimable", fmt::size(u.reclaimable().disk)),
+        ]);
         print_lines(&mut out, t.render())?;
         if u.shared > 0 {
-            writeln!(out, "  ({} of hard-linked files counted in another run)", fmt::size(u.shared))?;
+            writeln!(
+                out,
+                "  ({} of hard-linked files counted in another run)",
+                fmt::size(u.shared)
+            )?;
         }
     }
 
@@ -157,7 +177,11 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
                 CheckpointName::Best => "best".to_string(),
                 CheckpointName::Last => "last".to_string(),
                 CheckpointName::Unparsed => "name not understood".to_string(),
-                CheckpointName::Progress { epoch, step, metric } => {
+                CheckpointName::Progress {
+                    epoch,
+                    step,
+                    metric,
+                } => {
                     let mut parts = Vec::new();
                     if let Some(e) = epoch {
                         parts.push(format!("epoch {e}"));
@@ -171,12 +195,20 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
                     parts.join(", ")
                 }
             };
-            let name = c.file.rel.strip_prefix("checkpoints/").unwrap_or(&c.file.rel);
+            let name = c
+                .file
+                .rel
+                .strip_prefix("checkpoints/")
+                .unwrap_or(&c.file.rel);
             t.row(vec![
                 format!("  {}", fmt::escape(name)),
                 fmt::size(c.file.usage.disk),
                 what,
-                if c.prune { "prune".into() } else { "keep".into() },
+                if c.prune {
+                    "prune".into()
+                } else {
+                    "keep".into()
+                },
             ]);
         }
         print_lines(&mut out, t.render())?;
@@ -188,8 +220,13 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         writeln!(out, "\n{title}")?;
         let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
         for f in files.iter() {
-            let age = Timestamp::from_second(f.mtime).map_or_else(|_| String::new(), |t| fmt::age(t, ctx.now));
-            t.row(vec![format!("  {}", fmt::escape(&f.rel)), fmt::size(f.usage.apparent), age]);
+            let age = Timestamp::from_second(f.mtime)
+                .map_or_else(|_| String::new(), |t| fmt::age(t, ctx.now));
+            t.row(vec![
+                format!("  {}", fmt::escape(&f.rel)),
+                fmt::size(f.usage.apparent),
+                age,
+            ]);
         }
         print_lines(&mut out, t.render())?;
     }
@@ -198,7 +235,10 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         let mut t = Table::new(&[Align::Left, Align::Left]);
         let summary = c.summary();
         for (k, v) in summary.iter().take(40) {
-            t.row(vec![format!("  {}", fmt::escape(k)), fmt::escape(v).into_owned()]);
+            t.row(vec![
+                format!("  {}", fmt::escape(k)),
+                fmt::escape(v).into_owned(),
+            ]);
         }
         print_lines(&mut out, t.render())?;
         if summary.len() > 40 {

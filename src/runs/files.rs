@@ -154,7 +154,8 @@ impl Config {
                 continue;
             };
             let value = if file.ends_with(".json") {
-                serde_json::from_slice(&bytes).map_err(|e| format!("{file}: not valid JSON ({e})"))?
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{file}: not valid JSON ({e})"))?
             } else {
                 serde_norway::from_slice::<Value>(&bytes)
                     .map_err(|e| format!("{file}: not valid YAML ({e})"))?

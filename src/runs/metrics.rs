@@ -92,7 +92,13 @@ impl Metrics {
             let result = match ext.as_str() {
                 "json" => read_json(&text, &naming, &rel, &mut m),
                 "jsonl" | "ndjson" => read_jsonl(&text, &naming, &rel, &mut m),
-                _ => read_csv(&text, if ext == "tsv" { b'\t' } else { b',' }, &naming, &rel, &mut m),
+                _ => read_csv(
+                    &text,
+                    if ext == "tsv" { b'\t' } else { b',' },
+                    &naming,
+                    &rel,
+                    &mut m,
+                ),
             };
             if let Err(e) = result {
                 m.errors.push(format!("{rel}: {e}"));
@@ -220,7 +226,11 @@ fn read_jsonl(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result
         match serde_json::from_str::<Value>(line) {
             Ok(v @ Value::Object(_)) => rows.push(v),
             Ok(other) => {
-                error.get_or_insert(format!("line {}: expected an object, found {}", i + 1, kind_of(&other)));
+                error.get_or_insert(format!(
+                    "line {}: expected an object, found {}",
+                    i + 1,
+                    kind_of(&other)
+                ));
             }
             // A run still training may be half-way through writing its last line.
             Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {}
@@ -241,7 +251,12 @@ fn x_column<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str>
 }
 
 /// Turns rows (JSON objects) into one series per numeric column.
-fn rows_to_series<'a>(rows: impl Iterator<Item = &'a Value> + Clone, naming: &Naming, rel: &str, m: &mut Metrics) {
+fn rows_to_series<'a>(
+    rows: impl Iterator<Item = &'a Value> + Clone,
+    naming: &Naming,
+    rel: &str,
+    m: &mut Metrics,
+) {
     let mut columns: Vec<String> = Vec::new();
     for row in rows.clone() {
         if let Value::Object(map) = row {
@@ -277,7 +292,13 @@ fn rows_to_series<'a>(rows: impl Iterator<Item = &'a Value> + Clone, naming: &Na
     }
 }
 
-fn read_csv(text: &str, delimiter: u8, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<(), String> {
+fn read_csv(
+    text: &str,
+    delimiter: u8,
+    naming: &Naming,
+    rel: &str,
+    m: &mut Metrics,
+) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .trim(csv::Trim::All)
@@ -296,9 +317,9 @@ fn read_csv(text: &str, delimiter: u8, naming: &Naming, rel: &str, m: &mut Metri
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 error = Some(match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                        "line {line}: {len} fields where the header has {expected_len}"
-                    ),
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("line {line}: {len} fields where the header has {expected_len}"),
                     _ => format!("line {line}: {e}"),
                 });
                 break;
@@ -321,7 +342,11 @@ fn read_csv(text: &str, delimiter: u8, naming: &Naming, rel: &str, m: &mut Metri
         }
     } else if rows.len() == 1 {
         let x = x_column(headers.iter().map(String::as_str));
-        for (h, v) in headers.iter().zip(rows[0].iter()).filter(|(h, _)| Some(h.as_str()) != x) {
+        for (h, v) in headers
+            .iter()
+            .zip(rows[0].iter())
+            .filter(|(h, _)| Some(h.as_str()) != x)
+        {
             if let Ok(v) = v.parse::<f64>() {
                 m.scalars.push(Scalar {
                     name: naming.name(h),
@@ -375,7 +400,10 @@ mod tests {
 
     #[test]
     fn json_objects_flatten_with_the_split() {
-        let m = load(&[("val_metrics.json", r#"{"acc":0.87,"per_class":{"digits":0.9}}"#)]);
+        let m = load(&[(
+            "val_metrics.json",
+            r#"{"acc":0.87,"per_class":{"digits":0.9}}"#,
+        )]);
         let names: Vec<_> = m.scalars.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["val/acc", "val/per_class.digits"]);
         assert_eq!(m.get("val/acc"), Some(0.87));
@@ -383,7 +411,10 @@ mod tests {
 
     #[test]
     fn single_value_files_take_their_name() {
-        let m = load(&[("val_auc.json", "0.91"), ("test_auc.json", r#"{"auc":0.88}"#)]);
+        let m = load(&[
+            ("val_auc.json", "0.91"),
+            ("test_auc.json", r#"{"auc":0.88}"#),
+        ]);
         assert_eq!(m.get("val/auc"), Some(0.91));
         assert_eq!(m.get("test/auc"), Some(0.88));
     }
@@ -392,7 +423,10 @@ mod tests {
     fn csv_scalars_and_series() {
         let m = load(&[
             ("test_metrics.csv", "metric,value\nacc,0.85\nloss,0.5\n"),
-            ("train_metrics.csv", "epoch,loss,acc\n1,0.9,0.5\n2,0.7,0.6\n3,0.5,0.7\n"),
+            (
+                "train_metrics.csv",
+                "epoch,loss,acc\n1,0.9,0.5\n2,0.7,0.6\n3,0.5,0.7\n",
+            ),
             ("val_summary.csv", "acc,f1\n0.8,0.7\n"),
         ]);
         assert_eq!(m.get("test/acc"), Some(0.85));
@@ -404,7 +438,10 @@ mod tests {
 
     #[test]
     fn jsonl_series_tolerate_a_half_written_last_line() {
-        let m = load(&[("train_steps.jsonl", "{\"step\":1,\"loss\":2}\n{\"step\":2,\"loss\":1}\n{\"step\":3,")]);
+        let m = load(&[(
+            "train_steps.jsonl",
+            "{\"step\":1,\"loss\":2}\n{\"step\":2,\"loss\":1}\n{\"step\":3,",
+        )]);
         assert!(m.errors.is_empty(), "{:?}", m.errors);
         assert_eq!(m.series[0].points.len(), 2);
         assert_eq!(m.series[0].name, "train/loss");
@@ -415,24 +452,49 @@ mod tests {
         let m = load(&[
             ("a.json", "{\"acc\": 0.8,"),
             ("b.csv", "epoch,loss\n1,0.5\n2,0.4,9\n3,0.3\n"),
-            ("c.jsonl", "{\"step\":1,\"loss\":2}\nnot json\n{\"step\":3,\"loss\":1}\n"),
+            (
+                "c.jsonl",
+                "{\"step\":1,\"loss\":2}\nnot json\n{\"step\":3,\"loss\":1}\n",
+            ),
             ("val_metrics.json", "{\"acc\":0.9}"),
         ]);
         assert_eq!(m.errors.len(), 3, "{:?}", m.errors);
         assert!(m.errors[0].starts_with("metrics/a.json: not valid JSON"));
-        assert!(m.errors[1].contains("line 3: 3 fields where the header has 2"), "{}", m.errors[1]);
+        assert!(
+            m.errors[1].contains("line 3: 3 fields where the header has 2"),
+            "{}",
+            m.errors[1]
+        );
         assert!(m.errors[2].contains("line 2"));
         assert_eq!(m.get("val/acc"), Some(0.9));
-        assert_eq!(m.series.iter().find(|s| s.file.ends_with("c.jsonl")).unwrap().points.len(), 2);
+        assert_eq!(
+            m.series
+                .iter()
+                .find(|s| s.file.ends_with("c.jsonl"))
+                .unwrap()
+                .points
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn json_lists_are_series() {
         let m = load(&[
-            ("train_log.json", r#"[{"step":10,"loss":1.5},{"step":20,"loss":1.2}]"#),
+            (
+                "train_log.json",
+                r#"[{"step":10,"loss":1.5},{"step":20,"loss":1.2}]"#,
+            ),
             ("curves.json", r#"{"val_loss":[0.9,0.8]}"#),
         ]);
         assert_eq!(m.get("train/loss"), Some(1.2));
-        assert_eq!(m.series.iter().find(|s| s.name == "curves/val_loss").unwrap().x, "index");
+        assert_eq!(
+            m.series
+                .iter()
+                .find(|s| s.name == "curves/val_loss")
+                .unwrap()
+                .x,
+            "index"
+        );
     }
 }

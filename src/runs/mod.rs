@@ -19,14 +19,18 @@ const SMALL_FILE_LIMIT: u64 = 8 << 20;
 
 /// Reads a small file: `Ok(None)` when it does not exist.
 pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let md = match std::fs::symlink_metadata(path) {
         Ok(md) => md,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{name}: cannot read: {e}")),
     };
     if !md.is_file() {
-        return Err(format!("{name}: not a regular file (symlinks are not followed)"));
+        return Err(format!(
+            "{name}: not a regular file (symlinks are not followed)"
+        ));
     }
     if md.len() > SMALL_FILE_LIMIT {
         return Err(format!(

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 /// temp dir (keep it alive) and the copy's `outputs/`.
 pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let root = runyard::demo::materialize_from(&runyard::demo::demo_source(), Some(tmp.path())).expect("demo copy");
+    let root = runyard::demo::materialize_from(&runyard::demo::demo_source(), Some(tmp.path()))
+        .expect("demo copy");
     (tmp, root)
 }
 
