@@ -10,7 +10,7 @@ mod table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 pub use context::Context;
 
@@ -28,6 +28,7 @@ pub struct Args {
     /// the nearest parent holding outputs/experiments).
     pub path: Option<PathBuf>,
 
+    /// Options shared by every subcommand.
     #[command(flatten)]
     pub global: GlobalOpts,
 
@@ -72,15 +73,6 @@ impl std::str::FromStr for SortKey {
             metric => SortKey::Metric(metric.to_string()),
         })
     }
-}
-
-/// Output format of `show`-like commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned text for people.
-    Text,
-    /// JSON for scripts (stable, versioned; see docs/json.md).
-    Json,
 }
 
 /// The subcommands.
