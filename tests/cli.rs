@@ -392,3 +392,25 @@ fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
     // The rest of the run is still sized.
     assert!(doc["runs"][0]["usage"]["cache"]["disk"].as_u64().unwrap() >= 4096);
 }
+
+#[test]
+fn the_root_can_be_given_to_any_subcommand() {
+    let (_tmp, root) = demo_copy();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["-C", root.to_str().unwrap(), "ls", "--json"],
+        vec!["du", root.to_str().unwrap(), "--json"],
+        vec!["latest", root.to_str().unwrap(), "--json"],
+    ] {
+        let doc = json_of(runyard().current_dir(elsewhere.path()).args(&args));
+        assert_eq!(doc["version"], 1, "{args:?}");
+    }
+    runyard()
+        .current_dir(elsewhere.path())
+        .args(["--root", root.to_str().unwrap(), "show", "seed7"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "ocr/crnn/2025-12-06_09-10-00_seed7\n",
+        ));
+}

@@ -37,6 +37,9 @@ pub struct Run {
     /// The run folder's own modification time.
     #[serde(skip)]
     pub dir_mtime: Option<Timestamp>,
+    /// The time that orders runs (see [`Run::time`]), computed once.
+    #[serde(skip)]
+    time: Option<Timestamp>,
     /// Sizes, once the scan has walked the whole run.
     pub usage: Option<RunUsage>,
     /// Problems met while walking this run (unreadable folders, vanished files).
@@ -51,13 +54,18 @@ impl Run {
 
     /// The time that orders runs: the run id's time, else the folder's mtime.
     pub fn time(&self) -> Option<Timestamp> {
-        match &self.id {
+        self.time
+    }
+
+    /// Works out [`Run::time`] from the id (local time) or the folder mtime.
+    fn order_time(id: Option<&RunId>, dir_mtime: Option<Timestamp>) -> Option<Timestamp> {
+        match id {
             Some(id) => id
                 .time
                 .to_zoned_datetime(jiff::tz::TimeZone::system())
                 .ok()
                 .map(|z| z.timestamp()),
-            None => self.dir_mtime,
+            None => dir_mtime,
         }
     }
 
@@ -199,13 +207,16 @@ impl Catalog {
                     .runs
                     .partition_point(|&k| runs[k].name.as_str() < found.name.as_str());
                 model.runs.insert(at, key);
+                let id = layout::parse_run_id(&found.name);
+                let dir_mtime = found.dir_mtime.and_then(|s| Timestamp::from_second(s).ok());
                 self.runs.push(Run {
-                    id: layout::parse_run_id(&found.name),
+                    time: Run::order_time(id.as_ref(), dir_mtime),
+                    id,
                     task: found.task,
                     model: found.model,
                     name: found.name,
                     path: found.path,
-                    dir_mtime: found.dir_mtime.and_then(|s| Timestamp::from_second(s).ok()),
+                    dir_mtime,
                     usage: None,
                     errors: Vec::new(),
                 });

@@ -200,19 +200,27 @@ pub fn run(
                 j
             })
             .collect();
-        let doc = json!({
+        // Streamed, one run per line: a tree of 20,000 runs would otherwise
+        // be built whole in memory before the first byte is written.
+        let head = json!({
             "version": JSON_VERSION,
             "root": c.root,
             "totals": totals_json(keys.len(), &total),
             "tasks": tasks,
-            "runs": all.iter().map(|&k| run_json(ctx, k, summaries.get(&k).copied())).collect::<Vec<_>>(),
             "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
             "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
             "errors": c.errors,
         });
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
-        writeln!(out)?;
+        let head =
+            serde_json::to_string(&head).map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        write!(out, "{},\"runs\":[", head.trim_end_matches('}'))?;
+        for (i, &k) in all.iter().enumerate() {
+            let sep = if i == 0 { "\n" } else { ",\n" };
+            write!(out, "{sep}")?;
+            serde_json::to_writer(&mut out, &run_json(ctx, k, summaries.get(&k).copied()))
+                .map_err(|e| Failure::from(std::io::Error::from(e)))?;
+        }
+        writeln!(out, "\n]}}")?;
         return Ok(ExitCode::SUCCESS);
     }
 

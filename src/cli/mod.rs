@@ -22,7 +22,6 @@ pub const EXIT_FAILURE: u8 = 1;
 /// runyard: explore, clean up and promote the outputs/ folder of ML projects.
 #[derive(Debug, Parser)]
 #[command(name = "runyard", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
     /// The outputs/ folder, or a folder holding one (default: ./outputs, or
     /// the nearest parent holding outputs/experiments).
@@ -43,6 +42,10 @@ pub struct GlobalOpts {
     /// Threads that walk the tree (more than the cores helps on NFS).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// The outputs/ folder to work on, for subcommands without a PATH argument.
+    #[arg(long, short = 'C', global = true, value_name = "PATH")]
+    pub root: Option<PathBuf>,
 
     /// A run that wrote a file within this many minutes is active.
     #[arg(long, global = true, value_name = "MINUTES", default_value_t = crate::layout::DEFAULT_ACTIVE_MINUTES)]
@@ -113,6 +116,8 @@ pub enum Command {
     },
     /// The latest run (of a task or model) and its metrics.
     Latest {
+        /// The outputs/ folder, or a folder holding one.
+        path: Option<PathBuf>,
         /// Only this task.
         #[arg(long, short)]
         task: Option<String>,
@@ -125,6 +130,8 @@ pub enum Command {
     },
     /// Reclaimable space per run, biggest first.
     Du {
+        /// The outputs/ folder, or a folder holding one.
+        path: Option<PathBuf>,
         /// Show only the first N runs.
         #[arg(long, short = 'n', value_name = "N")]
         limit: Option<usize>,
@@ -209,8 +216,10 @@ impl From<std::io::Error> for Failure {
 /// Runs a subcommand. `None` means no subcommand: the caller opens the TUI.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
     let global = args.global;
+    // A PATH argument wins over --root, which wins over finding the root.
+    let root = args.path.or(global.root.clone());
     let Some(command) = args.command else {
-        let ctx = Context::open(args.path.as_deref(), &global)?;
+        let ctx = Context::open(root.as_deref(), &global)?;
         return ls::run(&ctx, None, None, &SortKey::Time, false, false);
     };
     match command {
@@ -222,24 +231,29 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             flat,
             json,
         } => {
-            let ctx = Context::open(path.as_deref().or(args.path.as_deref()), &global)?;
+            let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
         }
         Command::Show { run, json } => {
-            let ctx = Context::for_run(&run, args.path.as_deref(), &global)?;
+            let ctx = Context::for_run(&run, root.as_deref(), &global)?;
             let key = ctx.resolve_run(&run)?;
             show::run(&ctx, key, json, false)
         }
-        Command::Latest { task, model, json } => {
-            let ctx = Context::open(args.path.as_deref(), &global)?;
+        Command::Latest {
+            path,
+            task,
+            model,
+            json,
+        } => {
+            let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let keys = ctx.select(task.as_deref(), model.as_deref())?;
             let Some(key) = ctx.catalog.latest(keys) else {
                 return Err(Failure::usage("no runs found"));
             };
             show::run(&ctx, key, json, true)
         }
-        Command::Du { limit, json } => {
-            let ctx = Context::open(args.path.as_deref(), &global)?;
+        Command::Du { path, limit, json } => {
+            let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             du::run(&ctx, limit, json)
         }
         Command::Demo { dir } => {
@@ -249,7 +263,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             ls::run(&ctx, None, None, &SortKey::Time, false, false)
         }
         Command::Scan { path } => {
-            let ctx = Context::open(path.as_deref().or(args.path.as_deref()), &global)?;
+            let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let c = &ctx.catalog;
             let stats = c.done.unwrap_or_default();
             let total = c.rollup(&c.run_keys().collect::<Vec<_>>());

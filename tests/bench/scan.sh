@@ -15,12 +15,13 @@ cd "$(dirname "$0")/../.."
 TASKS=${TASKS:-20} MODELS=${MODELS:-25} RUNS=${RUNS:-40} CACHE=${CACHE:-30}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-3}
-tree="tests/bench/out/tree-${TASKS}x${MODELS}x${RUNS}x${CACHE}"
+tree="tests/bench/out/${TASKS}x${MODELS}x${RUNS}x${CACHE}/outputs"
 
 cargo build --release --quiet
 bin=target/release/runyard
 if [ ! -d "$tree" ]; then
     echo "generating $tree ..."
+    mkdir -p "$(dirname "$tree")"
     $bin generate "$tree" --tasks "$TASKS" --models "$MODELS" --runs "$RUNS" --cache-files "$CACHE"
 fi
 
