@@ -11,6 +11,24 @@ pub fn size(bytes: u64) -> String {
     format_size(bytes, BINARY)
 }
 
+/// A compact size for narrow columns: `812B`, `4.0K`, `640K`, `1.2M`, `4.7G`.
+pub fn size_short(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "K", "M", "G", "T", "P"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else if v < 10.0 {
+        format!("{v:.1}{}", UNITS[unit])
+    } else {
+        format!("{:.0}{}", v.min(1023.0), UNITS[unit])
+    }
+}
+
 /// A name with control characters and invalid UTF-8 shown escaped, so a
 /// hostile file name can never move the cursor or change colours.
 pub fn escape(name: &str) -> Cow<'_, str> {
@@ -129,5 +147,9 @@ mod tests {
     fn sizes() {
         assert_eq!(size(0), "0 B");
         assert_eq!(size(1536), "1.50 KiB");
+        assert_eq!(size_short(812), "812B");
+        assert_eq!(size_short(4096), "4.0K");
+        assert_eq!(size_short(655_360), "640K");
+        assert_eq!(size_short(5_067_689_984), "4.7G");
     }
 }

@@ -10,3 +10,4 @@ pub mod demo;
 pub mod fmt;
 pub mod layout;
 pub mod runs;
+pub mod tui;

@@ -6,6 +6,7 @@
 //! runs as soon as they are found and fill their sizes in as they finish.
 
 pub mod scan;
+pub mod sort;
 pub mod usage;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use crate::layout::{self, RunId, TopKind};
 pub use scan::{ScanEvent, ScanHandle, ScanOptions, ScanProgress, scan, spawn};
+pub use sort::{SortKey, sort_runs};
 pub use usage::{RunUsage, Usage};
 
 /// Index of a run in [`Catalog::runs`], stable for the life of one scan.

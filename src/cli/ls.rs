@@ -1,6 +1,5 @@
 //! `runyard ls`: the tree of tasks, models and runs with sizes and metrics.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,36 +23,12 @@ pub fn sort_runs(
     sort: &SortKey,
     summaries: &HashMap<RunKey, &RunSummary>,
 ) {
-    let runs = &ctx.catalog.runs;
-    let newest = |a: RunKey, b: RunKey| {
-        (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
-    };
-    let usage = |k: RunKey| runs[k].usage.clone().unwrap_or_default();
-    keys.sort_by(|&a, &b| {
-        let primary = match sort {
-            SortKey::Time => Ordering::Equal,
-            SortKey::Size => usage(b).total().disk.cmp(&usage(a).total().disk),
-            SortKey::Reclaimable => usage(b)
-                .reclaimable()
-                .disk
-                .cmp(&usage(a).reclaimable().disk),
-            SortKey::Metric(name) => {
-                let v = |k: RunKey| {
-                    summaries
-                        .get(&k)
-                        .and_then(|s| s.metric(name))
-                        .filter(|v| !v.is_nan())
-                };
-                match (v(a), v(b)) {
-                    (Some(x), Some(y)) if layout::lower_is_better(name) => x.total_cmp(&y),
-                    (Some(x), Some(y)) => y.total_cmp(&x),
-                    (Some(_), None) => Ordering::Less,
-                    (None, Some(_)) => Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                }
-            }
-        };
-        primary.then_with(|| newest(a, b))
+    crate::catalog::sort_runs(&ctx.catalog, keys, sort, |k, name| {
+        let s = summaries.get(&k)?;
+        match name {
+            Some(n) => s.metric(n).map(|v| (n.to_string(), v)),
+            None => s.key_metrics.first().map(|m| (m.name.clone(), m.value)),
+        }
     });
 }
 

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use crate::catalog::SortKey;
 pub use context::Context;
 
 /// Exit code for a bad invocation, a root or run that cannot be found.
@@ -50,32 +51,6 @@ pub struct GlobalOpts {
     /// A run that wrote a file within this many minutes is active.
     #[arg(long, global = true, value_name = "MINUTES", default_value_t = crate::layout::DEFAULT_ACTIVE_MINUTES)]
     pub active_minutes: u64,
-}
-
-/// How to order runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SortKey {
-    /// Newest first.
-    Time,
-    /// Biggest first.
-    Size,
-    /// Most reclaimable first.
-    Reclaimable,
-    /// Best value of a named metric first.
-    Metric(String),
-}
-
-impl std::str::FromStr for SortKey {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "time" => SortKey::Time,
-            "size" => SortKey::Size,
-            "reclaimable" => SortKey::Reclaimable,
-            "" => return Err("empty sort key".into()),
-            metric => SortKey::Metric(metric.to_string()),
-        })
-    }
 }
 
 /// The subcommands.
@@ -219,8 +194,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     // A PATH argument wins over --root, which wins over finding the root.
     let root = args.path.or(global.root.clone());
     let Some(command) = args.command else {
-        let ctx = Context::open(root.as_deref(), &global)?;
-        return ls::run(&ctx, None, None, &SortKey::Time, false, false);
+        return explore(root.as_deref(), &global);
     };
     match command {
         Command::Ls {
@@ -259,8 +233,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Demo { dir } => {
             let root = crate::demo::materialize(dir.as_deref()).map_err(Failure::from)?;
             eprintln!("demo tree copied to {}", root.display());
-            let ctx = Context::open(Some(&root), &global)?;
-            ls::run(&ctx, None, None, &SortKey::Time, false, false)
+            explore(Some(&root), &global)
         }
         Command::Scan { path } => {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
@@ -300,6 +273,30 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Opens the explorer on a terminal; elsewhere (a pipe, a script) prints
+/// the listing instead, so `runyard > file` does something useful.
+fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+        let ctx = Context::open(path, global)?;
+        return ls::run(&ctx, None, None, &SortKey::Time, false, false);
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
+    let root = crate::layout::find_root(path, &cwd).map_err(|e| Failure::usage(e.to_string()))?;
+    let root = root.canonicalize().unwrap_or(root);
+    let mut scan = crate::catalog::ScanOptions::default();
+    if let Some(t) = global.threads {
+        scan.threads = t.max(1);
+    }
+    let opts = crate::tui::Options {
+        window: jiff::SignedDuration::from_secs(global.active_minutes as i64 * 60),
+        scan,
+    };
+    crate::tui::run(&root, opts)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Peak resident memory of this process, from `/proc/self/status` (Linux).

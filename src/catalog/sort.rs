@@ -1,0 +1,116 @@
+//! Orders for runs, shared by the CLI listing and the explorer.
+
+use std::cmp::Ordering;
+
+use super::{Catalog, RunKey};
+use crate::layout;
+
+/// How to order runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    /// Newest first.
+    Time,
+    /// Biggest first.
+    Size,
+    /// Most reclaimable first.
+    Reclaimable,
+    /// Best value of the run's own first key metric first.
+    KeyMetric,
+    /// Best value of a named metric first.
+    Metric(String),
+}
+
+impl SortKey {
+    /// The order after this one when cycling (the explorer's `s`).
+    pub fn next(&self) -> SortKey {
+        match self {
+            SortKey::Time => SortKey::Size,
+            SortKey::Size => SortKey::Reclaimable,
+            SortKey::Reclaimable => SortKey::KeyMetric,
+            SortKey::KeyMetric | SortKey::Metric(_) => SortKey::Time,
+        }
+    }
+
+    /// A short name for status lines.
+    pub fn label(&self) -> String {
+        match self {
+            SortKey::Time => "time".into(),
+            SortKey::Size => "size".into(),
+            SortKey::Reclaimable => "reclaimable".into(),
+            SortKey::KeyMetric => "key metric".into(),
+            SortKey::Metric(m) => m.clone(),
+        }
+    }
+}
+
+impl std::str::FromStr for SortKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "time" => SortKey::Time,
+            "size" => SortKey::Size,
+            "reclaimable" => SortKey::Reclaimable,
+            "key" | "key-metric" => SortKey::KeyMetric,
+            "" => return Err("empty sort key".into()),
+            metric => SortKey::Metric(metric.to_string()),
+        })
+    }
+}
+
+/// Orders `keys` in place by `sort`, ties newest first. `metric(k, name)`
+/// gives a run's value of a metric (`None` name: its first key metric, with
+/// the name it has); runs without a value go last.
+pub fn sort_runs(
+    catalog: &Catalog,
+    keys: &mut [RunKey],
+    sort: &SortKey,
+    metric: impl Fn(RunKey, Option<&str>) -> Option<(String, f64)>,
+) {
+    let runs = &catalog.runs;
+    let disk = |k: RunKey, reclaim: bool| {
+        runs[k].usage.as_ref().map_or(0, |u| {
+            if reclaim {
+                u.reclaimable().disk
+            } else {
+                u.total().disk
+            }
+        })
+    };
+    let name = match sort {
+        SortKey::Metric(m) => Some(m.as_str()),
+        _ => None,
+    };
+    // Looked up once per run, not once per comparison.
+    let values: Vec<Option<(f64, bool)>> = match sort {
+        SortKey::KeyMetric | SortKey::Metric(_) => keys
+            .iter()
+            .map(|&k| {
+                metric(k, name)
+                    .filter(|(_, v)| !v.is_nan())
+                    .map(|(n, v)| (v, layout::lower_is_better(&n)))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (keys[i], keys[j]);
+        let primary = match sort {
+            SortKey::Time => Ordering::Equal,
+            SortKey::Size => disk(b, false).cmp(&disk(a, false)),
+            SortKey::Reclaimable => disk(b, true).cmp(&disk(a, true)),
+            SortKey::KeyMetric | SortKey::Metric(_) => match (values[i], values[j]) {
+                (Some((x, true)), Some((y, _))) => x.total_cmp(&y),
+                (Some((x, false)), Some((y, _))) => y.total_cmp(&x),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+        };
+        primary.then_with(|| {
+            (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
+        })
+    });
+    let sorted: Vec<RunKey> = order.iter().map(|&i| keys[i]).collect();
+    keys.copy_from_slice(&sorted);
+}

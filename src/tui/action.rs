@@ -1,0 +1,63 @@
+//! What the explorer can be asked to do. Keys, the mouse and the event
+//! loop all become actions; [`super::update::update`] applies them.
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the explorer.
+    Quit,
+    /// Move the selection (or scroll the focused pane) down one row.
+    Down,
+    /// Move up one row.
+    Up,
+    /// Down one page.
+    PageDown,
+    /// Up one page.
+    PageUp,
+    /// First row.
+    Top,
+    /// Last row.
+    Bottom,
+    /// Expand the selected task or model, or step into it.
+    Expand,
+    /// Collapse, or step out to the parent.
+    Collapse,
+    /// Expand or collapse.
+    Toggle,
+    /// Start typing a filter.
+    StartFilter,
+    /// A character typed into the filter.
+    FilterInput(char),
+    /// Delete the filter's last character.
+    FilterBackspace,
+    /// Delete the whole query.
+    FilterClear,
+    /// Keep the filter, back to browsing.
+    AcceptFilter,
+    /// Clear the filter.
+    ClearFilter,
+    /// Next sort order.
+    CycleSort,
+    /// Jump to the latest run.
+    Latest,
+    /// Walk the tree again.
+    Rescan,
+    /// Focus the next pane.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Chart the next series.
+    NextSeries,
+    /// Chart the previous series.
+    PrevSeries,
+    /// Open the help overlay.
+    Help,
+    /// Close the help overlay.
+    CloseHelp,
+    /// A key whose feature is not built yet: shows why.
+    Disabled(&'static str),
+    /// A mouse click at a screen cell (column, row).
+    Click(u16, u16),
+    /// The wheel turned over a screen cell: `true` is down.
+    Wheel(bool, u16, u16),
+}

@@ -1,0 +1,392 @@
+//! The explorer's state. Everything here is plain data and pure logic, so
+//! tests drive it without a terminal; the event loop in `mod.rs` feeds it
+//! scan events, loaded files and actions, and carries out its requests.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jiff::{SignedDuration, Timestamp};
+use ratatui::layout::Rect;
+
+use super::keymap::{self, Binding, Mode};
+use super::theme::Theme;
+use super::tree::{self, Expansion, Node, NodeId, Row, TreeInput};
+use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
+use crate::runs::{RunDetails, RunSummary, Status};
+
+/// The panes focus moves between with Tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The tree.
+    Tree,
+    /// run_info (or the roll-up of a task or model).
+    Info,
+    /// Metrics and the chart.
+    Metrics,
+    /// Disk usage.
+    Disk,
+}
+
+impl Focus {
+    /// The pane after this one.
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Tree => Focus::Info,
+            Focus::Info => Focus::Metrics,
+            Focus::Metrics => Focus::Disk,
+            Focus::Disk => Focus::Tree,
+        }
+    }
+
+    /// The pane before this one.
+    pub fn prev(self) -> Focus {
+        match self {
+            Focus::Tree => Focus::Disk,
+            Focus::Info => Focus::Tree,
+            Focus::Metrics => Focus::Info,
+            Focus::Disk => Focus::Metrics,
+        }
+    }
+
+    /// Index into per-pane arrays (panes only).
+    pub fn pane(self) -> Option<usize> {
+        match self {
+            Focus::Tree => None,
+            Focus::Info => Some(0),
+            Focus::Metrics => Some(1),
+            Focus::Disk => Some(2),
+        }
+    }
+}
+
+/// Work the event loop does for the app, off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Read these runs' `run_info.json` and small metric files.
+    Summaries(Vec<(RunKey, PathBuf)>),
+    /// Read everything about one run.
+    Details(RunKey, PathBuf),
+    /// Start a new scan (the old one is dropped).
+    Rescan,
+}
+
+/// Where the last frame drew things, for mouse clicks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Areas {
+    /// The tree pane, borders included.
+    pub tree: Rect,
+    /// run_info, metrics, disk panes.
+    pub panes: [Rect; 3],
+}
+
+/// The explorer's state.
+pub struct App {
+    /// The tree, filling in while the scan runs.
+    pub catalog: Catalog,
+    /// Bumped by each rescan; results from older scans are dropped.
+    pub generation: u64,
+    /// Summaries loaded so far.
+    pub summaries: HashMap<RunKey, RunSummary>,
+    requested: HashSet<RunKey>,
+    /// Everything about the selected run, once loaded.
+    pub details: Option<(RunKey, Box<RunDetails>)>,
+    details_requested: Option<RunKey>,
+    /// Visible rows.
+    pub rows: Vec<Row>,
+    rows_dirty: bool,
+    /// Index of the selected row.
+    pub selected: usize,
+    selected_id: Option<NodeId>,
+    /// First row shown in the tree pane.
+    pub offset: usize,
+    /// Folded and unfolded tasks and models.
+    pub expansion: Expansion,
+    /// The filter query.
+    pub query: String,
+    /// True while typing the filter.
+    pub filtering: bool,
+    /// The order of runs.
+    pub sort: SortKey,
+    /// Which pane has focus.
+    pub focus: Focus,
+    /// Scroll offsets of the three panes.
+    pub scroll: [u16; 3],
+    /// Which series the chart shows.
+    pub series: usize,
+    /// The help overlay's scroll, when open.
+    pub help: Option<u16>,
+    /// A message for the status line, and when it was set.
+    pub message: Option<(String, Instant)>,
+    /// The clock: which runs are active, how old things are.
+    pub now: Timestamp,
+    /// Runs that wrote within this window are active.
+    pub window: SignedDuration,
+    /// Colours (or none).
+    pub theme: Theme,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+    /// Work for the event loop.
+    pub outbox: Vec<Request>,
+    /// Where the last frame drew things.
+    pub areas: Areas,
+    /// The key bindings.
+    pub bindings: Vec<Binding>,
+    /// When the current scan started.
+    pub scan_started: Instant,
+    /// False until the user moves: while the scan inserts rows above it,
+    /// the selection stays on the first row instead of following a node.
+    pub user_moved: bool,
+}
+
+impl App {
+    /// An app for `catalog` (usually empty: the scan fills it in).
+    pub fn new(catalog: Catalog, window: SignedDuration, theme: Theme) -> App {
+        App {
+            catalog,
+            generation: 0,
+            summaries: HashMap::new(),
+            requested: HashSet::new(),
+            details: None,
+            details_requested: None,
+            rows: Vec::new(),
+            rows_dirty: true,
+            selected: 0,
+            selected_id: None,
+            offset: 0,
+            expansion: Expansion::default(),
+            query: String::new(),
+            filtering: false,
+            sort: SortKey::Time,
+            focus: Focus::Tree,
+            scroll: [0; 3],
+            series: 0,
+            help: None,
+            message: None,
+            now: Timestamp::now(),
+            window,
+            theme,
+            quit: false,
+            outbox: Vec::new(),
+            areas: Areas::default(),
+            bindings: keymap::bindings(),
+            scan_started: Instant::now(),
+            user_moved: false,
+        }
+    }
+
+    /// The key mode the app is in.
+    pub fn mode(&self) -> Mode {
+        if self.help.is_some() {
+            Mode::Help
+        } else if self.filtering {
+            Mode::Filter
+        } else {
+            Mode::Browse
+        }
+    }
+
+    /// Folds a scan event in.
+    pub fn apply_scan(&mut self, event: ScanEvent) {
+        let structural = matches!(event, ScanEvent::Run(_) | ScanEvent::RunDone { .. });
+        self.catalog.apply(event);
+        if structural {
+            self.rows_dirty = true;
+        }
+    }
+
+    /// Stores a loaded summary (dropped if it belongs to an older scan).
+    pub fn apply_summary(&mut self, generation: u64, key: RunKey, summary: RunSummary) {
+        if generation == self.generation {
+            self.summaries.insert(key, summary);
+            // Notes take part in the filter and metrics in the metric sort.
+            if !self.query.is_empty() || self.sort == SortKey::KeyMetric {
+                self.rows_dirty = true;
+            }
+        }
+    }
+
+    /// Stores a loaded run's details.
+    pub fn apply_details(&mut self, generation: u64, key: RunKey, details: RunDetails) {
+        if generation == self.generation {
+            self.details = Some((key, Box::new(details)));
+            self.series = self.series.min(self.details_series_len().saturating_sub(1));
+        }
+    }
+
+    fn details_series_len(&self) -> usize {
+        self.details
+            .as_ref()
+            .map_or(0, |(_, d)| d.metrics.series.len())
+    }
+
+    /// Marks the rows for a rebuild (after folding, sorting, filtering).
+    pub fn invalidate(&mut self) {
+        self.rows_dirty = true;
+    }
+
+    /// Starts a new scan: the tree empties and fills in again.
+    pub fn rescan(&mut self) {
+        self.generation += 1;
+        self.catalog = Catalog::new(&self.catalog.root);
+        self.summaries.clear();
+        self.requested.clear();
+        self.details = None;
+        self.details_requested = None;
+        self.rows_dirty = true;
+        self.scan_started = Instant::now();
+        self.outbox.push(Request::Rescan);
+    }
+
+    /// Shows a message in the status line for a few seconds.
+    pub fn say(&mut self, message: impl Into<String>) {
+        self.message = Some((message.into(), Instant::now()));
+    }
+
+    /// Rows that fit in the tree pane (a guess before the first frame).
+    pub fn page(&self) -> usize {
+        (self.areas.tree.height.saturating_sub(2) as usize).max(if self.areas.tree.height == 0 {
+            40
+        } else {
+            1
+        })
+    }
+
+    /// Rebuilds rows if needed, keeps the selection on the same node, keeps
+    /// it in view, and asks for the files the visible rows need.
+    pub fn refresh(&mut self) {
+        if self.rows_dirty {
+            self.rows_dirty = false;
+            self.rows = tree::build_rows(&TreeInput {
+                catalog: &self.catalog,
+                summaries: &self.summaries,
+                sort: &self.sort,
+                query: &self.query,
+                expansion: &self.expansion,
+            });
+            if !self.user_moved {
+                self.selected = 0;
+            } else if let Some(id) = &self.selected_id
+                && let Some(i) = self.rows.iter().position(|r| &r.id == id)
+            {
+                self.selected = i;
+            }
+        }
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        // With no rows (a rescan just started) the old selection is kept,
+        // to be found again as the scan refills the tree.
+        if let Some(row) = self.rows.get(self.selected) {
+            self.selected_id = Some(row.id.clone());
+        }
+        let page = self.page();
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(1));
+        self.request_visible(page);
+    }
+
+    fn request_visible(&mut self, page: usize) {
+        let mut want = Vec::new();
+        // Visible rows first, then a page either side so scrolling finds them ready.
+        let lo = self.offset.saturating_sub(page);
+        let hi = (self.offset + 2 * page).min(self.rows.len());
+        for row in &self.rows[lo..hi] {
+            if let Node::Run(k) = row.node
+                && self.requested.insert(k)
+            {
+                want.push((k, self.catalog.runs[k].path.clone()));
+            }
+        }
+        // Once the scan is done, everything else (for the filter's notes and the metric sort).
+        if self.catalog.done.is_some() && self.requested.len() < self.catalog.runs.len() {
+            for (k, r) in self.catalog.runs.iter().enumerate() {
+                if self.requested.insert(k) {
+                    want.push((k, r.path.clone()));
+                }
+            }
+        }
+        if !want.is_empty() {
+            self.outbox.push(Request::Summaries(want));
+        }
+        if let Some(k) = self.selected_run()
+            && self.details_requested != Some(k)
+            && self.catalog.runs[k].usage.is_some()
+        {
+            self.details_requested = Some(k);
+            self.outbox
+                .push(Request::Details(k, self.catalog.runs[k].path.clone()));
+        }
+    }
+
+    /// The selected row's node.
+    pub fn selected_node(&self) -> Option<Node> {
+        self.rows.get(self.selected).map(|r| r.node)
+    }
+
+    /// The selected run, when a run row is selected.
+    pub fn selected_run(&self) -> Option<RunKey> {
+        match self.selected_node()? {
+            Node::Run(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The loaded details of the selected run.
+    pub fn selected_details(&self) -> Option<&RunDetails> {
+        let k = self.selected_run()?;
+        self.details
+            .as_ref()
+            .filter(|(dk, _)| *dk == k)
+            .map(|(_, d)| d.as_ref())
+    }
+
+    /// Keys of the runs under a node (all runs for `None`).
+    pub fn runs_of(&self, node: Option<Node>) -> Vec<RunKey> {
+        let c = &self.catalog;
+        match node {
+            None => c.run_keys().collect(),
+            Some(Node::Task(t)) => c.tasks[t]
+                .models
+                .iter()
+                .flat_map(|m| m.runs.iter().copied())
+                .collect(),
+            Some(Node::Model(t, m)) => c.tasks[t].models[m].runs.clone(),
+            Some(Node::Run(k)) => vec![k],
+        }
+    }
+
+    /// True when the run wrote within the active window.
+    pub fn is_active(&self, key: RunKey) -> bool {
+        self.catalog.runs[key].is_active(self.now, self.window)
+    }
+
+    /// A run's status (unknown until its summary is read, unless active).
+    pub fn status(&self, key: RunKey) -> Status {
+        let active = self.is_active(key);
+        match self.summaries.get(&key) {
+            Some(s) => s.status(active),
+            None => Status::of(None, active),
+        }
+    }
+
+    /// Selects the row of `id`, unfolding its task and model if needed.
+    pub fn reveal(&mut self, key: RunKey) {
+        let r = &self.catalog.runs[key];
+        let models_open = tree::models_open_by_default(self.catalog.runs.len());
+        let model_id = NodeId::Model(r.task.clone(), r.model.clone());
+        let task_id = NodeId::Task(r.task.clone());
+        if !self.expansion.is_open(&model_id, models_open) {
+            self.expansion.toggle(model_id);
+        }
+        if !self.expansion.is_open(&task_id, true) {
+            self.expansion.toggle(task_id);
+        }
+        self.selected_id = Some(NodeId::Run(r.path.clone()));
+        self.user_moved = true;
+        self.rows_dirty = true;
+        self.refresh();
+    }
+}

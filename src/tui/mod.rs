@@ -1,0 +1,290 @@
+//! The interactive explorer: terminal setup and restore, and the one event
+//! loop that waits on keys, scan events, loaded files and ticks.
+//!
+//! The app itself ([`app::App`], [`update::update`]) does no terminal I/O;
+//! this module is the only place that touches the terminal.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod loader;
+pub mod theme;
+pub mod tree;
+pub mod ui;
+pub mod update;
+
+use std::io::{Stdout, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
+use ratatui::crossterm::{cursor, execute, queue, terminal};
+
+use crate::catalog::{self, Catalog, ScanEvent, ScanOptions};
+use app::{App, Request};
+use loader::{Loaded, Loader};
+use theme::Theme;
+
+/// Redraws caused by the scan come at most this often.
+const SCAN_FRAME: Duration = Duration::from_millis(60);
+/// Status messages fade after this long.
+const MESSAGE_TTL: Duration = Duration::from_secs(4);
+
+/// How the explorer runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Runs that wrote within this window are active.
+    pub window: SignedDuration,
+    /// How to scan.
+    pub scan: ScanOptions,
+}
+
+/// Everything the event loop waits on, in one channel.
+enum Msg {
+    Input(Event),
+    /// The terminal stopped answering (closed, or an SSH link dropped).
+    InputGone,
+    Scan(u64, ScanEvent),
+    Loaded(Loaded),
+}
+
+/// Restores the terminal when dropped: on quit, on error, and on unwind.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+        terminal::enable_raw_mode().context("switching the terminal to raw mode")?;
+        let guard = TerminalGuard;
+        let mut out = std::io::stdout();
+        execute!(
+            out,
+            terminal::EnterAlternateScreen,
+            event::EnableMouseCapture,
+            cursor::Hide
+        )?;
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok((guard, terminal))
+    }
+}
+
+/// Puts the terminal back as the shell expects it. Safe to call twice.
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Restores the terminal before a panic message is printed, so the message
+/// is readable and the shell is usable.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+/// Runs the explorer on `root` until the user quits or the terminal goes away.
+pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGQUIT,
+    ] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
+    }
+    install_panic_hook();
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut app = App::new(Catalog::new(root), opts.window, Theme::from_env());
+    let loader = Loader::start(2, tx.clone(), Msg::Loaded);
+    let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
+    let (guard, mut term) = TerminalGuard::enter()?;
+    spawn_input(tx.clone(), stop.clone());
+
+    let mut dirty = true;
+    let mut urgent = true;
+    let mut last_draw = Instant::now();
+    let result: anyhow::Result<()> = loop {
+        if stop.load(Ordering::Relaxed) || app.quit {
+            break Ok(());
+        }
+        if dirty && (urgent || last_draw.elapsed() >= SCAN_FRAME) {
+            app.now = Timestamp::now();
+            if let Err(e) = draw(&mut term, &mut app) {
+                // Writing failed: the terminal is gone. Nothing to draw on.
+                break Err(e).context("drawing to the terminal");
+            }
+            dirty = false;
+            urgent = false;
+            last_draw = Instant::now();
+        }
+        let timeout = if dirty {
+            SCAN_FRAME.saturating_sub(last_draw.elapsed())
+        } else if app.catalog.done.is_none() || app.message.is_some() {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
+        let first = match rx.recv_timeout(timeout) {
+            Ok(msg) => Some(msg),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break Ok(()),
+        };
+        // Take what else is waiting before drawing, so a burst of scan
+        // events costs one frame.
+        let mut budget = 2000;
+        let mut next = first;
+        while let Some(msg) = next {
+            match msg {
+                Msg::Input(ev) => {
+                    if handle_input(&mut app, ev) {
+                        urgent = true;
+                    }
+                }
+                Msg::InputGone => app.quit = true,
+                Msg::Scan(g, ev) if g == app.generation => app.apply_scan(ev),
+                Msg::Scan(..) => {}
+                Msg::Loaded(Loaded::Summary(g, k, s)) => app.apply_summary(g, k, *s),
+                Msg::Loaded(Loaded::Details(g, k, d)) => app.apply_details(g, k, *d),
+            }
+            dirty = true;
+            budget -= 1;
+            next = if budget > 0 && !urgent {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if let Some((_, at)) = &app.message
+            && at.elapsed() > MESSAGE_TTL
+        {
+            app.message = None;
+            dirty = true;
+        }
+        if app.catalog.done.is_none() {
+            dirty = true; // the spinner and counters move
+        }
+        for req in std::mem::take(&mut app.outbox) {
+            match req {
+                Request::Summaries(v) => loader.summaries(app.generation, v),
+                Request::Details(k, p) => loader.details(app.generation, k, p),
+                Request::Rescan => {
+                    scan_stop.store(true, Ordering::Relaxed);
+                    loader.clear();
+                    scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
+                    dirty = true;
+                }
+            }
+        }
+    };
+    scan_stop.store(true, Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    drop(guard);
+    result
+}
+
+/// Draws one frame inside a synchronized update, so terminals that support
+/// it show whole frames only (no tearing over slow links).
+fn draw(term: &mut Terminal<CrosstermBackend<Stdout>>, app: &mut App) -> anyhow::Result<()> {
+    queue!(term.backend_mut(), terminal::BeginSynchronizedUpdate)?;
+    term.draw(|f| ui::draw(f, app))?;
+    queue!(term.backend_mut(), terminal::EndSynchronizedUpdate)?;
+    term.backend_mut().flush()?;
+    Ok(())
+}
+
+/// Turns a terminal event into actions. Returns true when it should redraw at once.
+fn handle_input(app: &mut App, ev: Event) -> bool {
+    let action = match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            let action = keymap::dispatch(&app.bindings, app.mode(), &k);
+            if action.is_some() {
+                app.message = None;
+            }
+            action
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => Some(action::Action::Wheel(true, m.column, m.row)),
+            MouseEventKind::ScrollUp => Some(action::Action::Wheel(false, m.column, m.row)),
+            MouseEventKind::Down(MouseButton::Left) => Some(action::Action::Click(m.column, m.row)),
+            _ => None,
+        },
+        Event::Resize(..) => return true,
+        _ => None,
+    };
+    match action {
+        Some(a) => {
+            update::update(app, a);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Reads the terminal on its own thread. It polls so that it notices when
+/// the app has stopped, and reports when the terminal goes away.
+fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("runyard-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match event::poll(Duration::from_millis(200)) {
+                    Ok(false) => continue,
+                    Ok(true) => match event::read() {
+                        Ok(ev) => {
+                            if tx.send(Msg::Input(ev)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(Msg::InputGone);
+        })
+        .expect("spawning the input thread");
+}
+
+/// Starts a scan whose events reach the loop tagged with `generation`.
+/// Returns a flag that stops forwarding (which drops, and so cancels, the scan).
+fn start_scan(
+    root: &Path,
+    opts: &ScanOptions,
+    generation: u64,
+    tx: Sender<Msg>,
+) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = catalog::spawn(root, opts.clone());
+    std::thread::Builder::new()
+        .name("runyard-scan-events".into())
+        .spawn(move || {
+            for ev in handle.events.iter() {
+                if flag.load(Ordering::Relaxed) || tx.send(Msg::Scan(generation, ev)).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawning the scan forwarder");
+    stop
+}

@@ -1,0 +1,57 @@
+//! The `?` overlay: every binding from the keymap table, disabled ones with
+//! the reason.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::tui::app::App;
+use crate::tui::keymap::{Mode, keys_label};
+
+/// Draws the help overlay over `area`.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for (mode, heading) in [
+        (Mode::Browse, "Browsing"),
+        (Mode::Filter, "Typing a filter"),
+        (Mode::Help, "This help"),
+    ] {
+        lines.push(Line::from(Span::styled(heading, t.title())));
+        for b in app.bindings.iter().filter(|b| b.mode == mode) {
+            let keys = format!("  {:<14}", keys_label(b));
+            match b.disabled {
+                None => lines.push(Line::from(vec![
+                    Span::styled(keys, t.metric()),
+                    Span::raw(b.desc),
+                ])),
+                Some(why) => lines.push(Line::from(vec![
+                    Span::styled(keys, t.dim()),
+                    Span::styled(format!("{} — {why}", b.desc), t.dim()),
+                ])),
+            }
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Mouse: wheel scrolls, click selects (again to fold).",
+        t.dim(),
+    )));
+    let [popup] = Layout::horizontal([Constraint::Max(100)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Max(lines.len() as u16 + 2)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let block = Block::bordered()
+        .border_style(t.border(true))
+        .title(Span::styled(" keys (Esc closes) ", t.title()));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((app.help.unwrap_or(0), 0)),
+        popup,
+    );
+}

@@ -1,0 +1,267 @@
+//! The run_info pane: what a run is (command, commit, seeds, notes, status,
+//! config), or the roll-up of a task or model.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{fact, pane};
+use crate::catalog::RunKey;
+use crate::fmt;
+use crate::runs::Status;
+use crate::tui::app::{App, Focus};
+use crate::tui::tree::Node;
+
+/// Draws the info pane for the selection.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let (title, lines) = match app.selected_node() {
+        Some(Node::Run(k)) => ("run_info", run_lines(app, k)),
+        Some(node) => ("summary", rollup_lines(app, node)),
+        None => ("run_info", vec![Line::from("nothing selected")]),
+    };
+    let block = pane(app, title, Focus::Info);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll[0], 0)),
+        area,
+    );
+}
+
+fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
+    let r = &app.catalog.runs[k];
+    let t = &app.theme;
+    let mut lines = vec![Line::from(Span::styled(
+        fmt::escape(&r.label()).into_owned(),
+        t.title(),
+    ))];
+    // Problems first: a broken file is the first thing to know.
+    let summary = app.summaries.get(&k);
+    let details = app.selected_details();
+    let mut problems: Vec<String> = r.errors.clone();
+    match details {
+        Some(d) => problems.extend(d.errors.iter().cloned()),
+        None => problems.extend(summary.map(|s| s.errors.clone()).unwrap_or_default()),
+    }
+    for p in &problems {
+        lines.push(Line::from(Span::styled(
+            format!("⚠ {}", fmt::escape(p)),
+            t.error(),
+        )));
+    }
+    let status = app.status(k);
+    let mut st = vec![Span::styled(
+        format!("{} {}", status.icon(), status.word()),
+        t.status(status),
+    )];
+    if let Some(w) = r.last_write() {
+        st.push(Span::styled(
+            format!(" · last write {}", fmt::age(w, app.now)),
+            t.dim(),
+        ));
+    }
+    if status == Status::Stalled {
+        st.push(Span::styled(
+            " · says running but wrote nothing recently",
+            t.dim(),
+        ));
+    }
+    lines.push(Line::from({
+        let mut v = vec![Span::styled(format!("{:<10}", "status"), t.dim())];
+        v.extend(st);
+        v
+    }));
+    if let Some(time) = r.time() {
+        lines.push(fact(
+            app,
+            "started",
+            format!("{} ({})", fmt::local_time(time), fmt::age(time, app.now)),
+        ));
+    }
+    let info = details
+        .and_then(|d| d.info.as_ref())
+        .or(summary.and_then(|s| s.info.as_ref()));
+    match info {
+        Some(i) => {
+            let seeds = i.seeds.as_ref().map(|s| s.to_string());
+            for (key, v) in [
+                ("command", &i.command),
+                ("git", &i.git_commit),
+                ("finished", &i.finished_at),
+                ("seeds", &seeds),
+                ("notes", &i.notes),
+            ] {
+                if let Some(v) = v {
+                    lines.push(fact(app, key, fmt::escape(v).into_owned()));
+                }
+            }
+            for (key, v) in &i.extra {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                lines.push(fact(app, &fmt::escape(key), fmt::escape(&v).into_owned()));
+            }
+        }
+        None if summary.is_none() && details.is_none() => {
+            lines.push(Line::from(Span::styled("loading…", t.dim())))
+        }
+        None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
+    }
+    if let Some(d) = details {
+        if let Some(cfg) = &d.config {
+            lines.push(Line::from(Span::styled(
+                format!("── {} ──", cfg.file),
+                t.dim(),
+            )));
+            for (key, v) in cfg.summary().into_iter().take(30) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{} ", fmt::escape(&key)), t.dim()),
+                    Span::raw(fmt::escape(&v).into_owned()),
+                ]));
+            }
+        }
+        if let Some(readme) = &d.readme {
+            lines.push(Line::from(Span::styled("── README.md ──", t.dim())));
+            for l in readme.lines().take(8) {
+                lines.push(Line::from(fmt::escape(l).into_owned()));
+            }
+        }
+    }
+    lines
+}
+
+fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
+    let c = &app.catalog;
+    let t = &app.theme;
+    let keys = app.runs_of(Some(node));
+    let (name, kind) = match node {
+        Node::Task(ti) => (
+            c.tasks[ti].name.clone(),
+            if c.tasks[ti].name == crate::layout::PREPROC_TASK {
+                "preprocessing"
+            } else {
+                "task"
+            },
+        ),
+        Node::Model(ti, mi) => (
+            format!("{}/{}", c.tasks[ti].name, c.tasks[ti].models[mi].name),
+            if c.tasks[ti].name == crate::layout::PREPROC_TASK {
+                "pipeline"
+            } else {
+                "model"
+            },
+        ),
+        Node::Run(_) => unreachable!("runs have their own pane"),
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(fmt::escape(&name).into_owned(), t.title()),
+        Span::styled(format!("  ({kind})"), t.dim()),
+    ])];
+    let mut counts = [0usize; 5];
+    for &k in &keys {
+        counts[app.status(k) as usize] += 1;
+    }
+    let mut runs = vec![Span::raw(format!("{}", keys.len()))];
+    for s in [
+        Status::Running,
+        Status::Stalled,
+        Status::Finished,
+        Status::Failed,
+    ] {
+        if counts[s as usize] > 0 {
+            runs.push(Span::raw("  "));
+            runs.push(Span::styled(
+                format!("{} {}", s.icon(), counts[s as usize]),
+                t.status(s),
+            ));
+        }
+    }
+    lines.push(Line::from({
+        let mut v = vec![Span::styled(format!("{:<10}", "runs"), t.dim())];
+        v.extend(runs);
+        v
+    }));
+    let u = c.rollup(&keys);
+    lines.push(fact(
+        app,
+        "size",
+        format!("{} on disk", fmt::size(u.total().disk)),
+    ));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<10}", "reclaim"), t.dim()),
+        Span::styled(fmt::size(u.reclaimable().disk), t.reclaim()),
+        Span::styled(" (tmp, cache, prunable checkpoints)", t.dim()),
+    ]));
+    if let Some(k) = c.latest(keys.iter().copied()) {
+        let r = &c.runs[k];
+        let age = r
+            .time()
+            .map(|x| format!(" ({})", fmt::age(x, app.now)))
+            .unwrap_or_default();
+        lines.push(fact(
+            app,
+            "latest",
+            format!("{}{age}", fmt::escape(&short_label(app, node, k))),
+        ));
+    }
+    if let Some((metric, k, v)) = best_run(app, &keys) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "best"), t.dim()),
+            Span::styled(format!("{metric} {}", fmt::metric(v)), t.metric()),
+            Span::raw(format!("  {}", fmt::escape(&short_label(app, node, k)))),
+        ]));
+    }
+    let problems = keys
+        .iter()
+        .filter(|&&k| {
+            !c.runs[k].errors.is_empty()
+                || app.summaries.get(&k).is_some_and(|s| !s.errors.is_empty())
+        })
+        .count();
+    if problems > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "⚠ {problems} run{} with problems",
+                if problems == 1 { "" } else { "s" }
+            ),
+            t.error(),
+        )));
+    }
+    lines
+}
+
+/// A run's name relative to the selected task or model.
+pub fn short_label(app: &App, node: Node, k: RunKey) -> String {
+    let r = &app.catalog.runs[k];
+    match node {
+        Node::Model(..) => r.name.clone(),
+        _ => format!("{}/{}", r.model, r.name),
+    }
+}
+
+/// The best run among `keys` by the most common key metric, with its value.
+pub fn best_run(app: &App, keys: &[RunKey]) -> Option<(String, RunKey, f64)> {
+    let mut names: std::collections::HashMap<&str, usize> = Default::default();
+    for k in keys {
+        if let Some(m) = app.summaries.get(k).and_then(|s| s.key_metrics.first()) {
+            *names.entry(m.name.as_str()).or_default() += 1;
+        }
+    }
+    let metric = names
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))?
+        .0
+        .to_string();
+    let lower = crate::layout::lower_is_better(&metric);
+    keys.iter()
+        .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))
+        .filter(|(_, v)| !v.is_nan())
+        .max_by(|a, b| {
+            if lower {
+                b.1.total_cmp(&a.1)
+            } else {
+                a.1.total_cmp(&b.1)
+            }
+        })
+        .map(|(k, v)| (metric, k, v))
+}

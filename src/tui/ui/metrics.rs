@@ -1,0 +1,266 @@
+//! The metrics pane: key metrics first, scalars grouped by split, and a
+//! braille chart of one series (`m` cycles); for a task or model, its runs
+//! ranked by the key metric.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+
+use super::info::{best_run, short_label};
+use super::{pane, truncate};
+use crate::fmt;
+use crate::runs::{Scalar, Series};
+use crate::tui::app::{App, Focus};
+use crate::tui::tree::Node;
+
+/// Draws the metrics pane for the selection.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let block = pane(app, "metrics", Focus::Metrics);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match app.selected_node() {
+        Some(Node::Run(k)) => {
+            let details = app.selected_details();
+            let key = details
+                .map(|d| d.key_metrics.clone())
+                .or_else(|| app.summaries.get(&k).map(|s| s.key_metrics.clone()))
+                .unwrap_or_default();
+            let scalars: &[Scalar] = details.map_or(&[], |d| &d.metrics.scalars);
+            let series: &[Series] = details.map_or(&[], |d| &d.metrics.series);
+            let lines = scalar_lines(app, &key, scalars, series, inner.width as usize);
+            if series.is_empty() || inner.height < 10 {
+                frame.render_widget(Paragraph::new(lines).scroll((app.scroll[1], 0)), inner);
+                return;
+            }
+            let text_h = (lines.len() as u16).min(inner.height / 2).max(3);
+            let [text, chart] =
+                Layout::vertical([Constraint::Length(text_h), Constraint::Min(4)]).areas(inner);
+            frame.render_widget(Paragraph::new(lines).scroll((app.scroll[1], 0)), text);
+            let i = app.series.min(series.len() - 1);
+            draw_chart(frame, app, &series[i], i, series.len(), chart);
+        }
+        Some(node) => frame.render_widget(
+            Paragraph::new(ranking(app, node)).scroll((app.scroll[1], 0)),
+            inner,
+        ),
+        None => {}
+    }
+}
+
+fn scalar_lines(
+    app: &App,
+    key: &[Scalar],
+    scalars: &[Scalar],
+    series: &[Series],
+    width: usize,
+) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    if key.is_empty() && scalars.is_empty() && series.is_empty() {
+        let msg = if app.selected_details().is_none() {
+            "loading…"
+        } else {
+            "no metrics in run_info.json or metrics/"
+        };
+        return vec![Line::from(Span::styled(msg, t.dim()))];
+    }
+    if !key.is_empty() {
+        let mut spans = vec![Span::styled("key  ", t.dim())];
+        for m in key {
+            spans.push(Span::styled(
+                format!("{} {}  ", fmt::escape(&m.name), fmt::metric(m.value)),
+                t.metric(),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    // Scalars grouped by split (the part before '/'), in file order.
+    let mut groups: Vec<(String, Vec<&Scalar>)> = Vec::new();
+    for s in scalars {
+        let split = s.name.split_once('/').map_or("", |(a, _)| a).to_string();
+        match groups.iter_mut().find(|(g, _)| *g == split) {
+            Some((_, v)) => v.push(s),
+            None => groups.push((split, vec![s])),
+        }
+    }
+    for (split, items) in groups {
+        let head = if split.is_empty() {
+            "·".to_string()
+        } else {
+            split.clone()
+        };
+        let mut line = vec![Span::styled(format!("{head:<5}"), t.title())];
+        let mut w = 5;
+        for s in items {
+            let name = s.name.strip_prefix(&format!("{split}/")).unwrap_or(&s.name);
+            let cell = format!("{} {}  ", fmt::escape(name), fmt::metric(s.value));
+            if w + cell.len() > width && w > 5 {
+                lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw("     "));
+                w = 5;
+            }
+            w += cell.len();
+            line.push(Span::raw(cell));
+        }
+        lines.push(Line::from(line));
+    }
+    if !series.is_empty() {
+        let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+        lines.push(Line::from(vec![
+            Span::styled("series ", t.dim()),
+            Span::raw(truncate(
+                &fmt::escape(&names.join("  ")),
+                width.saturating_sub(7),
+            )),
+        ]));
+    }
+    lines
+}
+
+/// At most `n` points that keep the curve's shape: min and max per bucket.
+pub fn downsample(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
+    if points.len() <= n || n < 4 {
+        return points.to_vec();
+    }
+    let buckets = n / 2;
+    let per = points.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(n);
+    for chunk in points.chunks(per) {
+        let lo = chunk
+            .iter()
+            .copied()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("chunks are not empty");
+        let hi = chunk
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("chunks are not empty");
+        if lo.0 <= hi.0 {
+            out.extend([lo, hi]);
+        } else {
+            out.extend([hi, lo]);
+        }
+    }
+    out
+}
+
+fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area: Rect) {
+    let t = &app.theme;
+    let finite: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .copied()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return;
+    }
+    // Braille gives two dots per column.
+    let data = downsample(&finite, area.width as usize * 2);
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in &data {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= y0 {
+        y1 = y0 + 1.0;
+    }
+    let file = s.file.rsplit('/').next().unwrap_or(&s.file);
+    let title = format!(
+        " {} · {} ({}/{}, m: next) ",
+        fmt::escape(&s.name),
+        fmt::escape(file),
+        i + 1,
+        n
+    );
+    let dataset = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(t.metric())
+        .data(&data);
+    let chart = Chart::new(vec![dataset])
+        .x_axis(
+            Axis::default()
+                .title(Span::styled(s.x.clone(), t.dim()))
+                .bounds([x0, x1])
+                .labels([fmt::metric(x0), fmt::metric(x1)]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([y0, y1])
+                .labels([fmt::metric(y0), fmt::metric(y1)]),
+        );
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            truncate(&title, head.width as usize),
+            t.title(),
+        )),
+        head,
+    );
+    frame.render_widget(chart, body);
+}
+
+/// A task's or model's runs ranked by the key metric.
+fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let keys = app.runs_of(Some(node));
+    let Some((metric, _, _)) = best_run(app, &keys) else {
+        return vec![Line::from(Span::styled("no key metrics yet", t.dim()))];
+    };
+    let lower = crate::layout::lower_is_better(&metric);
+    let mut ranked: Vec<(usize, f64)> = keys
+        .iter()
+        .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))
+        .filter(|(_, v)| !v.is_nan())
+        .collect();
+    ranked.sort_by(|a, b| {
+        if lower {
+            a.1.total_cmp(&b.1)
+        } else {
+            b.1.total_cmp(&a.1)
+        }
+    });
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "runs by {} ({} is better)",
+            fmt::escape(&metric),
+            if lower { "lower" } else { "higher" }
+        ),
+        t.dim(),
+    ))];
+    for (i, (k, v)) in ranked.iter().take(50).enumerate() {
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:>2}. ", i + 1)),
+            Span::styled(format!("{:<8}", fmt::metric(*v)), t.metric()),
+            Span::raw(fmt::escape(&short_label(app, node, *k)).into_owned()),
+        ]));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downsampling_keeps_extremes_and_bounds_the_count() {
+        let points: Vec<(f64, f64)> = (0..1_000_000)
+            .map(|i| (i as f64, ((i % 1000) as f64).sin()))
+            .collect();
+        let d = downsample(&points, 200);
+        assert!(d.len() <= 200, "{}", d.len());
+        let max = points.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        assert!(d.iter().any(|p| p.1 == max));
+        assert!(d.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert_eq!(downsample(&points[..10], 200).len(), 10);
+    }
+}

@@ -1,0 +1,180 @@
+//! Drawing: the layout, the status line and the key-hint bar. Each pane
+//! and popup has its own file.
+
+mod disk;
+mod help;
+mod info;
+mod metrics;
+mod tree;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use super::app::{App, Focus};
+use crate::fmt;
+
+/// Below this the layout cannot show anything useful.
+const MIN_WIDTH: u16 = 40;
+const MIN_HEIGHT: u16 = 10;
+
+/// Draws one frame and records where things went (for the mouse).
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "runyard: terminal too small ({}×{}, need {MIN_WIDTH}×{MIN_HEIGHT})",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(truncate(&msg, area.width as usize)), area);
+        app.areas = Default::default();
+        return;
+    }
+    let [main, status, hints] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let (tree_area, right) = if main.width >= 80 {
+        let tree_pct = if main.width < 120 { 50 } else { 45 };
+        let [l, r] = Layout::horizontal([
+            Constraint::Percentage(tree_pct),
+            Constraint::Percentage(100 - tree_pct),
+        ])
+        .areas(main);
+        (l, r)
+    } else {
+        let [t, b] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+        (t, b)
+    };
+    let [info_area, metrics_area, disk_area] = Layout::vertical([
+        Constraint::Percentage(38),
+        Constraint::Percentage(37),
+        Constraint::Percentage(25),
+    ])
+    .areas(right);
+    app.areas.tree = tree_area;
+    app.areas.panes = [info_area, metrics_area, disk_area];
+    // The tree's height decides how many rows fit; keep the selection in view.
+    app.refresh();
+
+    tree::draw(frame, app, tree_area);
+    info::draw(frame, app, info_area);
+    metrics::draw(frame, app, metrics_area);
+    disk::draw(frame, app, disk_area);
+    draw_status(frame, app, status);
+    draw_hints(frame, app, hints);
+    if app.help.is_some() {
+        help::draw(frame, app, area);
+    }
+}
+
+/// A bordered pane with a title, highlighted when focused.
+fn pane<'a>(app: &App, title: &'a str, focus: Focus) -> Block<'a> {
+    let focused = app.focus == focus;
+    Block::bordered()
+        .border_style(app.theme.border(focused))
+        .title(Span::styled(format!(" {title} "), app.theme.title()))
+}
+
+/// Cuts a string to `width` columns, ending in `…` when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// A `key value` line for the info panes.
+fn fact<'a>(app: &App, key: &str, value: impl Into<Span<'a>>) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{key:<10}"), app.theme.dim()),
+        value.into(),
+    ])
+}
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let c = &app.catalog;
+    let right = match c.done {
+        None => {
+            let p = c.progress;
+            let tick = (app.scan_started.elapsed().as_millis() / 100) as usize % SPINNER.len();
+            format!(
+                "{} scanning · {} entries · {}/{} runs sized ",
+                SPINNER[tick],
+                p.entries,
+                c.runs_sized(),
+                c.runs.len()
+            )
+        }
+        Some(s) => format!(
+            "scanned {} entries in {:.1}s ",
+            s.entries,
+            s.millis as f64 / 1000.0
+        ),
+    };
+    let left = match &app.message {
+        Some((m, _)) => format!(" {m}"),
+        None => {
+            let all: Vec<_> = c.run_keys().collect();
+            let u = c.rollup(&all);
+            let mut s = format!(
+                " {} runs · {} · {} reclaimable · sort: {}",
+                c.runs.len(),
+                fmt::size(u.total().disk),
+                fmt::size(u.reclaimable().disk),
+                app.sort.label()
+            );
+            if !app.query.is_empty() {
+                let shown = app.rows.iter().filter(|r| r.depth == 2).count();
+                s.push_str(&format!(
+                    " · filter “{}”: {shown} shown",
+                    fmt::escape(&app.query)
+                ));
+            }
+            s
+        }
+    };
+    let width = area.width as usize;
+    let right = truncate(&right, width / 2);
+    let left = truncate(&left, width.saturating_sub(right.width() + 1));
+    let pad = width.saturating_sub(left.width() + right.width());
+    let line = Line::from(vec![
+        Span::raw(left),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(right, app.theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(Style::new()), area);
+}
+
+fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
+    let mode = app.mode();
+    let mut spans = vec![Span::raw(" ")];
+    for b in app.bindings.iter().filter(|b| b.mode == mode) {
+        let Some(hint) = b.hint else { continue };
+        let (key, rest) = hint.split_once(' ').unwrap_or((hint, ""));
+        spans.push(Span::styled(key.to_string(), app.theme.title()));
+        spans.push(Span::styled(format!(" {rest}  "), app.theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,235 @@
+//! Applying actions to the app: no terminal I/O here, so tests drive the
+//! explorer with actions alone.
+
+use super::action::Action;
+use super::app::{App, Focus};
+use super::tree::{Node, NodeId};
+use crate::fmt;
+
+/// Applies one action. Returns a follow-up action, if any.
+pub fn update(app: &mut App, action: Action) -> Option<Action> {
+    match action {
+        Action::Quit => app.quit = true,
+        Action::Down | Action::Up if app.help.is_some() => {
+            let h = app.help.unwrap_or(0);
+            app.help = Some(if action == Action::Down {
+                h.saturating_add(1)
+            } else {
+                h.saturating_sub(1)
+            });
+        }
+        Action::Down => move_or_scroll(app, 1),
+        Action::Up => move_or_scroll(app, -1),
+        Action::PageDown => move_or_scroll(app, app.page() as isize),
+        Action::PageUp => move_or_scroll(app, -(app.page() as isize)),
+        Action::Top => select(app, 0),
+        Action::Bottom => select(app, app.rows.len().saturating_sub(1)),
+        Action::Expand => expand(app),
+        Action::Collapse => collapse(app),
+        Action::Toggle => {
+            if let Some(row) = app.rows.get(app.selected)
+                && row.depth < 2
+            {
+                app.expansion.toggle(row.id.clone());
+                app.invalidate();
+            }
+        }
+        Action::StartFilter => {
+            app.filtering = true;
+            app.focus = Focus::Tree;
+        }
+        Action::FilterInput(c) => {
+            app.query.push(c);
+            app.invalidate();
+        }
+        Action::FilterBackspace => {
+            app.query.pop();
+            app.invalidate();
+        }
+        Action::FilterClear => {
+            app.query.clear();
+            app.invalidate();
+        }
+        Action::AcceptFilter => app.filtering = false,
+        Action::ClearFilter => {
+            app.filtering = false;
+            if !app.query.is_empty() {
+                app.query.clear();
+                app.invalidate();
+            }
+        }
+        Action::CycleSort => {
+            app.sort = app.sort.next();
+            app.invalidate();
+            app.say(format!("sort: {}", app.sort.label()));
+        }
+        Action::Latest => latest(app),
+        Action::Rescan => {
+            app.rescan();
+            app.say("rescanning…");
+        }
+        Action::FocusNext => app.focus = app.focus.next(),
+        Action::FocusPrev => app.focus = app.focus.prev(),
+        Action::NextSeries | Action::PrevSeries => {
+            let n = app.selected_details().map_or(0, |d| d.metrics.series.len());
+            if n == 0 {
+                app.say("no series to chart for this selection");
+            } else {
+                app.series = if action == Action::NextSeries {
+                    (app.series + 1) % n
+                } else {
+                    (app.series + n - 1) % n
+                };
+            }
+        }
+        Action::Help => app.help = Some(0),
+        Action::CloseHelp => app.help = None,
+        Action::Disabled(why) => app.say(why),
+        Action::Click(col, row) => click(app, col, row),
+        Action::Wheel(down, col, row) => {
+            let step = if down { 3 } else { -3 };
+            if contains(app.areas.tree, col, row) {
+                app.focus = Focus::Tree;
+            } else if let Some(i) = app.areas.panes.iter().position(|r| contains(*r, col, row)) {
+                app.focus = [Focus::Info, Focus::Metrics, Focus::Disk][i];
+            }
+            move_or_scroll(app, step);
+        }
+    }
+    app.refresh();
+    None
+}
+
+fn contains(r: ratatui::layout::Rect, col: u16, row: u16) -> bool {
+    col >= r.x && col < r.x + r.width && row >= r.y && row < r.y + r.height
+}
+
+fn select(app: &mut App, i: usize) {
+    app.user_moved = true;
+    app.selected = i.min(app.rows.len().saturating_sub(1));
+    app.scroll = [0; 3];
+}
+
+fn move_or_scroll(app: &mut App, delta: isize) {
+    match app.focus.pane() {
+        Some(p) => {
+            let s = app.scroll[p] as isize + delta;
+            app.scroll[p] = s.clamp(0, u16::MAX as isize) as u16;
+        }
+        None => {
+            let i =
+                (app.selected as isize + delta).clamp(0, app.rows.len().saturating_sub(1) as isize);
+            select(app, i as usize);
+        }
+    }
+}
+
+fn expand(app: &mut App) {
+    let Some(row) = app.rows.get(app.selected) else {
+        return;
+    };
+    match row.node {
+        Node::Run(_) => app.focus = Focus::Info,
+        _ if !row.open => {
+            app.expansion.toggle(row.id.clone());
+            app.invalidate();
+        }
+        _ => select(app, app.selected + 1),
+    }
+}
+
+fn collapse(app: &mut App) {
+    if app.focus != Focus::Tree {
+        app.focus = Focus::Tree;
+        return;
+    }
+    let Some(row) = app.rows.get(app.selected) else {
+        return;
+    };
+    if row.depth < 2 && row.open {
+        app.expansion.toggle(row.id.clone());
+        app.invalidate();
+        return;
+    }
+    // Step out to the parent row.
+    let depth = row.depth;
+    if let Some(parent) = app.rows[..app.selected]
+        .iter()
+        .rposition(|r| r.depth < depth)
+    {
+        select(app, parent);
+    }
+}
+
+/// Jumps to the latest run: under the selected task or model, else in the
+/// whole tree; with a filter, among the runs it shows.
+fn latest(app: &mut App) {
+    let scope = match app.selected_node() {
+        Some(n @ (Node::Task(_) | Node::Model(..))) => Some(n),
+        _ => None,
+    };
+    let mut keys = app.runs_of(scope);
+    if !app.query.is_empty() {
+        let shown: std::collections::HashSet<_> = app
+            .rows
+            .iter()
+            .filter_map(|r| {
+                if let Node::Run(k) = r.node {
+                    Some(k)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        keys.retain(|k| shown.contains(k));
+    }
+    let Some(k) = app.catalog.latest(keys) else {
+        app.say("no runs here");
+        return;
+    };
+    let where_ = match scope {
+        Some(Node::Task(t)) => format!(" in {}", fmt::escape(&app.catalog.tasks[t].name)),
+        Some(Node::Model(t, m)) => {
+            let task = &app.catalog.tasks[t];
+            format!(
+                " in {}/{}",
+                fmt::escape(&task.name),
+                fmt::escape(&task.models[m].name)
+            )
+        }
+        _ => String::new(),
+    };
+    let r = &app.catalog.runs[k];
+    let when = r
+        .time()
+        .map(|t| format!(" ({})", fmt::age(t, app.now)))
+        .unwrap_or_default();
+    let msg = format!("latest run{where_}: {}{when}", fmt::escape(&r.label()));
+    app.reveal(k);
+    app.scroll = [0; 3];
+    app.say(msg);
+    debug_assert!(matches!(
+        app.rows.get(app.selected).map(|r| &r.id),
+        Some(NodeId::Run(_))
+    ));
+}
+
+fn click(app: &mut App, col: u16, row: u16) {
+    let tree = app.areas.tree;
+    if contains(tree, col, row) {
+        app.focus = Focus::Tree;
+        // Row 0 of the pane is its border.
+        if row > tree.y {
+            let i = app.offset + (row - tree.y - 1) as usize;
+            if i < app.rows.len() {
+                if i == app.selected && app.rows[i].depth < 2 {
+                    app.expansion.toggle(app.rows[i].id.clone());
+                    app.invalidate();
+                }
+                select(app, i);
+            }
+        }
+    } else if let Some(i) = app.areas.panes.iter().position(|r| contains(*r, col, row)) {
+        app.focus = [Focus::Info, Focus::Metrics, Focus::Disk][i];
+    }
+}

@@ -1,0 +1,387 @@
+//! The explorer without a terminal: keystroke journeys through `update`, and
+//! snapshots of frames drawn on ratatui's `TestBackend`.
+
+mod common;
+
+use std::path::Path;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use runyard::catalog::{self, Catalog, ScanOptions, SortKey};
+use runyard::runs::{RunDetails, RunSummary};
+use runyard::tui::app::{App, Request};
+use runyard::tui::keymap;
+use runyard::tui::theme::Theme;
+use runyard::tui::tree::Node;
+use runyard::tui::{ui, update::update};
+
+/// An app over `root`, fully scanned, with every file it asks for loaded,
+/// and a fixed clock so ages in snapshots do not drift.
+fn app_for(root: &Path) -> App {
+    let handle = catalog::spawn(root, ScanOptions::default());
+    let mut app = App::new(
+        Catalog::new(root),
+        jiff::SignedDuration::from_mins(10),
+        Theme::new(true),
+    );
+    for ev in handle.events.iter() {
+        app.apply_scan(ev);
+    }
+    app.now = "2026-11-26T12:00:00Z".parse().unwrap();
+    settle(&mut app);
+    app
+}
+
+/// Carries out the app's requests the way the event loop does, synchronously.
+fn settle(app: &mut App) {
+    for _ in 0..4 {
+        app.refresh();
+        for req in std::mem::take(&mut app.outbox) {
+            match req {
+                Request::Summaries(v) => {
+                    for (k, p) in v {
+                        app.apply_summary(app.generation, k, RunSummary::load(&p));
+                    }
+                }
+                Request::Details(k, p) => {
+                    app.apply_details(app.generation, k, RunDetails::load(&p))
+                }
+                Request::Rescan => {
+                    for ev in catalog::spawn(&app.catalog.root.clone(), ScanOptions::default())
+                        .events
+                        .iter()
+                    {
+                        app.apply_scan(ev);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Presses keys as the event loop would: through the keymap, in the app's mode.
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        let mods = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        if let Some(a) = keymap::dispatch(&app.bindings, app.mode(), &KeyEvent::new(code, mods)) {
+            update(app, a);
+        }
+        settle(app);
+    }
+}
+
+/// Draws a frame and returns it as text, temp paths masked.
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app)).unwrap();
+    settle(app);
+    term.draw(|f| ui::draw(f, app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    // The temp dir differs from test to test, the scan time from run to run.
+    let root = app.catalog.root.to_string_lossy().into_owned();
+    out.replace(&root, "[ROOT]")
+        .lines()
+        .map(|l| match l.find("scanned ") {
+            Some(i) => format!("{}[scan stats]", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn selected_label(app: &App) -> String {
+    match app.selected_node() {
+        Some(Node::Run(k)) => app.catalog.runs[k].label(),
+        Some(Node::Model(t, m)) => format!(
+            "{}/{}",
+            app.catalog.tasks[t].name, app.catalog.tasks[t].models[m].name
+        ),
+        Some(Node::Task(t)) => app.catalog.tasks[t].name.clone(),
+        None => String::new(),
+    }
+}
+
+#[test]
+fn main_screen_snapshot() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+    insta::assert_snapshot!("main_screen", render(&mut app, 130, 42));
+}
+
+#[test]
+fn help_overlay_snapshot() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "?");
+    let screen = render(&mut app, 110, 48);
+    assert!(screen.contains("not yet: arrives with cleanup sessions"));
+    insta::assert_snapshot!("help_overlay", screen);
+    press(&mut app, "\x1b");
+    assert!(app.help.is_none());
+}
+
+#[test]
+fn filter_snapshot_and_latest_within_it() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "/vit");
+    assert!(app.filtering);
+    insta::assert_snapshot!("filter_vit", render(&mut app, 110, 24));
+    // Only vit-small runs are shown; L picks the latest of them.
+    let runs: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| {
+            if let Node::Run(k) = r.node {
+                Some(app.catalog.runs[k].label())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            "ocr/vit-small/2025-12-09_11-02-33_lr1e-4",
+            "ocr/vit-small/2025-12-08_18-45-12_lr3e-4"
+        ]
+    );
+    press(&mut app, "\nL");
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("ocr/vit-small/2025-12-09_11-02-33_lr1e-4")
+    );
+    // Esc clears the filter; the selection stays on the same run.
+    press(&mut app, "\x1b");
+    assert!(app.query.is_empty());
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    // Notes match by words: only the failed crnn run's notes mention memory.
+    press(&mut app, "\x1b/out of memory");
+    let shown: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| {
+            if let Node::Run(k) = r.node {
+                Some(app.catalog.runs[k].label())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(shown, ["ocr/crnn/2025-12-06_09-10-00_seed7"]);
+}
+
+#[test]
+fn malformed_run_snapshot() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jj");
+    assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
+    let screen = render(&mut app, 120, 36);
+    assert!(
+        screen.contains("⚠ run_info.json: not valid JSON"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("⚠ metrics/val_metrics.csv: line 3"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("malformed_run", screen);
+}
+
+#[test]
+fn latest_jumps_within_the_selected_task_or_model() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    // On the debug task (first row): its latest run.
+    press(&mut app, "L");
+    assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
+    // From a run: the whole tree.
+    press(&mut app, "L");
+    assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
+    // On ocr/crnn: the latest crnn run, even when the model was folded.
+    press(&mut app, "gjjjjj");
+    assert_eq!(selected_label(&app), "ocr/crnn");
+    press(&mut app, "\n");
+    assert!(!app.rows[app.selected].open);
+    press(&mut app, "L");
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-06_09-10-00_seed7");
+}
+
+#[test]
+fn sort_then_select_keeps_the_selection_on_its_run() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    let before = selected_label(&app);
+    press(&mut app, "s");
+    assert_eq!(app.sort, SortKey::Size);
+    assert_eq!(
+        selected_label(&app),
+        before,
+        "re-sorting never changes what is selected"
+    );
+    // By size, the biggest task comes first.
+    press(&mut app, "g");
+    assert_eq!(selected_label(&app), "ocr");
+    press(&mut app, "ss");
+    assert_eq!(app.sort, SortKey::KeyMetric);
+    // By key metric: within vit-small the better val/acc first.
+    let vit: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| {
+            if let Node::Run(k) = r.node {
+                Some(app.catalog.runs[k].label())
+            } else {
+                None
+            }
+        })
+        .filter(|l| l.contains("vit-small"))
+        .collect();
+    assert_eq!(vit[0], "ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
+    press(&mut app, "s");
+    assert_eq!(app.sort, SortKey::Time);
+}
+
+#[test]
+fn resize_down_to_one_cell_and_back() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjj");
+    for (w, h) in [
+        (1, 1),
+        (2, 1),
+        (10, 3),
+        (39, 9),
+        (40, 10),
+        (60, 12),
+        (200, 60),
+    ] {
+        let screen = render(&mut app, w, h);
+        if w < 40 || h < 10 {
+            // Only the (cut) "too small" message, never a squashed layout.
+            let first = screen
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_end()
+                .trim_end_matches('…');
+            let message = format!("runyard: terminal too small ({w}×{h}, need 40×10)");
+            assert!(message.starts_with(first), "{w}x{h}: {screen}");
+        }
+    }
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("run_info"));
+    assert_eq!(selected_label(&app), "debug/tiny/old-run-backup");
+}
+
+#[test]
+fn folding_tab_focus_and_mouse() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    let rows = app.rows.len();
+    press(&mut app, "h");
+    assert!(app.rows.len() < rows, "h folds the task");
+    press(&mut app, "l");
+    assert_eq!(app.rows.len(), rows);
+    press(&mut app, "\t");
+    assert_eq!(app.focus, runyard::tui::app::Focus::Info);
+    press(&mut app, "jj");
+    assert_eq!(app.scroll[0], 2, "j scrolls the focused pane");
+    assert_eq!(app.selected, 0, "and leaves the tree alone");
+    render(&mut app, 120, 30);
+    // A click on the fourth tree row selects it.
+    let tree = app.areas.tree;
+    update(
+        &mut app,
+        runyard::tui::action::Action::Click(tree.x + 5, tree.y + 4),
+    );
+    assert_eq!(app.selected, 3);
+    assert_eq!(app.focus, runyard::tui::app::Focus::Tree);
+    update(
+        &mut app,
+        runyard::tui::action::Action::Wheel(true, tree.x + 5, tree.y + 4),
+    );
+    assert_eq!(app.selected, 6);
+    // A disabled slot says why.
+    press(&mut app, "d");
+    assert!(app.message.as_ref().unwrap().0.contains("cleanup"));
+}
+
+#[test]
+fn empty_tree_says_how_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    std::fs::create_dir_all(root.join("experiments")).unwrap();
+    let mut app = app_for(&root);
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("No runs yet."), "{screen}");
+    assert!(screen.contains("experiments/<task>/<model>/<run_id>/"));
+}
+
+#[test]
+fn hostile_names_are_escaped_on_screen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    common::write(
+        &root.join("experiments/t/m/2025-01-01_00-00-00_x\x1b[2Jboom\n/run_info.json"),
+        b"{}",
+    );
+    let mut app = app_for(&root);
+    let screen = render(&mut app, 100, 20);
+    assert!(!screen.contains('\x1b'));
+    assert!(screen.contains("x\\u{1b}[2Jboom"), "{screen}");
+}
+
+#[test]
+fn rescan_keeps_the_selection() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    let before = selected_label(&app);
+    press(&mut app, "r");
+    assert_eq!(app.generation, 1);
+    assert!(app.catalog.done.is_some());
+    assert_eq!(selected_label(&app), before);
+}
+
+#[test]
+fn readme_key_table_matches_the_keymap() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = keymap::markdown_table(&keymap::bindings());
+    assert!(
+        readme.contains(&table),
+        "README.md's key table is out of date; replace it with:\n{table}"
+    );
+}
