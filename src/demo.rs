@@ -13,14 +13,27 @@ pub fn demo_source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
 }
 
-/// Sets the modification (and access) time of one file or folder, without
-/// following a symlink (links keep their own time).
+/// Sets the modification (and access) time of one file, folder or link;
+/// a link gets its own time, never its target's.
 pub fn set_mtime(path: &Path, time: SystemTime) -> std::io::Result<()> {
-    if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
-        return Ok(());
-    }
-    let f = File::open(path)?;
-    f.set_times(FileTimes::new().set_modified(time).set_accessed(time))
+    let d = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ts = rustix::fs::Timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: d.subsec_nanos() as _,
+    };
+    let times = rustix::fs::Timestamps {
+        last_access: ts,
+        last_modification: ts,
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        path,
+        &times,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )?;
+    Ok(())
 }
 
 /// Sets the time of everything under `path` (folders last, so creating

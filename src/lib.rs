@@ -9,5 +9,6 @@ pub mod cli;
 pub mod demo;
 pub mod fmt;
 pub mod layout;
+pub mod ops;
 pub mod runs;
 pub mod tui;

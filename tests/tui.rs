@@ -47,6 +47,28 @@ fn settle(app: &mut App) {
                 Request::Details(k, p) => {
                     app.apply_details(app.generation, k, RunDetails::load(&p))
                 }
+                Request::Plan(kind, runs) => {
+                    let opts = runyard::ops::PlanOptions {
+                        force: false,
+                        window: app.window,
+                        now: jiff::Timestamp::now(),
+                    };
+                    let root = app.catalog.root.clone();
+                    let plan = match kind {
+                        runyard::ops::PlanKind::Prune => {
+                            runyard::ops::plan_prune(&root, &runs, &opts)
+                        }
+                        runyard::ops::PlanKind::Trash => {
+                            runyard::ops::plan_trash(&root, &runs, &opts)
+                        }
+                        _ => runyard::ops::plan_ephemeral(&root, &runs, &opts),
+                    };
+                    app.apply_planned(plan);
+                }
+                Request::Apply(plan) => {
+                    let report = runyard::ops::apply(&plan, 2, &|_, _| {});
+                    app.apply_report(plan.kind, report);
+                }
                 Request::Rescan => {
                     for ev in catalog::spawn(&app.catalog.root.clone(), ScanOptions::default())
                         .events
@@ -134,7 +156,7 @@ fn help_overlay_snapshot() {
     let mut app = app_for(&root);
     press(&mut app, "?");
     let screen = render(&mut app, 110, 48);
-    assert!(screen.contains("not yet: arrives with cleanup sessions"));
+    assert!(screen.contains("not yet: arrives with promotion"));
     insta::assert_snapshot!("help_overlay", screen);
     press(&mut app, "\x1b");
     assert!(app.help.is_none());
@@ -335,8 +357,8 @@ fn folding_tab_focus_and_mouse() {
     );
     assert_eq!(app.selected, 6);
     // A disabled slot says why.
-    press(&mut app, "d");
-    assert!(app.message.as_ref().unwrap().0.contains("cleanup"));
+    press(&mut app, "p");
+    assert!(app.message.as_ref().unwrap().0.contains("promotion"));
 }
 
 #[test]
@@ -378,10 +400,81 @@ fn rescan_keeps_the_selection() {
 
 #[test]
 fn readme_key_table_matches_the_keymap() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let table = keymap::markdown_table(&keymap::bindings());
     assert!(
         readme.contains(&table),
         "README.md's key table is out of date; replace it with:\n{table}"
+    );
+}
+
+#[test]
+fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    let crnn42 = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    let depth8 = root.join("experiments/recsys/xgb-v1/2025-11-22_16-20-05_depth8");
+    let vit = root.join("experiments/ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
+    // Mark two runs by moving onto them.
+    press(&mut app, "jjjjjjj");
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+    press(&mut app, " ");
+    press(&mut app, "G");
+    press(&mut app, "k");
+    assert_eq!(
+        selected_label(&app),
+        "recsys/xgb-v1/2025-11-22_16-20-05_depth8"
+    );
+    press(&mut app, " ");
+    assert_eq!(app.marks.len(), 2);
+    // Re-sorting and filtering change rows, never marks.
+    press(&mut app, "ss/crnn\n");
+    assert!(app.marks.contains(&crnn42) && app.marks.contains(&depth8));
+    press(&mut app, "d");
+    let c = app.confirm.as_ref().expect("the confirm popup is open");
+    assert_eq!(
+        c.hidden,
+        ["experiments/recsys/xgb-v1/2025-11-22_16-20-05_depth8"]
+    );
+    let runs: std::collections::BTreeSet<_> =
+        c.plan.targets.iter().map(|t| t.run.clone()).collect();
+    assert_eq!(runs.len(), 2);
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen.contains("marked runs are not shown in the tree now"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("confirm_clean", screen);
+    // Enter is No.
+    press(&mut app, "\n");
+    assert!(app.confirm.is_none());
+    assert!(crnn42.join("tmp").exists());
+    press(&mut app, "dy");
+    for r in [&crnn42, &depth8] {
+        assert!(
+            !r.join("tmp").exists() && !r.join("cache").exists(),
+            "{}",
+            r.display()
+        );
+        assert!(r.join("checkpoints/best.pt").exists() || r.join("checkpoints/best.ubj").exists());
+    }
+    assert!(
+        vit.join("tmp").exists() && vit.join("cache").exists(),
+        "unmarked runs are untouched"
+    );
+    assert!(app.marks.is_empty());
+    let msg = &app.message.as_ref().unwrap().0;
+    assert!(msg.contains("freed (4 paths)"), "{msg}");
+    // The rescan after applying shows the new sizes.
+    let k = app
+        .catalog
+        .runs
+        .iter()
+        .position(|r| r.path == crnn42)
+        .unwrap();
+    assert_eq!(
+        app.catalog.runs[k].usage.as_ref().unwrap().ephemeral().disk,
+        0
     );
 }

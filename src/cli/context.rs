@@ -24,10 +24,16 @@ pub struct Context {
 impl Context {
     /// Finds the root from `path` (or the working folder) and scans it.
     pub fn open(path: Option<&Path>, global: &GlobalOpts) -> Result<Context, Failure> {
+        let root = Context::find_root(path)?;
+        Ok(Context::scan(&root, global))
+    }
+
+    /// Finds the root (canonical) without scanning it.
+    pub fn find_root(path: Option<&Path>) -> Result<PathBuf, Failure> {
         let cwd = std::env::current_dir()
             .map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
         let root = layout::find_root(path, &cwd).map_err(|e| Failure::usage(e.to_string()))?;
-        Ok(Context::scan(&root, global))
+        Ok(root.canonicalize().unwrap_or(root))
     }
 
     /// Like [`Context::open`], but when `run` is a run folder its root wins.

@@ -1,6 +1,7 @@
 //! The command line: argument definitions, and the subcommands' text and
 //! JSON output over the same library the TUI uses.
 
+mod clean;
 mod context;
 mod du;
 mod ls;
@@ -110,6 +111,66 @@ pub enum Command {
         /// Show only the first N runs.
         #[arg(long, short = 'n', value_name = "N")]
         limit: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete ephemeral data (tmp/, cache/) and, with --checkpoints, prune
+    /// checkpoints: shows the plan, asks, then applies.
+    Clean {
+        /// A task, task/model, or run (a prefix, tag or folder); none for the whole tree.
+        scope: Option<String>,
+        /// Also prune checkpoints (keeps best.*, last.*, the latest, and names not understood).
+        #[arg(long)]
+        checkpoints: bool,
+        /// Show the plan only.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Apply without asking.
+        #[arg(long, short)]
+        yes: bool,
+        /// Include active runs (written within the active window).
+        #[arg(long)]
+        force: bool,
+        /// Print JSON (plan and report).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move runs to outputs/.trash/ (restorable with `runyard restore`).
+    Rm {
+        /// Runs: folders, task/model/run_id, run-id prefixes or tags.
+        #[arg(required = true)]
+        runs: Vec<String>,
+        /// Show the plan only.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Apply without asking.
+        #[arg(long, short)]
+        yes: bool,
+        /// Include active runs.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put runs back from the trash (never over an existing folder).
+    Restore {
+        /// Trash ids, or the run ids they came from.
+        #[arg(required = true)]
+        runs: Vec<String>,
+    },
+    /// List the trash, or empty it for good.
+    Trash {
+        /// `list` (default) or `empty`.
+        #[arg(default_value = "list", value_parser = ["list", "empty"])]
+        action: String,
+        /// With empty: show the plan only.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// With empty: apply without asking.
+        #[arg(long, short)]
+        yes: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -230,6 +291,56 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             du::run(&ctx, limit, json)
         }
+        Command::Clean {
+            scope,
+            checkpoints,
+            dry_run,
+            yes,
+            force,
+            json,
+        } => {
+            let ctx = Context::open(root.as_deref(), &global)?;
+            clean::clean(
+                &ctx,
+                scope.as_deref(),
+                checkpoints,
+                force,
+                clean::Confirm { yes, dry_run, json },
+            )
+        }
+        Command::Rm {
+            runs,
+            dry_run,
+            yes,
+            force,
+            json,
+        } => {
+            let ctx = Context::for_run(&runs[0], root.as_deref(), &global)?;
+            clean::rm(&ctx, &runs, force, clean::Confirm { yes, dry_run, json })
+        }
+        Command::Restore { runs } => {
+            let root = Context::find_root(root.as_deref())?;
+            clean::restore(&root, &runs)
+        }
+        Command::Trash {
+            action,
+            dry_run,
+            yes,
+            json,
+        } => {
+            let found = Context::find_root(root.as_deref())?;
+            if action == "empty" {
+                let ctx = Context::open(Some(&found), &global)?;
+                let plan = crate::ops::trash::plan_empty(
+                    &ctx.catalog.root,
+                    &[],
+                    &clean::plan_options(&ctx, true),
+                );
+                clean::run_plan(plan, clean::Confirm { yes, dry_run, json })
+            } else {
+                clean::trash_list(&found, json)
+            }
+        }
         Command::Demo { dir } => {
             let root = crate::demo::materialize(dir.as_deref()).map_err(Failure::from)?;
             eprintln!("demo tree copied to {}", root.display());
@@ -283,10 +394,7 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
         let ctx = Context::open(path, global)?;
         return ls::run(&ctx, None, None, &SortKey::Time, false, false);
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| Failure::usage(format!("cannot read the working folder: {e}")))?;
-    let root = crate::layout::find_root(path, &cwd).map_err(|e| Failure::usage(e.to_string()))?;
-    let root = root.canonicalize().unwrap_or(root);
+    let root = Context::find_root(path)?;
     let mut scan = crate::catalog::ScanOptions::default();
     if let Some(t) = global.threads {
         scan.threads = t.max(1);

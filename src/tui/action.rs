@@ -54,6 +54,20 @@ pub enum Action {
     Help,
     /// Close the help overlay.
     CloseHelp,
+    /// Mark or unmark the selected run (or every run under a task or model).
+    ToggleMark,
+    /// Clear every mark.
+    ClearMarks,
+    /// Plan deleting tmp/ and cache/ of the marked runs (or the selection).
+    PlanEphemeral,
+    /// Plan pruning checkpoints.
+    PlanPrune,
+    /// Plan moving runs to the trash.
+    PlanTrash,
+    /// Apply the plan in the confirm popup.
+    ConfirmYes,
+    /// Close the confirm popup without changing anything.
+    ConfirmNo,
     /// A key whose feature is not built yet: shows why.
     Disabled(&'static str),
     /// A mouse click at a screen cell (column, row).

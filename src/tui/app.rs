@@ -2,7 +2,7 @@
 //! tests drive it without a terminal; the event loop in `mod.rs` feeds it
 //! scan events, loaded files and actions, and carries out its requests.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use super::keymap::{self, Binding, Mode};
 use super::theme::Theme;
 use super::tree::{self, Expansion, Node, NodeId, Row, TreeInput};
 use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
+use crate::ops::{Plan, PlanKind, Report, RunRef};
 use crate::runs::{RunDetails, RunSummary, Status};
 
 /// The panes focus moves between with Tab.
@@ -61,7 +62,7 @@ impl Focus {
 }
 
 /// Work the event loop does for the app, off the UI thread.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Request {
     /// Read these runs' `run_info.json` and small metric files.
     Summaries(Vec<(RunKey, PathBuf)>),
@@ -69,6 +70,21 @@ pub enum Request {
     Details(RunKey, PathBuf),
     /// Start a new scan (the old one is dropped).
     Rescan,
+    /// Build a plan off the UI thread.
+    Plan(PlanKind, Vec<RunRef>),
+    /// Apply a confirmed plan off the UI thread.
+    Apply(Box<Plan>),
+}
+
+/// A plan waiting for yes or no.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    /// The plan.
+    pub plan: Plan,
+    /// Scroll of the popup.
+    pub scroll: u16,
+    /// Marked runs in the plan that the tree does not show now (filtered or folded).
+    pub hidden: Vec<String>,
 }
 
 /// Where the last frame drew things, for mouse clicks.
@@ -137,6 +153,14 @@ pub struct App {
     /// False until the user moves: while the scan inserts rows above it,
     /// the selection stays on the first row instead of following a node.
     pub user_moved: bool,
+    /// Marked runs, by folder: re-sorting or filtering never changes them.
+    pub marks: BTreeSet<PathBuf>,
+    /// A plan being built (its kind), shown as "planning…".
+    pub planning: Option<PlanKind>,
+    /// The confirm popup.
+    pub confirm: Option<Confirm>,
+    /// A plan being applied: (paths done, paths in all).
+    pub applying: Option<(usize, usize)>,
 }
 
 impl App {
@@ -172,12 +196,18 @@ impl App {
             bindings: keymap::bindings(),
             scan_started: Instant::now(),
             user_moved: false,
+            marks: BTreeSet::new(),
+            planning: None,
+            confirm: None,
+            applying: None,
         }
     }
 
     /// The key mode the app is in.
     pub fn mode(&self) -> Mode {
-        if self.help.is_some() {
+        if self.confirm.is_some() {
+            Mode::Confirm
+        } else if self.help.is_some() {
             Mode::Help
         } else if self.filtering {
             Mode::Filter
@@ -370,6 +400,117 @@ impl App {
             Some(s) => s.status(active),
             None => Status::of(None, active),
         }
+    }
+
+    /// The runs an operation applies to: the marked runs, else the selection.
+    pub fn op_runs(&self) -> Vec<RunKey> {
+        if !self.marks.is_empty() {
+            return self
+                .catalog
+                .runs
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| self.marks.contains(&r.path))
+                .map(|(k, _)| k)
+                .collect();
+        }
+        match self.selected_node() {
+            Some(n) => self.runs_of(Some(n)),
+            None => Vec::new(),
+        }
+    }
+
+    /// What a plan needs to know of these runs.
+    pub fn run_refs(&self, keys: &[RunKey]) -> Vec<RunRef> {
+        keys.iter()
+            .map(|&k| {
+                let r = &self.catalog.runs[k];
+                RunRef {
+                    rel: r
+                        .path
+                        .strip_prefix(&self.catalog.root)
+                        .unwrap_or(&r.path)
+                        .to_path_buf(),
+                    newest_mtime: r.usage.as_ref().and_then(|u| u.newest_mtime),
+                    status: self
+                        .summaries
+                        .get(&k)
+                        .and_then(|s| s.info.as_ref()?.status.clone()),
+                }
+            })
+            .collect()
+    }
+
+    /// A built plan arrives: open the confirm popup (or say there is nothing to do).
+    pub fn apply_planned(&mut self, plan: Plan) {
+        self.planning = None;
+        if plan.is_empty() {
+            let why = plan
+                .skipped
+                .first()
+                .map(|n| format!(" ({})", n.why))
+                .unwrap_or_default();
+            self.say(format!("nothing to {}{why}", plan.kind.verb()));
+            return;
+        }
+        let shown: HashSet<&PathBuf> = self
+            .rows
+            .iter()
+            .filter_map(|r| {
+                if let Node::Run(k) = r.node {
+                    Some(&self.catalog.runs[k].path)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let hidden = self
+            .marks
+            .iter()
+            .filter(|p| !shown.contains(p))
+            .map(|p| {
+                p.strip_prefix(&self.catalog.root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        self.confirm = Some(Confirm {
+            plan,
+            scroll: 0,
+            hidden,
+        });
+    }
+
+    /// A plan finished applying: report, clear the marks, rescan.
+    pub fn apply_report(&mut self, kind: PlanKind, report: Report) {
+        self.applying = None;
+        let verb = if kind == PlanKind::Trash {
+            "moved to the trash"
+        } else {
+            "freed"
+        };
+        let mut msg = format!(
+            "{} {verb} ({} paths)",
+            crate::fmt::size(report.freed),
+            report.done
+        );
+        if !report.skipped.is_empty() {
+            msg.push_str(&format!(", {} skipped", report.skipped.len()));
+        }
+        if let Some(e) = report.errors.first() {
+            msg.push_str(&format!(
+                ", {} errors: {}",
+                report.errors.len(),
+                crate::fmt::escape(e)
+            ));
+        }
+        if kind == PlanKind::Trash && report.done > 0 {
+            msg.push_str(" · undo: runyard restore");
+        }
+        self.marks.clear();
+        self.rescan();
+        self.say(msg);
     }
 
     /// Selects the row of `id`, unfolding its task and model if needed.

@@ -14,6 +14,8 @@ pub enum Mode {
     Filter,
     /// The help overlay is open.
     Help,
+    /// A confirm popup asks before changing the disk.
+    Confirm,
 }
 
 /// One key (a code and its modifiers).
@@ -61,7 +63,6 @@ pub struct Binding {
 }
 
 /// Why the cleanup and promotion slots are empty.
-const LATER_CLEANUP: &str = "not yet: arrives with cleanup sessions";
 const LATER_PROMOTE: &str = "not yet: arrives with promotion";
 const LATER_PLOTS: &str = "not yet: arrives with plot preview";
 
@@ -136,10 +137,21 @@ pub fn bindings() -> Vec<Binding> {
         ),
         bind!(Browse, [ch('?')], Action::Help, "this help", hint "? help"),
         bind!(Browse, [ch('q'), ctrl('c')], Action::Quit, "quit", hint "q quit"),
-        bind!(Browse, [ch(' ')], Action::Disabled(LATER_CLEANUP), "mark a run", disabled LATER_CLEANUP),
-        bind!(Browse, [ch('d')], Action::Disabled(LATER_CLEANUP), "delete ephemeral data (tmp/, cache/)", disabled LATER_CLEANUP),
-        bind!(Browse, [ch('P')], Action::Disabled(LATER_CLEANUP), "prune checkpoints", disabled LATER_CLEANUP),
-        bind!(Browse, [ch('D')], Action::Disabled(LATER_CLEANUP), "delete run(s) to the trash", disabled LATER_CLEANUP),
+        bind!(Browse, [ch(' ')], Action::ToggleMark, "mark or unmark a run (on a task or model: all its runs)", hint "Space mark"),
+        bind!(Browse, [ch('u')], Action::ClearMarks, "clear every mark"),
+        bind!(Browse, [ch('d')], Action::PlanEphemeral, "delete ephemeral data (tmp/, cache/) of the marked runs or the selection", hint "d clean"),
+        bind!(
+            Browse,
+            [ch('P')],
+            Action::PlanPrune,
+            "prune checkpoints (keeps best, last, the latest, unknown names)"
+        ),
+        bind!(
+            Browse,
+            [ch('D')],
+            Action::PlanTrash,
+            "move the marked runs (or the selection) to the trash"
+        ),
         bind!(Browse, [ch('p')], Action::Disabled(LATER_PROMOTE), "promote data, a plot, an export or a checkpoint", disabled LATER_PROMOTE),
         bind!(Browse, [ch('o')], Action::Disabled(LATER_PLOTS), "open the selected plot", disabled LATER_PLOTS),
         bind!(Filter, [key(Enter)], Action::AcceptFilter, "keep the filter and go back to the tree", hint "Enter keep"),
@@ -164,6 +176,22 @@ pub fn bindings() -> Vec<Binding> {
             "move up while filtering"
         ),
         bind!(Filter, [ctrl('c')], Action::Quit, "quit"),
+        bind!(Confirm, [ch('y')], Action::ConfirmYes, "yes: apply the plan", hint "y apply"),
+        bind!(Confirm, [ch('n'), key(Esc), key(Enter), ch('q')], Action::ConfirmNo, "no: change nothing (the default)", hint "n/Esc cancel"),
+        bind!(Confirm, [ch('j'), key(Down)], Action::Down, "scroll the plan down", hint "j/k scroll"),
+        bind!(
+            Confirm,
+            [ch('k'), key(Up)],
+            Action::Up,
+            "scroll the plan up"
+        ),
+        bind!(
+            Confirm,
+            [key(PageDown)],
+            Action::PageDown,
+            "scroll a page down"
+        ),
+        bind!(Confirm, [key(PageUp)], Action::PageUp, "scroll a page up"),
         bind!(Help, [key(Esc), ch('?'), ch('q')], Action::CloseHelp, "close the help", hint "Esc close"),
         bind!(Help, [ch('j'), key(Down)], Action::Down, "scroll down"),
         bind!(Help, [ch('k'), key(Up)], Action::Up, "scroll up"),
@@ -175,7 +203,11 @@ pub fn bindings() -> Vec<Binding> {
 /// and Shift-Tab arrives as `BackTab` from most terminals, `Tab` from some.
 fn matches(keys: &[Key], event: &KeyEvent) -> bool {
     let shifted_tab = event.code == KeyCode::Tab && event.modifiers.contains(KeyModifiers::SHIFT);
-    let code = if shifted_tab { KeyCode::BackTab } else { event.code };
+    let code = if shifted_tab {
+        KeyCode::BackTab
+    } else {
+        event.code
+    };
     let mods = match code {
         KeyCode::Char(_) | KeyCode::BackTab => event.modifiers - KeyModifiers::SHIFT,
         _ => event.modifiers,
@@ -244,6 +276,7 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Browse => "tree / panes",
             Mode::Filter => "filter",
             Mode::Help => "help",
+            Mode::Confirm => "confirm",
         };
         let keys = keys_label(b).replace('|', "\\|");
         let what = match b.disabled {
@@ -352,6 +385,6 @@ mod tests {
             .filter(|b| b.disabled.is_some())
             .map(keys_label)
             .collect();
-        assert_eq!(disabled, ["Space", "d", "P", "D", "p", "o"]);
+        assert_eq!(disabled, ["p", "o"]);
     }
 }

@@ -28,6 +28,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEve
 use ratatui::crossterm::{cursor, execute, queue, terminal};
 
 use crate::catalog::{self, Catalog, ScanEvent, ScanOptions};
+use crate::ops::{self, Plan, PlanKind, PlanOptions, Report};
 use app::{App, Request};
 use loader::{Loaded, Loader};
 use theme::Theme;
@@ -53,6 +54,12 @@ enum Msg {
     InputGone,
     Scan(u64, ScanEvent),
     Loaded(Loaded),
+    /// A plan was built.
+    Planned(Box<Plan>),
+    /// A plan is being applied: (done, total).
+    Progress(usize, usize),
+    /// A plan was applied.
+    Applied(PlanKind, Box<Report>),
 }
 
 /// Restores the terminal when dropped: on quit, on error, and on unwind.
@@ -165,6 +172,15 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 Msg::Scan(..) => {}
                 Msg::Loaded(Loaded::Summary(g, k, s)) => app.apply_summary(g, k, *s),
                 Msg::Loaded(Loaded::Details(g, k, d)) => app.apply_details(g, k, *d),
+                Msg::Planned(plan) => {
+                    app.apply_planned(*plan);
+                    urgent = true;
+                }
+                Msg::Progress(done, total) => app.applying = Some((done, total)),
+                Msg::Applied(kind, report) => {
+                    app.apply_report(kind, *report);
+                    urgent = true;
+                }
             }
             dirty = true;
             budget -= 1;
@@ -187,6 +203,38 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             match req {
                 Request::Summaries(v) => loader.summaries(app.generation, v),
                 Request::Details(k, p) => loader.details(app.generation, k, p),
+                Request::Plan(kind, runs) => {
+                    let tx = tx.clone();
+                    let root = app.catalog.root.clone();
+                    let opts = PlanOptions {
+                        force: false,
+                        window: app.window,
+                        now: Timestamp::now(),
+                    };
+                    std::thread::spawn(move || {
+                        let plan = match kind {
+                            PlanKind::Prune => ops::plan_prune(&root, &runs, &opts),
+                            PlanKind::Trash => ops::plan_trash(&root, &runs, &opts),
+                            _ => ops::plan_ephemeral(&root, &runs, &opts),
+                        };
+                        let _ = tx.send(Msg::Planned(Box::new(plan)));
+                    });
+                }
+                Request::Apply(plan) => {
+                    let tx = tx.clone();
+                    std::thread::spawn(move || {
+                        let last = std::sync::Mutex::new(Instant::now());
+                        let progress = |done: usize, total: usize| {
+                            let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
+                            if at.elapsed() > Duration::from_millis(100) {
+                                *at = Instant::now();
+                                let _ = tx.send(Msg::Progress(done, total));
+                            }
+                        };
+                        let report = ops::apply(&plan, 2, &progress);
+                        let _ = tx.send(Msg::Applied(plan.kind, Box::new(report)));
+                    });
+                }
                 Request::Rescan => {
                     scan_stop.store(true, Ordering::Relaxed);
                     loader.clear();

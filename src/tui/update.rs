@@ -2,14 +2,26 @@
 //! explorer with actions alone.
 
 use super::action::Action;
-use super::app::{App, Focus};
+use super::app::{App, Focus, Request};
 use super::tree::{Node, NodeId};
 use crate::fmt;
+use crate::ops::PlanKind;
 
 /// Applies one action. Returns a follow-up action, if any.
 pub fn update(app: &mut App, action: Action) -> Option<Action> {
     match action {
         Action::Quit => app.quit = true,
+        Action::Down | Action::Up | Action::PageDown | Action::PageUp if app.confirm.is_some() => {
+            let step: i32 = match action {
+                Action::Down => 1,
+                Action::Up => -1,
+                Action::PageDown => 10,
+                _ => -10,
+            };
+            if let Some(c) = &mut app.confirm {
+                c.scroll = (c.scroll as i32 + step).clamp(0, u16::MAX as i32) as u16;
+            }
+        }
         Action::Down | Action::Up if app.help.is_some() => {
             let h = app.help.unwrap_or(0);
             app.help = Some(if action == Action::Down {
@@ -85,6 +97,44 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::Help => app.help = Some(0),
         Action::CloseHelp => app.help = None,
         Action::Disabled(why) => app.say(why),
+        Action::ToggleMark => toggle_mark(app),
+        Action::ClearMarks => {
+            let n = app.marks.len();
+            app.marks.clear();
+            app.say(format!("{n} marks cleared"));
+        }
+        Action::PlanEphemeral | Action::PlanPrune | Action::PlanTrash => {
+            if app.applying.is_some() || app.planning.is_some() {
+                app.say("busy: wait for the current operation to finish");
+            } else {
+                let keys = app.op_runs();
+                if keys.is_empty() {
+                    app.say("select or mark runs first");
+                } else {
+                    let kind = match action {
+                        Action::PlanEphemeral => PlanKind::Ephemeral,
+                        Action::PlanPrune => PlanKind::Prune,
+                        _ => PlanKind::Trash,
+                    };
+                    app.planning = Some(kind);
+                    let refs = app.run_refs(&keys);
+                    app.outbox.push(Request::Plan(kind, refs));
+                    app.say(format!("planning: {}…", kind.verb()));
+                }
+            }
+        }
+        Action::ConfirmYes => {
+            if let Some(c) = app.confirm.take() {
+                app.applying = Some((0, c.plan.targets.len()));
+                app.say(format!("{}…", c.plan.kind.verb()));
+                app.outbox.push(Request::Apply(Box::new(c.plan)));
+            }
+        }
+        Action::ConfirmNo => {
+            if app.confirm.take().is_some() {
+                app.say("cancelled: nothing changed");
+            }
+        }
         Action::Click(col, row) => click(app, col, row),
         Action::Wheel(down, col, row) => {
             let step = if down { 3 } else { -3 };
@@ -98,6 +148,33 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
     }
     app.refresh();
     None
+}
+
+/// Marks or unmarks the selected run; on a task or model, all its runs
+/// (unmarking them if all were marked).
+fn toggle_mark(app: &mut App) {
+    let Some(node) = app.selected_node() else {
+        return;
+    };
+    let paths: Vec<std::path::PathBuf> = app
+        .runs_of(Some(node))
+        .into_iter()
+        .map(|k| app.catalog.runs[k].path.clone())
+        .collect();
+    if paths.iter().all(|p| app.marks.contains(p)) {
+        for p in &paths {
+            app.marks.remove(p);
+        }
+    } else {
+        app.marks.extend(paths);
+    }
+    if matches!(node, Node::Run(_)) {
+        move_or_scroll(app, 1);
+    }
+    app.say(format!(
+        "{} marked · d clean, P prune, D trash, u clear",
+        app.marks.len()
+    ));
 }
 
 fn contains(r: ratatui::layout::Rect, col: u16, row: u16) -> bool {

@@ -16,6 +16,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     for (mode, heading) in [
         (Mode::Browse, "Browsing"),
         (Mode::Filter, "Typing a filter"),
+        (Mode::Confirm, "Confirming a change"),
         (Mode::Help, "This help"),
     ] {
         lines.push(Line::from(Span::styled(heading, t.title())));

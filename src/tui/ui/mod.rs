@@ -1,6 +1,7 @@
 //! Drawing: the layout, the status line and the key-hint bar. Each pane
 //! and popup has its own file.
 
+mod confirm;
 mod disk;
 mod help;
 mod info;
@@ -72,6 +73,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if app.help.is_some() {
         help::draw(frame, app, area);
     }
+    if app.confirm.is_some() {
+        confirm::draw(frame, app, area);
+    }
 }
 
 /// A bordered pane with a title, highlighted when focused.
@@ -133,9 +137,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             s.millis as f64 / 1000.0
         ),
     };
-    let left = match &app.message {
-        Some((m, _)) => format!(" {m}"),
-        None => {
+    let left = match (&app.message, app.applying) {
+        (_, Some((done, total))) => format!(" applying… {done}/{total} paths"),
+        (Some((m, _)), _) => format!(" {m}"),
+        (None, None) => {
             let all: Vec<_> = c.run_keys().collect();
             let u = c.rollup(&all);
             let mut s = format!(
@@ -145,6 +150,9 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 fmt::size(u.reclaimable().disk),
                 app.sort.label()
             );
+            if !app.marks.is_empty() {
+                s.push_str(&format!(" · {} marked", app.marks.len()));
+            }
             if !app.query.is_empty() {
                 let shown = app.rows.iter().filter(|r| r.depth == 2).count();
                 s.push_str(&format!(

@@ -103,7 +103,15 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
         _ if row.open => "▾ ",
         _ => "▸ ",
     };
+    let marked = matches!(row.node, Node::Run(k) if app.marks.contains(&c.runs[k].path));
     let mut left: Vec<Span> = vec![Span::raw(format!("{indent}{fold}"))];
+    if marked {
+        left[0] = Span::raw(format!(
+            "{}{fold}",
+            &indent[..indent.len().saturating_sub(2)]
+        ));
+        left.push(Span::styled("* ", t.reclaim()));
+    }
     if let Some(s) = icon {
         left.push(Span::styled(format!("{} ", s.icon()), t.status(s)));
     }

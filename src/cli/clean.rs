@@ -1,0 +1,414 @@
+//! `runyard clean`, `rm`, `restore` and `trash`: plan, show, confirm, apply.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::json;
+
+use super::ls::JSON_VERSION;
+use super::{Context, Failure};
+use crate::catalog::RunKey;
+use crate::fmt;
+use crate::ops::{self, Plan, PlanOptions, Report, RunRef, trash};
+use crate::runs::RunInfo;
+
+/// How a destructive command was asked to behave.
+#[derive(Debug, Clone, Copy)]
+pub struct Confirm {
+    /// Apply without asking.
+    pub yes: bool,
+    /// Only show the plan.
+    pub dry_run: bool,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// The runs a scope names: nothing for all, a task, `task/model`, or a run.
+pub fn scope_runs(ctx: &Context, scope: Option<&str>) -> Result<Vec<RunKey>, Failure> {
+    let c = &ctx.catalog;
+    let Some(scope) = scope.map(|s| s.trim_end_matches('/')) else {
+        return Ok(c.run_keys().collect());
+    };
+    if c.tasks.iter().any(|t| t.name == scope) {
+        return ctx.select(Some(scope), None);
+    }
+    if let Some((t, m)) = scope.split_once('/')
+        && !m.contains('/')
+        && c.tasks
+            .iter()
+            .any(|x| x.name == t && x.models.iter().any(|y| y.name == m))
+    {
+        return ctx.select(Some(t), Some(m));
+    }
+    Ok(vec![ctx.resolve_run(scope)?])
+}
+
+/// What the plan needs to know of each run.
+pub fn run_refs(ctx: &Context, keys: &[RunKey]) -> Vec<RunRef> {
+    keys.iter()
+        .map(|&k| {
+            let r = &ctx.catalog.runs[k];
+            RunRef {
+                rel: r
+                    .path
+                    .strip_prefix(&ctx.catalog.root)
+                    .unwrap_or(&r.path)
+                    .to_path_buf(),
+                newest_mtime: r.usage.as_ref().and_then(|u| u.newest_mtime),
+                status: RunInfo::load(&r.path).ok().flatten().and_then(|i| i.status),
+            }
+        })
+        .collect()
+}
+
+/// Plan options from the command line.
+pub fn plan_options(ctx: &Context, force: bool) -> PlanOptions {
+    PlanOptions {
+        force,
+        window: ctx.window,
+        now: ctx.now,
+    }
+}
+
+/// Prints a plan for people: targets grouped by run and kind, then what is
+/// kept and skipped and why.
+pub fn print_plan(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
+    let runs: std::collections::BTreeSet<_> = plan.targets.iter().map(|t| &t.run).collect();
+    writeln!(
+        out,
+        "Plan: {} — {} in {}, {}, {}{}",
+        plan.kind.verb(),
+        plural(plan.targets.len() as u64, "path"),
+        plural(runs.len() as u64, "run"),
+        plural(plan.files(), "file"),
+        fmt::size(plan.bytes()),
+        if plan.kind == ops::PlanKind::Trash {
+            " moved (restorable)"
+        } else {
+            " freed"
+        }
+    )?;
+    // Grouped: one line per run and kind; a folder shows its file count,
+    // a single file its path.
+    let mut groups: BTreeMap<(&Path, &str), (u64, u64, usize, &ops::Target)> = BTreeMap::new();
+    for t in &plan.targets {
+        let g = groups
+            .entry((t.run.as_path(), t.what.as_str()))
+            .or_insert((0, 0, 0, t));
+        g.0 += t.bytes;
+        g.1 += t.files;
+        g.2 += 1;
+    }
+    let mut last_run = None;
+    for ((run, what), (bytes, files, n, first)) in &groups {
+        if last_run != Some(run) {
+            writeln!(out, "  {}", fmt::escape(&run.to_string_lossy()))?;
+            last_run = Some(run);
+        }
+        let detail = if *n == 1 && !first.ident.is_dir {
+            let rel = first.rel.strip_prefix(run).unwrap_or(&first.rel);
+            fmt::escape(&rel.to_string_lossy()).into_owned()
+        } else {
+            format!("({files} files)")
+        };
+        writeln!(
+            out,
+            "    {:>10}  {}  {}",
+            fmt::size(*bytes),
+            fmt::escape(what),
+            detail
+        )?;
+    }
+    if !plan.kept.is_empty() {
+        writeln!(out, "Kept:")?;
+        for k in &plan.kept {
+            writeln!(
+                out,
+                "  {}  ({})",
+                fmt::escape(&k.rel.to_string_lossy()),
+                fmt::escape(&k.why)
+            )?;
+        }
+    }
+    if !plan.skipped.is_empty() {
+        writeln!(out, "Skipped:")?;
+        for k in &plan.skipped {
+            writeln!(
+                out,
+                "  {}  ({})",
+                fmt::escape(&k.rel.to_string_lossy()),
+                fmt::escape(&k.why)
+            )?;
+        }
+    }
+    if !plan.warnings.is_empty() {
+        writeln!(out, "Note:")?;
+        for k in &plan.warnings {
+            writeln!(
+                out,
+                "  {}  ({})",
+                fmt::escape(&k.rel.to_string_lossy()),
+                fmt::escape(&k.why)
+            )?;
+        }
+    }
+    if plan.shared > 0 {
+        writeln!(
+            out,
+            "Hard links: {} in these paths has another link outside the plan, so deleting frees nothing of it.",
+            fmt::size(plan.shared)
+        )?;
+    }
+    Ok(())
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Asks on the terminal; refuses without one.
+fn ask(plan: &Plan, how: Confirm) -> Result<bool, Failure> {
+    if how.dry_run || plan.is_empty() {
+        return Ok(false);
+    }
+    if how.yes {
+        return Ok(true);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::usage(
+            "refusing to change anything without --yes: there is no terminal to ask on (the plan is above)",
+        ));
+    }
+    eprint!(
+        "{}: {} paths, {}. Apply? [y/N] ",
+        plan.kind.verb(),
+        plan.targets.len(),
+        fmt::size(plan.bytes())
+    );
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// Applies with a progress line on a terminal; returns the report and the wall time.
+fn apply_with_progress(plan: &Plan) -> (Report, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let report = ops::apply(plan, 2, &|done, total| {
+        if tty {
+            eprint!("\r  {done}/{total} paths");
+        }
+    });
+    if tty {
+        eprint!("\r\x1b[K");
+    }
+    (report, started.elapsed())
+}
+
+fn print_report(
+    out: &mut impl Write,
+    plan: &Plan,
+    r: &Report,
+    took: std::time::Duration,
+) -> std::io::Result<()> {
+    let verb = if plan.kind == ops::PlanKind::Trash {
+        "moved to the trash"
+    } else {
+        "freed"
+    };
+    writeln!(
+        out,
+        "Done: {} {verb}, {} of {} paths, {} files, in {:.2}s.",
+        fmt::size(r.freed),
+        r.done,
+        plan.targets.len(),
+        r.files,
+        took.as_secs_f64()
+    )?;
+    for (from, to) in &r.moved {
+        writeln!(
+            out,
+            "  {} → {}",
+            fmt::escape(&from.to_string_lossy()),
+            fmt::escape(&to.to_string_lossy())
+        )?;
+    }
+    if !r.moved.is_empty() {
+        writeln!(
+            out,
+            "Undo with: runyard restore <run id>; free the space with: runyard trash empty"
+        )?;
+    }
+    for s in &r.skipped {
+        writeln!(
+            out,
+            "  skipped {}  ({})",
+            fmt::escape(&s.rel.to_string_lossy()),
+            fmt::escape(&s.why)
+        )?;
+    }
+    for e in &r.errors {
+        writeln!(out, "  error: {}", fmt::escape(e))?;
+    }
+    Ok(())
+}
+
+/// Shows a plan, asks, applies, reports. Exit 1 when anything failed.
+pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    if !how.json {
+        print_plan(&mut out, &plan)?;
+        if plan.is_empty() {
+            writeln!(out, "Nothing to do.")?;
+        }
+        out.flush()?;
+    }
+    let go = match ask(&plan, how) {
+        Ok(go) => go,
+        Err(e) if how.json => {
+            let doc =
+                json!({ "version": JSON_VERSION, "plan": plan, "applied": false, "report": null });
+            serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let applied = go.then(|| apply_with_progress(&plan));
+    let report = applied.as_ref().map(|(r, _)| r);
+    if how.json {
+        let doc = json!({
+            "version": JSON_VERSION,
+            "plan": plan,
+            "applied": go,
+            "report": report,
+            "apply_seconds": applied.as_ref().map(|(_, t)| t.as_secs_f64()),
+        });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else if let Some((r, took)) = &applied {
+        print_report(&mut out, &plan, r, *took)?;
+    } else if !how.dry_run && !plan.is_empty() {
+        writeln!(out, "Nothing changed.")?;
+    }
+    Ok(match report {
+        Some(r) if !r.errors.is_empty() => ExitCode::from(super::EXIT_FAILURE),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// `runyard clean`.
+pub fn clean(
+    ctx: &Context,
+    scope: Option<&str>,
+    checkpoints: bool,
+    force: bool,
+    how: Confirm,
+) -> Result<ExitCode, Failure> {
+    let keys = scope_runs(ctx, scope)?;
+    let refs = run_refs(ctx, &keys);
+    let opts = plan_options(ctx, force);
+    let plan = if checkpoints {
+        ops::plan_cleanup(&ctx.catalog.root, &refs, &opts)
+    } else {
+        ops::plan_ephemeral(&ctx.catalog.root, &refs, &opts)
+    };
+    run_plan(plan, how)
+}
+
+/// `runyard rm`: runs to the trash.
+pub fn rm(ctx: &Context, runs: &[String], force: bool, how: Confirm) -> Result<ExitCode, Failure> {
+    let mut keys = Vec::new();
+    for r in runs {
+        let k = ctx.resolve_run(r)?;
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let refs = run_refs(ctx, &keys);
+    run_plan(
+        ops::plan_trash(&ctx.catalog.root, &refs, &plan_options(ctx, force)),
+        how,
+    )
+}
+
+/// `runyard restore`.
+pub fn restore(root: &Path, queries: &[String]) -> Result<ExitCode, Failure> {
+    let entries = trash::list(root);
+    let mut failed = false;
+    for q in queries {
+        let found = trash::find(&entries, q);
+        match found.as_slice() {
+            [] => {
+                eprintln!("runyard: nothing in the trash matches {q:?} (see runyard trash list)");
+                failed = true;
+            }
+            [e] => match trash::restore(root, e) {
+                Ok(to) => println!("restored {}", fmt::escape(&to.to_string_lossy())),
+                Err(err) => {
+                    eprintln!("runyard: {}: {err}", e.id);
+                    failed = true;
+                }
+            },
+            many => {
+                let ids: Vec<&str> = many.iter().map(|e| e.id.as_str()).collect();
+                eprintln!(
+                    "runyard: {q:?} matches {} trash entries: {}; give the id",
+                    many.len(),
+                    ids.join(", ")
+                );
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(super::EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `runyard trash list`.
+pub fn trash_list(root: &Path, as_json: bool) -> Result<ExitCode, Failure> {
+    let entries = trash::list(root);
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let doc = json!({ "version": JSON_VERSION, "root": root, "entries": entries });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        writeln!(out, "The trash is empty.")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let total: u64 = entries.iter().map(|e| e.bytes).sum();
+    for e in &entries {
+        let from = e.origin.as_ref().map_or_else(
+            || format!("? ({})", e.error.as_deref().unwrap_or("no record")),
+            |o| {
+                let when = o
+                    .deleted_at
+                    .parse::<jiff::Timestamp>()
+                    .map_or_else(|_| o.deleted_at.clone(), fmt::local_time);
+                format!("{} (deleted {when})", o.origin.to_string_lossy())
+            },
+        );
+        writeln!(
+            out,
+            "{:>10}  {}  {}",
+            fmt::size(e.bytes),
+            fmt::escape(&e.id),
+            fmt::escape(&from)
+        )?;
+    }
+    writeln!(
+        out,
+        "{} in {}. `runyard restore ID` puts one back; `runyard trash empty` frees the space.",
+        fmt::size(total),
+        plural(entries.len() as u64, "run")
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

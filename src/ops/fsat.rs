@@ -1,0 +1,392 @@
+//! File-system steps relative to open folders: every path is opened one
+//! component at a time without following links, so a symlink swapped in
+//! anywhere along the way stops the operation instead of redirecting it.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, OsStr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// What a path is, and which inode, at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Ident {
+    /// Device number.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+    /// True for a folder.
+    pub is_dir: bool,
+    /// True for a symbolic link.
+    pub is_link: bool,
+}
+
+/// Opens a folder without following a link.
+pub fn open_dir_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty())
+}
+
+/// Opens `root`, then each component of `rel` under it, refusing links.
+/// `rel` must be relative and plain (no `..`).
+pub fn open_chain(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
+    let mut fd = rustix::fs::openat(CWD, root, DIR_FLAGS, Mode::empty())
+        .map_err(|e| format!("{}: cannot open the root: {}", root.display(), reason(e)))?;
+    let mut at = PathBuf::new();
+    for c in rel.components() {
+        let Component::Normal(name) = c else {
+            return Err(format!(
+                "{}: not a plain path inside the root",
+                rel.display()
+            ));
+        };
+        at.push(name);
+        fd = open_dir_at(fd.as_fd(), name)
+            .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
+    }
+    Ok(fd)
+}
+
+/// The identity of `name` in `dir`, without following a link.
+pub fn ident_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Ident> {
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    let kind = FileType::from_raw_mode(st.st_mode);
+    Ok(Ident {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        is_dir: kind == FileType::Directory,
+        is_link: kind == FileType::Symlink,
+    })
+}
+
+/// A short reason for an error, as shown next to a path.
+pub fn reason(e: Errno) -> String {
+    match e {
+        Errno::ACCESS => "permission denied".into(),
+        Errno::PERM => "operation not permitted (immutable or protected)".into(),
+        Errno::NOENT => "no longer there".into(),
+        Errno::LOOP | Errno::NOTDIR => "is a link or not a folder (changed since the plan?)".into(),
+        Errno::ROFS => "read-only filesystem".into(),
+        Errno::XDEV => "on another filesystem".into(),
+        Errno::EXIST | Errno::NOTEMPTY => "already exists".into(),
+        e => std::io::Error::from(e).to_string(),
+    }
+}
+
+/// Sizes under a path, measured without following links.
+#[derive(Debug, Clone, Default)]
+pub struct Measure {
+    /// Allocated bytes of every entry counted (hard links: see `linked`).
+    pub disk: u64,
+    /// Apparent bytes.
+    pub apparent: u64,
+    /// Files and links.
+    pub files: u64,
+    /// Folders, the measured one included.
+    pub dirs: u64,
+    /// Newest modification time (seconds).
+    pub newest: i64,
+    /// Files with more than one link: (dev, ino) → (links, allocated bytes).
+    /// Their bytes are not in `disk`: only deleting every link frees them.
+    pub linked: HashMap<(u64, u64), (u64, u64)>,
+    /// Problems met while measuring.
+    pub errors: Vec<String>,
+}
+
+fn stat_of(dir: BorrowedFd, name: &CStr) -> rustix::io::Result<rustix::fs::Stat> {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+}
+
+/// Measures `name` in `dir` (a file, a link, or a folder and all under it).
+pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
+    let mut m = Measure::default();
+    let cname = CString::new(name.as_bytes()).unwrap_or_default();
+    match stat_of(dir, &cname) {
+        Ok(st) => add_stat(&mut m, &st),
+        Err(e) => {
+            m.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return m;
+        }
+    }
+    if m.dirs == 0 {
+        return m;
+    }
+    let mut stack: Vec<(OwnedFd, PathBuf)> = match open_dir_at(dir, name) {
+        Ok(fd) => vec![(fd, display.to_path_buf())],
+        Err(e) => {
+            m.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return m;
+        }
+    };
+    while let Some((fd, path)) = stack.pop() {
+        let Ok(mut entries) = Dir::read_from(&fd) else {
+            m.errors.push(format!("{}: cannot list", path.display()));
+            continue;
+        };
+        while let Some(Ok(entry)) = entries.next() {
+            let n = entry.file_name();
+            if matches!(n.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let child = path.join(OsStr::from_bytes(n.to_bytes()));
+            match stat_of(fd.as_fd(), n) {
+                Ok(st) => {
+                    let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
+                    add_stat(&mut m, &st);
+                    if is_dir {
+                        match rustix::fs::openat(fd.as_fd(), n, DIR_FLAGS, Mode::empty()) {
+                            Ok(sub) => stack.push((sub, child)),
+                            Err(e) => m.errors.push(format!("{}: {}", child.display(), reason(e))),
+                        }
+                    }
+                }
+                Err(e) => m.errors.push(format!("{}: {}", child.display(), reason(e))),
+            }
+        }
+    }
+    m
+}
+
+fn add_stat(m: &mut Measure, st: &rustix::fs::Stat) {
+    let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
+    let blocks = st.st_blocks as u64 * 512;
+    m.newest = m.newest.max(st.st_mtime);
+    m.apparent += st.st_size as u64;
+    if is_dir {
+        m.dirs += 1;
+        m.disk += blocks;
+    } else {
+        m.files += 1;
+        if st.st_nlink > 1 {
+            m.linked
+                .insert((st.st_dev, st.st_ino), (st.st_nlink, blocks));
+        } else {
+            m.disk += blocks;
+        }
+    }
+}
+
+/// What a removal did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Removed {
+    /// Allocated bytes actually freed (a hard link frees its bytes only
+    /// when its last link goes).
+    pub freed: u64,
+    /// Files and links removed.
+    pub files: u64,
+    /// Folders removed.
+    pub dirs: u64,
+    /// Problems, one per path; the rest went on.
+    pub errors: Vec<String>,
+}
+
+/// Removes `name` in `dir`: a file or link is unlinked (a link never
+/// followed); a folder is emptied bottom-up and removed. With `keep_dir`, a
+/// folder is emptied but kept.
+pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, out: &mut Removed) {
+    let cname = CString::new(name.as_bytes()).unwrap_or_default();
+    let st = match stat_of(dir, &cname) {
+        Ok(st) => st,
+        Err(e) => {
+            out.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return;
+        }
+    };
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+        unlink_counted(dir, &cname, &st, display, out);
+        return;
+    }
+    let fd = match open_dir_at(dir, name) {
+        Ok(fd) => fd,
+        Err(e) => {
+            out.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return;
+        }
+    };
+    struct Frame {
+        fd: OwnedFd,
+        name: CString,
+        path: PathBuf,
+        blocks: u64,
+        subdirs: Vec<(CString, u64)>,
+        failed: bool,
+    }
+    let mut first = Frame {
+        subdirs: Vec::new(),
+        fd,
+        name: cname,
+        path: display.to_path_buf(),
+        blocks: st.st_blocks as u64 * 512,
+        failed: false,
+    };
+    let mut failed = false;
+    clear_files(
+        &mut first.subdirs,
+        out,
+        &first.path,
+        first.fd.as_fd(),
+        &mut failed,
+    );
+    first.failed = failed;
+    let mut stack = vec![first];
+    while let Some(top) = stack.last_mut() {
+        if let Some((sub, blocks)) = top.subdirs.pop() {
+            let path = top.path.join(OsStr::from_bytes(sub.to_bytes()));
+            match rustix::fs::openat(top.fd.as_fd(), &sub, DIR_FLAGS, Mode::empty()) {
+                Ok(fd) => {
+                    let mut frame = Frame {
+                        fd,
+                        name: sub,
+                        path,
+                        blocks,
+                        subdirs: Vec::new(),
+                        failed: false,
+                    };
+                    let mut failed = false;
+                    clear_files(
+                        &mut frame.subdirs,
+                        out,
+                        &frame.path,
+                        frame.fd.as_fd(),
+                        &mut failed,
+                    );
+                    frame.failed = failed;
+                    stack.push(frame);
+                }
+                Err(e) => {
+                    out.errors
+                        .push(format!("{}: {}", path.display(), reason(e)));
+                    top.failed = true;
+                }
+            }
+            continue;
+        }
+        let done = stack.pop().expect("top exists");
+        match stack.last_mut() {
+            Some(parent) => {
+                if done.failed {
+                    parent.failed = true;
+                    continue;
+                }
+                drop(done.fd);
+                match rustix::fs::unlinkat(parent.fd.as_fd(), &done.name, AtFlags::REMOVEDIR) {
+                    Ok(()) => {
+                        out.dirs += 1;
+                        out.freed += done.blocks;
+                    }
+                    Err(e) => {
+                        out.errors
+                            .push(format!("{}: {}", done.path.display(), reason(e)));
+                        parent.failed = true;
+                    }
+                }
+            }
+            None => {
+                // The folder the removal started from.
+                if !keep_dir && !done.failed {
+                    drop(done.fd);
+                    match rustix::fs::unlinkat(dir, &done.name, AtFlags::REMOVEDIR) {
+                        Ok(()) => {
+                            out.dirs += 1;
+                            out.freed += done.blocks;
+                        }
+                        Err(e) => {
+                            out.errors
+                                .push(format!("{}: {}", done.path.display(), reason(e)))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unlinks every non-folder in `fd` and lists its subfolders (with their own sizes).
+fn clear_files(
+    subdirs: &mut Vec<(CString, u64)>,
+    out: &mut Removed,
+    path: &Path,
+    fd: BorrowedFd,
+    failed: &mut bool,
+) {
+    let entries = match Dir::read_from(fd) {
+        Ok(d) => d,
+        Err(e) => {
+            out.errors
+                .push(format!("{}: cannot list: {}", path.display(), reason(e)));
+            *failed = true;
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                out.errors.push(format!(
+                    "{}: listing stopped: {}",
+                    path.display(),
+                    reason(e)
+                ));
+                *failed = true;
+                break;
+            }
+        };
+        let name = entry.file_name();
+        if matches!(name.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        let child = || path.join(OsStr::from_bytes(name.to_bytes()));
+        let st = match stat_of(fd, name) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => continue, // gone already: nothing to do
+            Err(e) => {
+                out.errors
+                    .push(format!("{}: {}", child().display(), reason(e)));
+                *failed = true;
+                continue;
+            }
+        };
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            subdirs.push((name.to_owned(), st.st_blocks as u64 * 512));
+        } else if !unlink_counted(fd, name, &st, &child(), out) {
+            *failed = true;
+        }
+    }
+}
+
+/// Unlinks one non-folder, counting the bytes it frees. False on failure.
+fn unlink_counted(
+    dir: BorrowedFd,
+    name: &CStr,
+    st: &rustix::fs::Stat,
+    display: &Path,
+    out: &mut Removed,
+) -> bool {
+    match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
+        Ok(()) => {
+            out.files += 1;
+            // The last link of a file frees its blocks; an earlier one frees nothing.
+            if st.st_nlink <= 1 {
+                out.freed += st.st_blocks as u64 * 512;
+            }
+            true
+        }
+        Err(Errno::NOENT) => true,
+        Err(e) => {
+            out.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            false
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! Every change to disk: build a [`Plan`] (exact paths and bytes, what is
+//! kept and skipped and why), show it, then [`apply`] it, checking each
+//! path again: still inside the root, reached without a symlink, the same
+//! file as planned, and its run still idle.
+
+pub mod fsat;
+pub mod trash;
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::layout::{self, CheckpointName};
+use fsat::{Ident, Removed};
+
+/// What a plan does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// Delete the runs' `tmp/` and `cache/`.
+    Ephemeral,
+    /// Both: ephemeral data and pruned checkpoints.
+    Cleanup,
+    /// Delete the checkpoints a prune does not keep.
+    Prune,
+    /// Move whole runs to `.trash/`.
+    Trash,
+    /// Delete what is in `.trash/` for good.
+    EmptyTrash,
+}
+
+impl PlanKind {
+    /// A verb phrase for confirm prompts.
+    pub fn verb(self) -> &'static str {
+        match self {
+            PlanKind::Ephemeral => "delete ephemeral data (tmp/, cache/)",
+            PlanKind::Cleanup => "delete ephemeral data and prune checkpoints",
+            PlanKind::Prune => "prune checkpoints",
+            PlanKind::Trash => "move runs to the trash",
+            PlanKind::EmptyTrash => "empty the trash for good",
+        }
+    }
+}
+
+/// One path a plan removes (or, for the trash, moves).
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// The run it belongs to, relative to the root (`.trash/...` for the trash).
+    pub run: PathBuf,
+    /// The path relative to the root.
+    pub rel: PathBuf,
+    /// Allocated bytes the step frees (for the trash: bytes moved).
+    pub bytes: u64,
+    /// Files and links under it.
+    pub files: u64,
+    /// What it was when planned; apply refuses anything else.
+    pub ident: Ident,
+    /// Why: `tmp/`, `cache/`, `epoch 3`, `run` ...
+    pub what: String,
+}
+
+/// A path a plan leaves alone, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    /// The path relative to the root.
+    pub rel: PathBuf,
+    /// The reason.
+    pub why: String,
+}
+
+/// A change to disk, ready to be shown and applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// What it does.
+    pub kind: PlanKind,
+    /// The outputs root every path is relative to.
+    pub root: PathBuf,
+    /// What goes, in order.
+    pub targets: Vec<Target>,
+    /// What stays on purpose (pruning keeps best, last, the latest...).
+    pub kept: Vec<Note>,
+    /// What was left out (active runs, links, problems).
+    pub skipped: Vec<Note>,
+    /// Things to know before saying yes (a stalled run is not protected).
+    pub warnings: Vec<Note>,
+    /// Bytes of hard-linked files in the plan whose other links stay, so
+    /// deleting them frees nothing.
+    pub shared: u64,
+    /// Apply skips runs written to within this window, unless forced.
+    #[serde(skip)]
+    pub window: SignedDuration,
+    /// Active runs were included on purpose.
+    pub forced: bool,
+}
+
+impl Plan {
+    /// Bytes the plan frees.
+    pub fn bytes(&self) -> u64 {
+        self.targets.iter().map(|t| t.bytes).sum()
+    }
+
+    /// Files the plan removes.
+    pub fn files(&self) -> u64 {
+        self.targets.iter().map(|t| t.files).sum()
+    }
+
+    /// True when there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+/// A run to plan for: its folder relative to the root, and what the scan
+/// last saw of it.
+#[derive(Debug, Clone)]
+pub struct RunRef {
+    /// `experiments/<task>/<model>/<run_id>`.
+    pub rel: PathBuf,
+    /// Newest write the scan saw (seconds), for the active check.
+    pub newest_mtime: Option<i64>,
+    /// What run_info.json says of its status, for the stalled note.
+    pub status: Option<String>,
+}
+
+/// Options for building a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Include active runs.
+    pub force: bool,
+    /// A run written to within this window is active.
+    pub window: SignedDuration,
+    /// The clock.
+    pub now: Timestamp,
+}
+
+fn is_recent(secs: i64, opts: &PlanOptions) -> bool {
+    Timestamp::from_second(secs).is_ok_and(|t| opts.now.duration_since(t) < opts.window)
+}
+
+/// Newest write among a run folder, its children and grandchildren: cheap
+/// enough to check again right before applying (new log lines, metrics,
+/// checkpoints and files in tmp/ and cache/ all show there).
+pub fn recent_write(root: &Path, run: &Path) -> Option<i64> {
+    let fd = fsat::open_chain(root, run).ok()?;
+    let mut newest = rustix::fs::fstat(&fd).ok()?.st_mtime;
+    let Ok(mut dir) = rustix::fs::Dir::read_from(&fd) else {
+        return Some(newest);
+    };
+    while let Some(Ok(e)) = dir.next() {
+        let name = e.file_name();
+        if matches!(name.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        let Ok(st) = rustix::fs::statat(&fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        newest = newest.max(st.st_mtime);
+        if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
+            continue;
+        }
+        let Ok(sub) = fsat::open_dir_at(fd.as_fd(), OsStr::from_bytes(name.to_bytes())) else {
+            continue;
+        };
+        let Ok(mut inner) = rustix::fs::Dir::read_from(&sub) else {
+            continue;
+        };
+        while let Some(Ok(e2)) = inner.next() {
+            let n2 = e2.file_name();
+            if matches!(n2.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            if let Ok(st2) = rustix::fs::statat(&sub, n2, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+                newest = newest.max(st2.st_mtime);
+            }
+        }
+    }
+    Some(newest)
+}
+
+use std::os::unix::ffi::OsStrExt;
+
+/// Accumulates targets while a plan is built, keeping hard-link bytes honest.
+struct Builder {
+    plan: Plan,
+    /// Multi-link files across every target: (dev, ino) → (links, bytes, links in plan, first target).
+    linked: HashMap<(u64, u64), (u64, u64, u64, usize)>,
+}
+
+impl Builder {
+    fn new(kind: PlanKind, root: &Path, opts: &PlanOptions) -> Builder {
+        Builder {
+            plan: Plan {
+                kind,
+                root: root.to_path_buf(),
+                targets: Vec::new(),
+                kept: Vec::new(),
+                skipped: Vec::new(),
+                warnings: Vec::new(),
+                shared: 0,
+                window: opts.window,
+                forced: opts.force,
+            },
+            linked: HashMap::new(),
+        }
+    }
+
+    /// Measures `name` in the folder `dir_rel` and adds it as a target.
+    fn add(&mut self, run: &Path, dir_rel: &Path, name: &OsStr, what: String) {
+        let rel = dir_rel.join(name);
+        let dir = match fsat::open_chain(&self.plan.root, dir_rel) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.plan.skipped.push(Note { rel, why: e });
+                return;
+            }
+        };
+        let ident = match fsat::ident_at(dir.as_fd(), name) {
+            Ok(i) => i,
+            Err(e) => {
+                self.plan.skipped.push(Note {
+                    rel,
+                    why: fsat::reason(e),
+                });
+                return;
+            }
+        };
+        let m = fsat::measure_at(dir.as_fd(), name, &rel);
+        for e in m.errors {
+            self.plan.skipped.push(Note {
+                rel: rel.clone(),
+                why: format!("partly unreadable: {e}"),
+            });
+        }
+        let index = self.plan.targets.len();
+        for (key, (links, bytes)) in m.linked {
+            let entry = self.linked.entry(key).or_insert((links, bytes, 0, index));
+            entry.2 += 1;
+        }
+        self.plan.targets.push(Target {
+            run: run.to_path_buf(),
+            rel,
+            bytes: m.disk,
+            files: m.files,
+            ident,
+            what,
+        });
+    }
+
+    /// Settles hard links: bytes count (once) only when every link is in the plan.
+    fn finish(mut self) -> Plan {
+        for (links, bytes, in_plan, first) in self.linked.into_values() {
+            if in_plan >= links {
+                self.plan.targets[first].bytes += bytes;
+            } else {
+                self.plan.shared += bytes;
+            }
+        }
+        self.plan
+    }
+
+    /// Leaves out an active run (unless forced); notes a stalled one.
+    fn run_allowed(&mut self, run: &RunRef, opts: &PlanOptions) -> bool {
+        let newest = recent_write(&self.plan.root, &run.rel).or(run.newest_mtime);
+        if !opts.force && newest.is_some_and(|s| is_recent(s, opts)) {
+            self.plan.skipped.push(Note {
+                rel: run.rel.clone(),
+                why: format!(
+                    "active: written within {} minutes (use --force)",
+                    opts.window.as_secs() / 60
+                ),
+            });
+            return false;
+        }
+        if run
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("running"))
+        {
+            self.plan.warnings.push(Note {
+                rel: run.rel.clone(),
+                why: "says running but has written nothing lately: stalled, not protected".into(),
+            });
+        }
+        true
+    }
+}
+
+/// Plans deleting the `tmp/` and `cache/` folders of these runs. A `tmp`
+/// that is a symlink is planned as the link alone.
+pub fn plan_ephemeral(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    let mut b = Builder::new(PlanKind::Ephemeral, root, opts);
+    for run in runs {
+        if !b.run_allowed(run, opts) {
+            continue;
+        }
+        for part in ["tmp", "cache"] {
+            let Ok(md) = std::fs::symlink_metadata(root.join(&run.rel).join(part)) else {
+                continue;
+            };
+            let what = if md.file_type().is_symlink() {
+                format!("{part} (a symlink: only the link goes)")
+            } else if md.is_dir() {
+                format!("{part}/")
+            } else {
+                format!("{part} (a file)")
+            };
+            b.add(&run.rel, &run.rel, OsStr::new(part), what);
+        }
+    }
+    b.finish()
+}
+
+/// Plans both: ephemeral data and pruned checkpoints, run by run.
+pub fn plan_cleanup(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    let mut p = plan_ephemeral(root, runs, opts);
+    let prune = plan_prune(root, runs, opts);
+    p.kind = PlanKind::Cleanup;
+    p.targets.extend(prune.targets);
+    p.targets.sort_by(|a, b| a.run.cmp(&b.run));
+    p.kept.extend(prune.kept);
+    p.shared += prune.shared;
+    // Both halves look at the same runs; say each thing once.
+    for n in prune.skipped {
+        if !p.skipped.iter().any(|x| x.rel == n.rel && x.why == n.why) {
+            p.skipped.push(n);
+        }
+    }
+    for n in prune.warnings {
+        if !p.warnings.iter().any(|x| x.rel == n.rel && x.why == n.why) {
+            p.warnings.push(n);
+        }
+    }
+    p
+}
+
+/// Plans pruning the checkpoints of these runs (see `layout::prune_selection`).
+pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    let mut b = Builder::new(PlanKind::Prune, root, opts);
+    for run in runs {
+        let dir = run.rel.join("checkpoints");
+        let Ok(md) = std::fs::symlink_metadata(root.join(&dir)) else {
+            continue;
+        };
+        if md.file_type().is_symlink() {
+            b.plan.skipped.push(Note {
+                rel: dir,
+                why: "checkpoints/ is a symlink: not followed".into(),
+            });
+            continue;
+        }
+        if !b.run_allowed(run, opts) {
+            continue;
+        }
+        let Ok(list) = std::fs::read_dir(root.join(&dir)) else {
+            b.plan.skipped.push(Note {
+                rel: dir,
+                why: "cannot list".into(),
+            });
+            continue;
+        };
+        let mut names: Vec<_> = list.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        let parsed: Vec<CheckpointName> = names
+            .iter()
+            .map(|n| layout::parse_checkpoint(&n.to_string_lossy()))
+            .collect();
+        let go = layout::prune_selection(&parsed);
+        for ((name, p), go) in names.iter().zip(&parsed).zip(go) {
+            let what = match p {
+                CheckpointName::Best => "best".to_string(),
+                CheckpointName::Last => "last".to_string(),
+                CheckpointName::Unparsed => "name not understood".to_string(),
+                CheckpointName::Progress { epoch, step, .. } => match (epoch, step) {
+                    (Some(e), Some(s)) => format!("epoch {e}, step {s}"),
+                    (Some(e), None) => format!("epoch {e}"),
+                    (None, Some(s)) => format!("step {s}"),
+                    (None, None) => String::new(),
+                },
+            };
+            if go {
+                b.add(&run.rel, &dir, name, what);
+            } else {
+                let why = match p {
+                    CheckpointName::Progress { .. } => format!("{what}: the latest"),
+                    CheckpointName::Unparsed => "name not understood: always kept".into(),
+                    _ => format!("{what}: always kept"),
+                };
+                b.plan.kept.push(Note {
+                    rel: dir.join(name),
+                    why,
+                });
+            }
+        }
+    }
+    b.finish()
+}
+
+/// Plans moving whole runs to `.trash/`.
+pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    let mut b = Builder::new(PlanKind::Trash, root, opts);
+    for run in runs {
+        if !b.run_allowed(run, opts) {
+            continue;
+        }
+        let (Some(parent), Some(name)) = (run.rel.parent(), run.rel.file_name()) else {
+            continue;
+        };
+        b.add(&run.rel, parent, name, "run".into());
+    }
+    // Moving frees nothing until the trash is emptied; bytes say what moves.
+    b.finish()
+}
+
+/// What applying a plan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Bytes freed (for the trash: bytes moved).
+    pub freed: u64,
+    /// Files removed.
+    pub files: u64,
+    /// Targets done.
+    pub done: usize,
+    /// Targets skipped at apply time, with the reason.
+    pub skipped: Vec<Note>,
+    /// Problems; the rest went on.
+    pub errors: Vec<String>,
+    /// For the trash: where each run went (`.trash/<id>`).
+    pub moved: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Applies a plan, checking every path again first. `progress(done, total)`
+/// is called after each target. Targets run on `threads` threads, one run
+/// at a time per thread, so one slow run does not hold up the others.
+pub fn apply(plan: &Plan, threads: usize, progress: &(dyn Fn(usize, usize) + Sync)) -> Report {
+    let now = Timestamp::now();
+    let opts = PlanOptions {
+        force: plan.forced,
+        window: plan.window,
+        now,
+    };
+    // Group targets by run: the active check runs once per run.
+    let mut by_run: Vec<(PathBuf, Vec<&Target>)> = Vec::new();
+    for t in &plan.targets {
+        match by_run.last_mut() {
+            Some((r, v)) if *r == t.run => v.push(t),
+            _ => by_run.push((t.run.clone(), vec![t])),
+        }
+    }
+    let total = plan.targets.len();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let reports: Vec<Report> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads.clamp(1, 8))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut r = Report::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((run, targets)) = by_run.get(i) else {
+                            break;
+                        };
+                        apply_run(plan, &opts, run, targets, &mut r);
+                        let d = done.fetch_add(targets.len(), std::sync::atomic::Ordering::Relaxed)
+                            + targets.len();
+                        progress(d, total);
+                    }
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut out = Report::default();
+    for r in reports {
+        out.freed += r.freed;
+        out.files += r.files;
+        out.done += r.done;
+        out.skipped.extend(r.skipped);
+        out.errors.extend(r.errors);
+        out.moved.extend(r.moved);
+    }
+    out
+}
+
+fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r: &mut Report) {
+    if plan.kind != PlanKind::EmptyTrash
+        && !opts.force
+        && recent_write(&plan.root, run).is_some_and(|s| is_recent(s, opts))
+    {
+        for t in targets {
+            r.skipped.push(Note {
+                rel: t.rel.clone(),
+                why: "the run became active since the plan".into(),
+            });
+        }
+        return;
+    }
+    for t in targets {
+        let (Some(parent), Some(name)) = (t.rel.parent(), t.rel.file_name()) else {
+            continue;
+        };
+        // Reached from the root without following a link, or not at all.
+        let dir = match fsat::open_chain(&plan.root, parent) {
+            Ok(fd) => fd,
+            Err(e) => {
+                r.skipped.push(Note {
+                    rel: t.rel.clone(),
+                    why: e,
+                });
+                continue;
+            }
+        };
+        match fsat::ident_at(dir.as_fd(), name) {
+            Ok(now) if now == t.ident => {}
+            Ok(_) => {
+                r.skipped.push(Note {
+                    rel: t.rel.clone(),
+                    why: "changed since the plan (a different file or a link now)".into(),
+                });
+                continue;
+            }
+            Err(e) => {
+                r.skipped.push(Note {
+                    rel: t.rel.clone(),
+                    why: fsat::reason(e),
+                });
+                continue;
+            }
+        }
+        if plan.kind == PlanKind::Trash {
+            match trash::move_in(&plan.root, dir.as_fd(), &t.rel) {
+                Ok(to) => {
+                    r.freed += t.bytes;
+                    r.files += t.files;
+                    r.done += 1;
+                    r.moved.push((t.rel.clone(), to));
+                }
+                Err(e) => r.errors.push(format!("{}: {e}", t.rel.display())),
+            }
+            continue;
+        }
+        let mut removed = Removed::default();
+        // Removing an entry bumps its folder's mtime; put it back, so a
+        // cleaned run does not look active for the next ten minutes.
+        let before = rustix::fs::fstat(&dir).ok();
+        fsat::remove_at(dir.as_fd(), name, &t.rel, false, &mut removed);
+        if let Some(st) = before {
+            let times = rustix::fs::Timestamps {
+                last_access: rustix::fs::Timespec {
+                    tv_sec: st.st_atime,
+                    tv_nsec: st.st_atime_nsec as _,
+                },
+                last_modification: rustix::fs::Timespec {
+                    tv_sec: st.st_mtime,
+                    tv_nsec: st.st_mtime_nsec as _,
+                },
+            };
+            let _ = rustix::fs::futimens(&dir, &times);
+        }
+        r.freed += removed.freed;
+        r.files += removed.files;
+        if removed.errors.is_empty() {
+            r.done += 1;
+        }
+        r.errors.extend(removed.errors);
+    }
+}

@@ -1,0 +1,251 @@
+//! `.trash/`: whole runs moved aside (an instant rename on the same
+//! filesystem) with a record of where they came from, so they can be put
+//! back; emptied for good only after its own confirm.
+//!
+//! Layout: `.trash/<id>/run/` is the run folder as it was, and
+//! `.trash/<id>/origin.json` says `{"version":1,"origin":"experiments/t/m/r",
+//! "deleted_at":"...","bytes":N,"files":N}`.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, RenameFlags};
+use serde::{Deserialize, Serialize};
+
+use super::fsat::{self, reason};
+use super::{Builder, Plan, PlanKind, PlanOptions};
+use crate::layout::TRASH;
+
+/// What `origin.json` records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Origin {
+    /// Format version.
+    pub version: u32,
+    /// Where the run was, relative to the root.
+    pub origin: PathBuf,
+    /// When it was moved here (RFC 3339).
+    pub deleted_at: String,
+}
+
+/// One run in the trash.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrashEntry {
+    /// Its folder name under `.trash/`.
+    pub id: String,
+    /// Where it came from, when the record is readable.
+    pub origin: Option<Origin>,
+    /// Allocated bytes it holds.
+    pub bytes: u64,
+    /// A problem with the record.
+    pub error: Option<String>,
+}
+
+/// Opens (creating if needed) `.trash/` under the root, refusing a link.
+fn open_trash(root: &Path, create: bool) -> Result<OwnedFd, String> {
+    let root_fd = fsat::open_chain(root, Path::new(""))?;
+    if create {
+        match rustix::fs::mkdirat(&root_fd, TRASH, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(format!("{TRASH}: cannot create: {}", reason(e))),
+        }
+    }
+    fsat::open_dir_at(root_fd.as_fd(), OsStr::new(TRASH))
+        .map_err(|e| format!("{TRASH}: {}", reason(e)))
+}
+
+/// Moves the run `rel` (found in the open folder `parent`) into the trash.
+/// Returns its new place, relative to the root.
+pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, String> {
+    let name = rel.file_name().ok_or("not a run path")?;
+    let trash = open_trash(root, true)?;
+    let stamp = jiff::Timestamp::now();
+    let base = format!(
+        "{}_{}",
+        stamp.strftime("%Y-%m-%d_%H-%M-%S"),
+        name.to_string_lossy()
+    );
+    // A fresh folder per move; a clash gets a suffix, never a shared folder.
+    let mut id = base.clone();
+    for n in 2.. {
+        match rustix::fs::mkdirat(&trash, id.as_str(), Mode::from_raw_mode(0o755)) {
+            Ok(()) => break,
+            Err(rustix::io::Errno::EXIST) if n < 1000 => id = format!("{base}-{n}"),
+            Err(e) => return Err(format!("{TRASH}/{id}: cannot create: {}", reason(e))),
+        }
+    }
+    let entry = fsat::open_dir_at(trash.as_fd(), OsStr::new(&id)).map_err(reason)?;
+    let origin = Origin {
+        version: 1,
+        origin: rel.to_path_buf(),
+        deleted_at: stamp.to_string(),
+    };
+    let cleanup = |entry: &OwnedFd| {
+        let _ = rustix::fs::unlinkat(entry, "origin.json", rustix::fs::AtFlags::empty());
+        let _ = rustix::fs::unlinkat(&trash, id.as_str(), rustix::fs::AtFlags::REMOVEDIR);
+    };
+    if let Err(e) = write_new(
+        entry.as_fd(),
+        "origin.json",
+        &serde_json::to_vec_pretty(&origin).unwrap_or_default(),
+    ) {
+        cleanup(&entry);
+        return Err(format!("writing the trash record: {e}"));
+    }
+    match rustix::fs::renameat_with(parent, name, &entry, "run", RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(Path::new(TRASH).join(&id)),
+        Err(e) => {
+            cleanup(&entry);
+            Err(format!("cannot move into the trash: {}", reason(e)))
+        }
+    }
+}
+
+/// Writes a new file whole: a temporary name, fsync, then a rename that
+/// never replaces, so a crash leaves nothing half-written under `name`.
+pub fn write_new(dir: BorrowedFd, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = format!(".{name}.runyard-tmp-{}", std::process::id());
+    let fd = rustix::fs::openat(
+        dir,
+        tmp.as_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::from_raw_mode(0o644),
+    )?;
+    let mut f = std::fs::File::from(fd);
+    let result = f.write_all(bytes).and_then(|_| f.sync_all()).and_then(|_| {
+        rustix::fs::renameat_with(dir, tmp.as_str(), dir, name, RenameFlags::NOREPLACE)
+            .map_err(std::io::Error::from)
+    });
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(dir, tmp.as_str(), rustix::fs::AtFlags::empty());
+    }
+    result
+}
+
+/// Everything in the trash, oldest first.
+pub fn list(root: &Path) -> Vec<TrashEntry> {
+    let Ok(trash) = open_trash(root, false) else {
+        return Vec::new();
+    };
+    let Ok(rd) = std::fs::read_dir(root.join(TRASH)) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = rd
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids.into_iter()
+        .map(|id| {
+            let m = fsat::measure_at(trash.as_fd(), OsStr::new(&id), &Path::new(TRASH).join(&id));
+            let record = std::fs::read(root.join(TRASH).join(&id).join("origin.json"));
+            let (origin, error) = match record {
+                Ok(b) => match serde_json::from_slice::<Origin>(&b) {
+                    Ok(o) => (Some(o), None),
+                    Err(e) => (None, Some(format!("origin.json: {e}"))),
+                },
+                Err(e) => (None, Some(format!("origin.json: {e}"))),
+            };
+            TrashEntry {
+                id,
+                origin,
+                bytes: m.disk + m.linked.values().map(|v| v.1).sum::<u64>(),
+                error,
+            }
+        })
+        .collect()
+}
+
+/// Finds trash entries by id, or by the run id / path they came from.
+pub fn find<'a>(entries: &'a [TrashEntry], query: &str) -> Vec<&'a TrashEntry> {
+    let q = query.trim_end_matches('/');
+    let exact: Vec<_> = entries.iter().filter(|e| e.id == q).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    entries
+        .iter()
+        .filter(|e| {
+            e.id.starts_with(q)
+                || e.origin.as_ref().is_some_and(|o| {
+                    let origin = o.origin.to_string_lossy();
+                    let run = o
+                        .origin
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    origin == q
+                        || origin.ends_with(&format!("/{q}"))
+                        || run.starts_with(q)
+                        || run.ends_with(&format!("_{q}"))
+                })
+        })
+        .collect()
+}
+
+/// Puts a run back where it came from. Refuses when something is there now.
+pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
+    let origin = entry.origin.as_ref().ok_or_else(|| {
+        entry
+            .error
+            .clone()
+            .unwrap_or_else(|| "no origin record".into())
+    })?;
+    let (Some(parent), Some(name)) = (origin.origin.parent(), origin.origin.file_name()) else {
+        return Err("the origin record is not a run path".into());
+    };
+    if !origin.origin.starts_with(crate::layout::EXPERIMENTS)
+        || origin.origin.components().count() != 4
+    {
+        return Err(format!(
+            "{}: not a run path under experiments/",
+            origin.origin.display()
+        ));
+    }
+    // Recreate the task and model folders if they went, never through a link.
+    let mut fd = fsat::open_chain(root, Path::new(""))?;
+    for c in parent.components() {
+        let c = c.as_os_str();
+        match rustix::fs::mkdirat(&fd, c, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(format!("{}: {}", c.to_string_lossy(), reason(e))),
+        }
+        fd = fsat::open_dir_at(fd.as_fd(), c)
+            .map_err(|e| format!("{}: {}", c.to_string_lossy(), reason(e)))?;
+    }
+    let trash = open_trash(root, false)?;
+    let entry_fd =
+        fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
+    match rustix::fs::renameat_with(&entry_fd, "run", &fd, name, RenameFlags::NOREPLACE) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {
+            return Err(format!(
+                "{} already exists: not overwritten",
+                origin.origin.display()
+            ));
+        }
+        Err(e) => return Err(format!("cannot move back: {}", reason(e))),
+    }
+    let _ = rustix::fs::unlinkat(&entry_fd, "origin.json", rustix::fs::AtFlags::empty());
+    let _ = rustix::fs::unlinkat(&trash, entry.id.as_str(), rustix::fs::AtFlags::REMOVEDIR);
+    Ok(origin.origin.clone())
+}
+
+/// Plans deleting trash entries for good (all of them when `ids` is empty).
+pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
+    let mut b = Builder::new(PlanKind::EmptyTrash, root, opts);
+    for e in list(root) {
+        if ids.is_empty() || ids.contains(&e.id) {
+            let rel = Path::new(TRASH).join(&e.id);
+            b.add(
+                &rel,
+                Path::new(TRASH),
+                OsStr::new(&e.id),
+                e.origin
+                    .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned()),
+            );
+        }
+    }
+    b.finish()
+}
