@@ -84,7 +84,12 @@ pub fn age(then: Timestamp, now: Timestamp) -> String {
 
 /// A timestamp in local time, `2025-12-04 14:32`.
 pub fn local_time(t: Timestamp) -> String {
-    t.to_zoned_datetime(jiff::tz::TimeZone::system())
+    time_in(t, &jiff::tz::TimeZone::system())
+}
+
+/// A timestamp in a given time zone, `2025-12-04 14:32`.
+pub fn time_in(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone())
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
 }

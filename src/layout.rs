@@ -21,8 +21,13 @@ pub const DEFAULT_ACTIVE_MINUTES: u64 = 10;
 #[derive(Debug, thiserror::Error)]
 pub enum RootError {
     /// The PATH given on the command line does not exist or is not a folder.
-    #[error("{0}: no such folder")]
+    #[error("{0}: no such folder (or not a folder)")]
     NotAFolder(PathBuf),
+    /// The PATH given is a folder, but not an outputs folder.
+    #[error(
+        "{0}: not an outputs folder (it has no experiments/ and no outputs/ inside, and is not named outputs)"
+    )]
+    NotOutputs(PathBuf),
     /// Nothing like `outputs/experiments` was found from the working folder up.
     #[error(
         "no outputs/ folder with experiments/ inside found in {0} or any parent (pass the path: runyard PATH)"
@@ -33,8 +38,8 @@ pub enum RootError {
 /// Finds the outputs root.
 ///
 /// With `path`: the folder itself when it holds `experiments/` or is named
-/// `outputs`, else its `outputs/` child, else the folder itself (an empty
-/// tree). Without: `./outputs`, else the nearest parent that is or holds an
+/// `outputs`, else its `outputs/` child; anything else is an error (walking
+/// a home folder or `/` by mistake would take minutes). Without: `./outputs`, else the nearest parent that is or holds an
 /// `outputs/` with `experiments/` inside, the way git finds `.git`.
 pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> {
     if let Some(p) = path {
@@ -52,7 +57,7 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         if p.join("outputs").is_dir() {
             return Ok(p.join("outputs"));
         }
-        return Ok(p);
+        return Err(RootError::NotOutputs(p));
     }
     if cwd.join("outputs").is_dir() {
         return Ok(cwd.join("outputs"));
@@ -667,6 +672,11 @@ mod tests {
         assert!(matches!(
             find_root(Some(Path::new("nope")), tmp.path()),
             Err(RootError::NotAFolder(_))
+        ));
+        std::fs::create_dir_all(tmp.path().join("home/me")).unwrap();
+        assert!(matches!(
+            find_root(Some(Path::new("home")), tmp.path()),
+            Err(RootError::NotOutputs(_))
         ));
     }
 }

@@ -170,13 +170,19 @@ fn malformed_files_are_reported_on_their_run() {
 
     let c = scan(&root);
     let s = RunSummary::load(&run(&c, "2025-01-01_00-00-00_bad").path);
-    assert_eq!(s.errors.len(), 1);
+    // Both broken files are marked in listings, each with where it broke.
+    assert_eq!(s.errors.len(), 2, "{:?}", s.errors);
     assert!(
         s.errors[0].starts_with("run_info.json: not valid JSON"),
         "{}",
         s.errors[0]
     );
     assert!(s.errors[0].contains("line 2"), "{}", s.errors[0]);
+    assert!(
+        s.errors[1].starts_with("config.yaml: not valid YAML"),
+        "{}",
+        s.errors[1]
+    );
     let d = runyard::runs::RunDetails::load(&run(&c, "2025-01-01_00-00-00_bad").path);
     assert!(
         d.errors

@@ -303,7 +303,12 @@ fn missing_root_is_a_one_line_error_with_exit_2() {
         .args(["ls", "/definitely/not/here"])
         .assert()
         .code(2)
-        .stderr("runyard: /definitely/not/here: no such folder\n");
+        .stderr("runyard: /definitely/not/here: no such folder (or not a folder)\n");
+    runyard()
+        .args(["ls", "/usr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/usr: not an outputs folder"));
 }
 
 #[test]

@@ -29,6 +29,7 @@ fn app_for(root: &Path) -> App {
         app.apply_scan(ev);
     }
     app.now = "2026-11-26T12:00:00Z".parse().unwrap();
+    app.tz = jiff::tz::TimeZone::UTC;
     settle(&mut app);
     app
 }

@@ -562,7 +562,9 @@ impl Walk<'_> {
         }
         let mut jobs = Vec::new();
         for child in children {
-            let name = child.name().to_string_lossy().into_owned();
+            // Names that are not UTF-8 keep their bytes visible (`\xff`), so
+            // two such names never look alike and can be typed back.
+            let name = crate::fmt::escape_os(child.name());
             match (&kind, child.is_dir) {
                 (Kind::Root, true) if name == layout::EXPERIMENTS => {
                     jobs.push(self.sub(child, Kind::Experiments));
@@ -767,11 +769,12 @@ fn finish_run(shared: &Shared, acc: &RunAcc) {
     }
     st.usage.prunable = prunable;
     // Messages name paths from the root; inside a run, from the run.
-    let run_rel = format!("{}/", shared.rel(&acc.path));
+    let run_rel = shared.rel(&acc.path);
     let errors = std::mem::take(&mut st.errors)
         .into_iter()
         .map(|e| match e.strip_prefix(&run_rel) {
-            Some(rest) => rest.to_string(),
+            Some(rest) if rest.starts_with(':') => format!("the run folder{rest}"),
+            Some(rest) => rest.trim_start_matches('/').to_string(),
             None => e,
         })
         .collect();

@@ -128,6 +128,22 @@ pub fn run(
         SortKey::Metric(m) => Some(m.as_str()),
         _ => None,
     };
+    if let Some(name) = metric_name
+        && !loaded.iter().any(|s| s.metric(name).is_some())
+    {
+        let mut known: Vec<&str> = loaded
+            .iter()
+            .flat_map(|s| s.key_metrics.iter().chain(&s.scalars))
+            .map(|m| m.name.as_str())
+            .collect();
+        known.sort();
+        known.dedup();
+        known.truncate(12);
+        eprintln!(
+            "runyard: no run has a metric named {name:?}; runs are listed newest first (metrics here: {})",
+            known.join(", ")
+        );
+    }
     let mut out = std::io::stdout().lock();
 
     // Groups in display order: (task, model, runs), each sorted.
@@ -271,7 +287,12 @@ pub fn run(
         let mut last_task = "";
         for (t, m, runs) in &groups {
             if *t != last_task {
-                let tk = c.runs_under(t, None);
+                // The task's row sums what is listed under it (all its models, or the one asked for).
+                let tk: Vec<RunKey> = groups
+                    .iter()
+                    .filter(|g| g.0 == *t)
+                    .flat_map(|g| g.2.iter().copied())
+                    .collect();
                 let [size, reclaim] = size_cells(&c.rollup(&tk));
                 table.row(vec![
                     fmt::escape(t).into_owned(),

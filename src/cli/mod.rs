@@ -237,13 +237,16 @@ impl From<anyhow::Error> for Failure {
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        // A closed pipe (`runyard ls | head`) is not a failure worth a message.
+        // A closed pipe (`runyard ls | head`) means the reader has what it
+        // wanted: not a failure, and no message.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure {
+                message: String::new(),
+                code: 0,
+            };
+        }
         Failure {
-            message: if e.kind() == std::io::ErrorKind::BrokenPipe {
-                String::new()
-            } else {
-                e.to_string()
-            },
+            message: e.to_string(),
             code: EXIT_FAILURE,
         }
     }

@@ -415,6 +415,18 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     b.finish()
 }
 
+/// Builds the plan of a kind (the trash's own emptying is planned by
+/// `trash::plan_empty`).
+pub fn plan_for(kind: PlanKind, root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    match kind {
+        PlanKind::Ephemeral => plan_ephemeral(root, runs, opts),
+        PlanKind::Cleanup => plan_cleanup(root, runs, opts),
+        PlanKind::Prune => plan_prune(root, runs, opts),
+        PlanKind::Trash => plan_trash(root, runs, opts),
+        PlanKind::EmptyTrash => trash::plan_empty(root, &[], opts),
+    }
+}
+
 /// What applying a plan did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {

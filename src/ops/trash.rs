@@ -215,8 +215,7 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
             .map_err(|e| format!("{}: {}", c.to_string_lossy(), reason(e)))?;
     }
     let trash = open_trash(root, false)?;
-    let entry_fd =
-        fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
+    let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
     match rustix::fs::renameat_with(&entry_fd, "run", &fd, name, RenameFlags::NOREPLACE) {
         Ok(()) => {}
         Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {

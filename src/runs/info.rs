@@ -38,7 +38,8 @@ impl RunInfo {
         let Some(bytes) = read_small(&run.join(RUN_INFO))? else {
             return Ok(None);
         };
-        let value: Value = serde_json::from_slice(&bytes)
+        let text = String::from_utf8_lossy(&bytes);
+        let value: Value = serde_json::from_str(&super::relax_json(&text))
             .map_err(|e| format!("{RUN_INFO}: not valid JSON ({e})"))?;
         match value {
             Value::Object(map) => Ok(Some(RunInfo::from_map(map))),
@@ -116,8 +117,8 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 /// Calls `f(name, value)` for every number in `v`, nested keys joined with `.`.
 pub(crate) fn flatten_numbers(prefix: &str, v: &Value, f: &mut impl FnMut(String, f64)) {
     match v {
-        Value::Number(n) => {
-            if let Some(x) = n.as_f64() {
+        Value::Number(_) | Value::String(_) => {
+            if let Some(x) = super::json_number(v) {
                 f(prefix.to_string(), x);
             }
         }
@@ -152,21 +153,25 @@ pub enum Status {
 }
 
 impl Status {
-    /// Combines the written status with activity on disk.
+    /// Combines the written status with activity on disk: a run that says
+    /// it finished or failed is that, even if a file changed since (cleanup
+    /// still treats it as active); otherwise recent writes mean running.
     pub fn of(written: Option<&str>, active: bool) -> Status {
-        if active {
-            return Status::Running;
-        }
         let w = written.unwrap_or("").trim().to_ascii_lowercase();
         match w.as_str() {
             "running" | "started" | "training" | "in_progress" | "in-progress" | "active" => {
-                Status::Stalled
+                if active {
+                    Status::Running
+                } else {
+                    Status::Stalled
+                }
             }
             "finished" | "completed" | "complete" | "done" | "success" | "succeeded" | "ok" => {
                 Status::Finished
             }
             "failed" | "failure" | "error" | "crashed" | "killed" | "cancelled" | "canceled"
             | "aborted" | "oom" | "diverged" | "timeout" => Status::Failed,
+            _ if active => Status::Running,
             _ => Status::Unknown,
         }
     }
@@ -217,7 +222,9 @@ mod tests {
 
     #[test]
     fn status_combines_words_and_activity() {
-        assert_eq!(Status::of(Some("finished"), true), Status::Running);
+        assert_eq!(Status::of(Some("finished"), true), Status::Finished);
+        assert_eq!(Status::of(None, true), Status::Running);
+        assert_eq!(Status::of(Some("running"), true), Status::Running);
         assert_eq!(Status::of(Some("running"), false), Status::Stalled);
         assert_eq!(Status::of(Some("Completed"), false), Status::Finished);
         assert_eq!(Status::of(Some("crashed"), false), Status::Failed);

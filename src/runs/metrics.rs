@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::info::{flatten_numbers, kind_of};
+use super::json_number;
 use crate::layout;
 
 /// One named number.
@@ -81,8 +82,10 @@ impl Metrics {
                 continue;
             }
             let rel = format!("metrics/{name}");
-            let text = match std::fs::read(entry.path()) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            // Series files can be large: CSV and JSONL stream from the file,
+            // never held whole in memory.
+            let file = match std::fs::File::open(entry.path()) {
+                Ok(f) => f,
                 Err(e) => {
                     m.errors.push(format!("{rel}: cannot read: {e}"));
                     continue;
@@ -90,10 +93,21 @@ impl Metrics {
             };
             let naming = Naming::of(stem);
             let result = match ext.as_str() {
-                "json" => read_json(&text, &naming, &rel, &mut m),
-                "jsonl" | "ndjson" => read_jsonl(&text, &naming, &rel, &mut m),
+                "json" => {
+                    let mut text = String::new();
+                    match std::io::Read::read_to_string(
+                        &mut std::io::BufReader::new(file),
+                        &mut text,
+                    ) {
+                        Ok(_) => read_json(&text, &naming, &rel, &mut m),
+                        Err(e) => Err(format!("cannot read: {e}")),
+                    }
+                }
+                "jsonl" | "ndjson" => {
+                    read_jsonl(std::io::BufReader::new(file), &naming, &rel, &mut m)
+                }
                 _ => read_csv(
-                    &text,
+                    file,
                     if ext == "tsv" { b'\t' } else { b',' },
                     &naming,
                     &rel,
@@ -164,16 +178,17 @@ impl Naming {
 }
 
 fn read_json(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<(), String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON ({e})"))?;
+    let value: Value = serde_json::from_str(&super::relax_json(text))
+        .map_err(|e| format!("not valid JSON ({e})"))?;
     match &value {
         Value::Object(map) => {
             for (key, v) in map {
                 match v {
-                    Value::Array(items) if items.iter().all(Value::is_number) => {
+                    Value::Array(items) if items.iter().all(|i| json_number(i).is_some()) => {
                         let points = items
                             .iter()
                             .enumerate()
-                            .filter_map(|(i, y)| Some((i as f64, y.as_f64()?)))
+                            .filter_map(|(i, y)| Some((i as f64, json_number(y)?)))
                             .collect();
                         m.series.push(Series {
                             name: naming.name(key),
@@ -215,32 +230,93 @@ fn read_json(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<
     }
 }
 
-fn read_jsonl(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<(), String> {
-    let mut rows = Vec::new();
+fn read_jsonl(
+    mut reader: impl std::io::BufRead,
+    naming: &Naming,
+    rel: &str,
+    m: &mut Metrics,
+) -> Result<(), String> {
+    let mut acc = SeriesAcc::default();
     let mut error = None;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
+    let mut line = String::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                error.get_or_insert(format!("line {}: cannot read: {e}", number + 1));
+                break;
+            }
+        }
+        number += 1;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(line) {
-            Ok(v @ Value::Object(_)) => rows.push(v),
+        match serde_json::from_str::<Value>(&super::relax_json(&line)) {
+            Ok(Value::Object(row)) => acc.push(&row),
             Ok(other) => {
                 error.get_or_insert(format!(
-                    "line {}: expected an object, found {}",
-                    i + 1,
+                    "line {number}: expected an object, found {}",
                     kind_of(&other)
                 ));
             }
             // A run still training may be half-way through writing its last line.
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {}
+            Err(_) if !line.ends_with('\n') => {}
             Err(e) => {
-                error.get_or_insert(format!("line {}: not valid JSON ({e})", i + 1));
+                error.get_or_insert(format!("line {number}: not valid JSON ({e})"));
             }
         }
     }
-    rows_to_series(rows.iter(), naming, rel, m);
+    acc.finish(naming, rel, m);
     error.map_or(Ok(()), Err)
+}
+
+/// Collects rows (JSON objects) into one curve per numeric column, as they come.
+#[derive(Default)]
+struct SeriesAcc {
+    /// The x column, chosen at the first row.
+    x: Option<Option<String>>,
+    rows: usize,
+    columns: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl SeriesAcc {
+    fn push(&mut self, row: &serde_json::Map<String, Value>) {
+        let x = self
+            .x
+            .get_or_insert_with(|| x_column(row.keys().map(String::as_str)).map(str::to_string))
+            .clone();
+        let xv = match &x {
+            Some(name) => row.get(name).and_then(json_number),
+            None => Some(self.rows as f64),
+        };
+        self.rows += 1;
+        let Some(xv) = xv else { return };
+        for (k, v) in row {
+            if Some(k) == x.as_ref() {
+                continue;
+            }
+            let Some(y) = json_number(v) else { continue };
+            match self.columns.iter_mut().find(|(c, _)| c == k) {
+                Some((_, pts)) => pts.push((xv, y)),
+                None => self.columns.push((k.clone(), vec![(xv, y)])),
+            }
+        }
+    }
+
+    fn finish(self, naming: &Naming, rel: &str, m: &mut Metrics) {
+        let x = self.x.flatten().unwrap_or_else(|| "index".into());
+        for (col, points) in self.columns {
+            m.series.push(Series {
+                name: naming.name(&col),
+                x: x.clone(),
+                points,
+                file: rel.into(),
+            });
+        }
+    }
 }
 
 /// The x column of a table: `step`, `epoch`, `iteration`, ... in that order.
@@ -252,48 +328,22 @@ fn x_column<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str>
 
 /// Turns rows (JSON objects) into one series per numeric column.
 fn rows_to_series<'a>(
-    rows: impl Iterator<Item = &'a Value> + Clone,
+    rows: impl Iterator<Item = &'a Value>,
     naming: &Naming,
     rel: &str,
     m: &mut Metrics,
 ) {
-    let mut columns: Vec<String> = Vec::new();
-    for row in rows.clone() {
+    let mut acc = SeriesAcc::default();
+    for row in rows {
         if let Value::Object(map) = row {
-            for (k, v) in map {
-                if v.is_number() && !columns.contains(k) {
-                    columns.push(k.clone());
-                }
-            }
+            acc.push(map);
         }
     }
-    let x = x_column(columns.iter().map(String::as_str)).map(str::to_string);
-    for col in columns.iter().filter(|c| Some(*c) != x.as_ref()) {
-        let points: Vec<(f64, f64)> = rows
-            .clone()
-            .enumerate()
-            .filter_map(|(i, row)| {
-                let y = row.get(col)?.as_f64()?;
-                let xv = match &x {
-                    Some(x) => row.get(x)?.as_f64()?,
-                    None => i as f64,
-                };
-                Some((xv, y))
-            })
-            .collect();
-        if !points.is_empty() {
-            m.series.push(Series {
-                name: naming.name(col),
-                x: x.clone().unwrap_or_else(|| "index".into()),
-                points,
-                file: rel.into(),
-            });
-        }
-    }
+    acc.finish(naming, rel, m);
 }
 
 fn read_csv(
-    text: &str,
+    file: std::fs::File,
     delimiter: u8,
     naming: &Naming,
     rel: &str,
@@ -302,36 +352,32 @@ fn read_csv(
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| format!("cannot read the header row ({e})"))?
         .iter()
         .map(str::to_string)
         .collect();
-    let mut rows: Vec<csv::StringRecord> = Vec::new();
-    let mut error = None;
-    for record in reader.records() {
-        match record {
-            Ok(r) => rows.push(r),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                error = Some(match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("line {line}: {len} fields where the header has {expected_len}"),
-                    _ => format!("line {line}: {e}"),
-                });
-                break;
+    let describe = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => {
+                format!("line {line}: {len} fields where the header has {expected_len}")
             }
+            _ => format!("line {line}: {e}"),
         }
-    }
+    };
     let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
     let is_pairs = headers.len() == 2
         && ["metric", "name", "key"].contains(&lower[0].as_str())
         && ["value", "score", "val"].contains(&lower[1].as_str());
+    let mut records = reader.records();
     if is_pairs {
-        for r in &rows {
+        for record in records {
+            let r = record.map_err(describe)?;
             if let (Some(k), Some(v)) = (r.get(0), r.get(1).and_then(|v| v.parse::<f64>().ok())) {
                 m.scalars.push(Scalar {
                     name: naming.name(k),
@@ -340,11 +386,19 @@ fn read_csv(
                 });
             }
         }
-    } else if rows.len() == 1 {
+        return Ok(());
+    }
+    let first = match records.next() {
+        None => return Ok(()),
+        Some(r) => r.map_err(describe)?,
+    };
+    let second = records.next();
+    if !matches!(second, Some(Ok(_))) {
+        // One good row (then, perhaps, a broken one): its numbers are scalars.
         let x = x_column(headers.iter().map(String::as_str));
         for (h, v) in headers
             .iter()
-            .zip(rows[0].iter())
+            .zip(first.iter())
             .filter(|(h, _)| Some(h.as_str()) != x)
         {
             if let Ok(v) = v.parse::<f64>() {
@@ -355,31 +409,57 @@ fn read_csv(
                 });
             }
         }
-    } else if !rows.is_empty() {
-        let x = x_column(headers.iter().map(String::as_str))
-            .and_then(|x| headers.iter().position(|h| h == x))
-            .or_else(|| rows[0].get(0)?.parse::<f64>().ok().map(|_| 0));
-        for (col, h) in headers.iter().enumerate().filter(|(c, _)| Some(*c) != x) {
-            let points: Vec<(f64, f64)> = rows
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    let y = r.get(col)?.parse::<f64>().ok()?;
-                    let xv = match x {
-                        Some(x) => r.get(x)?.parse::<f64>().ok()?,
-                        None => i as f64,
-                    };
-                    Some((xv, y))
-                })
-                .collect();
-            if !points.is_empty() {
-                m.series.push(Series {
-                    name: naming.name(h),
-                    x: x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
-                    points,
-                    file: rel.into(),
-                });
+        return match second {
+            Some(Err(e)) => Err(describe(e)),
+            _ => Ok(()),
+        };
+    }
+    let Some(Ok(second)) = second else {
+        unreachable!("checked above")
+    };
+    // Several rows: a series per column against the step/epoch column, else
+    // the first column when numeric, else the row number.
+    let x = x_column(headers.iter().map(String::as_str))
+        .and_then(|x| headers.iter().position(|h| h == x))
+        .or_else(|| first.get(0)?.parse::<f64>().ok().map(|_| 0));
+    let mut columns: Vec<Vec<(f64, f64)>> = vec![Vec::new(); headers.len()];
+    let mut row_no = 0usize;
+    let mut add = |r: &csv::StringRecord| {
+        let xv = match x {
+            Some(x) => r.get(x).and_then(|v| v.parse::<f64>().ok()),
+            None => Some(row_no as f64),
+        };
+        row_no += 1;
+        let Some(xv) = xv else { return };
+        for (col, pts) in columns.iter_mut().enumerate() {
+            if Some(col) == x {
+                continue;
             }
+            if let Some(y) = r.get(col).and_then(|v| v.parse::<f64>().ok()) {
+                pts.push((xv, y));
+            }
+        }
+    };
+    add(&first);
+    add(&second);
+    let mut error = None;
+    for record in records {
+        match record {
+            Ok(r) => add(&r),
+            Err(e) => {
+                error = Some(describe(e));
+                break;
+            }
+        }
+    }
+    for (col, points) in columns.into_iter().enumerate() {
+        if Some(col) != x && !points.is_empty() {
+            m.series.push(Series {
+                name: naming.name(&headers[col]),
+                x: x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
+                points,
+                file: rel.into(),
+            });
         }
     }
     error.map_or(Ok(()), Err)
@@ -476,6 +556,25 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn python_nan_and_infinity_are_read() {
+        let m = load(&[
+            (
+                "val_metrics.json",
+                r#"{"acc": NaN, "loss": Infinity, "note": "NaN here stays text", "f1": 0.5}"#,
+            ),
+            (
+                "train_log.jsonl",
+                "{\"step\": 1, \"loss\": NaN}\n{\"step\": 2, \"loss\": -Infinity}\n",
+            ),
+        ]);
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert!(m.get("val/acc").unwrap().is_nan());
+        assert_eq!(m.get("val/loss"), Some(f64::INFINITY));
+        assert_eq!(m.get("val/f1"), Some(0.5));
+        assert_eq!(m.series[0].points.len(), 2);
     }
 
     #[test]

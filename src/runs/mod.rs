@@ -45,6 +45,61 @@ pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// JSON as Python's `json.dump` writes it by default: bare `NaN`,
+/// `Infinity` and `-Infinity` outside strings become the strings `"NaN"`...,
+/// which the metric readers take as numbers. Everything else is untouched.
+pub(crate) fn relax_json(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let token = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|t| rest.starts_with(t));
+        match token {
+            Some(t) => {
+                out.push('"');
+                out.push_str(t);
+                out.push('"');
+                rest = &rest[t.len()..];
+            }
+            None => {
+                in_string = c == '"';
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A JSON value as a number: numbers, and the strings `NaN`, `Infinity`,
+/// `-Infinity` that [`relax_json`] makes.
+pub(crate) fn json_number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
+            s.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// What a listing needs of a run: its info and key metrics.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
@@ -70,6 +125,10 @@ impl RunSummary {
         }
         let metrics = Metrics::load(run, true);
         s.errors.extend(metrics.errors);
+        // A broken config is worth a mark in listings, not only in `show`.
+        if let Err(e) = Config::load(run) {
+            s.errors.push(e);
+        }
         s.key_metrics = key_metrics(s.info.as_ref(), &metrics.scalars);
         s.scalars = metrics.scalars;
         s
@@ -98,10 +157,13 @@ pub fn key_metrics(info: Option<&RunInfo>, scalars: &[Scalar]) -> Vec<Scalar> {
     {
         return info.metrics.clone();
     }
+    // Settings and counters (lr, epoch, samples) are not what a run is judged by.
+    let measured = |s: &&Scalar| !is_setting(&s.name);
     for split in ["val/", "valid/", "validation/", "eval/", "test/"] {
         let picked: Vec<Scalar> = scalars
             .iter()
             .filter(|s| s.name.starts_with(split))
+            .filter(measured)
             .take(4)
             .cloned()
             .collect();
@@ -109,7 +171,41 @@ pub fn key_metrics(info: Option<&RunInfo>, scalars: &[Scalar]) -> Vec<Scalar> {
             return picked;
         }
     }
-    scalars.iter().take(4).cloned().collect()
+    scalars.iter().filter(measured).take(4).cloned().collect()
+}
+
+/// Names that are settings or counters rather than results.
+fn is_setting(name: &str) -> bool {
+    let leaf = name
+        .rsplit(['/', '.'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    [
+        "lr",
+        "learning_rate",
+        "epoch",
+        "epochs",
+        "step",
+        "steps",
+        "global_step",
+        "iteration",
+        "iter",
+        "batch",
+        "batch_size",
+        "samples",
+        "num_samples",
+        "n",
+        "count",
+        "seed",
+        "time",
+        "runtime",
+        "duration",
+        "timestamp",
+        "weight_decay",
+        "momentum",
+    ]
+    .contains(&leaf.as_str())
 }
 
 /// Everything runyard reads about one run.

@@ -16,6 +16,9 @@ use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
 use crate::ops::{Plan, PlanKind, Report, RunRef};
 use crate::runs::{RunDetails, RunSummary, Status};
 
+/// How many runs' details stay loaded.
+const DETAILS_KEPT: usize = 8;
+
 /// The panes focus moves between with Tab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -106,7 +109,9 @@ pub struct App {
     pub summaries: HashMap<RunKey, RunSummary>,
     requested: HashSet<RunKey>,
     /// Everything about the selected run, once loaded.
-    pub details: Option<(RunKey, Box<RunDetails>)>,
+    /// The last few runs' details, newest last, so moving back and forth
+    /// between runs does not read their files again.
+    pub details: Vec<(RunKey, Box<RunDetails>)>,
     details_requested: Option<RunKey>,
     /// Visible rows.
     pub rows: Vec<Row>,
@@ -128,6 +133,8 @@ pub struct App {
     pub focus: Focus,
     /// Scroll offsets of the three panes.
     pub scroll: [u16; 3],
+    /// The largest useful scroll of each pane (and the help), from the last frame.
+    pub scroll_max: [u16; 4],
     /// Which series the chart shows.
     pub series: usize,
     /// The help overlay's scroll, when open.
@@ -138,6 +145,8 @@ pub struct App {
     pub now: Timestamp,
     /// Runs that wrote within this window are active.
     pub window: SignedDuration,
+    /// The time zone times are shown in (the system's; tests pin one).
+    pub tz: jiff::tz::TimeZone,
     /// Colours (or none).
     pub theme: Theme,
     /// Set when the user asked to quit.
@@ -171,7 +180,7 @@ impl App {
             generation: 0,
             summaries: HashMap::new(),
             requested: HashSet::new(),
-            details: None,
+            details: Vec::new(),
             details_requested: None,
             rows: Vec::new(),
             rows_dirty: true,
@@ -184,11 +193,13 @@ impl App {
             sort: SortKey::Time,
             focus: Focus::Tree,
             scroll: [0; 3],
+            scroll_max: [u16::MAX; 4],
             series: 0,
             help: None,
             message: None,
             now: Timestamp::now(),
             window,
+            tz: jiff::tz::TimeZone::system(),
             theme,
             quit: false,
             outbox: Vec::new(),
@@ -239,15 +250,18 @@ impl App {
     /// Stores a loaded run's details.
     pub fn apply_details(&mut self, generation: u64, key: RunKey, details: RunDetails) {
         if generation == self.generation {
-            self.details = Some((key, Box::new(details)));
+            self.details.retain(|(k, _)| *k != key);
+            self.details.push((key, Box::new(details)));
+            if self.details.len() > DETAILS_KEPT {
+                self.details.remove(0);
+            }
             self.series = self.series.min(self.details_series_len().saturating_sub(1));
         }
     }
 
     fn details_series_len(&self) -> usize {
-        self.details
-            .as_ref()
-            .map_or(0, |(_, d)| d.metrics.series.len())
+        self.selected_details()
+            .map_or(0, |d| d.metrics.series.len())
     }
 
     /// Marks the rows for a rebuild (after folding, sorting, filtering).
@@ -261,7 +275,7 @@ impl App {
         self.catalog = Catalog::new(&self.catalog.root);
         self.summaries.clear();
         self.requested.clear();
-        self.details = None;
+        self.details.clear();
         self.details_requested = None;
         self.rows_dirty = true;
         self.scan_started = Instant::now();
@@ -314,7 +328,8 @@ impl App {
         } else if self.selected >= self.offset + page {
             self.offset = self.selected + 1 - page;
         }
-        self.offset = self.offset.min(self.rows.len().saturating_sub(1));
+        // After a resize the pane may show more rows: fill it.
+        self.offset = self.offset.min(self.rows.len().saturating_sub(page));
         self.request_visible(page);
     }
 
@@ -343,6 +358,7 @@ impl App {
         }
         if let Some(k) = self.selected_run()
             && self.details_requested != Some(k)
+            && !self.details.iter().any(|(dk, _)| *dk == k)
             && self.catalog.runs[k].usage.is_some()
         {
             self.details_requested = Some(k);
@@ -368,8 +384,9 @@ impl App {
     pub fn selected_details(&self) -> Option<&RunDetails> {
         let k = self.selected_run()?;
         self.details
-            .as_ref()
-            .filter(|(dk, _)| *dk == k)
+            .iter()
+            .rev()
+            .find(|(dk, _)| *dk == k)
             .map(|(_, d)| d.as_ref())
     }
 

@@ -144,6 +144,11 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             urgent = false;
             last_draw = Instant::now();
         }
+        // Drawing asks for the files the visible rows need: send those
+        // requests now, not after the next wait.
+        if !app.outbox.is_empty() {
+            dirty |= carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
+        }
         let timeout = if dirty {
             SCAN_FRAME.saturating_sub(last_draw.elapsed())
         } else if app.catalog.done.is_none() || app.message.is_some() {
@@ -199,55 +204,65 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         if app.catalog.done.is_none() {
             dirty = true; // the spinner and counters move
         }
-        for req in std::mem::take(&mut app.outbox) {
-            match req {
-                Request::Summaries(v) => loader.summaries(app.generation, v),
-                Request::Details(k, p) => loader.details(app.generation, k, p),
-                Request::Plan(kind, runs) => {
-                    let tx = tx.clone();
-                    let root = app.catalog.root.clone();
-                    let opts = PlanOptions {
-                        force: false,
-                        window: app.window,
-                        now: Timestamp::now(),
-                    };
-                    std::thread::spawn(move || {
-                        let plan = match kind {
-                            PlanKind::Prune => ops::plan_prune(&root, &runs, &opts),
-                            PlanKind::Trash => ops::plan_trash(&root, &runs, &opts),
-                            _ => ops::plan_ephemeral(&root, &runs, &opts),
-                        };
-                        let _ = tx.send(Msg::Planned(Box::new(plan)));
-                    });
-                }
-                Request::Apply(plan) => {
-                    let tx = tx.clone();
-                    std::thread::spawn(move || {
-                        let last = std::sync::Mutex::new(Instant::now());
-                        let progress = |done: usize, total: usize| {
-                            let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
-                            if at.elapsed() > Duration::from_millis(100) {
-                                *at = Instant::now();
-                                let _ = tx.send(Msg::Progress(done, total));
-                            }
-                        };
-                        let report = ops::apply(&plan, 2, &progress);
-                        let _ = tx.send(Msg::Applied(plan.kind, Box::new(report)));
-                    });
-                }
-                Request::Rescan => {
-                    scan_stop.store(true, Ordering::Relaxed);
-                    loader.clear();
-                    scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
-                    dirty = true;
-                }
-            }
-        }
+        dirty |= carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
     };
     scan_stop.store(true, Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
     drop(guard);
     result
+}
+
+/// Carries out the app's requests off the UI thread. True when a redraw is due.
+fn carry_out(
+    app: &mut App,
+    loader: &Loader,
+    tx: &Sender<Msg>,
+    root: &Path,
+    opts: &Options,
+    scan_stop: &mut Arc<AtomicBool>,
+) -> bool {
+    let mut dirty = false;
+    for req in std::mem::take(&mut app.outbox) {
+        match req {
+            Request::Summaries(v) => loader.summaries(app.generation, v),
+            Request::Details(k, p) => loader.details(app.generation, k, p),
+            Request::Plan(kind, runs) => {
+                let tx = tx.clone();
+                let root = app.catalog.root.clone();
+                let opts = PlanOptions {
+                    force: false,
+                    window: app.window,
+                    now: Timestamp::now(),
+                };
+                std::thread::spawn(move || {
+                    let plan = ops::plan_for(kind, &root, &runs, &opts);
+                    let _ = tx.send(Msg::Planned(Box::new(plan)));
+                });
+            }
+            Request::Apply(plan) => {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    let last = std::sync::Mutex::new(Instant::now());
+                    let progress = |done: usize, total: usize| {
+                        let mut at = last.lock().unwrap_or_else(|e| e.into_inner());
+                        if at.elapsed() > Duration::from_millis(100) {
+                            *at = Instant::now();
+                            let _ = tx.send(Msg::Progress(done, total));
+                        }
+                    };
+                    let report = ops::apply(&plan, 2, &progress);
+                    let _ = tx.send(Msg::Applied(plan.kind, Box::new(report)));
+                });
+            }
+            Request::Rescan => {
+                scan_stop.store(true, Ordering::Relaxed);
+                loader.clear();
+                *scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
+                dirty = true;
+            }
+        }
+    }
+    dirty
 }
 
 /// Draws one frame inside a synchronized update, so terminals that support

@@ -34,6 +34,15 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::Up => move_or_scroll(app, -1),
         Action::PageDown => move_or_scroll(app, app.page() as isize),
         Action::PageUp => move_or_scroll(app, -(app.page() as isize)),
+        Action::Top | Action::Bottom if app.focus != Focus::Tree => {
+            if let Some(p) = app.focus.pane() {
+                app.scroll[p] = if action == Action::Top {
+                    0
+                } else {
+                    app.scroll_max[p]
+                };
+            }
+        }
         Action::Top => select(app, 0),
         Action::Bottom => select(app, app.rows.len().saturating_sub(1)),
         Action::Expand => expand(app),
@@ -191,7 +200,7 @@ fn move_or_scroll(app: &mut App, delta: isize) {
     match app.focus.pane() {
         Some(p) => {
             let s = app.scroll[p] as isize + delta;
-            app.scroll[p] = s.clamp(0, u16::MAX as isize) as u16;
+            app.scroll[p] = s.clamp(0, app.scroll_max[p] as isize) as u16;
         }
         None => {
             let i =
@@ -206,7 +215,8 @@ fn expand(app: &mut App) {
         return;
     };
     match row.node {
-        Node::Run(_) => app.focus = Focus::Info,
+        // A run has nothing to unfold (Tab moves into its panes).
+        Node::Run(_) => {}
         _ if !row.open => {
             app.expansion.toggle(row.id.clone());
             app.invalidate();

@@ -27,6 +27,9 @@ echo "two identical trees: $TASKS×$MODELS×$RUNS runs, $files ephemeral files e
 find "$b/experiments" -mindepth 4 -maxdepth 4 \( -name tmp -o -name cache \) -print0 > "$out/clean-rm/list"
 du -s "$a" "$b" >/dev/null   # warm both trees alike
 
+# Which goes first can matter (journal and writeback state); ORDER=rm-first
+# or runyard-first (the default) to check both.
+if [ "${ORDER:-runyard-first}" = rm-first ]; then
 t0=$(date +%s.%N)
 xargs -0 rm -rf < "$out/clean-rm/list"
 t1=$(date +%s.%N)
@@ -38,6 +41,19 @@ t1=$(date +%s.%N)
 all_s=$(echo "$t1 - $t0" | bc -l)
 apply_s=$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["apply_seconds"]); print(d["report"]["freed"], d["report"]["files"], len(d["report"]["errors"]), file=sys.stderr)' 2>"$out/clean-runyard/counts")
 read -r freed removed errors < "$out/clean-runyard/counts"
+else
+t0=$(date +%s.%N)
+json=$("$bin" clean --yes --json -C "$a")
+t1=$(date +%s.%N)
+all_s=$(echo "$t1 - $t0" | bc -l)
+apply_s=$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["apply_seconds"]); print(d["report"]["freed"], d["report"]["files"], len(d["report"]["errors"]), file=sys.stderr)' 2>"$out/clean-runyard/counts")
+read -r freed removed errors < "$out/clean-runyard/counts"
+t0=$(date +%s.%N)
+xargs -0 rm -rf < "$out/clean-rm/list"
+t1=$(date +%s.%N)
+rm_s=$(echo "$t1 - $t0" | bc -l)
+
+fi
 left=$(find "$a/experiments" -mindepth 4 -maxdepth 4 \( -name tmp -o -name cache \) | wc -l)
 
 printf '%-44s %7.2fs  1.00\n' "rm -rf (the same 40k folders)" "$rm_s"

@@ -11,8 +11,8 @@ use crate::fmt;
 use crate::tui::app::{App, Focus};
 use crate::tui::tree::Node;
 
-/// Draws the disk pane for the selection.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Draws the disk pane for the selection; returns its largest scroll.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let block = pane(app, "disk usage", Focus::Disk);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     Paragraph::new(Span::styled("sizing…", app.theme.dim())),
                     inner,
                 );
-                return;
+                return 0;
             }
         },
         _ => c.rollup(&keys),
@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             ]));
         }
     }
-    frame.render_widget(Paragraph::new(lines).scroll((app.scroll[2], 0)), inner);
+    super::render_scrolled(frame, Paragraph::new(lines), inner, app.scroll[2])
 }
 
 fn bars(app: &App, u: &RunUsage, width: usize) -> Vec<Line<'static>> {

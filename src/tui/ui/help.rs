@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use crate::tui::app::App;
 use crate::tui::keymap::{Mode, keys_label};
 
-/// Draws the help overlay over `area`.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Draws the help overlay over `area`; returns its largest scroll.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let t = &app.theme;
     let mut lines = Vec::new();
     for (mode, heading) in [
@@ -49,10 +49,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(t.border(true))
         .title(Span::styled(" keys (Esc closes) ", t.title()));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((app.help.unwrap_or(0), 0)),
-        popup,
-    );
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    super::render_scrolled(frame, Paragraph::new(lines), inner, app.help.unwrap_or(0))
 }

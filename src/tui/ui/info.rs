@@ -6,28 +6,29 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{fact, pane};
+use super::{fact, pane, render_scrolled};
 use crate::catalog::RunKey;
 use crate::fmt;
 use crate::runs::Status;
 use crate::tui::app::{App, Focus};
 use crate::tui::tree::Node;
 
-/// Draws the info pane for the selection.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Draws the info pane for the selection; returns its largest scroll.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let (title, lines) = match app.selected_node() {
         Some(Node::Run(k)) => ("run_info", run_lines(app, k)),
         Some(node) => ("summary", rollup_lines(app, node)),
         None => ("run_info", vec![Line::from("nothing selected")]),
     };
     let block = pane(app, title, Focus::Info);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((app.scroll[0], 0)),
-        area,
-    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    render_scrolled(
+        frame,
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        inner,
+        app.scroll[0],
+    )
 }
 
 fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
@@ -62,6 +63,9 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             t.dim(),
         ));
     }
+    if app.is_active(k) && status != Status::Running {
+        st.push(Span::styled(" · active (cleanup skips it)", t.dim()));
+    }
     if status == Status::Stalled {
         st.push(Span::styled(
             " · says running but wrote nothing recently",
@@ -74,10 +78,16 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         v
     }));
     if let Some(time) = r.time() {
+        // A run id's time is shown as written (it is local wall-clock time);
+        // a folder's mtime in the explorer's time zone.
+        let shown = match &r.id {
+            Some(id) => id.time.strftime("%Y-%m-%d %H:%M").to_string(),
+            None => fmt::time_in(time, &app.tz),
+        };
         lines.push(fact(
             app,
             "started",
-            format!("{} ({})", fmt::local_time(time), fmt::age(time, app.now)),
+            format!("{shown} ({})", fmt::age(time, app.now)),
         ));
     }
     let info = details
@@ -86,10 +96,17 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
     match info {
         Some(i) => {
             let seeds = i.seeds.as_ref().map(|s| s.to_string());
+            // Times as written are often RFC 3339; show them like the others.
+            let finished = i.finished_at.as_ref().map(|f| {
+                f.parse::<jiff::Timestamp>().map_or_else(
+                    |_| f.clone(),
+                    |ts| format!("{} ({})", fmt::time_in(ts, &app.tz), fmt::age(ts, app.now)),
+                )
+            });
             for (key, v) in [
                 ("command", &i.command),
                 ("git", &i.git_commit),
-                ("finished", &i.finished_at),
+                ("finished", &finished),
                 ("seeds", &seeds),
                 ("notes", &i.notes),
             ] {

@@ -9,14 +9,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use super::info::{best_run, short_label};
-use super::{pane, truncate};
+use super::{pane, render_scrolled, truncate};
 use crate::fmt;
 use crate::runs::{Scalar, Series};
 use crate::tui::app::{App, Focus};
 use crate::tui::tree::Node;
 
-/// Draws the metrics pane for the selection.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Draws the metrics pane for the selection; returns its largest scroll.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let block = pane(app, "metrics", Focus::Metrics);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -31,21 +31,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             let series: &[Series] = details.map_or(&[], |d| &d.metrics.series);
             let lines = scalar_lines(app, &key, scalars, series, inner.width as usize);
             if series.is_empty() || inner.height < 10 {
-                frame.render_widget(Paragraph::new(lines).scroll((app.scroll[1], 0)), inner);
-                return;
+                return render_scrolled(frame, Paragraph::new(lines), inner, app.scroll[1]);
             }
             let text_h = (lines.len() as u16).min(inner.height / 2).max(3);
             let [text, chart] =
                 Layout::vertical([Constraint::Length(text_h), Constraint::Min(4)]).areas(inner);
-            frame.render_widget(Paragraph::new(lines).scroll((app.scroll[1], 0)), text);
+            let max = render_scrolled(frame, Paragraph::new(lines), text, app.scroll[1]);
             let i = app.series.min(series.len() - 1);
             draw_chart(frame, app, &series[i], i, series.len(), chart);
+            max
         }
-        Some(node) => frame.render_widget(
-            Paragraph::new(ranking(app, node)).scroll((app.scroll[1], 0)),
+        Some(node) => render_scrolled(
+            frame,
+            Paragraph::new(ranking(app, node)),
             inner,
+            app.scroll[1],
         ),
-        None => {}
+        None => 0,
     }
 }
 
@@ -91,12 +93,13 @@ fn scalar_lines(
         } else {
             split.clone()
         };
-        let mut line = vec![Span::styled(format!("{head:<5}"), t.title())];
-        let mut w = 5;
+        let head = format!("{head:<4} ");
+        let mut w = head.chars().count();
+        let mut line = vec![Span::styled(head, t.title())];
         for s in items {
             let name = s.name.strip_prefix(&format!("{split}/")).unwrap_or(&s.name);
             let cell = format!("{} {}  ", fmt::escape(name), fmt::metric(s.value));
-            if w + cell.len() > width && w > 5 {
+            if w + cell.len() > width && w > 6 {
                 lines.push(Line::from(std::mem::take(&mut line)));
                 line.push(Span::raw("     "));
                 w = 5;

@@ -65,17 +65,30 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     app.refresh();
 
     tree::draw(frame, app, tree_area);
-    info::draw(frame, app, info_area);
-    metrics::draw(frame, app, metrics_area);
-    disk::draw(frame, app, disk_area);
+    app.scroll_max[0] = info::draw(frame, app, info_area);
+    app.scroll_max[1] = metrics::draw(frame, app, metrics_area);
+    app.scroll_max[2] = disk::draw(frame, app, disk_area);
+    for i in 0..3 {
+        app.scroll[i] = app.scroll[i].min(app.scroll_max[i]);
+    }
     draw_status(frame, app, status);
     draw_hints(frame, app, hints);
     if app.help.is_some() {
-        help::draw(frame, app, area);
+        app.scroll_max[3] = help::draw(frame, app, area);
     }
     if app.confirm.is_some() {
         confirm::draw(frame, app, area);
     }
+}
+
+/// Renders text scrolled by `scroll` (clamped to the content) and returns
+/// the largest scroll that still shows something, so keys and the wheel
+/// stop at the end instead of scrolling into blank space.
+fn render_scrolled(frame: &mut Frame, para: Paragraph, area: Rect, scroll: u16) -> u16 {
+    let total = para.line_count(area.width).min(u16::MAX as usize) as u16;
+    let max = total.saturating_sub(area.height);
+    frame.render_widget(para.scroll((scroll.min(max), 0)), area);
+    max
 }
 
 /// A bordered pane with a title, highlighted when focused.

@@ -160,11 +160,13 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
     if let Some(n) = count {
         label.push_str(&format!(" ({n})"));
     }
-    if problems {
-        label.push_str(" ⚠");
-    }
     let avail = width.saturating_sub(left_w + right_w);
-    let label = truncate(&label, avail);
+    // The ⚠ of a run with problems survives a cut name.
+    let label = if problems {
+        format!("{} ⚠", truncate(&label, avail.saturating_sub(2)))
+    } else {
+        truncate(&label, avail)
+    };
     let pad = avail.saturating_sub(label.width());
     // The filter's matches, highlighted in the name.
     let mut name_spans = Vec::new();
