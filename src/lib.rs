@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod fmt;
 pub mod layout;

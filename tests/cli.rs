@@ -8,8 +8,11 @@ use serde_json::Value;
 
 use common::{demo_copy, idle_time, write};
 
+/// The binary, with no user config in the way (tests pass --config when they want one).
 fn runyard() -> Command {
-    Command::cargo_bin("runyard").unwrap()
+    let mut c = Command::cargo_bin("runyard").unwrap();
+    c.env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests");
+    c
 }
 
 fn json_of(cmd: &mut Command) -> Value {
@@ -376,6 +379,7 @@ fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("runyard");
     let out = std::process::Command::new("setpriv")
+        .env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
         .args(["ls", "--json"])
@@ -418,4 +422,170 @@ fn the_root_can_be_given_to_any_subcommand() {
         .stdout(predicate::str::starts_with(
             "ocr/crnn/2025-12-06_09-10-00_seed7\n",
         ));
+}
+
+#[test]
+fn config_changes_the_key_metric_sort_and_best_run() {
+    let (tmp, root) = demo_copy();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(&config, "[general]\ndefault_sort = \"key-metric\"\n[metrics]\nocr = { name = \"val/loss\", better = \"lower\" }\n").unwrap();
+    let doc = json_of(
+        runyard()
+            .arg("--config")
+            .arg(&config)
+            .args(["ls", "--task", "ocr", "--flat", "--json"])
+            .arg(&root),
+    );
+    let ids: Vec<&str> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    // Lowest val/loss first: 0.29, 0.41, 0.62, 0.9.
+    assert_eq!(ids[0], "2025-12-09_11-02-33_lr1e-4");
+    assert_eq!(ids[3], "2025-12-08_18-45-12_lr3e-4");
+    // Text: the key metric column leads with the configured metric.
+    runyard()
+        .arg("--config")
+        .arg(&config)
+        .args(["ls", "--task", "ocr"])
+        .arg(&root)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("val/loss 0.29"));
+}
+
+#[test]
+fn a_bad_config_names_file_line_and_key_and_no_config_starts_anyway() {
+    let (tmp, root) = demo_copy();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(&config, "[general]\nactive_minutes = 5\nscan_thread = 4\n").unwrap();
+    runyard()
+        .arg("--config")
+        .arg(&config)
+        .args(["ls"])
+        .arg(&root)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(config.to_str().unwrap()))
+        .stderr(predicate::str::contains("line 3"))
+        .stderr(predicate::str::contains("scan_thread"))
+        .stderr(predicate::str::contains("--no-config"));
+    runyard()
+        .arg("--config")
+        .arg(&config)
+        .args(["--no-config", "ls"])
+        .arg(&root)
+        .assert()
+        .success();
+    std::fs::write(&config, "[keys]\nrescan = \"j\"\n").unwrap();
+    runyard()
+        .arg("--config")
+        .arg(&config)
+        .args(["config"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "keys.rescan: j is also the key of \"down\"",
+        ));
+}
+
+#[test]
+fn config_default_path_completions_and_man_page() {
+    let out = runyard()
+        .args(["config", "--default"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("[general]") && text.contains("# active_minutes = 10"));
+    runyard()
+        .env("XDG_CONFIG_HOME", "/tmp/xdg-test")
+        .args(["config", "--path"])
+        .assert()
+        .success()
+        .stdout("/tmp/xdg-test/runyard/config.toml\n");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = runyard()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let script = String::from_utf8(out).unwrap();
+        assert!(script.contains("runyard"), "{shell}");
+        for sub in ["ls", "show", "latest", "du", "clean", "restore"] {
+            assert!(script.contains(sub), "{shell} completes {sub}");
+        }
+    }
+    let man = runyard()
+        .arg("man")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let man = String::from_utf8(man).unwrap();
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH runyard 1"),
+        "{man}"
+    );
+    assert!(man.contains("clean"));
+    runyard()
+        .args(["config", "--keys"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rescan"));
+}
+
+/// Every object key `--json` prints, except inside values that are the
+/// user's own data (metric names, config keys, run_info extras).
+fn keys_of(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                if !["key_metrics", "extra", "value", "seeds"].contains(&k.as_str()) {
+                    keys_of(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| keys_of(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_field_is_documented() {
+    let (_tmp, root) = demo_copy();
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/json.md")).unwrap();
+    let r = root.to_str().unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["ls", r, "--json"],
+        vec!["-C", r, "show", "seed42", "--json"],
+        vec!["latest", r, "--json"],
+        vec!["du", r, "--json"],
+        vec!["-C", r, "clean", "--checkpoints", "--dry-run", "--json"],
+        vec!["-C", r, "rm", "seed7", "--yes", "--json"],
+        vec!["-C", r, "trash", "list", "--json"],
+    ];
+    for args in &commands {
+        let doc = json_of(runyard().args(args));
+        assert_eq!(doc["version"], 1, "{args:?} has a version");
+        keys_of(&doc, &mut keys);
+    }
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !docs.contains(&format!("`{k}`")) && !docs.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/json.md does not describe: {missing:?}"
+    );
 }

@@ -50,7 +50,7 @@ impl Pty {
         .unwrap();
         let started_cooked = restored(slave.as_fd());
         let io = || Stdio::from(slave.try_clone().unwrap());
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("runyard"));
+        let mut cmd = common::runyard_cmd();
         cmd.args(args)
             .env("TERM", "xterm-256color")
             .env("NO_COLOR", "1")

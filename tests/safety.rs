@@ -290,7 +290,7 @@ fn odd_names_are_deleted_and_shown_escaped() {
     let odd_run = w.run("2025-01-01_00-00-01_x\x1b[31m\nred");
     w.idle();
     // The plan as the CLI prints it carries no raw control characters.
-    let out = Command::new(assert_cmd::cargo::cargo_bin("runyard"))
+    let out = common::runyard_cmd()
         .args(["clean", "--dry-run"])
         .arg("-C")
         .arg(&w.root)
@@ -424,8 +424,7 @@ fn prune_keeps_best_last_latest_and_unknown_names() {
 fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
     let mut w = World::new();
     let r = w.run("2025-01-01_00-00-00_a");
-    let bin = assert_cmd::cargo::cargo_bin("runyard");
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["clean", "--checkpoints"])
         .arg("-C")
         .arg(&w.root)
@@ -441,7 +440,7 @@ fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
         String::from_utf8_lossy(&out.stderr).contains("refusing to change anything without --yes")
     );
     assert!(r.join("tmp/a.bin").exists());
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["clean", "--dry-run"])
         .arg("-C")
         .arg(&w.root)
@@ -449,7 +448,7 @@ fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
         .unwrap();
     assert!(out.status.success());
     assert!(r.join("tmp/a.bin").exists());
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["clean", "--yes", "--json"])
         .arg("-C")
         .arg(&w.root)
@@ -473,7 +472,7 @@ fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
     );
     assert!(!r.join("tmp").exists());
     // rm, trash list, restore through the CLI.
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["rm", "2025-01-01", "--yes"])
         .arg("-C")
         .arg(&w.root)
@@ -485,14 +484,14 @@ fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!r.exists());
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["trash", "list"])
         .arg("-C")
         .arg(&w.root)
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("experiments/t/m/2025-01-01_00-00-00_a"));
-    let out = Command::new(&bin)
+    let out = common::runyard_cmd()
         .args(["restore", "2025-01-01_00-00-00_a"])
         .arg("-C")
         .arg(&w.root)

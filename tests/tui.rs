@@ -479,3 +479,57 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
         0
     );
 }
+
+#[test]
+fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjj");
+    assert_eq!(selected_label(&app), "ocr");
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("best      val/acc 0.91  vit-small/2025-12-09_11-02-33_lr1e-4"),
+        "{screen}"
+    );
+    // Deliberately inverted, so the answer must come from the config.
+    let config = runyard::config::Config::parse(
+        "[general]\ndefault_sort = \"key-metric\"\n[metrics]\nocr = { name = \"val/acc\", better = \"lower\" }\n[keys]\nrescan = \"F5\"\n",
+        Path::new("config.toml"),
+    )
+    .unwrap();
+    app.configure(&config);
+    settle(&mut app);
+    assert_eq!(app.sort, SortKey::KeyMetric);
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("best      val/acc 0.71  vit-small/2025-12-08_18-45-12_lr3e-4"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("runs by val/acc (lower is better)"),
+        "{screen}"
+    );
+    let crnn: Vec<String> = app
+        .rows
+        .iter()
+        .filter_map(|r| {
+            if let Node::Run(k) = r.node {
+                Some(app.catalog.runs[k].label())
+            } else {
+                None
+            }
+        })
+        .filter(|l| l.starts_with("ocr/crnn"))
+        .collect();
+    assert_eq!(
+        crnn,
+        [
+            "ocr/crnn/2025-12-06_09-10-00_seed7",
+            "ocr/crnn/2025-12-04_14-32-10_seed42"
+        ]
+    );
+    // The rebinding shows in the hint bar, and r is free.
+    assert!(screen.contains("F5 rescan"), "{screen}");
+    press(&mut app, "r");
+    assert_eq!(app.generation, 0);
+}

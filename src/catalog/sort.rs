@@ -3,7 +3,6 @@
 use std::cmp::Ordering;
 
 use super::{Catalog, RunKey};
-use crate::layout;
 
 /// How to order runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,13 +57,13 @@ impl std::str::FromStr for SortKey {
 }
 
 /// Orders `keys` in place by `sort`, ties newest first. `metric(k, name)`
-/// gives a run's value of a metric (`None` name: its first key metric, with
-/// the name it has); runs without a value go last.
+/// gives a run's value of a metric and whether lower is better (`None`
+/// name: the run's key metric); runs without a value go last.
 pub fn sort_runs(
     catalog: &Catalog,
     keys: &mut [RunKey],
     sort: &SortKey,
-    metric: impl Fn(RunKey, Option<&str>) -> Option<(String, f64)>,
+    metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
 ) {
     let runs = &catalog.runs;
     let disk = |k: RunKey, reclaim: bool| {
@@ -84,11 +83,7 @@ pub fn sort_runs(
     let values: Vec<Option<(f64, bool)>> = match sort {
         SortKey::KeyMetric | SortKey::Metric(_) => keys
             .iter()
-            .map(|&k| {
-                metric(k, name)
-                    .filter(|(_, v)| !v.is_nan())
-                    .map(|(n, v)| (v, layout::lower_is_better(&n)))
-            })
+            .map(|&k| metric(k, name).filter(|(v, _)| !v.is_nan()))
             .collect(),
         _ => Vec::new(),
     };

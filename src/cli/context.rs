@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{Failure, GlobalOpts};
-use crate::catalog::{self, Catalog, RunKey, ScanOptions};
+use crate::catalog::{self, Catalog, RunKey};
 use crate::layout;
 use crate::runs::RunSummary;
 
@@ -19,6 +19,8 @@ pub struct Context {
     /// Runs that wrote within this window are active.
     pub window: SignedDuration,
     threads: usize,
+    /// The key metric of each task, from the config.
+    key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
 }
 
 impl Context {
@@ -57,17 +59,26 @@ impl Context {
     fn scan(root: &Path, global: &GlobalOpts) -> Context {
         // Canonical, so run paths compare equal to any path the user types.
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let mut opts = ScanOptions::default();
-        if let Some(t) = global.threads {
-            opts.threads = t.max(1);
-        }
+        let opts = global.scan_options();
         let threads = opts.threads;
         Context {
             catalog: catalog::scan(&root, opts),
             now: Timestamp::now(),
-            window: SignedDuration::from_secs(global.active_minutes as i64 * 60),
+            window: global.window(),
             threads,
+            key_metrics: global
+                .settings
+                .metrics
+                .iter()
+                .map(|(t, m)| (t.clone(), m.resolve()))
+                .collect(),
         }
+    }
+
+    /// A run's key metric: its task's configured one, else its own first.
+    /// Name, value, and whether lower is better.
+    pub fn key_metric(&self, key: RunKey, s: &RunSummary) -> Option<(String, f64, bool)> {
+        crate::tui::tree::key_metric(&self.key_metrics, &self.catalog.runs[key].task, s)
     }
 
     /// The keys of the runs of a task and model (all runs without either);

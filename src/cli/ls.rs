@@ -26,8 +26,8 @@ pub fn sort_runs(
     crate::catalog::sort_runs(&ctx.catalog, keys, sort, |k, name| {
         let s = summaries.get(&k)?;
         match name {
-            Some(n) => s.metric(n).map(|v| (n.to_string(), v)),
-            None => s.key_metrics.first().map(|m| (m.name.clone(), m.value)),
+            Some(n) => s.metric(n).map(|v| (v, layout::lower_is_better(n))),
+            None => ctx.key_metric(k, s).map(|(_, v, lower)| (v, lower)),
         }
     });
 }

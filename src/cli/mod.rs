@@ -8,6 +8,7 @@ mod ls;
 mod show;
 mod table;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,13 +46,76 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Read this config file instead of $XDG_CONFIG_HOME/runyard/config.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore the config file: start with the defaults.
+    #[arg(long, global = true)]
+    pub no_config: bool,
+
     /// The outputs/ folder to work on, for subcommands without a PATH argument.
     #[arg(long, short = 'C', global = true, value_name = "PATH")]
     pub root: Option<PathBuf>,
 
-    /// A run that wrote a file within this many minutes is active.
-    #[arg(long, global = true, value_name = "MINUTES", default_value_t = crate::layout::DEFAULT_ACTIVE_MINUTES)]
-    pub active_minutes: u64,
+    /// A run that wrote a file within this many minutes is active [default: 10].
+    #[arg(long, global = true, value_name = "MINUTES")]
+    pub active_minutes: Option<u64>,
+
+    /// The config, once read (not a flag).
+    #[arg(skip)]
+    pub settings: crate::config::Config,
+}
+
+impl GlobalOpts {
+    /// The active window: the flag, else the config, else 10 minutes.
+    pub fn window(&self) -> jiff::SignedDuration {
+        let minutes = self
+            .active_minutes
+            .or(self.settings.general.active_minutes)
+            .unwrap_or(crate::layout::DEFAULT_ACTIVE_MINUTES);
+        jiff::SignedDuration::from_secs(minutes as i64 * 60)
+    }
+
+    /// Scan options: threads from the flag, else the config, else the cores.
+    pub fn scan_options(&self) -> crate::catalog::ScanOptions {
+        let mut opts = crate::catalog::ScanOptions::default();
+        if let Some(t) = self.threads.or(self.settings.general.scan_threads) {
+            opts.threads = t.max(1);
+        }
+        opts
+    }
+
+    /// Reads the config file (unless --no-config). A broken one stops
+    /// runyard with the reason and the way around it.
+    fn load_settings(&mut self) -> Result<(), Failure> {
+        if self.no_config {
+            return Ok(());
+        }
+        let chosen = self.config.is_some();
+        let Some(path) = self.config.clone().or_else(crate::config::default_path) else {
+            return Ok(());
+        };
+        match crate::config::Config::load(&path) {
+            Ok(c) => {
+                self.settings = c;
+                Ok(())
+            }
+            // Someone else's config (sudo -u, a shared HOME) is not ours to read.
+            Err(crate::config::ConfigError::Read { source, .. })
+                if !chosen && source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                eprintln!(
+                    "runyard: {}: not readable; using the defaults",
+                    path.display()
+                );
+                Ok(())
+            }
+            Err(e) => Err(Failure::usage(format!(
+                "{e}\n(runyard --no-config starts with the defaults)"
+            ))),
+        }
+    }
 }
 
 /// The subcommands.
@@ -67,14 +131,10 @@ pub enum Command {
         /// Only this model.
         #[arg(long, short)]
         model: Option<String>,
-        /// Order runs by time, size, reclaimable, or a metric name (e.g. val/acc).
-        #[arg(
-            long,
-            short,
-            default_value = "time",
-            value_name = "time|size|reclaimable|METRIC"
-        )]
-        sort: SortKey,
+        /// Order runs by time, size, reclaimable, key-metric, or a metric name (e.g. val/acc)
+        /// [default: time, or the config's default_sort]
+        #[arg(long, short, value_name = "time|size|reclaimable|key-metric|METRIC")]
+        sort: Option<SortKey>,
         /// One line per run (task/model/run_id), for grep and scripts.
         #[arg(long)]
         flat: bool,
@@ -175,8 +235,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the config file: where it is read from, whether it is valid,
+    /// the default with every setting explained, or the key bindings.
+    Config {
+        /// Print the path the config is read from.
+        #[arg(long, conflicts_with_all = ["default", "keys"])]
+        path: bool,
+        /// Print a config with every setting, commented, at its default.
+        #[arg(long, conflicts_with = "keys")]
+        default: bool,
+        /// List the actions keys can be bound to, with their keys now.
+        #[arg(long)]
+        keys: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `runyard man > runyard.1`.
+    Man,
     /// Copy the bundled demo tree to a scratch folder (with realistic
-    /// file times) and list it.
+    /// file times) and open it.
     Demo {
         /// Where to put the copy (default: a new folder under the temp dir).
         dir: Option<PathBuf>,
@@ -254,7 +334,13 @@ impl From<std::io::Error> for Failure {
 
 /// Runs a subcommand. `None` means no subcommand: the caller opens the TUI.
 pub fn run(args: Args) -> Result<ExitCode, Failure> {
-    let global = args.global;
+    let mut global = args.global;
+    if let Some(Command::Config { .. } | Command::Completions { .. } | Command::Man) = &args.command
+    {
+        // These work even when the config is broken: they are how to fix it.
+        return meta(args.command.expect("matched"), &global);
+    }
+    global.load_settings()?;
     // A PATH argument wins over --root, which wins over finding the root.
     let root = args.path.or(global.root.clone());
     let Some(command) = args.command else {
@@ -270,6 +356,17 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             json,
         } => {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
+            let sort = sort
+                .or_else(|| {
+                    global
+                        .settings
+                        .general
+                        .default_sort
+                        .as_deref()?
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(SortKey::Time);
             ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
         }
         Command::Show { run, json } => {
@@ -368,6 +465,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Config { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled above")
+        }
         Command::Generate {
             dir,
             tasks,
@@ -395,18 +495,92 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
     use std::io::IsTerminal;
     if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
         let ctx = Context::open(path, global)?;
-        return ls::run(&ctx, None, None, &SortKey::Time, false, false);
+        let sort = global
+            .settings
+            .general
+            .default_sort
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(SortKey::Time);
+        return ls::run(&ctx, None, None, &sort, false, false);
     }
     let root = Context::find_root(path)?;
-    let mut scan = crate::catalog::ScanOptions::default();
-    if let Some(t) = global.threads {
-        scan.threads = t.max(1);
-    }
     let opts = crate::tui::Options {
-        window: jiff::SignedDuration::from_secs(global.active_minutes as i64 * 60),
-        scan,
+        window: global.window(),
+        scan: global.scan_options(),
+        config: global.settings.clone(),
     };
     crate::tui::run(&root, opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `runyard config`, `completions` and `man`.
+fn meta(command: Command, global: &GlobalOpts) -> Result<ExitCode, Failure> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Completions { shell } => {
+            // Into memory first: the generator panics on a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Args::command(), "runyard", &mut script);
+            out.write_all(&script)?;
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Args::command()).render(&mut out)?;
+        }
+        Command::Config {
+            path,
+            default,
+            keys,
+        } => {
+            let file = global.config.clone().or_else(crate::config::default_path);
+            if default {
+                write!(out, "{}", crate::config::DEFAULT_CONFIG)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if path {
+                match &file {
+                    Some(f) => writeln!(out, "{}", f.display())?,
+                    None => {
+                        return Err(Failure::usage(
+                            "no config location: neither $XDG_CONFIG_HOME nor $HOME is set",
+                        ));
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let loaded = match (&file, global.no_config) {
+                (Some(f), false) => {
+                    crate::config::Config::load(f).map_err(|e| Failure::usage(e.to_string()))?
+                }
+                _ => crate::config::Config::default(),
+            };
+            if keys {
+                let table = crate::tui::keymap::with_overrides(&loaded.keys)
+                    .map_err(|(k, m)| Failure::usage(format!("{k}: {m}")))?;
+                for b in &table {
+                    writeln!(
+                        out,
+                        "{:<20} {:<18} {}",
+                        b.name,
+                        crate::tui::keymap::keys_label(b),
+                        b.desc
+                    )?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            match &file {
+                Some(f) if f.exists() => writeln!(out, "{}: valid", f.display())?,
+                Some(f) => writeln!(
+                    out,
+                    "{}: not there; the defaults apply (runyard config --default shows them)",
+                    f.display()
+                )?,
+                None => writeln!(out, "no config location; the defaults apply")?,
+            }
+        }
+        _ => unreachable!("only meta commands come here"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -147,6 +147,8 @@ pub struct App {
     pub window: SignedDuration,
     /// The time zone times are shown in (the system's; tests pin one).
     pub tz: jiff::tz::TimeZone,
+    /// The key metric of each task, from the config.
+    pub key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
     /// Colours (or none).
     pub theme: Theme,
     /// Set when the user asked to quit.
@@ -200,6 +202,7 @@ impl App {
             now: Timestamp::now(),
             window,
             tz: jiff::tz::TimeZone::system(),
+            key_metrics: Default::default(),
             theme,
             quit: false,
             outbox: Vec::new(),
@@ -307,6 +310,7 @@ impl App {
                 sort: &self.sort,
                 query: &self.query,
                 expansion: &self.expansion,
+                key_metrics: &self.key_metrics,
             });
             if !self.user_moved {
                 self.selected = 0;
@@ -408,6 +412,35 @@ impl App {
     /// True when the run wrote within the active window.
     pub fn is_active(&self, key: RunKey) -> bool {
         self.catalog.runs[key].is_active(self.now, self.window)
+    }
+
+    /// Applies a config: key bindings, theme, key metrics, the first sort.
+    /// The config was checked when read, so its keys merge without conflict.
+    pub fn configure(&mut self, config: &crate::config::Config) {
+        if let Ok(table) = super::keymap::with_overrides(&config.keys) {
+            self.bindings = table;
+        }
+        self.theme = Theme::from_config(&config.theme);
+        self.key_metrics = config
+            .metrics
+            .iter()
+            .map(|(t, m)| (t.clone(), m.resolve()))
+            .collect();
+        if let Some(sort) = config
+            .general
+            .default_sort
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+        {
+            self.sort = sort;
+        }
+        self.rows_dirty = true;
+    }
+
+    /// A run's key metric: the task's configured one, else its own first.
+    pub fn key_metric(&self, key: RunKey) -> Option<(String, f64, bool)> {
+        let s = self.summaries.get(&key)?;
+        tree::key_metric(&self.key_metrics, &self.catalog.runs[key].task, s)
     }
 
     /// A run's status (unknown until its summary is read, unless active).

@@ -48,155 +48,500 @@ const fn ctrl(c: char) -> Key {
 /// A binding: keys, what they do, and how the help describes them.
 #[derive(Debug, Clone)]
 pub struct Binding {
+    /// The stable name config files use (`keys.quit = "q"`).
+    pub name: &'static str,
     /// The mode it applies in.
     pub mode: Mode,
     /// The keys, first one shown first.
-    pub keys: &'static [Key],
+    pub keys: Vec<Key>,
     /// What pressing it does.
     pub action: Action,
     /// One line for the help overlay.
     pub desc: &'static str,
-    /// Shown in the bottom hint bar (short label), when set.
+    /// Shown in the bottom hint bar (short label after the first key), when set.
     pub hint: Option<&'static str>,
     /// Why the key does nothing yet, for slots later work fills.
     pub disabled: Option<&'static str>,
+    /// Another action whose first key the hint shows too (`j/k move`).
+    pub hint_pair: Option<&'static str>,
 }
 
-/// Why the cleanup and promotion slots are empty.
+/// Why the promotion and plot slots are empty.
 const LATER_PROMOTE: &str = "not yet: arrives with promotion";
 const LATER_PLOTS: &str = "not yet: arrives with plot preview";
 
-macro_rules! bind {
-    ($mode:ident, [$($k:expr),+], $action:expr, $desc:expr) => {
-        Binding { mode: Mode::$mode, keys: const { &[$($k),+] }, action: $action, desc: $desc, hint: None, disabled: None }
-    };
-    ($mode:ident, [$($k:expr),+], $action:expr, $desc:expr, hint $hint:expr) => {
-        Binding { mode: Mode::$mode, keys: const { &[$($k),+] }, action: $action, desc: $desc, hint: Some($hint), disabled: None }
-    };
-    ($mode:ident, [$($k:expr),+], $action:expr, $desc:expr, disabled $why:expr) => {
-        Binding { mode: Mode::$mode, keys: const { &[$($k),+] }, action: $action, desc: $desc, hint: None, disabled: Some($why) }
-    };
+fn b(name: &'static str, mode: Mode, keys: &[Key], action: Action, desc: &'static str) -> Binding {
+    Binding {
+        name,
+        mode,
+        keys: keys.to_vec(),
+        action,
+        desc,
+        hint: None,
+        disabled: None,
+        hint_pair: None,
+    }
+}
+
+impl Binding {
+    fn hint(mut self, hint: &'static str) -> Binding {
+        self.hint = Some(hint);
+        self
+    }
+
+    fn pair(mut self, other: &'static str) -> Binding {
+        self.hint_pair = Some(other);
+        self
+    }
+
+    fn disabled(mut self, why: &'static str) -> Binding {
+        self.disabled = Some(why);
+        self
+    }
 }
 
 /// Every binding, in the order the help lists them.
 pub fn bindings() -> Vec<Binding> {
     use KeyCode::*;
+    use Mode::*;
     vec![
-        bind!(Browse, [ch('j'), key(Down)], Action::Down, "move down (or scroll the focused pane)", hint "j/k move"),
-        bind!(
+        b(
+            "down",
             Browse,
-            [ch('k'), key(Up)],
+            &[ch('j'), key(Down)],
+            Action::Down,
+            "move down (or scroll the focused pane)",
+        )
+        .hint("move")
+        .pair("up"),
+        b(
+            "up",
+            Browse,
+            &[ch('k'), key(Up)],
             Action::Up,
-            "move up (or scroll the focused pane)"
+            "move up (or scroll the focused pane)",
         ),
-        bind!(Browse, [ch('l'), key(Right)], Action::Expand, "expand, or step into the first child", hint "h/l fold"),
-        bind!(
+        b(
+            "expand",
             Browse,
-            [ch('h'), key(Left)],
+            &[ch('l'), key(Right)],
+            Action::Expand,
+            "expand, or step into the first child",
+        )
+        .hint("fold")
+        .pair("collapse"),
+        b(
+            "collapse",
+            Browse,
+            &[ch('h'), key(Left)],
             Action::Collapse,
-            "collapse, or step out to the parent"
+            "collapse, or step out to the parent",
         ),
-        bind!(
+        b(
+            "toggle",
             Browse,
-            [key(Enter)],
+            &[key(Enter)],
             Action::Toggle,
-            "expand or collapse a task or model"
+            "expand or collapse a task or model",
         ),
-        bind!(Browse, [ch('g'), key(Home)], Action::Top, "first row"),
-        bind!(Browse, [ch('G'), key(End)], Action::Bottom, "last row"),
-        bind!(
+        b(
+            "top",
             Browse,
-            [key(PageDown), ctrl('d')],
+            &[ch('g'), key(Home)],
+            Action::Top,
+            "first row (or the top of the focused pane)",
+        ),
+        b(
+            "bottom",
+            Browse,
+            &[ch('G'), key(End)],
+            Action::Bottom,
+            "last row (or the end of the focused pane)",
+        ),
+        b(
+            "page_down",
+            Browse,
+            &[key(PageDown), ctrl('d')],
             Action::PageDown,
-            "page down"
+            "page down",
         ),
-        bind!(Browse, [key(PageUp), ctrl('u')], Action::PageUp, "page up"),
-        bind!(Browse, [ch('/')], Action::StartFilter, "fuzzy filter by task/model/run id and notes", hint "/ filter"),
-        bind!(Browse, [key(Esc)], Action::ClearFilter, "clear the filter"),
-        bind!(Browse, [ch('s')], Action::CycleSort, "sort runs: time, size, reclaimable, key metric", hint "s sort"),
-        bind!(Browse, [ch('L')], Action::Latest, "jump to the latest run (under the selected task or model)", hint "L latest"),
-        bind!(Browse, [ch('r')], Action::Rescan, "rescan the tree", hint "r rescan"),
-        bind!(Browse, [key(Tab)], Action::FocusNext, "focus the next pane (then j/k scroll it)", hint "Tab pane"),
-        bind!(
+        b(
+            "page_up",
             Browse,
-            [key(BackTab)],
+            &[key(PageUp), ctrl('u')],
+            Action::PageUp,
+            "page up",
+        ),
+        b(
+            "filter",
+            Browse,
+            &[ch('/')],
+            Action::StartFilter,
+            "fuzzy filter by task/model/run id and notes",
+        )
+        .hint("filter"),
+        b(
+            "clear_filter",
+            Browse,
+            &[key(Esc)],
+            Action::ClearFilter,
+            "clear the filter",
+        ),
+        b(
+            "sort",
+            Browse,
+            &[ch('s')],
+            Action::CycleSort,
+            "sort runs: time, size, reclaimable, key metric",
+        )
+        .hint("sort"),
+        b(
+            "latest",
+            Browse,
+            &[ch('L')],
+            Action::Latest,
+            "jump to the latest run (under the selected task or model)",
+        )
+        .hint("latest"),
+        b(
+            "rescan",
+            Browse,
+            &[ch('r')],
+            Action::Rescan,
+            "rescan the tree",
+        )
+        .hint("rescan"),
+        b(
+            "focus_next",
+            Browse,
+            &[key(Tab)],
+            Action::FocusNext,
+            "focus the next pane (then j/k scroll it)",
+        )
+        .hint("pane"),
+        b(
+            "focus_prev",
+            Browse,
+            &[key(BackTab)],
             Action::FocusPrev,
-            "focus the previous pane"
+            "focus the previous pane",
         ),
-        bind!(
+        b(
+            "next_series",
             Browse,
-            [ch('m')],
+            &[ch('m')],
             Action::NextSeries,
-            "chart the next metric series"
+            "chart the next metric series",
         ),
-        bind!(
+        b(
+            "prev_series",
             Browse,
-            [ch('M')],
+            &[ch('M')],
             Action::PrevSeries,
-            "chart the previous metric series"
+            "chart the previous metric series",
         ),
-        bind!(Browse, [ch('?')], Action::Help, "this help", hint "? help"),
-        bind!(Browse, [ch('q'), ctrl('c')], Action::Quit, "quit", hint "q quit"),
-        bind!(Browse, [ch(' ')], Action::ToggleMark, "mark or unmark a run (on a task or model: all its runs)", hint "Space mark"),
-        bind!(Browse, [ch('u')], Action::ClearMarks, "clear every mark"),
-        bind!(Browse, [ch('d')], Action::PlanEphemeral, "delete ephemeral data (tmp/, cache/) of the marked runs or the selection", hint "d clean"),
-        bind!(
+        b("help", Browse, &[ch('?')], Action::Help, "this help").hint("help"),
+        b("quit", Browse, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
+        b(
+            "mark",
             Browse,
-            [ch('P')],
+            &[ch(' ')],
+            Action::ToggleMark,
+            "mark or unmark a run (on a task or model: all its runs)",
+        )
+        .hint("mark"),
+        b(
+            "clear_marks",
+            Browse,
+            &[ch('u')],
+            Action::ClearMarks,
+            "clear every mark",
+        ),
+        b(
+            "clean",
+            Browse,
+            &[ch('d')],
+            Action::PlanEphemeral,
+            "delete ephemeral data (tmp/, cache/) of the marked runs or the selection",
+        )
+        .hint("clean"),
+        b(
+            "prune",
+            Browse,
+            &[ch('P')],
             Action::PlanPrune,
-            "prune checkpoints (keeps best, last, the latest, unknown names)"
+            "prune checkpoints (keeps best, last, the latest, unknown names)",
         ),
-        bind!(
+        b(
+            "trash",
             Browse,
-            [ch('D')],
+            &[ch('D')],
             Action::PlanTrash,
-            "move the marked runs (or the selection) to the trash"
+            "move the marked runs (or the selection) to the trash",
         ),
-        bind!(Browse, [ch('p')], Action::Disabled(LATER_PROMOTE), "promote data, a plot, an export or a checkpoint", disabled LATER_PROMOTE),
-        bind!(Browse, [ch('o')], Action::Disabled(LATER_PLOTS), "open the selected plot", disabled LATER_PLOTS),
-        bind!(Filter, [key(Enter)], Action::AcceptFilter, "keep the filter and go back to the tree", hint "Enter keep"),
-        bind!(Filter, [key(Esc)], Action::ClearFilter, "clear the filter", hint "Esc clear"),
-        bind!(
+        b(
+            "promote",
+            Browse,
+            &[ch('p')],
+            Action::Disabled(LATER_PROMOTE),
+            "promote data, a plot, an export or a checkpoint",
+        )
+        .disabled(LATER_PROMOTE),
+        b(
+            "open_plot",
+            Browse,
+            &[ch('o')],
+            Action::Disabled(LATER_PLOTS),
+            "open the selected plot",
+        )
+        .disabled(LATER_PLOTS),
+        b(
+            "filter_keep",
             Filter,
-            [key(Backspace)],
+            &[key(Enter)],
+            Action::AcceptFilter,
+            "keep the filter and go back to the tree",
+        )
+        .hint("keep"),
+        b(
+            "filter_clear",
+            Filter,
+            &[key(Esc)],
+            Action::ClearFilter,
+            "clear the filter",
+        )
+        .hint("clear"),
+        b(
+            "filter_backspace",
+            Filter,
+            &[key(Backspace)],
             Action::FilterBackspace,
-            "delete a character"
+            "delete a character",
         ),
-        bind!(
+        b(
+            "filter_erase",
             Filter,
-            [ctrl('u')],
+            &[ctrl('u')],
             Action::FilterClear,
-            "delete the whole query"
+            "delete the whole query",
         ),
-        bind!(Filter, [key(Down), ctrl('n')], Action::Down, "move down while filtering", hint "↑/↓ move"),
-        bind!(
+        b(
+            "filter_down",
             Filter,
-            [key(Up), ctrl('p')],
+            &[key(Down), ctrl('n')],
+            Action::Down,
+            "move down while filtering",
+        )
+        .hint("move")
+        .pair("filter_up"),
+        b(
+            "filter_up",
+            Filter,
+            &[key(Up), ctrl('p')],
             Action::Up,
-            "move up while filtering"
+            "move up while filtering",
         ),
-        bind!(Filter, [ctrl('c')], Action::Quit, "quit"),
-        bind!(Confirm, [ch('y')], Action::ConfirmYes, "yes: apply the plan", hint "y apply"),
-        bind!(Confirm, [ch('n'), key(Esc), key(Enter), ch('q')], Action::ConfirmNo, "no: change nothing (the default)", hint "n/Esc cancel"),
-        bind!(Confirm, [ch('j'), key(Down)], Action::Down, "scroll the plan down", hint "j/k scroll"),
-        bind!(
+        b("filter_quit", Filter, &[ctrl('c')], Action::Quit, "quit"),
+        b(
+            "confirm_yes",
             Confirm,
-            [ch('k'), key(Up)],
+            &[ch('y')],
+            Action::ConfirmYes,
+            "yes: apply the plan",
+        )
+        .hint("apply"),
+        b(
+            "confirm_no",
+            Confirm,
+            &[ch('n'), key(Esc), key(Enter), ch('q')],
+            Action::ConfirmNo,
+            "no: change nothing (the default)",
+        )
+        .hint("cancel"),
+        b(
+            "confirm_down",
+            Confirm,
+            &[ch('j'), key(Down)],
+            Action::Down,
+            "scroll the plan down",
+        )
+        .hint("scroll")
+        .pair("confirm_up"),
+        b(
+            "confirm_up",
+            Confirm,
+            &[ch('k'), key(Up)],
             Action::Up,
-            "scroll the plan up"
+            "scroll the plan up",
         ),
-        bind!(
+        b(
+            "confirm_page_down",
             Confirm,
-            [key(PageDown)],
+            &[key(PageDown)],
             Action::PageDown,
-            "scroll a page down"
+            "scroll a page down",
         ),
-        bind!(Confirm, [key(PageUp)], Action::PageUp, "scroll a page up"),
-        bind!(Help, [key(Esc), ch('?'), ch('q')], Action::CloseHelp, "close the help", hint "Esc close"),
-        bind!(Help, [ch('j'), key(Down)], Action::Down, "scroll down"),
-        bind!(Help, [ch('k'), key(Up)], Action::Up, "scroll up"),
-        bind!(Help, [ctrl('c')], Action::Quit, "quit"),
+        b(
+            "confirm_page_up",
+            Confirm,
+            &[key(PageUp)],
+            Action::PageUp,
+            "scroll a page up",
+        ),
+        b(
+            "help_close",
+            Help,
+            &[key(Esc), ch('?'), ch('q')],
+            Action::CloseHelp,
+            "close the help",
+        )
+        .hint("close"),
+        b(
+            "help_down",
+            Help,
+            &[ch('j'), key(Down)],
+            Action::Down,
+            "scroll down",
+        ),
+        b(
+            "help_up",
+            Help,
+            &[ch('k'), key(Up)],
+            Action::Up,
+            "scroll up",
+        ),
+        b("help_quit", Help, &[ctrl('c')], Action::Quit, "quit"),
     ]
+}
+
+/// Reads a key as config files write it: `j`, `G`, `?`, `Down`, `Ctrl-d`,
+/// `Alt-x`, `Shift-Tab`, `Space`, `F5`.
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let mut mods = KeyModifiers::NONE;
+    let mut rest = text;
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        if let Some(r) = ["ctrl-", "c-"]
+            .iter()
+            .find_map(|p| lower.starts_with(p).then(|| &rest[p.len()..]))
+        {
+            mods |= KeyModifiers::CONTROL;
+            rest = r;
+        } else if let Some(r) = ["alt-", "a-", "m-"]
+            .iter()
+            .find_map(|p| lower.starts_with(p).then(|| &rest[p.len()..]))
+        {
+            mods |= KeyModifiers::ALT;
+            rest = r;
+        } else if lower.starts_with("shift-") && rest.len() > 6 {
+            rest = &rest[6..];
+            if rest.eq_ignore_ascii_case("tab") {
+                return Ok(Key {
+                    code: KeyCode::BackTab,
+                    mods,
+                });
+            }
+            mods |= KeyModifiers::SHIFT;
+        } else {
+            break;
+        }
+    }
+    let mut chars = rest.chars();
+    let code = match (chars.next(), chars.next()) {
+        (Some(c), None) => KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) {
+            c.to_ascii_lowercase()
+        } else {
+            c
+        }),
+        _ => match rest.to_ascii_lowercase().as_str() {
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "backspace" => KeyCode::Backspace,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "space" => KeyCode::Char(' '),
+            "delete" | "del" => KeyCode::Delete,
+            f if f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                return Err(format!(
+                    "{text:?} is not a key (try \"j\", \"Down\", \"Ctrl-d\", \"Space\")"
+                ));
+            }
+        },
+    };
+    // Shift is part of a letter: `Shift-g` is `G`.
+    let (code, mods) = match code {
+        KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) => (
+            KeyCode::Char(c.to_ascii_uppercase()),
+            mods - KeyModifiers::SHIFT,
+        ),
+        other => (other, mods),
+    };
+    Ok(Key { code, mods })
+}
+
+/// The default bindings with a config's `[keys]` merged over them. Errors
+/// name the key (`keys.quit`) and say what is wrong: an unknown action, a
+/// key that does not parse, or a key bound twice in the same mode.
+pub fn with_overrides(
+    overrides: &std::collections::BTreeMap<String, crate::config::KeysSpec>,
+) -> Result<Vec<Binding>, (String, String)> {
+    let mut table = bindings();
+    for (name, spec) in overrides {
+        let at = format!("keys.{name}");
+        let Some(binding) = table.iter_mut().find(|b| b.name == name) else {
+            return Err((
+                at,
+                "no such action (`runyard config --keys` lists them)".into(),
+            ));
+        };
+        let keys: Vec<Key> = spec
+            .list()
+            .into_iter()
+            .map(parse_key)
+            .collect::<Result<_, _>>()
+            .map_err(|e| (at.clone(), e))?;
+        if keys.is_empty() {
+            return Err((at, "needs at least one key".into()));
+        }
+        binding.keys = keys;
+    }
+    for (i, a) in table.iter().enumerate() {
+        for other in &table[i + 1..] {
+            if a.mode != other.mode {
+                continue;
+            }
+            if let Some(k) = a.keys.iter().find(|k| other.keys.contains(k)) {
+                let (changed, kept) = if overrides.contains_key(other.name) {
+                    (other, a)
+                } else {
+                    (a, other)
+                };
+                return Err((
+                    format!("keys.{}", changed.name),
+                    format!(
+                        "{} is also the key of {:?} ({}); give that action other keys too",
+                        key_label(k),
+                        kept.name,
+                        kept.desc
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(table)
 }
 
 /// True when `event` is one of `keys`. Shift is part of a letter (`L`),
@@ -219,7 +564,7 @@ fn matches(keys: &[Key], event: &KeyEvent) -> bool {
 pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Action> {
     if let Some(b) = table
         .iter()
-        .find(|b| b.mode == mode && matches(b.keys, event))
+        .find(|b| b.mode == mode && matches(&b.keys, event))
     {
         return Some(b.action.clone());
     }
@@ -253,12 +598,17 @@ pub fn key_label(k: &Key) -> String {
         KeyCode::End => "End".into(),
         KeyCode::PageUp => "PgUp".into(),
         KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Delete => "Delete".into(),
+        KeyCode::F(n) => format!("F{n}"),
         other => format!("{other:?}"),
     };
-    if k.mods.contains(KeyModifiers::CONTROL) {
-        format!("Ctrl-{base}")
-    } else {
-        base
+    match (
+        k.mods.contains(KeyModifiers::CONTROL),
+        k.mods.contains(KeyModifiers::ALT),
+    ) {
+        (true, _) => format!("Ctrl-{base}"),
+        (_, true) => format!("Alt-{base}"),
+        _ => base,
     }
 }
 
@@ -363,7 +713,7 @@ mod tests {
         for (i, a) in t.iter().enumerate() {
             for b in &t[i + 1..] {
                 if a.mode == b.mode {
-                    for k in a.keys {
+                    for k in &a.keys {
                         assert!(
                             !b.keys.contains(k),
                             "{} bound to both {:?} and {:?}",
@@ -386,5 +736,82 @@ mod tests {
             .map(keys_label)
             .collect();
         assert_eq!(disabled, ["p", "o"]);
+    }
+}
+
+#[cfg(test)]
+mod override_tests {
+    use super::*;
+    use crate::config::KeysSpec;
+    use std::collections::BTreeMap;
+
+    fn spec(pairs: &[(&str, &[&str])]) -> BTreeMap<String, KeysSpec> {
+        pairs
+            .iter()
+            .map(|(a, ks)| {
+                (
+                    a.to_string(),
+                    KeysSpec::Many(ks.iter().map(|k| k.to_string()).collect()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_keymap_merges_over_the_defaults() {
+        let t = with_overrides(&spec(&[("quit", &["Ctrl-q"]), ("down", &["n", "Down"])])).unwrap();
+        let press = |code, mods| dispatch(&t, Mode::Browse, &KeyEvent::new(code, mods));
+        assert_eq!(
+            press(KeyCode::Char('q'), KeyModifiers::CONTROL),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            press(KeyCode::Char('q'), KeyModifiers::NONE),
+            None,
+            "q is free now"
+        );
+        assert_eq!(
+            press(KeyCode::Char('n'), KeyModifiers::NONE),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            press(KeyCode::Char('k'), KeyModifiers::NONE),
+            Some(Action::Up),
+            "untouched bindings stay"
+        );
+        // The help and hint bar read the same table.
+        assert_eq!(
+            keys_label(t.iter().find(|b| b.name == "quit").unwrap()),
+            "Ctrl-q"
+        );
+    }
+
+    #[test]
+    fn conflicts_and_bad_keys_are_reported_by_name() {
+        let (key, msg) = with_overrides(&spec(&[("rescan", &["j"])])).unwrap_err();
+        assert_eq!(key, "keys.rescan");
+        assert!(msg.contains("j is also the key of \"down\""), "{msg}");
+        let (key, msg) = with_overrides(&spec(&[("rescna", &["x"])])).unwrap_err();
+        assert_eq!(key, "keys.rescna");
+        assert!(msg.contains("no such action"), "{msg}");
+        let (_, msg) = with_overrides(&spec(&[("rescan", &["Ctl-r"])])).unwrap_err();
+        assert!(msg.contains("is not a key"), "{msg}");
+        // The same key in different modes is fine.
+        assert!(with_overrides(&spec(&[("help_close", &["x"]), ("rescan", &["x"])])).is_ok());
+    }
+
+    #[test]
+    fn keys_parse_as_config_files_write_them() {
+        assert_eq!(parse_key("j").unwrap(), ch('j'));
+        assert_eq!(parse_key("G").unwrap(), ch('G'));
+        assert_eq!(parse_key("Shift-g").unwrap(), ch('G'));
+        assert_eq!(parse_key("Ctrl-d").unwrap(), ctrl('d'));
+        assert_eq!(parse_key("C-D").unwrap(), ctrl('d'));
+        assert_eq!(parse_key("Shift-Tab").unwrap(), key(KeyCode::BackTab));
+        assert_eq!(parse_key("Space").unwrap(), ch(' '));
+        assert_eq!(parse_key("PgDn").unwrap(), key(KeyCode::PageDown));
+        assert_eq!(parse_key("F5").unwrap(), key(KeyCode::F(5)));
+        assert!(parse_key("Hyper-x").is_err());
+        assert!(parse_key("").is_err());
     }
 }

@@ -45,6 +45,8 @@ pub struct Options {
     pub window: SignedDuration,
     /// How to scan.
     pub scan: ScanOptions,
+    /// The config (keys, theme, key metrics, first sort).
+    pub config: crate::config::Config,
 }
 
 /// Everything the event loop waits on, in one channel.
@@ -122,6 +124,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     install_panic_hook();
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut app = App::new(Catalog::new(root), opts.window, Theme::from_env());
+    app.configure(&opts.config);
     let loader = Loader::start(2, tx.clone(), Msg::Loaded);
     let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
     let (guard, mut term) = TerminalGuard::enter()?;

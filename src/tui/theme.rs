@@ -9,19 +9,41 @@ use crate::runs::Status;
 pub struct Theme {
     /// True when colours are off (only bold, reverse, underline, dim).
     pub mono: bool,
+    accent: Color,
+    selection: Color,
+    good: Color,
+    warn: Color,
+    bad: Color,
 }
 
 impl Theme {
     /// Colours unless `NO_COLOR` is set to anything non-empty (no-color.org).
     pub fn from_env() -> Theme {
+        Theme::from_config(&crate::config::ThemeConfig::default())
+    }
+
+    /// The configured theme; `NO_COLOR` still wins over `color = true`.
+    pub fn from_config(c: &crate::config::ThemeConfig) -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let pick = |v: &Option<String>, default: Color| {
+            v.as_deref().and_then(|v| v.parse().ok()).unwrap_or(default)
+        };
         Theme {
-            mono: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            mono: no_color || c.color == Some(false),
+            accent: pick(&c.accent, Color::Cyan),
+            selection: pick(&c.selection, Color::Blue),
+            good: pick(&c.good, Color::Green),
+            warn: pick(&c.warn, Color::Yellow),
+            bad: pick(&c.error, Color::Red),
         }
     }
 
-    /// A theme with or without colours.
+    /// The default theme with or without colours.
     pub fn new(mono: bool) -> Theme {
-        Theme { mono }
+        Theme {
+            mono,
+            ..Theme::from_config(&crate::config::ThemeConfig::default())
+        }
     }
 
     fn color(&self, c: Color) -> Style {
@@ -43,7 +65,7 @@ impl Theme {
 
     /// Headings and titles.
     pub fn title(&self) -> Style {
-        self.color(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.color(self.accent).add_modifier(Modifier::BOLD)
     }
 
     /// The selected row.
@@ -51,7 +73,7 @@ impl Theme {
         match (self.mono, focused) {
             (true, _) => Style::new().add_modifier(Modifier::REVERSED),
             (false, true) => Style::new()
-                .bg(Color::Blue)
+                .bg(self.selection)
                 .fg(Color::White)
                 .add_modifier(Modifier::BOLD),
             (false, false) => Style::new().bg(Color::DarkGray),
@@ -60,29 +82,29 @@ impl Theme {
 
     /// Characters the filter matched.
     pub fn matched(&self) -> Style {
-        self.color(Color::Yellow)
+        self.color(self.warn)
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
 
     /// Problems.
     pub fn error(&self) -> Style {
-        self.color(Color::Red).add_modifier(Modifier::BOLD)
+        self.color(self.bad).add_modifier(Modifier::BOLD)
     }
 
     /// Reclaimable bytes.
     pub fn reclaim(&self) -> Style {
-        self.color(Color::Yellow)
+        self.color(self.warn)
     }
 
     /// Key metrics.
     pub fn metric(&self) -> Style {
-        self.color(Color::Green)
+        self.color(self.good)
     }
 
     /// The border of a pane.
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            self.color(Color::Cyan).add_modifier(Modifier::BOLD)
+            self.color(self.accent).add_modifier(Modifier::BOLD)
         } else {
             self.dim()
         }
@@ -91,10 +113,10 @@ impl Theme {
     /// A run status icon.
     pub fn status(&self, s: Status) -> Style {
         match s {
-            Status::Running => self.color(Color::Green).add_modifier(Modifier::BOLD),
-            Status::Stalled => self.color(Color::Yellow),
-            Status::Failed => self.color(Color::Red),
-            Status::Finished => self.color(Color::Green),
+            Status::Running => self.color(self.good).add_modifier(Modifier::BOLD),
+            Status::Stalled => self.color(self.warn),
+            Status::Failed => self.color(self.bad),
+            Status::Finished => self.color(self.good),
             Status::Unknown => self.dim(),
         }
     }
@@ -102,9 +124,9 @@ impl Theme {
     /// The filled part of a bar, by what the bytes are.
     pub fn bar(&self, ephemeral: bool) -> Style {
         if ephemeral {
-            self.color(Color::Yellow)
+            self.color(self.warn)
         } else {
-            self.color(Color::Blue)
+            self.color(self.selection)
         }
     }
 }

@@ -110,6 +110,29 @@ pub struct TreeInput<'a> {
     pub query: &'a str,
     /// Folding.
     pub expansion: &'a Expansion,
+    /// The key metric of each task, from the config.
+    pub key_metrics: &'a std::collections::BTreeMap<String, crate::config::KeyMetric>,
+}
+
+/// A run's key metric: the one configured for its task, else the first of
+/// its own key metrics. Gives the name, the value and whether lower is better.
+pub fn key_metric(
+    configured: &std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    task: &str,
+    s: &RunSummary,
+) -> Option<(String, f64, bool)> {
+    match configured.get(task) {
+        Some(km) => s
+            .metric(&km.name)
+            .map(|v| (km.name.clone(), v, km.lower_is_better)),
+        None => s.key_metrics.first().map(|m| {
+            (
+                m.name.clone(),
+                m.value,
+                crate::layout::lower_is_better(&m.name),
+            )
+        }),
+    }
 }
 
 /// Builds the visible rows.
@@ -155,8 +178,10 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
     let metric = |k: RunKey, name: Option<&str>| {
         let s = input.summaries.get(&k)?;
         match name {
-            Some(n) => s.metric(n).map(|v| (n.to_string(), v)),
-            None => s.key_metrics.first().map(|m| (m.name.clone(), m.value)),
+            Some(n) => s.metric(n).map(|v| (v, crate::layout::lower_is_better(n))),
+            None => {
+                key_metric(input.key_metrics, &c.runs[k].task, s).map(|(_, v, lower)| (v, lower))
+            }
         }
     };
     let by_size = matches!(input.sort, SortKey::Size | SortKey::Reclaimable);

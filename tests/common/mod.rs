@@ -41,3 +41,10 @@ pub fn du(path: &Path) -> (u64, u64) {
     }
     (disk, apparent)
 }
+
+/// The real binary, with no user config in the way.
+pub fn runyard_cmd() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("runyard"));
+    c.env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests");
+    c
+}

@@ -256,20 +256,30 @@ pub fn short_label(app: &App, node: Node, k: RunKey) -> String {
     }
 }
 
-/// The best run among `keys` by the most common key metric, with its value.
-pub fn best_run(app: &App, keys: &[RunKey]) -> Option<(String, RunKey, f64)> {
-    let mut names: std::collections::HashMap<&str, usize> = Default::default();
-    for k in keys {
-        if let Some(m) = app.summaries.get(k).and_then(|s| s.key_metrics.first()) {
-            *names.entry(m.name.as_str()).or_default() += 1;
+/// The metric runs are judged by: the task's configured key metric, else
+/// the most common key metric among `keys`. Name and lower-is-better.
+pub fn judging_metric(app: &App, keys: &[RunKey]) -> Option<(String, bool)> {
+    let task = &app.catalog.runs[*keys.first()?].task;
+    if keys.iter().all(|&k| &app.catalog.runs[k].task == task)
+        && let Some(km) = app.key_metrics.get(task)
+    {
+        return Some((km.name.clone(), km.lower_is_better));
+    }
+    let mut names: std::collections::HashMap<(String, bool), usize> = Default::default();
+    for &k in keys {
+        if let Some((name, _, lower)) = app.key_metric(k) {
+            *names.entry((name, lower)).or_default() += 1;
         }
     }
-    let metric = names
+    names
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))?
-        .0
-        .to_string();
-    let lower = crate::layout::lower_is_better(&metric);
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.0.cmp(&a.0.0)))
+        .map(|(m, _)| m)
+}
+
+/// The best run among `keys` by the judging metric, with its value.
+pub fn best_run(app: &App, keys: &[RunKey]) -> Option<(String, RunKey, f64)> {
+    let (metric, lower) = judging_metric(app, keys)?;
     keys.iter()
         .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))
         .filter(|(_, v)| !v.is_nan())

@@ -8,7 +8,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
-use super::info::{best_run, short_label};
+use super::info::{judging_metric, short_label};
 use super::{pane, render_scrolled, truncate};
 use crate::fmt;
 use crate::runs::{Scalar, Series};
@@ -216,10 +216,9 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
 fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
     let t = &app.theme;
     let keys = app.runs_of(Some(node));
-    let Some((metric, _, _)) = best_run(app, &keys) else {
+    let Some((metric, lower)) = judging_metric(app, &keys) else {
         return vec![Line::from(Span::styled("no key metrics yet", t.dim()))];
     };
-    let lower = crate::layout::lower_is_better(&metric);
     let mut ranked: Vec<(usize, f64)> = keys
         .iter()
         .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))

@@ -191,11 +191,21 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
 fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     let mode = app.mode();
     let mut spans = vec![Span::raw(" ")];
+    // From the live keymap, so a rebinding in the config shows here too.
     for b in app.bindings.iter().filter(|b| b.mode == mode) {
-        let Some(hint) = b.hint else { continue };
-        let (key, rest) = hint.split_once(' ').unwrap_or((hint, ""));
-        spans.push(Span::styled(key.to_string(), app.theme.title()));
-        spans.push(Span::styled(format!(" {rest}  "), app.theme.dim()));
+        let (Some(hint), Some(first)) = (b.hint, b.keys.first()) else {
+            continue;
+        };
+        let mut keys = super::keymap::key_label(first);
+        if let Some(k) = b
+            .hint_pair
+            .and_then(|p| app.bindings.iter().find(|o| o.name == p))
+            .and_then(|o| o.keys.first())
+        {
+            keys = format!("{keys}/{}", super::keymap::key_label(k));
+        }
+        spans.push(Span::styled(keys, app.theme.title()));
+        spans.push(Span::styled(format!(" {hint}  "), app.theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

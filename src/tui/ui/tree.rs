@@ -90,10 +90,8 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
             let r = &c.runs[k];
             let status = app.status(k);
             let metric = app
-                .summaries
-                .get(&k)
-                .and_then(|s| s.key_metrics.first())
-                .map(|m| (fmt::escape(&m.name).into_owned(), fmt::metric(m.value)));
+                .key_metric(k)
+                .map(|(name, v, _)| (fmt::escape(&name).into_owned(), fmt::metric(v)));
             (r.name.clone(), None, r.usage.clone(), Some(status), metric)
         }
     };
