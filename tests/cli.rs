@@ -12,6 +12,10 @@ use common::{demo_copy, idle_time, write};
 fn runyard() -> Command {
     let mut c = Command::cargo_bin("runyard").unwrap();
     c.env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests");
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("runyard-tests-cache"),
+    );
     c
 }
 
@@ -380,6 +384,7 @@ fn unreadable_folder_is_reported_on_its_run_as_an_unprivileged_user() {
     let bin = assert_cmd::cargo::cargo_bin("runyard");
     let out = std::process::Command::new("setpriv")
         .env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests")
+        .env("XDG_CACHE_HOME", "/nonexistent/runyard-tests")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
         .args(["ls", "--json"])

@@ -189,3 +189,32 @@ fn sigterm_and_hangup_restore_the_terminal() {
         assert!(restored(pty.slave.as_fd()), "{signal:?}: terminal restored");
     }
 }
+
+#[test]
+fn a_new_run_appears_and_a_deleted_one_vanishes_while_the_explorer_is_open() {
+    let (_tmp, root) = common::demo_copy();
+    let mut pty = Pty::spawn(&[root.as_os_str()], 40, 130);
+    pty.wait_for("scanned 2");
+    assert!(!pty.contents().contains("2026-01-01_00-00-00_live"));
+    // A training job starts: a run folder appears and writes its log.
+    let run = root.join("experiments/ocr/crnn/2026-01-01_00-00-00_live");
+    std::fs::create_dir_all(run.join("logs")).unwrap();
+    std::fs::write(run.join("run_info.json"), br#"{"status": "running"}"#).unwrap();
+    std::fs::write(run.join("logs/train.log"), b"step 1\n").unwrap();
+    pty.wait_for("2026-01-01_00-00-00_live");
+    pty.wait_for("● 2026-01-01_00-00-00_live");
+    // Another run is deleted from outside: it vanishes.
+    std::fs::remove_dir_all(root.join("experiments/recsys/xgb-v1/2025-11-20_10-00-00_baseline"))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pty.contents().contains("2025-11-20_10-00-00_baseli") {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted run stayed:\n{}",
+            pty.contents()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pty.send("q");
+    assert!(pty.wait_exit().success());
+}

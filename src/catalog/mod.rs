@@ -5,6 +5,7 @@
 //! [`ScanEvent`]s; [`Catalog::apply`] folds them in, so a UI can draw the
 //! runs as soon as they are found and fill their sizes in as they finish.
 
+pub mod cache;
 pub mod scan;
 pub mod sort;
 pub mod usage;
@@ -46,6 +47,9 @@ pub struct Run {
     pub usage: Option<RunUsage>,
     /// Problems met while walking this run (unreadable folders, vanished files).
     pub errors: Vec<String>,
+    /// Its folders as scanned, for the scan cache.
+    #[serde(skip)]
+    pub stamps: cache::Stamps,
 }
 
 impl Run {
@@ -135,6 +139,10 @@ pub struct ScanStats {
     pub millis: u64,
     /// Worker threads used.
     pub threads: usize,
+    /// Runs taken from the scan cache instead of walked.
+    pub cached_runs: usize,
+    /// When the scan started (seconds since the epoch).
+    pub started_at: i64,
 }
 
 /// Everything known about an outputs tree.
@@ -221,12 +229,19 @@ impl Catalog {
                     dir_mtime,
                     usage: None,
                     errors: Vec::new(),
+                    stamps: Default::default(),
                 });
             }
-            ScanEvent::RunDone { key, usage, errors } => {
+            ScanEvent::RunDone {
+                key,
+                usage,
+                errors,
+                stamps,
+            } => {
                 if let Some(run) = self.runs.get_mut(key) {
                     run.usage = Some(usage);
                     run.errors = errors;
+                    run.stamps = stamps;
                 }
             }
             ScanEvent::Entry { entry, stray } => {

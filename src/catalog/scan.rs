@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::cache::{DirStamp, ScanCache, Stamps};
 use super::{Catalog, Entry, RunKey, RunUsage, ScanStats, Usage};
 use crate::layout::{self, RunPart, TopKind};
 
@@ -31,6 +32,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Do not descend into folders on another filesystem (like `du -x`).
     pub one_file_system: bool,
+    /// A previous scan: runs it may trust are not walked again.
+    pub cache: Option<Arc<ScanCache>>,
 }
 
 impl Default for ScanOptions {
@@ -39,6 +42,7 @@ impl Default for ScanOptions {
         ScanOptions {
             threads: cores.clamp(2, 8),
             one_file_system: true,
+            cache: None,
         }
     }
 }
@@ -86,6 +90,8 @@ pub enum ScanEvent {
         usage: RunUsage,
         /// Problems met inside it.
         errors: Vec<String>,
+        /// Its folders as they were, for the scan cache.
+        stamps: Stamps,
     },
     /// A top-level entry (or a stray inside `experiments/`) was sized.
     Entry {
@@ -189,6 +195,8 @@ struct RunState {
     errors: Vec<String>,
     /// Direct children of `checkpoints/`, with their total bytes.
     checkpoints: Vec<(String, Usage)>,
+    /// Every folder of the run, for the scan cache.
+    stamps: Vec<DirStamp>,
 }
 
 struct EntryAcc {
@@ -222,6 +230,8 @@ struct Shared {
     entries: AtomicU64,
     disk: AtomicU64,
     runs_done: AtomicUsize,
+    cached_runs: AtomicUsize,
+    cache: Option<Arc<ScanCache>>,
 }
 
 impl Shared {
@@ -271,6 +281,7 @@ impl Shared {
 
 fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel: Arc<AtomicBool>) {
     let start = Instant::now();
+    let started_at = jiff::Timestamp::now().as_second();
     let root_dev = if opts.one_file_system {
         std::fs::metadata(&root).ok().map(|m| m.dev())
     } else {
@@ -298,6 +309,8 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         entries: AtomicU64::new(0),
         disk: AtomicU64::new(0),
         runs_done: AtomicUsize::new(0),
+        cached_runs: AtomicUsize::new(0),
+        cache: opts.cache.clone(),
     };
     let threads = opts.threads.max(1);
     std::thread::scope(|s| {
@@ -327,6 +340,8 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         entries: shared.entries.load(Ordering::Relaxed),
         millis: start.elapsed().as_millis() as u64,
         threads,
+        cached_runs: shared.cached_runs.load(Ordering::Relaxed),
+        started_at,
     }));
     shared.flush();
 }
@@ -376,6 +391,8 @@ struct Child {
     /// Bytes of a hard link whose inode was already counted elsewhere.
     shared: u64,
     mtime: i64,
+    mtime_nsec: u32,
+    ino: u64,
 }
 
 impl Child {
@@ -493,6 +510,8 @@ fn read_children(
             usage,
             shared: shared_bytes,
             mtime: st.stx_mtime.tv_sec,
+            mtime_nsec: st.stx_mtime.tv_nsec,
+            ino: st.stx_ino,
         });
     }
     shared
@@ -581,6 +600,9 @@ impl Walk<'_> {
                     jobs.push(self.sub(child, kind));
                 }
                 (Kind::Model(task, model), true) => {
+                    if self.take_cached(task, model, &name, &child) {
+                        continue;
+                    }
                     let acc = self.start_run(task, model, name, &child);
                     jobs.push(self.sub(
                         child,
@@ -600,6 +622,59 @@ impl Walk<'_> {
             }
         }
         shared.push(jobs);
+    }
+
+    /// Reports a run from the scan cache when the cache may be trusted for
+    /// it: idle when cached, and every one of its folders unchanged.
+    fn take_cached(&self, task: &str, model: &str, name: &str, child: &Child) -> bool {
+        let (Some(cache), Some(dir)) = (&self.shared.cache, &self.dir) else {
+            return false;
+        };
+        let path = self.path.join(child.name());
+        let rel = self.shared.rel(&path);
+        let Some(cached) = cache.trusted(&rel) else {
+            return false;
+        };
+        let Ok(parent) = dir.fd() else { return false };
+        // The run folder itself was stat'ed when its model folder was listed;
+        // its subfolders are stat'ed by path from the model folder (no open).
+        let name_bytes = child.cname.as_bytes();
+        let unchanged = cached.stamps.iter().all(|s| {
+            if s.rel.is_empty() {
+                return child.ino == s.ino && child.mtime == s.mtime && child.mtime_nsec == s.nsec;
+            }
+            let mut rel = Vec::with_capacity(name_bytes.len() + 1 + s.rel.len());
+            rel.extend_from_slice(name_bytes);
+            rel.push(b'/');
+            rel.extend_from_slice(s.rel.as_bytes());
+            let Ok(rel) = CString::new(rel) else {
+                return false;
+            };
+            rustix::fs::statat(
+                parent,
+                rel.as_c_str(),
+                rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+            )
+            .is_ok_and(|st| {
+                st.st_ino == s.ino && st.st_mtime == s.mtime && st.st_mtime_nsec as u32 == s.nsec
+            })
+        });
+        if !unchanged {
+            return false;
+        }
+        let acc = self.start_run(task, model, name.to_string(), child);
+        self.shared.cached_runs.fetch_add(1, Ordering::Relaxed);
+        self.shared.runs_done.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .disk
+            .fetch_add(cached.usage.total().disk, Ordering::Relaxed);
+        self.shared.send(ScanEvent::RunDone {
+            key: acc.key,
+            usage: cached.usage.clone(),
+            errors: cached.errors.clone(),
+            stamps: cached.stamps.clone(),
+        });
+        true
     }
 
     /// Numbers a newly found run and reports it.
@@ -629,6 +704,12 @@ impl Walk<'_> {
             pending: AtomicUsize::new(1),
             state: Mutex::new(RunState {
                 usage,
+                stamps: vec![DirStamp {
+                    rel: String::new(),
+                    ino: child.ino,
+                    mtime: child.mtime,
+                    nsec: child.mtime_nsec,
+                }],
                 ..RunState::default()
             }),
         })
@@ -700,6 +781,9 @@ impl Walk<'_> {
         let mut slot_sum = Usage::default();
         let mut new_checkpoints = Vec::new();
         let mut jobs = Vec::new();
+        let mut stamps = Vec::new();
+        // Folder paths relative to the run, for the cache's stamps.
+        let here = self.path.strip_prefix(&acc.path).unwrap_or(Path::new(""));
         // At the top of `checkpoints/` every child is a checkpoint of its own.
         let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
         for child in children {
@@ -719,6 +803,12 @@ impl Walk<'_> {
                 new_checkpoints.push((child.name().to_string_lossy().into_owned(), child.usage));
             }
             if child.is_dir {
+                stamps.push(DirStamp {
+                    rel: here.join(child.name()).to_string_lossy().into_owned(),
+                    ino: child.ino,
+                    mtime: child.mtime,
+                    nsec: child.mtime_nsec,
+                });
                 let kind = Kind::Run {
                     acc: acc.clone(),
                     part: Some(child_part),
@@ -731,6 +821,7 @@ impl Walk<'_> {
             let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
             st.usage.add(&delta);
             st.errors.extend(errors);
+            st.stamps.extend(stamps);
             if let Some(i) = slot
                 && let Some(c) = st.checkpoints.get_mut(i)
             {
@@ -779,11 +870,13 @@ fn finish_run(shared: &Shared, acc: &RunAcc) {
         })
         .collect();
     let usage = std::mem::take(&mut st.usage);
+    let stamps: Stamps = std::mem::take(&mut st.stamps).into();
     drop(st);
     shared.runs_done.fetch_add(1, Ordering::Relaxed);
     shared.send(ScanEvent::RunDone {
         key: acc.key,
         usage,
         errors,
+        stamps,
     });
 }

@@ -59,10 +59,15 @@ impl Context {
     fn scan(root: &Path, global: &GlobalOpts) -> Context {
         // Canonical, so run paths compare equal to any path the user types.
         let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let opts = global.scan_options();
+        let opts = global.scan_options(&root);
         let threads = opts.threads;
+        let catalog = catalog::scan(&root, opts);
+        if let Some(stats) = catalog.done {
+            // A finished scan refreshes the cache; failing to write it only costs speed.
+            let _ = catalog::cache::save(&catalog, stats.started_at, global.window().as_secs());
+        }
         Context {
-            catalog: catalog::scan(&root, opts),
+            catalog,
             now: Timestamp::now(),
             window: global.window(),
             threads,

@@ -54,6 +54,10 @@ pub struct GlobalOpts {
     #[arg(long, global = true)]
     pub no_config: bool,
 
+    /// Walk every run instead of trusting the scan cache (see README).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// The outputs/ folder to work on, for subcommands without a PATH argument.
     #[arg(long, short = 'C', global = true, value_name = "PATH")]
     pub root: Option<PathBuf>,
@@ -77,11 +81,15 @@ impl GlobalOpts {
         jiff::SignedDuration::from_secs(minutes as i64 * 60)
     }
 
-    /// Scan options: threads from the flag, else the config, else the cores.
-    pub fn scan_options(&self) -> crate::catalog::ScanOptions {
+    /// Scan options: threads from the flag, else the config, else the
+    /// cores; the scan cache of `root` unless --no-cache.
+    pub fn scan_options(&self, root: &std::path::Path) -> crate::catalog::ScanOptions {
         let mut opts = crate::catalog::ScanOptions::default();
         if let Some(t) = self.threads.or(self.settings.general.scan_threads) {
             opts.threads = t.max(1);
+        }
+        if !self.no_cache {
+            opts.cache = crate::catalog::cache::load(root).map(std::sync::Arc::new);
         }
         opts
     }
@@ -255,6 +263,12 @@ pub enum Command {
     },
     /// Print the man page (roff): `runyard man > runyard.1`.
     Man,
+    /// The scan cache: `clear` deletes it, `path` prints where it is.
+    Cache {
+        /// `clear` or `path`.
+        #[arg(value_parser = ["clear", "path"])]
+        action: String,
+    },
     /// Copy the bundled demo tree to a scratch folder (with realistic
     /// file times) and open it.
     Demo {
@@ -468,6 +482,23 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Config { .. } | Command::Completions { .. } | Command::Man => {
             unreachable!("handled above")
         }
+        Command::Cache { action } => {
+            if action == "path" {
+                let root = Context::find_root(root.as_deref())?;
+                match crate::catalog::cache::cache_path(&root) {
+                    Some(p) => println!("{}", p.display()),
+                    None => {
+                        return Err(Failure::usage(
+                            "no cache location: $XDG_CACHE_HOME and $HOME are unset",
+                        ));
+                    }
+                }
+            } else {
+                let n = crate::catalog::cache::clear()?;
+                println!("{n} scan cache files deleted");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate {
             dir,
             tasks,
@@ -507,7 +538,7 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
     let root = Context::find_root(path)?;
     let opts = crate::tui::Options {
         window: global.window(),
-        scan: global.scan_options(),
+        scan: global.scan_options(&root),
         config: global.settings.clone(),
     };
     crate::tui::run(&root, opts)?;

@@ -172,6 +172,8 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// A plan being applied: (paths done, paths in all).
     pub applying: Option<(usize, usize)>,
+    /// How the tree is kept fresh: "watching" or "polling" (empty in tests).
+    pub live: &'static str,
 }
 
 impl App {
@@ -214,6 +216,7 @@ impl App {
             planning: None,
             confirm: None,
             applying: None,
+            live: "",
         }
     }
 
@@ -269,6 +272,39 @@ impl App {
 
     /// Marks the rows for a rebuild (after folding, sorting, filtering).
     pub fn invalidate(&mut self) {
+        self.rows_dirty = true;
+    }
+
+    /// A quiet refresh finished: take its catalog, keeping what is loaded
+    /// for runs that did not change (matched by folder; a run taken from
+    /// the cache shares its stamps with the one it came from), and the
+    /// selection. Loads in flight for the old catalog are dropped.
+    pub fn swap_catalog(&mut self, new: Catalog) {
+        let old = std::mem::replace(&mut self.catalog, new);
+        self.generation += 1;
+        let by_path: HashMap<&std::path::Path, RunKey> = self
+            .catalog
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.path.as_path(), k))
+            .collect();
+        let catalog = &self.catalog;
+        let remap = |k: RunKey| -> Option<RunKey> {
+            let r = old.runs.get(k)?;
+            let nk = *by_path.get(r.path.as_path())?;
+            std::sync::Arc::ptr_eq(&r.stamps, &catalog.runs[nk].stamps).then_some(nk)
+        };
+        self.summaries = std::mem::take(&mut self.summaries)
+            .into_iter()
+            .filter_map(|(k, s)| Some((remap(k)?, s)))
+            .collect();
+        self.requested = self.requested.iter().filter_map(|&k| remap(k)).collect();
+        self.details = std::mem::take(&mut self.details)
+            .into_iter()
+            .filter_map(|(k, d)| Some((remap(k)?, d)))
+            .collect();
+        self.details_requested = None;
         self.rows_dirty = true;
     }
 

@@ -62,6 +62,152 @@ enum Msg {
     Progress(usize, usize),
     /// A plan was applied.
     Applied(PlanKind, Box<Report>),
+    /// Something changed in a watched folder.
+    Fs,
+    /// A quiet refresh finished (tagged with the generation it started from).
+    Refreshed(u64, Box<Catalog>),
+}
+
+/// Refreshes at most this often when the filesystem reports changes, so a
+/// job writing thousands of files a second costs one refresh a second.
+const REFRESH_MIN: Duration = Duration::from_secs(1);
+/// Refreshes at least this often where changes cannot be watched (NFS), or
+/// while a run is active (its sizes and metrics move).
+const POLL_ACTIVE: Duration = Duration::from_secs(5);
+/// And this often otherwise, as a safety net.
+const POLL_IDLE: Duration = Duration::from_secs(30);
+/// Watching more folders than this would exhaust inotify watches on big
+/// trees; above it only the top levels are watched and polling does the rest.
+const WATCH_LIMIT: usize = 4000;
+
+/// Live refresh: a watcher on the folders where runs appear and on active
+/// runs, and the timing of quiet refreshes.
+struct Live {
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: std::collections::HashSet<std::path::PathBuf>,
+    /// Set by the watcher's thread; cleared when the loop takes note.
+    flag: Arc<AtomicBool>,
+    dirty: bool,
+    in_flight: bool,
+    last: Instant,
+}
+
+impl Live {
+    fn new(tx: Sender<Msg>) -> Live {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let Ok(ev) = res else { return };
+            if ev.kind.is_access() {
+                return;
+            }
+            // One message per burst: the flag is reset when the loop reads it.
+            if !f.swap(true, Ordering::AcqRel) {
+                let _ = tx.send(Msg::Fs);
+            }
+        })
+        .ok();
+        Live {
+            watcher,
+            watched: Default::default(),
+            flag,
+            dirty: false,
+            in_flight: false,
+            last: Instant::now(),
+        }
+    }
+
+    /// Watches where runs appear (root, experiments/, tasks, models) and,
+    /// recursively, the runs that are active now.
+    fn rewatch(&mut self, app: &App) {
+        use notify::{RecursiveMode, Watcher};
+        let Some(w) = &mut self.watcher else { return };
+        let c = &app.catalog;
+        let mut want: Vec<(std::path::PathBuf, RecursiveMode)> = vec![
+            (c.root.clone(), RecursiveMode::NonRecursive),
+            (
+                c.root.join(crate::layout::EXPERIMENTS),
+                RecursiveMode::NonRecursive,
+            ),
+        ];
+        let experiments = c.root.join(crate::layout::EXPERIMENTS);
+        for t in &c.tasks {
+            want.push((experiments.join(&t.name), RecursiveMode::NonRecursive));
+        }
+        let models: usize = c.tasks.iter().map(|t| t.models.len()).sum();
+        if models + want.len() <= WATCH_LIMIT {
+            for t in &c.tasks {
+                for m in &t.models {
+                    want.push((
+                        experiments.join(&t.name).join(&m.name),
+                        RecursiveMode::NonRecursive,
+                    ));
+                }
+            }
+        }
+        for k in c.run_keys() {
+            if app.is_active(k) && want.len() < WATCH_LIMIT {
+                want.push((c.runs[k].path.clone(), RecursiveMode::Recursive));
+            }
+        }
+        let wanted: std::collections::HashSet<_> = want.iter().map(|(p, _)| p.clone()).collect();
+        for gone in self
+            .watched
+            .difference(&wanted)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            let _ = w.unwatch(&gone);
+            self.watched.remove(&gone);
+        }
+        for (p, mode) in want {
+            if !self.watched.contains(&p) && w.watch(&p, mode).is_ok() {
+                self.watched.insert(p);
+            }
+        }
+    }
+
+    /// True when a quiet refresh should start now.
+    fn due(&mut self, app: &App) -> bool {
+        if self.in_flight || app.catalog.done.is_none() || app.applying.is_some() {
+            return false;
+        }
+        if self.flag.swap(false, Ordering::AcqRel) {
+            self.dirty = true;
+        }
+        let any_active = app.catalog.run_keys().any(|k| app.is_active(k));
+        let poll = if self.watcher.is_none() || any_active {
+            POLL_ACTIVE
+        } else {
+            POLL_IDLE
+        };
+        let since = self.last.elapsed();
+        (self.dirty && since >= REFRESH_MIN) || since >= poll
+    }
+
+    /// Walks what changed since the last look, off the UI thread.
+    fn start(&mut self, app: &App, opts: &ScanOptions, tx: &Sender<Msg>) {
+        self.in_flight = true;
+        self.dirty = false;
+        self.last = Instant::now();
+        let now = Timestamp::now().as_second();
+        let cache =
+            catalog::cache::ScanCache::from_catalog(&app.catalog, now, app.window.as_secs());
+        let opts = ScanOptions {
+            cache: Some(Arc::new(cache)),
+            ..opts.clone()
+        };
+        let root = app.catalog.root.clone();
+        let tag = app.generation;
+        let tx = tx.clone();
+        std::thread::Builder::new()
+            .name("runyard-refresh".into())
+            .spawn(move || {
+                let c = catalog::scan(&root, opts);
+                let _ = tx.send(Msg::Refreshed(tag, Box::new(c)));
+            })
+            .expect("spawning the refresh thread");
+    }
 }
 
 /// Restores the terminal when dropped: on quit, on error, and on unwind.
@@ -129,6 +275,12 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
     let (guard, mut term) = TerminalGuard::enter()?;
     spawn_input(tx.clone(), stop.clone());
+    let mut live = Live::new(tx.clone());
+    app.live = if live.watcher.is_some() {
+        "watching"
+    } else {
+        "polling"
+    };
 
     let mut dirty = true;
     let mut urgent = true;
@@ -176,7 +328,24 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     }
                 }
                 Msg::InputGone => app.quit = true,
-                Msg::Scan(g, ev) if g == app.generation => app.apply_scan(ev),
+                Msg::Scan(g, ev) if g == app.generation => {
+                    let finished = matches!(ev, ScanEvent::Done(_));
+                    app.apply_scan(ev);
+                    if finished {
+                        save_cache(&app);
+                        live.rewatch(&app);
+                        live.last = Instant::now();
+                    }
+                }
+                Msg::Fs => live.dirty = true,
+                Msg::Refreshed(tag, c) => {
+                    live.in_flight = false;
+                    // A rescan started meanwhile: its result wins.
+                    if tag == app.generation && app.catalog.done.is_some() {
+                        app.swap_catalog(*c);
+                        live.rewatch(&app);
+                    }
+                }
                 Msg::Scan(..) => {}
                 Msg::Loaded(Loaded::Summary(g, k, s)) => app.apply_summary(g, k, *s),
                 Msg::Loaded(Loaded::Details(g, k, d)) => app.apply_details(g, k, *d),
@@ -206,6 +375,9 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         }
         if app.catalog.done.is_none() {
             dirty = true; // the spinner and counters move
+        }
+        if live.due(&app) {
+            live.start(&app, &opts.scan, &tx);
         }
         dirty |= carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
     };
@@ -266,6 +438,20 @@ fn carry_out(
         }
     }
     dirty
+}
+
+/// Writes the scan cache of a finished scan, off the UI thread.
+fn save_cache(app: &App) {
+    let Some(stats) = app.catalog.done else {
+        return;
+    };
+    let Some(path) = catalog::cache::cache_path(&app.catalog.root) else {
+        return;
+    };
+    let bytes = catalog::cache::encode(&app.catalog, stats.started_at, app.window.as_secs());
+    std::thread::spawn(move || {
+        let _ = catalog::cache::write_bytes(&path, &bytes);
+    });
 }
 
 /// Draws one frame inside a synchronized update, so terminals that support

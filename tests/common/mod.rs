@@ -46,5 +46,9 @@ pub fn du(path: &Path) -> (u64, u64) {
 pub fn runyard_cmd() -> std::process::Command {
     let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("runyard"));
     c.env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests");
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("runyard-tests-cache"),
+    );
     c
 }

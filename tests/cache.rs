@@ -1,0 +1,199 @@
+//! The scan cache: what it trusts, what it walks again, and that a broken
+//! or racing cache file never costs correctness.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::{idle_time, write};
+use runyard::catalog::{self, Catalog, ScanOptions, cache};
+
+fn scan(root: &Path, cache: Option<&cache::ScanCache>) -> Catalog {
+    let opts = ScanOptions {
+        cache: cache.map(|c| Arc::new(c.clone())),
+        ..ScanOptions::default()
+    };
+    catalog::scan(root, opts)
+}
+
+/// A scan, its cache as written and read back (window: ten minutes).
+fn cached(root: &Path) -> (Catalog, cache::ScanCache) {
+    let c = scan(root, None);
+    let bytes = cache::encode(&c, c.done.unwrap().started_at, 600);
+    (
+        c.clone(),
+        cache::decode(&bytes, root).expect("a cache just written decodes"),
+    )
+}
+
+fn usage_of(c: &Catalog, name: &str) -> runyard::catalog::RunUsage {
+    c.runs
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap()
+        .usage
+        .clone()
+        .unwrap()
+}
+
+fn tree() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    for run in [
+        "2025-01-01_00-00-00_a",
+        "2025-01-01_00-00-01_b",
+        "2025-01-01_00-00-02_c",
+    ] {
+        let r = root.join("experiments/t/m").join(run);
+        write(&r.join("tmp/x.bin"), &[1; 5000]);
+        write(&r.join("cache/deep/y.bin"), &[2; 7000]);
+        write(&r.join("checkpoints/epoch01.pt"), &[3; 3000]);
+        write(&r.join("logs/train.log"), b"ok\n");
+    }
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    (tmp, root)
+}
+
+#[test]
+fn nothing_changed_nothing_walked_and_the_same_sizes() {
+    let (_tmp, root) = tree();
+    let (cold, cache) = cached(&root);
+    let warm = scan(&root, Some(&cache));
+    let stats = warm.done.unwrap();
+    assert_eq!(stats.cached_runs, 3);
+    assert!(
+        stats.entries < cold.done.unwrap().entries,
+        "runs were not walked again"
+    );
+    for r in &cold.runs {
+        assert_eq!(
+            usage_of(&warm, &r.name),
+            r.usage.clone().unwrap(),
+            "{}",
+            r.name
+        );
+    }
+}
+
+#[test]
+fn a_file_added_or_removed_is_seen() {
+    let (_tmp, root) = tree();
+    let (cold, cache) = cached(&root);
+    let a = root.join("experiments/t/m/2025-01-01_00-00-00_a");
+    let b = root.join("experiments/t/m/2025-01-01_00-00-01_b");
+    write(&a.join("cache/deep/new.bin"), &[9; 50_000]);
+    std::fs::remove_file(b.join("tmp/x.bin")).unwrap();
+    // Old times, so the runs do not look active: only the folders' changes tell.
+    runyard::demo::set_mtime(&a.join("cache/deep/new.bin"), idle_time()).unwrap();
+    let warm = scan(&root, Some(&cache));
+    assert_eq!(warm.done.unwrap().cached_runs, 1, "only run c is unchanged");
+    let ua = usage_of(&warm, "2025-01-01_00-00-00_a");
+    assert!(ua.cache.apparent >= usage_of(&cold, "2025-01-01_00-00-00_a").cache.apparent + 50_000);
+    assert_eq!(
+        usage_of(&warm, "2025-01-01_00-00-01_b").tmp.apparent,
+        4096,
+        "only the empty tmp/ is left"
+    );
+}
+
+#[test]
+fn an_active_run_is_walked_again_even_with_a_file_overwritten_in_place() {
+    let (_tmp, root) = tree();
+    let live = root.join("experiments/t/m/2025-01-01_00-00-02_c");
+    // Run c is active when cached: it wrote its log just now.
+    write(&live.join("logs/train.log"), b"step 1\n");
+    let (_, cache) = cached(&root);
+    // Then it rewrites a file in place: no folder mtime changes.
+    let f = live.join("cache/deep/y.bin");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_len(200_000)
+        .unwrap();
+    let warm = scan(&root, Some(&cache));
+    assert_eq!(warm.done.unwrap().cached_runs, 2);
+    assert!(usage_of(&warm, "2025-01-01_00-00-02_c").cache.apparent >= 200_000);
+}
+
+#[test]
+fn a_corrupt_or_foreign_cache_is_ignored() {
+    let (_tmp, root) = tree();
+    let (c, _) = cached(&root);
+    let bytes = cache::encode(&c, c.done.unwrap().started_at, 600);
+    assert!(
+        cache::decode(&bytes[..bytes.len() / 2], &root).is_none(),
+        "truncated"
+    );
+    assert!(cache::decode(b"garbage", &root).is_none());
+    assert!(
+        cache::decode(&bytes, Path::new("/another/root")).is_none(),
+        "another root's cache"
+    );
+    let mut flipped = bytes.clone();
+    flipped[30] ^= 0xff;
+    // A damaged file either fails to decode or decodes to something the
+    // stamps then reject; the scan stays right either way.
+    if let Some(damaged) = cache::decode(&flipped, &root) {
+        let warm = scan(&root, Some(&damaged));
+        assert_eq!(warm.runs.len(), 3);
+    }
+}
+
+#[test]
+fn concurrent_writers_leave_a_whole_cache() {
+    let (tmp, root) = tree();
+    let (c, _) = cached(&root);
+    let path = tmp.path().join("cache-dir/scan-test.bin");
+    let bytes = cache::encode(&c, c.done.unwrap().started_at, 600);
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    cache::write_bytes(&path, &bytes).unwrap();
+                    let read = std::fs::read(&path).unwrap();
+                    assert!(
+                        cache::decode(&read, &root).is_some(),
+                        "a reader saw a partial file"
+                    );
+                }
+            });
+        }
+    });
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left behind");
+}
+
+#[test]
+fn the_cli_uses_the_cache_unless_told_not_to_and_can_clear_it() {
+    let (tmp, root) = tree();
+    let cache_home = tmp.path().join("xdg-cache");
+    let run = |args: &[&str]| {
+        let out = common::runyard_cmd()
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let r = root.to_str().unwrap();
+    let first: serde_json::Value = serde_json::from_str(&run(&["scan", r])).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&run(&["scan", r])).unwrap();
+    assert!(
+        second["entries"].as_u64() < first["entries"].as_u64(),
+        "{first} {second}"
+    );
+    assert_eq!(first["disk"], second["disk"]);
+    let fresh: serde_json::Value = serde_json::from_str(&run(&["scan", r, "--no-cache"])).unwrap();
+    assert_eq!(fresh["entries"], first["entries"]);
+    assert!(run(&["cache", "clear"]).starts_with("1 scan cache files deleted"));
+}
