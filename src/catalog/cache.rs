@@ -331,10 +331,11 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         std::thread::current().id()
     ));
+    // No fsync: the cache is disposable, and the rename keeps readers from
+    // ever seeing half a file; after a crash a damaged one is just ignored.
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

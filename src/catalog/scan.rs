@@ -783,7 +783,11 @@ impl Walk<'_> {
         let mut jobs = Vec::new();
         let mut stamps = Vec::new();
         // Folder paths relative to the run, for the cache's stamps.
-        let here = self.path.strip_prefix(&acc.path).unwrap_or(Path::new(""));
+        let here = self
+            .path
+            .strip_prefix(&acc.path)
+            .unwrap_or(Path::new(""))
+            .to_string_lossy();
         // At the top of `checkpoints/` every child is a checkpoint of its own.
         let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
         for child in children {
@@ -803,8 +807,15 @@ impl Walk<'_> {
                 new_checkpoints.push((child.name().to_string_lossy().into_owned(), child.usage));
             }
             if child.is_dir {
+                let name = child.name().to_string_lossy();
+                let mut rel = String::with_capacity(here.len() + 1 + name.len());
+                if !here.is_empty() {
+                    rel.push_str(&here);
+                    rel.push('/');
+                }
+                rel.push_str(&name);
                 stamps.push(DirStamp {
-                    rel: here.join(child.name()).to_string_lossy().into_owned(),
+                    rel,
                     ino: child.ino,
                     mtime: child.mtime,
                     nsec: child.mtime_nsec,

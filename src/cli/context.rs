@@ -62,8 +62,11 @@ impl Context {
         let opts = global.scan_options(&root);
         let threads = opts.threads;
         let catalog = catalog::scan(&root, opts);
-        if let Some(stats) = catalog.done {
-            // A finished scan refreshes the cache; failing to write it only costs speed.
+        if let Some(stats) = catalog.done
+            && stats.cached_runs < catalog.runs.len()
+        {
+            // A scan that walked something refreshes the cache; failing to
+            // write it only costs speed next time.
             let _ = catalog::cache::save(&catalog, stats.started_at, global.window().as_secs());
         }
         Context {
