@@ -122,6 +122,9 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         None if summary.is_none() && details.is_none() => {
             lines.push(Line::from(Span::styled("loading…", t.dim())))
         }
+        None if problems.iter().any(|p| p.starts_with("run_info.json")) => lines.push(Line::from(
+            Span::styled("run_info.json could not be read (see above)", t.dim()),
+        )),
         None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
     }
     if let Some(d) = details {

@@ -144,11 +144,23 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 c.runs.len()
             )
         }
-        Some(s) => format!(
-            "scanned {} entries in {:.1}s ",
-            s.entries,
-            s.millis as f64 / 1000.0
-        ),
+        Some(s) => {
+            let cached = if s.cached_runs > 0 {
+                format!(" · {} runs cached", s.cached_runs)
+            } else {
+                String::new()
+            };
+            let live = if app.live.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", app.live)
+            };
+            format!(
+                "scanned {} entries in {:.1}s{cached}{live} ",
+                s.entries,
+                s.millis as f64 / 1000.0
+            )
+        }
     };
     let left = match (&app.message, app.applying) {
         (_, Some((done, total))) => format!(" applying… {done}/{total} paths"),
@@ -177,7 +189,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         }
     };
     let width = area.width as usize;
-    let right = truncate(&right, width / 2);
+    let right = truncate(&right, width * 3 / 5);
     let left = truncate(&left, width.saturating_sub(right.width() + 1));
     let pad = width.saturating_sub(left.width() + right.width());
     let line = Line::from(vec![
