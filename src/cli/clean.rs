@@ -121,36 +121,21 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
             detail
         )?;
     }
-    if !plan.kept.is_empty() {
-        writeln!(out, "Kept:")?;
-        for k in &plan.kept {
-            writeln!(
-                out,
-                "  {}  ({})",
-                fmt::escape(&k.rel.to_string_lossy()),
-                fmt::escape(&k.why)
-            )?;
+    for (title, notes) in [
+        ("Kept", &plan.kept),
+        ("Skipped", &plan.skipped),
+        ("Note", &plan.warnings),
+    ] {
+        if notes.is_empty() {
+            continue;
         }
-    }
-    if !plan.skipped.is_empty() {
-        writeln!(out, "Skipped:")?;
-        for k in &plan.skipped {
+        writeln!(out, "{title}:")?;
+        for n in notes {
             writeln!(
                 out,
                 "  {}  ({})",
-                fmt::escape(&k.rel.to_string_lossy()),
-                fmt::escape(&k.why)
-            )?;
-        }
-    }
-    if !plan.warnings.is_empty() {
-        writeln!(out, "Note:")?;
-        for k in &plan.warnings {
-            writeln!(
-                out,
-                "  {}  ({})",
-                fmt::escape(&k.rel.to_string_lossy()),
-                fmt::escape(&k.why)
+                fmt::escape(&n.rel.to_string_lossy()),
+                fmt::escape(&n.why)
             )?;
         }
     }

@@ -126,6 +126,33 @@ impl GlobalOpts {
     }
 }
 
+/// How a command that changes the disk applies its plan.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ApplyArgs {
+    /// Show the plan only.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Include active runs (written within the active window).
+    #[arg(long)]
+    pub force: bool,
+    /// Print JSON (the plan and the report).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ApplyArgs {
+    fn confirm(self) -> clean::Confirm {
+        clean::Confirm {
+            yes: self.yes,
+            dry_run: self.dry_run,
+            json: self.json,
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -191,36 +218,18 @@ pub enum Command {
         /// Also prune checkpoints (keeps best.*, last.*, the latest, and names not understood).
         #[arg(long)]
         checkpoints: bool,
-        /// Show the plan only.
-        #[arg(long, short = 'n')]
-        dry_run: bool,
-        /// Apply without asking.
-        #[arg(long, short)]
-        yes: bool,
-        /// Include active runs (written within the active window).
-        #[arg(long)]
-        force: bool,
-        /// Print JSON (plan and report).
-        #[arg(long)]
-        json: bool,
+        /// How to apply.
+        #[command(flatten)]
+        how: ApplyArgs,
     },
     /// Move runs to outputs/.trash/ (restorable with `runyard restore`).
     Rm {
         /// Runs: folders, task/model/run_id, run-id prefixes or tags.
         #[arg(required = true)]
         runs: Vec<String>,
-        /// Show the plan only.
-        #[arg(long, short = 'n')]
-        dry_run: bool,
-        /// Apply without asking.
-        #[arg(long, short)]
-        yes: bool,
-        /// Include active runs.
-        #[arg(long)]
-        force: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// How to apply.
+        #[command(flatten)]
+        how: ApplyArgs,
     },
     /// Put runs back from the trash (never over an existing folder).
     Restore {
@@ -408,29 +417,20 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         Command::Clean {
             scope,
             checkpoints,
-            dry_run,
-            yes,
-            force,
-            json,
+            how,
         } => {
             let ctx = Context::open(root.as_deref(), &global)?;
             clean::clean(
                 &ctx,
                 scope.as_deref(),
                 checkpoints,
-                force,
-                clean::Confirm { yes, dry_run, json },
+                how.force,
+                how.confirm(),
             )
         }
-        Command::Rm {
-            runs,
-            dry_run,
-            yes,
-            force,
-            json,
-        } => {
+        Command::Rm { runs, how } => {
             let ctx = Context::for_run(&runs[0], root.as_deref(), &global)?;
-            clean::rm(&ctx, &runs, force, clean::Confirm { yes, dry_run, json })
+            clean::rm(&ctx, &runs, how.force, how.confirm())
         }
         Command::Restore { runs } => {
             let root = Context::find_root(root.as_deref())?;
