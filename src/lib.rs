@@ -12,4 +12,5 @@ pub mod fmt;
 pub mod layout;
 pub mod ops;
 pub mod runs;
+pub mod tracker;
 pub mod tui;

@@ -34,6 +34,11 @@ fn app_for(root: &Path) -> App {
     app
 }
 
+thread_local! {
+    /// Notes the explorer asked to open in the pager.
+    static OPENED: std::cell::RefCell<Vec<std::path::PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Carries out the app's requests the way the event loop does, synchronously.
 fn settle(app: &mut App) {
     for _ in 0..4 {
@@ -70,6 +75,15 @@ fn settle(app: &mut App) {
                     let report = runyard::ops::apply(&plan, 2, &|_, _| {});
                     app.apply_report(plan.kind, report);
                 }
+                Request::Backlinks => {
+                    let tracker = app
+                        .tracker
+                        .clone()
+                        .unwrap_or_else(|| runyard::tracker::find_tracker(&app.catalog.root, None));
+                    let (checked, _) = runyard::tracker::check_all(&app.catalog, &tracker);
+                    app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
+                }
+                Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
                 Request::Rescan => {
                     for ev in catalog::spawn(&app.catalog.root.clone(), ScanOptions::default())
                         .events
@@ -532,4 +546,35 @@ fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
     assert!(screen.contains("F5 rescan"), "{screen}");
     press(&mut app, "r");
     assert_eq!(app.generation, 0);
+}
+
+#[test]
+fn backlinks_show_on_the_run_and_flag_incident_runs() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    let tracker = root.parent().unwrap().join("experiment-tracker");
+    let (checked, errors) = runyard::tracker::check_all(&app.catalog, &tracker);
+    assert!(errors.is_empty(), "{errors:?}");
+    app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
+    app.tracker = Some(tracker);
+    app.invalidate();
+    press(&mut app, "jjjjjjjjjjj");
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-08_18-45-12_lr3e-4"
+    );
+    let screen = render(&mut app, 160, 70);
+    assert!(screen.contains("2025-12-08_18-45-12_lr3e-4 ⚑"), "{screen}");
+    assert!(
+        screen.contains("tracker notes (n opens the first)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("incident_reports/2025-12-07_vit_divergence.md § Timeline"),
+        "{screen}"
+    );
+    press(&mut app, "n");
+    let opened = OPENED.with(|o| o.borrow().clone());
+    assert_eq!(opened.len(), 1);
+    assert!(opened[0].ends_with("incident_reports/2025-12-07_vit_divergence.md"));
 }

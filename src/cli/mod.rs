@@ -4,6 +4,7 @@
 mod clean;
 mod context;
 mod du;
+mod links;
 mod ls;
 mod show;
 mod table;
@@ -231,6 +232,39 @@ pub enum Command {
         #[command(flatten)]
         how: ApplyArgs,
     },
+    /// Check the experiment tracker's links into outputs; --fix rewrites the
+    /// recoverable and absolute ones as relative links.
+    Links {
+        /// The tracker folder (default: the config's tracker, else experiment-tracker/ beside outputs/).
+        #[arg(long, value_name = "DIR")]
+        tracker: Option<PathBuf>,
+        /// Rewrite recoverable and absolute links (only their targets change).
+        #[arg(long)]
+        fix: bool,
+        /// With --fix: show the rewrites only.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a run to another task (and model), and rewrite the tracker links to it.
+    Mv {
+        /// The run: a folder, task/model/run_id, a run-id prefix or a tag.
+        run: String,
+        /// The task to move it under.
+        #[arg(long)]
+        task: String,
+        /// The model to move it under (default: the same model name).
+        #[arg(long)]
+        model: Option<String>,
+        /// The tracker folder.
+        #[arg(long, value_name = "DIR")]
+        tracker: Option<PathBuf>,
+        /// How to apply.
+        #[command(flatten)]
+        how: ApplyArgs,
+    },
     /// Put runs back from the trash (never over an existing folder).
     Restore {
         /// Trash ids, or the run ids they came from.
@@ -432,6 +466,37 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let ctx = Context::for_run(&runs[0], root.as_deref(), &global)?;
             clean::rm(&ctx, &runs, how.force, how.confirm())
         }
+        Command::Links {
+            tracker,
+            fix,
+            dry_run,
+            json,
+        } => {
+            let ctx = Context::open(root.as_deref(), &global)?;
+            let dir = crate::tracker::find_tracker(
+                &ctx.catalog.root,
+                tracker
+                    .as_deref()
+                    .or(global.settings.general.tracker.as_deref()),
+            );
+            links::links(&ctx, &dir, fix, dry_run, json)
+        }
+        Command::Mv {
+            run,
+            task,
+            model,
+            tracker,
+            how,
+        } => {
+            let ctx = Context::for_run(&run, root.as_deref(), &global)?;
+            let dir = crate::tracker::find_tracker(
+                &ctx.catalog.root,
+                tracker
+                    .as_deref()
+                    .or(global.settings.general.tracker.as_deref()),
+            );
+            links::mv(&ctx, &run, &task, model.as_deref(), &dir, how.confirm())
+        }
         Command::Restore { runs } => {
             let root = Context::find_root(root.as_deref())?;
             clean::restore(&root, &runs)
@@ -540,6 +605,7 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
         window: global.window(),
         scan: global.scan_options(&root),
         config: global.settings.clone(),
+        tracker: crate::tracker::find_tracker(&root, global.settings.general.tracker.as_deref()),
     };
     crate::tui::run(&root, opts)?;
     Ok(ExitCode::SUCCESS)

@@ -427,6 +427,51 @@ pub fn plan_for(kind: PlanKind, root: &Path, runs: &[RunRef], opts: &PlanOptions
     }
 }
 
+/// Moves a run folder to another task or model inside the same root: the
+/// new parent folders are made if needed (never through a link) and the
+/// rename never replaces anything. Across filesystems it refuses rather
+/// than copying.
+pub fn move_run(root: &Path, from: &Path, to: &Path) -> Result<(), String> {
+    let (Some(from_parent), Some(name)) = (from.parent(), from.file_name()) else {
+        return Err("not a run path".into());
+    };
+    let Some(to_parent) = to.parent() else {
+        return Err("not a run path".into());
+    };
+    let src = fsat::open_chain(root, from_parent)?;
+    let mut dst = fsat::open_chain(root, Path::new(""))?;
+    for c in to_parent.components() {
+        let c = c.as_os_str();
+        match rustix::fs::mkdirat(&dst, c, rustix::fs::Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(format!("{}: {}", c.to_string_lossy(), fsat::reason(e))),
+        }
+        dst = fsat::open_dir_at(dst.as_fd(), c)
+            .map_err(|e| format!("{}: {}", c.to_string_lossy(), fsat::reason(e)))?;
+    }
+    let ident = fsat::ident_at(src.as_fd(), name)
+        .map_err(|e| format!("{}: {}", from.display(), fsat::reason(e)))?;
+    if !ident.is_dir {
+        return Err(format!(
+            "{}: not a folder (a link?): not moved",
+            from.display()
+        ));
+    }
+    rustix::fs::renameat_with(
+        &src,
+        name,
+        &dst,
+        to.file_name().unwrap_or(name),
+        rustix::fs::RenameFlags::NOREPLACE,
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::XDEV => {
+            "the new place is on another filesystem; runyard only moves runs by rename".to_string()
+        }
+        e => format!("cannot move: {}", fsat::reason(e)),
+    })
+}
+
 /// What applying a plan did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {

@@ -68,6 +68,8 @@ pub enum Action {
     ConfirmYes,
     /// Close the confirm popup without changing anything.
     ConfirmNo,
+    /// Open the first tracker note that links to the selected run.
+    OpenNote,
     /// A key whose feature is not built yet: shows why.
     Disabled(&'static str),
     /// A mouse click at a screen cell (column, row).

@@ -77,6 +77,10 @@ pub enum Request {
     Plan(PlanKind, Vec<RunRef>),
     /// Apply a confirmed plan off the UI thread.
     Apply(Box<Plan>),
+    /// Read the tracker's notes for backlinks.
+    Backlinks,
+    /// Show a note in the pager (the terminal is handed over meanwhile).
+    OpenNote(PathBuf),
 }
 
 /// A plan waiting for yes or no.
@@ -174,6 +178,50 @@ pub struct App {
     pub applying: Option<(usize, usize)>,
     /// How the tree is kept fresh: "watching" or "polling" (empty in tests).
     pub live: &'static str,
+    /// Tracker notes that link to each run (by run folder).
+    pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
+    /// The tracker folder notes are read from.
+    pub tracker: Option<PathBuf>,
+}
+
+/// A tracker note that links to a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlink {
+    /// The note.
+    pub file: PathBuf,
+    /// The heading above the link.
+    pub heading: Option<String>,
+    /// True for an incident report.
+    pub incident: bool,
+}
+
+/// Groups checked links by the run they point to.
+pub fn backlinks_of(
+    checked: &[crate::tracker::Checked],
+    root: &std::path::Path,
+) -> HashMap<PathBuf, Vec<Backlink>> {
+    let mut out: HashMap<PathBuf, Vec<Backlink>> = HashMap::new();
+    for c in checked {
+        let Some(run) = &c.run else { continue };
+        let b = Backlink {
+            file: c.link.file.clone(),
+            heading: c.link.heading.clone(),
+            incident: c
+                .link
+                .file
+                .components()
+                .any(|x| x.as_os_str() == "incident_reports"),
+        };
+        let list = out.entry(root.join(run)).or_default();
+        if !list.contains(&b) {
+            list.push(b);
+        }
+    }
+    // Incident reports first: they are why a run matters.
+    for list in out.values_mut() {
+        list.sort_by_key(|b| !b.incident);
+    }
+    out
 }
 
 impl App {
@@ -217,6 +265,8 @@ impl App {
             confirm: None,
             applying: None,
             live: "",
+            backlinks: HashMap::new(),
+            tracker: None,
         }
     }
 

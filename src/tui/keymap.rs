@@ -280,6 +280,13 @@ pub fn bindings() -> Vec<Binding> {
             "move the marked runs (or the selection) to the trash",
         ),
         b(
+            "open_note",
+            Browse,
+            &[ch('n')],
+            Action::OpenNote,
+            "read the tracker note that links to the run, in $PAGER",
+        ),
+        b(
             "promote",
             Browse,
             &[ch('p')],
@@ -759,7 +766,7 @@ mod override_tests {
 
     #[test]
     fn a_partial_keymap_merges_over_the_defaults() {
-        let t = with_overrides(&spec(&[("quit", &["Ctrl-q"]), ("down", &["n", "Down"])])).unwrap();
+        let t = with_overrides(&spec(&[("quit", &["Ctrl-q"]), ("down", &["e", "Down"])])).unwrap();
         let press = |code, mods| dispatch(&t, Mode::Browse, &KeyEvent::new(code, mods));
         assert_eq!(
             press(KeyCode::Char('q'), KeyModifiers::CONTROL),
@@ -771,7 +778,7 @@ mod override_tests {
             "q is free now"
         );
         assert_eq!(
-            press(KeyCode::Char('n'), KeyModifiers::NONE),
+            press(KeyCode::Char('e'), KeyModifiers::NONE),
             Some(Action::Down)
         );
         assert_eq!(

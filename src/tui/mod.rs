@@ -47,6 +47,8 @@ pub struct Options {
     pub scan: ScanOptions,
     /// The config (keys, theme, key metrics, first sort).
     pub config: crate::config::Config,
+    /// The experiment tracker, for backlinks.
+    pub tracker: std::path::PathBuf,
 }
 
 /// Everything the event loop waits on, in one channel.
@@ -66,6 +68,16 @@ enum Msg {
     Fs,
     /// A quiet refresh finished (tagged with the generation it started from).
     Refreshed(u64, Box<Catalog>),
+    /// The tracker's links, by run.
+    Backlinks(std::collections::HashMap<std::path::PathBuf, Vec<app::Backlink>>),
+}
+
+/// Lets the event loop hand the terminal to another program: the input
+/// thread stops reading (and says so) while `paused` is set.
+#[derive(Default)]
+struct InputPause {
+    paused: AtomicBool,
+    parked: AtomicBool,
 }
 
 /// Refreshes at most this often when the filesystem reports changes, so a
@@ -271,10 +283,12 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut app = App::new(Catalog::new(root), opts.window, Theme::from_env());
     app.configure(&opts.config);
+    app.tracker = Some(opts.tracker.clone());
     let loader = Loader::start(2, tx.clone(), Msg::Loaded);
     let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
     let (guard, mut term) = TerminalGuard::enter()?;
-    spawn_input(tx.clone(), stop.clone());
+    let pause = Arc::new(InputPause::default());
+    spawn_input(tx.clone(), stop.clone(), pause.clone());
     let mut live = Live::new(tx.clone());
     app.live = if live.watcher.is_some() {
         "watching"
@@ -302,7 +316,13 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         // Drawing asks for the files the visible rows need: send those
         // requests now, not after the next wait.
         if !app.outbox.is_empty() {
-            dirty |= carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
+            let (redraw, note) = carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
+            dirty |= redraw;
+            if let Some(note) = note {
+                open_note(&mut term, &pause, &mut app, &note)?;
+                dirty = true;
+                urgent = true;
+            }
         }
         let timeout = if dirty {
             SCAN_FRAME.saturating_sub(last_draw.elapsed())
@@ -335,15 +355,18 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                         save_cache(&app);
                         live.rewatch(&app);
                         live.last = Instant::now();
+                        app.outbox.push(Request::Backlinks);
                     }
                 }
                 Msg::Fs => live.dirty = true,
+                Msg::Backlinks(b) => app.backlinks = b,
                 Msg::Refreshed(tag, c) => {
                     live.in_flight = false;
                     // A rescan started meanwhile: its result wins.
                     if tag == app.generation && app.catalog.done.is_some() {
                         app.swap_catalog(*c);
                         live.rewatch(&app);
+                        app.outbox.push(Request::Backlinks);
                     }
                 }
                 Msg::Scan(..) => {}
@@ -379,7 +402,13 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         if live.due(&app) {
             live.start(&app, &opts.scan, &tx);
         }
-        dirty |= carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
+        let (redraw, note) = carry_out(&mut app, &loader, &tx, root, &opts, &mut scan_stop);
+        dirty |= redraw;
+        if let Some(note) = note {
+            open_note(&mut term, &pause, &mut app, &note)?;
+            dirty = true;
+            urgent = true;
+        }
     };
     scan_stop.store(true, Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
@@ -387,7 +416,8 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     result
 }
 
-/// Carries out the app's requests off the UI thread. True when a redraw is due.
+/// Carries out the app's requests off the UI thread. Returns whether a
+/// redraw is due, and a note to show in the pager (that needs the terminal).
 fn carry_out(
     app: &mut App,
     loader: &Loader,
@@ -395,8 +425,9 @@ fn carry_out(
     root: &Path,
     opts: &Options,
     scan_stop: &mut Arc<AtomicBool>,
-) -> bool {
+) -> (bool, Option<std::path::PathBuf>) {
     let mut dirty = false;
+    let mut note = None;
     for req in std::mem::take(&mut app.outbox) {
         match req {
             Request::Summaries(v) => loader.summaries(app.generation, v),
@@ -429,15 +460,72 @@ fn carry_out(
                     let _ = tx.send(Msg::Applied(plan.kind, Box::new(report)));
                 });
             }
+            Request::OpenNote(path) => note = Some(path),
+            Request::Backlinks => {
+                let tx = tx.clone();
+                let catalog = app.catalog.clone();
+                let tracker = opts.tracker.clone();
+                std::thread::spawn(move || {
+                    let (checked, _) = crate::tracker::check_all(&catalog, &tracker);
+                    let _ = tx.send(Msg::Backlinks(app::backlinks_of(&checked, &catalog.root)));
+                });
+            }
             Request::Rescan => {
                 scan_stop.store(true, Ordering::Relaxed);
                 loader.clear();
-                *scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
+                // Asked to look again: trust nothing from before.
+                let fresh = ScanOptions {
+                    cache: None,
+                    ..opts.scan.clone()
+                };
+                *scan_stop = start_scan(root, &fresh, app.generation, tx.clone());
                 dirty = true;
             }
         }
     }
-    dirty
+    (dirty, note)
+}
+
+/// Shows a note in `$PAGER` (else `less`), handing the terminal over and
+/// taking it back after, the way git does.
+fn open_note(
+    term: &mut Terminal<CrosstermBackend<Stdout>>,
+    pause: &InputPause,
+    app: &mut App,
+    note: &Path,
+) -> anyhow::Result<()> {
+    pause.paused.store(true, Ordering::SeqCst);
+    // Wait for the input thread to stop reading, so the pager gets every key.
+    let deadline = Instant::now() + Duration::from_millis(600);
+    while !pause.parked.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    restore_terminal();
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "less".into());
+    let mut words = pager.split_whitespace();
+    let program = words.next().unwrap_or("less");
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(note)
+        .status();
+    terminal::enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        event::EnableMouseCapture,
+        cursor::Hide
+    )?;
+    term.clear()?;
+    pause.paused.store(false, Ordering::SeqCst);
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => app.say(format!("{pager} exited with {s}")),
+        Err(e) => app.say(format!("cannot start {pager}: {e} (set $PAGER)")),
+    }
+    Ok(())
 }
 
 /// Writes the scan cache of a finished scan, off the UI thread.
@@ -494,11 +582,17 @@ fn handle_input(app: &mut App, ev: Event) -> bool {
 
 /// Reads the terminal on its own thread. It polls so that it notices when
 /// the app has stopped, and reports when the terminal goes away.
-fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) {
+fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>, pause: Arc<InputPause>) {
     std::thread::Builder::new()
         .name("runyard-input".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
+                if pause.paused.load(Ordering::SeqCst) {
+                    pause.parked.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                pause.parked.store(false, Ordering::SeqCst);
                 match event::poll(Duration::from_millis(200)) {
                     Ok(false) => continue,
                     Ok(true) => match event::read() {

@@ -107,6 +107,13 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::CloseHelp => app.help = None,
         Action::Disabled(why) => app.say(why),
         Action::ToggleMark => toggle_mark(app),
+        Action::OpenNote => match app.selected_run().map(|k| app.catalog.runs[k].path.clone()) {
+            Some(path) => match app.backlinks.get(&path).and_then(|b| b.first()) {
+                Some(b) => app.outbox.push(Request::OpenNote(b.file.clone())),
+                None => app.say("no tracker note links to this run"),
+            },
+            None => app.say("select a run first"),
+        },
         Action::ClearMarks => {
             let n = app.marks.len();
             app.marks.clear();

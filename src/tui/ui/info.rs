@@ -127,6 +127,35 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         )),
         None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
     }
+    if let Some(notes) = app.backlinks.get(&r.path) {
+        lines.push(Line::from(Span::styled(
+            "── tracker notes (n opens the first) ──",
+            t.dim(),
+        )));
+        let base = app.tracker.as_deref().unwrap_or(std::path::Path::new("/"));
+        for b in notes {
+            let file = b
+                .file
+                .strip_prefix(base)
+                .unwrap_or(&b.file)
+                .to_string_lossy()
+                .into_owned();
+            let head = b
+                .heading
+                .as_deref()
+                .map(|h| format!(" § {h}"))
+                .unwrap_or_default();
+            let style = if b.incident {
+                t.error()
+            } else {
+                ratatui::style::Style::new()
+            };
+            lines.push(Line::from(Span::styled(
+                format!("{}{}", fmt::escape(&file), fmt::escape(&head)),
+                style,
+            )));
+        }
+    }
     if let Some(d) = details {
         if let Some(cfg) = &d.config {
             lines.push(Line::from(Span::styled(

@@ -158,13 +158,22 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
     if let Some(n) = count {
         label.push_str(&format!(" ({n})"));
     }
+    // Flags survive a cut name: ⚑ an incident report links to the run,
+    // ⚠ it has problems.
+    let flagged = matches!(row.node, Node::Run(k)
+        if app.backlinks.get(&c.runs[k].path).is_some_and(|b| b.iter().any(|b| b.incident)));
+    let mut flags = String::new();
+    if flagged {
+        flags.push_str(" ⚑");
+    }
+    if problems {
+        flags.push_str(" ⚠");
+    }
     let avail = width.saturating_sub(left_w + right_w);
-    // The ⚠ of a run with problems survives a cut name.
-    let label = if problems {
-        format!("{} ⚠", truncate(&label, avail.saturating_sub(2)))
-    } else {
-        truncate(&label, avail)
-    };
+    let label = format!(
+        "{}{flags}",
+        truncate(&label, avail.saturating_sub(flags.width()))
+    );
     let pad = avail.saturating_sub(label.width());
     // The filter's matches, highlighted in the name.
     let mut name_spans = Vec::new();
@@ -175,10 +184,10 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
         &[]
     };
     if highlight.is_empty() {
-        match label.strip_suffix(" ⚠") {
-            Some(base) if problems => {
+        match label.strip_suffix(flags.as_str()) {
+            Some(base) if !flags.is_empty() => {
                 name_spans.push(Span::raw(base.to_string()));
-                name_spans.push(Span::styled(" ⚠", t.error()));
+                name_spans.push(Span::styled(flags.clone(), t.error()));
             }
             _ => name_spans.push(Span::raw(label.clone())),
         }
