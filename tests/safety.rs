@@ -391,7 +391,7 @@ fn emptying_the_trash_frees_the_space() {
     w.canaries.retain(|(p, _)| !p.starts_with(&r));
     apply(&ops::plan_trash(&w.root, &[w.rel(&r)], &opts()));
     let plan = trash::plan_empty(&w.root, &[], &opts());
-    assert_eq!(plan.targets.len(), 1);
+    assert_eq!(plan.targets.len(), 2, "the run, then its record");
     let report = apply(&plan);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.freed >= 60_000, "{report:?}");
@@ -503,5 +503,55 @@ fn cli_refuses_without_a_terminal_and_dry_run_changes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(r.join("checkpoints/best.pt").exists());
+    w.check_canaries();
+}
+
+#[test]
+fn a_run_writing_deep_inside_is_active_for_the_cli() {
+    // Regression: a job appending to logs/rank0/train.log (three levels
+    // down) made no shallow check fire, and its tmp/ and cache/ were deleted.
+    let mut w = World::new();
+    let r = w.run("2025-01-01_00-00-00_a");
+    write(&r.join("logs/rank0/train.log"), b"step 1\n");
+    runyard::demo::set_mtime(&r.join("logs/rank0"), idle_time()).unwrap();
+    runyard::demo::set_mtime(&r.join("logs"), idle_time()).unwrap();
+    runyard::demo::set_mtime(&r, idle_time()).unwrap();
+    let out = common::runyard_cmd()
+        .args(["clean", "--yes", "--no-cache"])
+        .arg("-C")
+        .arg(&w.root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("active: written within 10 minutes"), "{text}");
+    assert!(r.join("tmp/a.bin").exists() && r.join("cache/c.npy").exists());
+    w.check_canaries();
+}
+
+#[test]
+fn files_written_during_a_cleanup_are_left_in_place() {
+    let mut w = World::new();
+    let r = w.run("2025-01-01_00-00-00_a");
+    let plan = ops::plan_ephemeral(&w.root, &[w.rel(&r)], &opts());
+    // A job starts writing deep into cache/ after the plan was made, below
+    // the two levels the check before applying looks at.
+    write(&r.join("cache/a/b/new.bin"), &[7; 100]);
+    for d in ["", "cache", "cache/a"] {
+        runyard::demo::set_mtime(&r.join(d), idle_time()).unwrap();
+    }
+    let report = apply(&plan);
+    assert!(
+        r.join("cache/a/b/new.bin").exists(),
+        "the new file survives"
+    );
+    assert!(!r.join("cache/c.npy").exists(), "the old ones go");
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|s| s.why.contains("left in place")),
+        "{report:?}"
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
     w.check_canaries();
 }

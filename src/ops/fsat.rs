@@ -75,7 +75,8 @@ pub fn reason(e: Errno) -> String {
         Errno::LOOP | Errno::NOTDIR => "is a link or not a folder (changed since the plan?)".into(),
         Errno::ROFS => "read-only filesystem".into(),
         Errno::XDEV => "on another filesystem".into(),
-        Errno::EXIST | Errno::NOTEMPTY => "already exists".into(),
+        Errno::EXIST => "already exists".into(),
+        Errno::NOTEMPTY => "not empty".into(),
         e => std::io::Error::from(e).to_string(),
     }
 }
@@ -187,6 +188,14 @@ pub struct Removed {
     pub dirs: u64,
     /// Problems, one per path; the rest went on.
     pub errors: Vec<String>,
+    /// Entries left in place because they were written recently (a job is
+    /// still using the folder).
+    pub kept_recent: u64,
+    /// Set before removing: entries modified at or after this time
+    /// (seconds) are left in place, so a job that starts writing while
+    /// a cleanup runs loses nothing.
+    #[serde(skip)]
+    pub guard: Option<i64>,
 }
 
 /// Removes `name` in `dir`: a file or link is unlinked (a link never
@@ -365,7 +374,8 @@ fn clear_files(
     }
 }
 
-/// Unlinks one non-folder, counting the bytes it frees. False on failure.
+/// Unlinks one non-folder, counting the bytes it frees. False when it
+/// stays (an error, or written too recently).
 fn unlink_counted(
     dir: BorrowedFd,
     name: &CStr,
@@ -373,6 +383,12 @@ fn unlink_counted(
     display: &Path,
     out: &mut Removed,
 ) -> bool {
+    // Modification time only, like the active rule: a copied or restored
+    // tree has every change time "now".
+    if out.guard.is_some_and(|cut| st.st_mtime >= cut) {
+        out.kept_recent += 1;
+        return false;
+    }
     match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
         Ok(()) => {
             out.files += 1;

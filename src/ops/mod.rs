@@ -264,7 +264,9 @@ impl Builder {
 
     /// Leaves out an active run (unless forced); notes a stalled one.
     fn run_allowed(&mut self, run: &RunRef, opts: &PlanOptions) -> bool {
-        let newest = recent_write(&self.plan.root, &run.rel).or(run.newest_mtime);
+        // The scan saw every file of the run; the fresh look sees the top two
+        // levels now. Either one recent is enough to leave the run alone.
+        let newest = recent_write(&self.plan.root, &run.rel).max(run.newest_mtime);
         if !opts.force && newest.is_some_and(|s| is_recent(s, opts)) {
             self.plan.skipped.push(Note {
                 rel: run.rel.clone(),
@@ -603,7 +605,14 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
             }
             continue;
         }
-        let mut removed = Removed::default();
+        // While deleting, anything written within the window (a job that
+        // started meanwhile, or wrote deep where the checks above do not
+        // look) is left in place.
+        let mut removed = Removed {
+            guard: (!opts.force && plan.kind != PlanKind::EmptyTrash)
+                .then(|| opts.now.as_second() - opts.window.as_secs()),
+            ..Removed::default()
+        };
         // Removing an entry bumps its folder's mtime; put it back, so a
         // cleaned run does not look active for the next ten minutes.
         let before = rustix::fs::fstat(&dir).ok();
@@ -623,9 +632,23 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         }
         r.freed += removed.freed;
         r.files += removed.files;
-        if removed.errors.is_empty() {
+        if removed.kept_recent > 0 {
+            r.skipped.push(Note {
+                rel: t.rel.clone(),
+                why: format!(
+                    "{} entries written within the active window were left in place",
+                    removed.kept_recent
+                ),
+            });
+        } else if removed.errors.is_empty() {
             r.done += 1;
         }
+        let failed = !removed.errors.is_empty();
         r.errors.extend(removed.errors);
+        // Emptying the trash: if the run could not go whole, keep its
+        // record, so what is left can still be restored.
+        if failed && plan.kind == PlanKind::EmptyTrash {
+            break;
+        }
     }
 }

@@ -237,13 +237,15 @@ pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
     for e in list(root) {
         if ids.is_empty() || ids.contains(&e.id) {
             let rel = Path::new(TRASH).join(&e.id);
-            b.add(
-                &rel,
-                Path::new(TRASH),
-                OsStr::new(&e.id),
-                e.origin
-                    .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned()),
-            );
+            let what = e
+                .origin
+                .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned());
+            // The run first, then its record: if the run cannot go whole,
+            // apply stops and the record stays, so it can still be restored.
+            if std::fs::symlink_metadata(root.join(&rel).join("run")).is_ok() {
+                b.add(&rel, &rel, OsStr::new("run"), what.clone());
+            }
+            b.add(&rel, Path::new(TRASH), OsStr::new(&e.id), what);
         }
     }
     b.finish()
