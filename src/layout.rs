@@ -264,7 +264,10 @@ pub fn parse_checkpoint(name: &str) -> CheckpointName {
     while i < tokens.len() {
         let token = tokens[i];
         let word = token.to_ascii_lowercase();
-        let next_number = tokens.get(i + 1).and_then(|n| n.parse::<u64>().ok());
+        // `ckpt-1100.data-00000-of-00001`: the number ends at the dot.
+        let next_number = tokens
+            .get(i + 1)
+            .and_then(|n| n.split('.').next()?.parse::<u64>().ok());
         if let Some(n) = keyword_number(&word, EPOCH_WORDS) {
             epoch = epoch.or(Some(n));
         } else if let Some(n) = keyword_number(&word, STEP_WORDS) {
@@ -343,39 +346,100 @@ fn metric_segment(seg: &str) -> Option<(String, f64)> {
     value.is_finite().then(|| (name.to_string(), value))
 }
 
+/// A checkpoint name with its numbers blanked: names that share it are one
+/// family (`epoch03_valAcc0.87.pt` and `epoch04_valAcc0.91.pt`), and each
+/// family is pruned on its own, so mixed naming styles, or the several files
+/// of one TensorFlow checkpoint (`ckpt-1100.index`, `ckpt-1100.data-…`),
+/// never cost a style's newest or half a checkpoint.
+fn family(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_digits = false;
+    for c in name.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Decides which checkpoints a prune deletes: `true` at index i means
 /// `names[i]` goes.
 ///
-/// Kept: `best.*`, `last.*`, every name that does not parse, and the
-/// checkpoint with the greatest epoch (ties broken by step). Step-only
-/// checkpoints form their own family, whose greatest step is kept too.
-pub fn prune_selection(names: &[CheckpointName]) -> Vec<bool> {
-    let epoch_key = |c: &CheckpointName| match c {
-        CheckpointName::Progress {
-            epoch: Some(e),
-            step,
-            ..
-        } => Some((*e, step.unwrap_or(0))),
-        _ => None,
-    };
-    let step_key = |c: &CheckpointName| match c {
-        CheckpointName::Progress {
-            epoch: None,
-            step: Some(s),
-            ..
-        } => Some((*s, 0)),
-        _ => None,
-    };
-    let max_epoch = names.iter().filter_map(epoch_key).max();
-    let max_step = names.iter().filter_map(step_key).max();
-    names
-        .iter()
-        .map(|c| match (epoch_key(c), step_key(c)) {
-            (Some(k), _) => Some(k) != max_epoch,
-            (_, Some(k)) => Some(k) != max_step,
-            _ => false,
-        })
-        .collect()
+/// Kept: `best.*`, `last.*`, every name that does not parse, and in each
+/// family of names (see [`family`]) the latest (greatest epoch, then step)
+/// and the best by each metric its names carry (`valAcc0.91`: highest;
+/// `val_loss=0.12`: lowest). The rest of a family goes.
+pub fn prune_names(names: &[&str]) -> Vec<bool> {
+    let parsed: Vec<CheckpointName> = names.iter().map(|n| parse_checkpoint(n)).collect();
+    let families: Vec<String> = names.iter().map(|n| family(n)).collect();
+    let mut prune = vec![false; names.len()];
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, fam) in families.iter().enumerate() {
+        if !matches!(parsed[i], CheckpointName::Progress { .. }) || seen.contains(&fam.as_str()) {
+            continue;
+        }
+        seen.push(fam);
+        let members: Vec<usize> = (0..names.len())
+            .filter(|&j| {
+                families[j] == *fam && matches!(parsed[j], CheckpointName::Progress { .. })
+            })
+            .collect();
+        let key = |j: usize| match &parsed[j] {
+            CheckpointName::Progress { epoch, step, .. } => (epoch.unwrap_or(0), step.unwrap_or(0)),
+            _ => (0, 0),
+        };
+        let latest = members.iter().map(|&j| key(j)).max();
+        let mut keep: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&j| Some(key(j)) == latest)
+            .collect();
+        // The best by each metric named in the family.
+        let mut metrics: Vec<&str> = Vec::new();
+        for &j in &members {
+            if let CheckpointName::Progress {
+                metric: Some((m, _)),
+                ..
+            } = &parsed[j]
+                && !metrics.contains(&m.as_str())
+            {
+                metrics.push(m);
+            }
+        }
+        for m in metrics {
+            let lower = lower_is_better(m);
+            let value = |j: usize| match &parsed[j] {
+                CheckpointName::Progress {
+                    metric: Some((n, v)),
+                    ..
+                } if n == m => Some(*v),
+                _ => None,
+            };
+            let best = members
+                .iter()
+                .filter_map(|&j| value(j).map(|v| (j, v)))
+                .max_by(|a, b| {
+                    if lower {
+                        b.1.total_cmp(&a.1)
+                    } else {
+                        a.1.total_cmp(&b.1)
+                    }
+                });
+            if let Some((j, _)) = best {
+                keep.push(j);
+            }
+        }
+        for &j in &members {
+            prune[j] = !keep.contains(&j);
+        }
+    }
+    prune
 }
 
 /// Known data splits, as they start a metric file's name.
@@ -570,43 +634,59 @@ mod tests {
 
     #[test]
     fn prune_keeps_best_last_latest_and_unparsed() {
-        let names: Vec<_> = [
+        let names = [
             "epoch01_valAcc0.71.pt",
             "epoch02_valAcc0.80.pt",
             "epoch03_valAcc0.87.pt",
             "best.pt",
             "last.pt",
             "notes.txt",
-        ]
-        .iter()
-        .map(|n| parse_checkpoint(n))
-        .collect();
+        ];
         assert_eq!(
-            prune_selection(&names),
+            prune_names(&names),
             vec![true, true, false, false, false, false]
         );
+        assert!(prune_names(&[]).is_empty());
+        assert_eq!(prune_names(&["epoch01.pt"]), vec![false]);
     }
 
     #[test]
-    fn prune_uses_steps_within_an_epoch_and_step_families() {
-        let names: Vec<_> = [
+    fn prune_keeps_the_best_by_the_metric_in_the_names() {
+        // No best.* file: the best by val_loss (lowest) and by valAcc (highest) stay.
+        let names = [
+            "epoch=1-val_loss=0.30.ckpt",
+            "epoch=2-val_loss=0.12.ckpt",
+            "epoch=3-val_loss=0.20.ckpt",
+        ];
+        assert_eq!(prune_names(&names), vec![true, false, false]);
+        let names = [
+            "epoch01_valAcc0.80.pt",
+            "epoch02_valAcc0.90.pt",
+            "epoch03_valAcc0.85.pt",
+            "epoch04_valAcc0.70.pt",
+        ];
+        assert_eq!(prune_names(&names), vec![true, false, true, false]);
+    }
+
+    #[test]
+    fn prune_works_per_naming_family() {
+        let names = [
             "epoch=3-step=1200.ckpt",
             "epoch=3-step=1500.ckpt",
             "epoch=2-step=900.ckpt",
             "step_000100.pt",
             "step_000200.pt",
-        ]
-        .iter()
-        .map(|n| parse_checkpoint(n))
-        .collect();
+            "checkpoint13.pt",
+            "ckpt-1000.index",
+            "ckpt-1000.data-00000-of-00001",
+            "ckpt-1100.index",
+            "ckpt-1100.data-00000-of-00001",
+        ];
         assert_eq!(
-            prune_selection(&names),
-            vec![true, false, true, true, false]
-        );
-        assert!(prune_selection(&[]).is_empty());
-        assert_eq!(
-            prune_selection(&[parse_checkpoint("epoch01.pt")]),
-            vec![false]
+            prune_names(&names),
+            vec![
+                true, false, true, true, false, false, true, true, false, false
+            ]
         );
     }
 

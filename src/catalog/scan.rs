@@ -855,16 +855,9 @@ impl Walk<'_> {
 /// Sends a run's totals once its last folder has been walked.
 fn finish_run(shared: &Shared, acc: &RunAcc) {
     let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
-    let names: Vec<_> = st
-        .checkpoints
-        .iter()
-        .map(|(n, _)| layout::parse_checkpoint(n))
-        .collect();
+    let names: Vec<&str> = st.checkpoints.iter().map(|(n, _)| n.as_str()).collect();
     let mut prunable = Usage::default();
-    for (go, (_, usage)) in layout::prune_selection(&names)
-        .into_iter()
-        .zip(&st.checkpoints)
-    {
+    for (go, (_, usage)) in layout::prune_names(&names).into_iter().zip(&st.checkpoints) {
         if go {
             prunable.add(*usage);
         }

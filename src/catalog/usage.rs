@@ -30,7 +30,7 @@ pub struct RunUsage {
     pub cache: Usage,
     /// `checkpoints/`, all of it.
     pub checkpoints: Usage,
-    /// The part of `checkpoints/` a prune would delete (see `layout::prune_selection`).
+    /// The part of `checkpoints/` a prune would delete (see `layout::prune_names`).
     pub prunable: Usage,
     /// `data/`.
     pub data: Usage,

@@ -339,7 +339,7 @@ pub fn plan_cleanup(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     p
 }
 
-/// Plans pruning the checkpoints of these runs (see `layout::prune_selection`).
+/// Plans pruning the checkpoints of these runs (see `layout::prune_names`).
 pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::Prune, root, opts);
     for run in runs {
@@ -370,7 +370,11 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             .iter()
             .map(|n| layout::parse_checkpoint(&n.to_string_lossy()))
             .collect();
-        let go = layout::prune_selection(&parsed);
+        let lossy: Vec<String> = names
+            .iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let go = layout::prune_names(&lossy.iter().map(String::as_str).collect::<Vec<_>>());
         for ((name, p), go) in names.iter().zip(&parsed).zip(go) {
             let what = match p {
                 CheckpointName::Best => "best".to_string(),
@@ -387,7 +391,9 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
                 b.add(&run.rel, &dir, name, what);
             } else {
                 let why = match p {
-                    CheckpointName::Progress { .. } => format!("{what}: the latest"),
+                    CheckpointName::Progress { .. } => {
+                        format!("{what}: the latest, or the best by the metric in its name")
+                    }
                     CheckpointName::Unparsed => "name not understood: always kept".into(),
                     _ => format!("{what}: always kept"),
                 };

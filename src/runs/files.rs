@@ -97,7 +97,11 @@ pub fn checkpoints(run: &Path) -> Vec<Checkpoint> {
         .iter()
         .map(|f| layout::parse_checkpoint(f.rel.rsplit('/').next().unwrap_or(&f.rel)))
         .collect();
-    let prune = layout::prune_selection(&parsed);
+    let leaf: Vec<&str> = items
+        .iter()
+        .map(|f| f.rel.rsplit('/').next().unwrap_or(&f.rel))
+        .collect();
+    let prune = layout::prune_names(&leaf);
     items
         .into_iter()
         .zip(parsed)
