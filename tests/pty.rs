@@ -203,6 +203,14 @@ fn a_new_run_appears_and_a_deleted_one_vanishes_while_the_explorer_is_open() {
     std::fs::write(run.join("logs/train.log"), b"step 1\n").unwrap();
     pty.wait_for("2026-01-01_00-00-00_live");
     pty.wait_for("● 2026-01-01_00-00-00_live");
+    // An idle run starts writing again, appending in place (no folder
+    // changes): its size moves all the same.
+    use std::io::Write as _;
+    let log = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42/logs/train.log");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(&vec![b'.'; 3 << 20]).unwrap();
+    drop(f);
+    pty.wait_for("2025-12-04_14-32-10_seed42    3.2M");
     // Another run is deleted from outside: it vanishes.
     std::fs::remove_dir_all(root.join("experiments/recsys/xgb-v1/2025-11-20_10-00-00_baseline"))
         .unwrap();

@@ -25,12 +25,36 @@ pub struct Confirm {
     pub json: bool,
 }
 
-/// The runs a scope names: nothing for all, a task, `task/model`, or a run.
+/// The scope the working folder implies: `task`, `task/model` or
+/// `task/model/run` when it is inside `experiments/` of `root`.
+pub fn scope_of_cwd(root: &Path) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
+    let rel = cwd
+        .strip_prefix(root.join(crate::layout::EXPERIMENTS))
+        .ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .take(3)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// The runs a scope names: nothing for all, a task, `task/model`, or a run
+/// (each also as a folder path).
 pub fn scope_runs(ctx: &Context, scope: Option<&str>) -> Result<Vec<RunKey>, Failure> {
     let c = &ctx.catalog;
-    let Some(scope) = scope.map(|s| s.trim_end_matches('/')) else {
+    let Some(mut scope) = scope.map(|s| s.trim_end_matches('/').to_string()) else {
         return Ok(c.run_keys().collect());
     };
+    // A folder path to a task or model reads as its name.
+    if let Ok(abs) = Path::new(&scope).canonicalize()
+        && let Ok(rel) = abs.strip_prefix(c.root.join(crate::layout::EXPERIMENTS))
+        && rel.components().count() < 3
+    {
+        scope = rel.to_string_lossy().into_owned();
+    }
+    let scope = scope.as_str();
     if c.tasks.iter().any(|t| t.name == scope) {
         return ctx.select(Some(scope), None);
     }
@@ -90,35 +114,58 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
             " freed"
         }
     )?;
-    // Grouped: one line per run and kind; a folder shows its file count,
-    // a single file its path.
-    let mut groups: BTreeMap<(&Path, &str), (u64, u64, usize, &ops::Target)> = BTreeMap::new();
+    // Every path, grouped by run; past a few hundred paths, one line per
+    // run and kind (`--json` always lists every path).
+    let many = plan.targets.len() > 300;
+    let mut last_run: Option<&Path> = None;
+    let mut groups: BTreeMap<(&Path, &str), (u64, u64, usize)> = BTreeMap::new();
     for t in &plan.targets {
-        let g = groups
-            .entry((t.run.as_path(), t.what.as_str()))
-            .or_insert((0, 0, 0, t));
-        g.0 += t.bytes;
-        g.1 += t.files;
-        g.2 += 1;
-    }
-    let mut last_run = None;
-    for ((run, what), (bytes, files, n, first)) in &groups {
-        if last_run != Some(run) {
-            writeln!(out, "  {}", fmt::escape(&run.to_string_lossy()))?;
-            last_run = Some(run);
+        if many {
+            let g = groups
+                .entry((t.run.as_path(), t.what.as_str()))
+                .or_insert((0, 0, 0));
+            g.0 += t.bytes;
+            g.1 += t.files;
+            g.2 += 1;
+            continue;
         }
-        let detail = if *n == 1 && !first.ident.is_dir {
-            let rel = first.rel.strip_prefix(run).unwrap_or(&first.rel);
-            fmt::escape(&rel.to_string_lossy()).into_owned()
+        if last_run != Some(t.run.as_path()) {
+            writeln!(out, "  {}", fmt::escape(&t.run.to_string_lossy()))?;
+            last_run = Some(t.run.as_path());
+        }
+        let rel = t.rel.strip_prefix(&t.run).unwrap_or(&t.rel);
+        let files = if t.ident.is_dir {
+            format!(", {}", plural(t.files, "file"))
         } else {
-            format!("({files} files)")
+            String::new()
         };
         writeln!(
             out,
-            "    {:>10}  {}  {}",
+            "    {:>10}  {}  ({}{files})",
+            fmt::size(t.bytes),
+            fmt::escape(&rel.to_string_lossy()),
+            fmt::escape(&t.what)
+        )?;
+    }
+    for ((run, what), (bytes, files, n)) in &groups {
+        if last_run != Some(*run) {
+            writeln!(out, "  {}", fmt::escape(&run.to_string_lossy()))?;
+            last_run = Some(*run);
+        }
+        writeln!(
+            out,
+            "    {:>10}  {}  ({}, {})",
             fmt::size(*bytes),
             fmt::escape(what),
-            detail
+            plural(*n as u64, "path"),
+            plural(*files, "file")
+        )?;
+    }
+    if many {
+        writeln!(
+            out,
+            "  ({} paths in all: --json lists every one)",
+            plan.targets.len()
         )?;
     }
     for (title, notes) in [
@@ -253,8 +300,7 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     let go = match ask(&plan, how) {
         Ok(go) => go,
         Err(e) if how.json => {
-            let doc =
-                json!({ "version": JSON_VERSION, "plan": plan, "applied": false, "report": null });
+            let doc = json!({ "version": JSON_VERSION, "plan": plan, "applied": false, "report": null, "apply_seconds": null });
             serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
             writeln!(out)?;
             return Err(e);
@@ -262,6 +308,13 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
         Err(e) => return Err(e),
     };
     let applied = go.then(|| apply_with_progress(&plan));
+    if applied.is_some()
+        && let Some(cache) = crate::catalog::cache::cache_path(&plan.root)
+    {
+        // Cleanup puts folder times back (so a cleaned run does not look
+        // active), which the cache would take for "unchanged": drop it.
+        let _ = std::fs::remove_file(cache);
+    }
     let report = applied.as_ref().map(|(r, _)| r);
     if how.json {
         let doc = json!({
@@ -323,6 +376,7 @@ pub fn rm(ctx: &Context, runs: &[String], force: bool, how: Confirm) -> Result<E
 pub fn restore(root: &Path, queries: &[String]) -> Result<ExitCode, Failure> {
     let entries = trash::list(root);
     let mut failed = false;
+    let mut ambiguous = false;
     for q in queries {
         let found = trash::find(&entries, q);
         match found.as_slice() {
@@ -344,11 +398,13 @@ pub fn restore(root: &Path, queries: &[String]) -> Result<ExitCode, Failure> {
                     many.len(),
                     ids.join(", ")
                 );
-                failed = true;
+                ambiguous = true;
             }
         }
     }
-    Ok(if failed {
+    Ok(if ambiguous {
+        ExitCode::from(super::EXIT_USAGE)
+    } else if failed {
         ExitCode::from(super::EXIT_FAILURE)
     } else {
         ExitCode::SUCCESS

@@ -102,6 +102,14 @@ impl GlobalOpts {
             return Ok(());
         }
         let chosen = self.config.is_some();
+        if let Some(p) = &self.config
+            && !p.exists()
+        {
+            return Err(Failure::usage(format!(
+                "{}: no such config file",
+                p.display()
+            )));
+        }
         let Some(path) = self.config.clone().or_else(crate::config::default_path) else {
             return Ok(());
         };
@@ -454,6 +462,12 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             how,
         } => {
             let ctx = Context::open(root.as_deref(), &global)?;
+            // Inside a task, model or run folder, that is the scope: a
+            // cleanup never reaches past where the user stands unless asked.
+            let scope = scope.or_else(|| clean::scope_of_cwd(&ctx.catalog.root));
+            if let Some(s) = &scope {
+                eprintln!("scope: {s}");
+            }
             clean::clean(
                 &ctx,
                 scope.as_deref(),

@@ -196,6 +196,10 @@ pub struct Removed {
     /// a cleanup runs loses nothing.
     #[serde(skip)]
     pub guard: Option<i64>,
+    /// Files with other links when unlinked: (dev, ino, links then, bytes).
+    /// Whether their bytes were freed is settled once every path is done.
+    #[serde(skip)]
+    pub linked: Vec<(u64, u64, u64, u64)>,
 }
 
 /// Removes `name` in `dir`: a file or link is unlinked (a link never
@@ -392,7 +396,12 @@ fn unlink_counted(
     match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
         Ok(()) => {
             out.files += 1;
-            // The last link of a file frees its blocks; an earlier one frees nothing.
+            // The last link of a file frees its blocks; an earlier one frees
+            // nothing, unless another thread took the last one meanwhile.
+            if st.st_nlink > 1 {
+                out.linked
+                    .push((st.st_dev, st.st_ino, st.st_nlink, st.st_blocks as u64 * 512));
+            }
             if st.st_nlink <= 1 {
                 out.freed += st.st_blocks as u64 * 512;
             }

@@ -495,6 +495,9 @@ pub struct Report {
     pub errors: Vec<String>,
     /// For the trash: where each run went (`.trash/<id>`).
     pub moved: Vec<(PathBuf, PathBuf)>,
+    /// Multi-link files unlinked (see `fsat::Removed::linked`).
+    #[serde(skip)]
+    pub linked: Vec<(u64, u64, u64, u64)>,
 }
 
 /// Applies a plan, checking every path again first. `progress(done, total)`
@@ -550,6 +553,20 @@ pub fn apply(plan: &Plan, threads: usize, progress: &(dyn Fn(usize, usize) + Syn
         out.skipped.extend(r.skipped);
         out.errors.extend(r.errors);
         out.moved.extend(r.moved);
+        out.linked.extend(r.linked);
+    }
+    // A file whose links were all unlinked here, each thread seeing the
+    // others still there, was freed after all: count it once.
+    let mut inodes: HashMap<(u64, u64), (u64, u64, u64)> = HashMap::new();
+    for (dev, ino, links, bytes) in std::mem::take(&mut out.linked) {
+        let e = inodes.entry((dev, ino)).or_insert((links, bytes, 0));
+        e.0 = e.0.max(links);
+        e.2 += 1;
+    }
+    for (links, bytes, unlinked) in inodes.into_values() {
+        if unlinked >= links {
+            out.freed += bytes;
+        }
     }
     out
 }
@@ -638,6 +655,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         }
         r.freed += removed.freed;
         r.files += removed.files;
+        r.linked.extend(std::mem::take(&mut removed.linked));
         if removed.kept_recent > 0 {
             r.skipped.push(Note {
                 rel: t.rel.clone(),

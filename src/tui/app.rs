@@ -340,22 +340,44 @@ impl App {
             .map(|(k, r)| (r.path.as_path(), k))
             .collect();
         let catalog = &self.catalog;
-        let remap = |k: RunKey| -> Option<RunKey> {
-            let r = old.runs.get(k)?;
-            let nk = *by_path.get(r.path.as_path())?;
-            std::sync::Arc::ptr_eq(&r.stamps, &catalog.runs[nk].stamps).then_some(nk)
+        let same_run =
+            |k: RunKey| -> Option<RunKey> { by_path.get(old.runs.get(k)?.path.as_path()).copied() };
+        let unchanged = |k: RunKey| -> Option<RunKey> {
+            let nk = same_run(k)?;
+            std::sync::Arc::ptr_eq(&old.runs[k].stamps, &catalog.runs[nk].stamps).then_some(nk)
         };
+        // A changed run keeps showing its old summary until the new one is
+        // read (no flicker); only unchanged runs count as already read.
         self.summaries = std::mem::take(&mut self.summaries)
             .into_iter()
-            .filter_map(|(k, s)| Some((remap(k)?, s)))
+            .filter_map(|(k, s)| Some((same_run(k)?, s)))
             .collect();
-        self.requested = self.requested.iter().filter_map(|&k| remap(k)).collect();
+        self.requested = self
+            .requested
+            .iter()
+            .filter_map(|&k| unchanged(k))
+            .collect();
+        let remap = unchanged;
         self.details = std::mem::take(&mut self.details)
             .into_iter()
             .filter_map(|(k, d)| Some((remap(k)?, d)))
             .collect();
         self.details_requested = None;
+        self.forget_vanished_marks();
         self.rows_dirty = true;
+    }
+
+    /// Drops marks of runs that are gone (deleted outside the explorer).
+    pub fn forget_vanished_marks(&mut self) {
+        if self.marks.is_empty() || self.catalog.done.is_none() {
+            return;
+        }
+        let present: HashSet<&PathBuf> = self
+            .catalog
+            .run_keys()
+            .map(|k| &self.catalog.runs[k].path)
+            .collect();
+        self.marks.retain(|p| present.contains(p));
     }
 
     /// Starts a new scan: the tree empties and fills in again.
@@ -551,9 +573,30 @@ impl App {
                 .collect();
         }
         match self.selected_node() {
-            Some(n) => self.runs_of(Some(n)),
+            Some(n) => self.visible_runs_of(n),
             None => Vec::new(),
         }
+    }
+
+    /// The runs under a node that the tree shows: with a filter, only the
+    /// matching ones (so an operation never reaches runs the user cannot see).
+    pub fn visible_runs_of(&self, node: Node) -> Vec<RunKey> {
+        let all = self.runs_of(Some(node));
+        if self.query.is_empty() {
+            return all;
+        }
+        let shown: HashSet<RunKey> = self
+            .rows
+            .iter()
+            .filter_map(|r| {
+                if let Node::Run(k) = r.node {
+                    Some(k)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        all.into_iter().filter(|k| shown.contains(k)).collect()
     }
 
     /// What a plan needs to know of these runs.
@@ -580,6 +623,7 @@ impl App {
     /// A built plan arrives: open the confirm popup (or say there is nothing to do).
     pub fn apply_planned(&mut self, plan: Plan) {
         self.planning = None;
+        self.message = None;
         if plan.is_empty() {
             let why = plan
                 .skipped

@@ -99,19 +99,38 @@ struct Live {
     watched: std::collections::HashSet<std::path::PathBuf>,
     /// Set by the watcher's thread; cleared when the loop takes note.
     flag: Arc<AtomicBool>,
+    /// Runs the watcher saw change: the next refresh walks them whatever
+    /// the cache says (a file appended in place changes no folder).
+    touched: Arc<std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>>,
     dirty: bool,
     in_flight: bool,
     last: Instant,
 }
 
 impl Live {
-    fn new(tx: Sender<Msg>) -> Live {
+    fn new(tx: Sender<Msg>, root: &Path) -> Live {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
+        let touched: Arc<std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>> =
+            Arc::default();
+        let t = touched.clone();
+        let experiments = root.join(crate::layout::EXPERIMENTS);
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let Ok(ev) = res else { return };
             if ev.kind.is_access() {
                 return;
+            }
+            // The run each path is in: experiments/<task>/<model>/<run>.
+            for p in &ev.paths {
+                if let Ok(rel) = p.strip_prefix(&experiments) {
+                    let parts: Vec<_> = rel.components().take(3).collect();
+                    if parts.len() == 3 {
+                        let run: std::path::PathBuf = parts.iter().collect();
+                        t.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(experiments.join(run));
+                    }
+                }
             }
             // One message per burst: the flag is reset when the loop reads it.
             if !f.swap(true, Ordering::AcqRel) {
@@ -123,6 +142,7 @@ impl Live {
             watcher,
             watched: Default::default(),
             flag,
+            touched,
             dirty: false,
             in_flight: false,
             last: Instant::now(),
@@ -157,8 +177,17 @@ impl Live {
                 }
             }
         }
+        // Every run when the tree is small enough to watch whole (a run that
+        // starts writing again is then seen at once); else the active ones.
+        let folders: u64 = c
+            .runs
+            .iter()
+            .filter_map(|r| r.usage.as_ref())
+            .map(|u| u.dirs)
+            .sum();
+        let all = want.len() as u64 + folders <= WATCH_LIMIT as u64;
         for k in c.run_keys() {
-            if app.is_active(k) && want.len() < WATCH_LIMIT {
+            if (all || app.is_active(k)) && want.len() < WATCH_LIMIT {
                 want.push((c.runs[k].path.clone(), RecursiveMode::Recursive));
             }
         }
@@ -203,8 +232,15 @@ impl Live {
         self.dirty = false;
         self.last = Instant::now();
         let now = Timestamp::now().as_second();
-        let cache =
+        let mut cache =
             catalog::cache::ScanCache::from_catalog(&app.catalog, now, app.window.as_secs());
+        // Runs the watcher saw change are walked whatever their folders say.
+        let touched = std::mem::take(&mut *self.touched.lock().unwrap_or_else(|e| e.into_inner()));
+        for run in touched {
+            if let Ok(rel) = run.strip_prefix(&app.catalog.root) {
+                cache.runs.remove(&*rel.to_string_lossy());
+            }
+        }
         let opts = ScanOptions {
             cache: Some(Arc::new(cache)),
             ..opts.clone()
@@ -289,7 +325,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let (guard, mut term) = TerminalGuard::enter()?;
     let pause = Arc::new(InputPause::default());
     spawn_input(tx.clone(), stop.clone(), pause.clone());
-    let mut live = Live::new(tx.clone());
+    let mut live = Live::new(tx.clone(), root);
     app.live = if live.watcher.is_some() {
         "watching"
     } else {
@@ -352,6 +388,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     let finished = matches!(ev, ScanEvent::Done(_));
                     app.apply_scan(ev);
                     if finished {
+                        app.forget_vanished_marks();
                         save_cache(&app);
                         live.rewatch(&app);
                         live.last = Instant::now();

@@ -172,8 +172,9 @@ fn toggle_mark(app: &mut App) {
     let Some(node) = app.selected_node() else {
         return;
     };
+    // With a filter, a task or model marks only the runs it shows.
     let paths: Vec<std::path::PathBuf> = app
-        .runs_of(Some(node))
+        .visible_runs_of(node)
         .into_iter()
         .map(|k| app.catalog.runs[k].path.clone())
         .collect();

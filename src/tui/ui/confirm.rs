@@ -10,6 +10,10 @@ use crate::fmt;
 use crate::ops::PlanKind;
 use crate::tui::app::App;
 
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Draws the confirm popup over `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(c) = &app.confirm else { return };
@@ -23,11 +27,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     };
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{what} {} — {} paths in {} runs, {} files.",
+            "{what} {} — {} in {}, {}.",
             fmt::size(plan.bytes()),
-            plan.targets.len(),
-            runs.len(),
-            plan.files()
+            plural(plan.targets.len() as u64, "path"),
+            plural(runs.len() as u64, "run"),
+            plural(plan.files(), "file")
         ),
         t.title(),
     ))];
