@@ -363,5 +363,25 @@ pub fn run(
             .collect();
         writeln!(out, "\nAlso here: {}", other.join(" · "))?;
     }
+    // Files and links where runs should be: not runs, but worth seeing.
+    if !c.strays.is_empty() {
+        let strays: Vec<String> = c
+            .strays
+            .iter()
+            .take(10)
+            .map(|e| fmt::escape(&e.rel).into_owned())
+            .collect();
+        let more = c.strays.len().saturating_sub(10);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "Not runs (files or links, not followed): {}{more}",
+            strays.join(" · ")
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

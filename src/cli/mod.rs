@@ -681,6 +681,12 @@ fn meta(command: Command, global: &GlobalOpts) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::SUCCESS);
             }
             match &file {
+                // With --no-config the file was not read, so say nothing of it.
+                Some(f) if global.no_config => writeln!(
+                    out,
+                    "{}: not read (--no-config); the defaults apply",
+                    f.display()
+                )?,
                 Some(f) if f.exists() => writeln!(out, "{}: valid", f.display())?,
                 Some(f) => writeln!(
                     out,
