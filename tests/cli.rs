@@ -436,7 +436,7 @@ fn config_changes_the_key_metric_sort_and_best_run() {
     std::fs::write(&config, "[general]\ndefault_sort = \"key-metric\"\n[metrics]\nocr = { name = \"val/loss\", better = \"lower\" }\n").unwrap();
     let doc = json_of(
         runyard()
-            .arg("--config")
+            .arg("--config-file")
             .arg(&config)
             .args(["ls", "--task", "ocr", "--flat", "--json"])
             .arg(&root),
@@ -452,7 +452,7 @@ fn config_changes_the_key_metric_sort_and_best_run() {
     assert_eq!(ids[3], "2025-12-08_18-45-12_lr3e-4");
     // Text: the key metric column leads with the configured metric.
     runyard()
-        .arg("--config")
+        .arg("--config-file")
         .arg(&config)
         .args(["ls", "--task", "ocr"])
         .arg(&root)
@@ -467,7 +467,7 @@ fn a_bad_config_names_file_line_and_key_and_no_config_starts_anyway() {
     let config = tmp.path().join("config.toml");
     std::fs::write(&config, "[general]\nactive_minutes = 5\nscan_thread = 4\n").unwrap();
     runyard()
-        .arg("--config")
+        .arg("--config-file")
         .arg(&config)
         .args(["ls"])
         .arg(&root)
@@ -478,7 +478,7 @@ fn a_bad_config_names_file_line_and_key_and_no_config_starts_anyway() {
         .stderr(predicate::str::contains("scan_thread"))
         .stderr(predicate::str::contains("--no-config"));
     runyard()
-        .arg("--config")
+        .arg("--config-file")
         .arg(&config)
         .args(["--no-config", "ls"])
         .arg(&root)
@@ -486,7 +486,7 @@ fn a_bad_config_names_file_line_and_key_and_no_config_starts_anyway() {
         .success();
     std::fs::write(&config, "[keys]\nrescan = \"j\"\n").unwrap();
     runyard()
-        .arg("--config")
+        .arg("--config-file")
         .arg(&config)
         .args(["config"])
         .assert()

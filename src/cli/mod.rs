@@ -47,8 +47,14 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Read this config file instead of $XDG_CONFIG_HOME/runyard/config.toml.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Read this config file instead of $XDG_CONFIG_HOME/runyard/config.toml
+    /// (`--config` of new-run is the run's own config).
+    #[arg(
+        id = "config_file",
+        long = "config-file",
+        global = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Ignore the config file: start with the defaults.
@@ -272,6 +278,45 @@ pub enum Command {
         /// How to apply.
         #[command(flatten)]
         how: ApplyArgs,
+    },
+    /// Create the outputs/ layout, artifacts/README.md and
+    /// docs/outputs_structure.md (never overwrites a file).
+    Init {
+        /// The project folder (outputs/ goes inside) or the outputs folder itself.
+        path: Option<PathBuf>,
+    },
+    /// Create a run folder with the standard subfolders and run_info.json,
+    /// and print its path: RUN_DIR=$(runyard new-run --task T --model M).
+    NewRun {
+        /// The task.
+        #[arg(long)]
+        task: String,
+        /// The model (or preprocessing pipeline).
+        #[arg(long)]
+        model: String,
+        /// A tag after the time in the run id (e.g. seed42).
+        #[arg(long)]
+        tag: Option<String>,
+        /// A config file to copy into the run.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The seed, recorded in run_info.json.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The command the run executes (after --), recorded in run_info.json.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Record the end of a run: status, finish time, key metrics.
+    Finish {
+        /// The run: a folder, task/model/run_id, a run-id prefix or a tag.
+        run: String,
+        /// finished, failed, ...
+        #[arg(long, default_value = "finished")]
+        status: String,
+        /// A JSON object of key metrics to merge into run_info.json.
+        #[arg(long, value_name = "FILE")]
+        metrics: Option<PathBuf>,
     },
     /// Put runs back from the trash (never over an existing folder).
     Restore {
@@ -510,6 +555,62 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                     .or(global.settings.general.tracker.as_deref()),
             );
             links::mv(&ctx, &run, &task, model.as_deref(), &dir, how.confirm())
+        }
+        Command::Init { path } => {
+            let base = match path.or(root) {
+                Some(p) => p,
+                None => std::env::current_dir()?,
+            };
+            let outputs = if base.file_name().is_some_and(|n| n == "outputs") {
+                base
+            } else {
+                base.join("outputs")
+            };
+            let created = crate::ops::create::init(&outputs).map_err(Failure::from)?;
+            if created.is_empty() {
+                println!(
+                    "{}: the layout is already there; nothing created",
+                    outputs.display()
+                );
+            }
+            for p in created {
+                println!("created {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::NewRun {
+            task,
+            model,
+            tag,
+            config,
+            seed,
+            command,
+        } => {
+            let found = Context::find_root(root.as_deref())?;
+            let spec = crate::ops::create::NewRun {
+                task,
+                model,
+                tag,
+                config,
+                seed,
+                command,
+            };
+            let run = crate::ops::create::new_run(&found, &spec).map_err(Failure::usage)?;
+            println!("{}", run.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Finish {
+            run,
+            status,
+            metrics,
+        } => {
+            let ctx = Context::for_run(&run, root.as_deref(), &global)?;
+            let key = ctx.resolve_run(&run)?;
+            let path = ctx.catalog.runs[key].path.clone();
+            crate::ops::create::finish(&path, &status, metrics.as_deref())
+                .map_err(Failure::usage)?;
+            println!("{}: {status}", path.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Restore { runs } => {
             let root = Context::find_root(root.as_deref())?;
