@@ -579,6 +579,16 @@ fn every_json_field_is_documented() {
         vec!["-C", r, "clean", "--checkpoints", "--dry-run", "--json"],
         vec!["-C", r, "rm", "seed7", "--yes", "--json"],
         vec!["-C", r, "trash", "list", "--json"],
+        vec![
+            "-C",
+            r,
+            "promote",
+            "seed42",
+            "--plot",
+            "confusion_matrix.png",
+            "--yes",
+            "--json",
+        ],
     ];
     for args in &commands {
         let doc = json_of(runyard().args(args));

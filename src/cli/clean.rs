@@ -200,6 +200,26 @@ fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Asks a yes/no question on the terminal (`--yes` answers it; without a
+/// terminal runyard refuses rather than guess). False means "change nothing".
+pub fn confirm(question: &str, how: Confirm) -> Result<bool, Failure> {
+    if how.dry_run {
+        return Ok(false);
+    }
+    if how.yes {
+        return Ok(true);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::usage(
+            "refusing to change anything without --yes: there is no terminal to ask on (the plan is above)",
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
 /// Asks on the terminal; refuses without one.
 fn ask(plan: &Plan, how: Confirm) -> Result<bool, Failure> {
     if how.dry_run || plan.is_empty() {

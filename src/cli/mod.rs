@@ -279,6 +279,31 @@ pub enum Command {
         #[command(flatten)]
         how: ApplyArgs,
     },
+    /// Copy a run's data, a plot, an export or a checkpoint into artifacts/
+    /// (or checkpoints/): never moves, never overwrites, records provenance.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["data", "plot", "export", "checkpoint"])))]
+    Promote {
+        /// The run: a folder, task/model/run_id, a run-id prefix or a tag.
+        run: String,
+        /// The run's data/ folder, as datasets/<name>_v<N>.
+        #[arg(long)]
+        data: bool,
+        /// A file under plots/.
+        #[arg(long, value_name = "FILE")]
+        plot: Option<String>,
+        /// A file of the run (ONNX, TorchScript, a submission), relative to the run.
+        #[arg(long, value_name = "FILE")]
+        export: Option<String>,
+        /// A file under checkpoints/.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<String>,
+        /// The dataset's name (default: the preprocessing pipeline), or the file's target name.
+        #[arg(long)]
+        name: Option<String>,
+        /// How to apply.
+        #[command(flatten)]
+        how: ApplyArgs,
+    },
     /// Create the outputs/ layout, artifacts/README.md and
     /// docs/outputs_structure.md (never overwrites a file).
     Init {
@@ -556,6 +581,29 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             );
             links::mv(&ctx, &run, &task, model.as_deref(), &dir, how.confirm())
         }
+        Command::Promote {
+            run,
+            data,
+            plot,
+            export,
+            checkpoint,
+            name,
+            how,
+        } => {
+            let what = match (data, plot, export, checkpoint) {
+                (true, ..) => crate::ops::promote::What::Data,
+                (_, Some(f), ..) => crate::ops::promote::What::Plot(f),
+                (_, _, Some(f), _) => crate::ops::promote::What::Export(f),
+                (_, _, _, Some(f)) => crate::ops::promote::What::Checkpoint(f),
+                _ => {
+                    return Err(Failure::usage(
+                        "say what to promote: --data, --plot, --export or --checkpoint",
+                    ));
+                }
+            };
+            let ctx = Context::for_run(&run, root.as_deref(), &global)?;
+            promote(&ctx, &run, what, name.as_deref(), how)
+        }
         Command::Init { path } => {
             let base = match path.or(root) {
                 Some(p) => p,
@@ -723,6 +771,59 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
         tracker: crate::tracker::find_tracker(&root, global.settings.general.tracker.as_deref()),
     };
     crate::tui::run(&root, opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `runyard promote`: plan, show, ask, copy.
+fn promote(
+    ctx: &Context,
+    run: &str,
+    what: crate::ops::promote::What,
+    name: Option<&str>,
+    how: ApplyArgs,
+) -> Result<ExitCode, Failure> {
+    use crate::ops::promote;
+    let key = ctx.resolve_run(run)?;
+    let r = &ctx.catalog.runs[key];
+    let today = jiff::ZonedDateTime::now().date();
+    let p = promote::plan(&ctx.catalog.root, r, what, name, today).map_err(Failure::usage)?;
+    let mut out = std::io::stdout().lock();
+    if !how.json {
+        writeln!(
+            out,
+            "Plan: promote {} → {} ({} files, {}; a copy: copy-on-write where the filesystem can)",
+            crate::fmt::escape(&p.source.to_string_lossy()),
+            crate::fmt::escape(&p.dest.to_string_lossy()),
+            p.files,
+            crate::fmt::size(p.bytes)
+        )?;
+        out.flush()?;
+    }
+    let go = clean::confirm("Promote it?", how.confirm())?;
+    let done = if go {
+        Some(
+            promote::apply(&ctx.catalog.root, &p, r).map_err(|e| Failure {
+                message: e,
+                code: EXIT_FAILURE,
+            })?,
+        )
+    } else {
+        None
+    };
+    if how.json {
+        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "plan": p, "applied": go, "artifact": done });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else if let Some(rel) = done {
+        writeln!(
+            out,
+            "Promoted: {} (provenance: {}.provenance.json)",
+            rel.display(),
+            rel.display()
+        )?;
+    } else if !how.dry_run {
+        writeln!(out, "Nothing changed.")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod create;
 pub mod fsat;
+pub mod promote;
 pub mod trash;
 
 use std::collections::HashMap;
