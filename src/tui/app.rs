@@ -563,13 +563,11 @@ impl App {
     /// The runs an operation applies to: the marked runs, else the selection.
     pub fn op_runs(&self) -> Vec<RunKey> {
         if !self.marks.is_empty() {
+            // In tree order (the scan finds runs in no fixed order).
             return self
                 .catalog
-                .runs
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| self.marks.contains(&r.path))
-                .map(|(k, _)| k)
+                .run_keys()
+                .filter(|&k| self.marks.contains(&self.catalog.runs[k].path))
                 .collect();
         }
         match self.selected_node() {
