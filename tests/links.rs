@@ -250,3 +250,40 @@ fn mv_moves_the_run_and_its_links_then_all_are_ok() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists: not overwritten"));
 }
+
+#[test]
+fn a_move_across_filesystems_copies_checks_then_deletes() {
+    // The same steps `mv` takes when rename says EXDEV, run directly.
+    let tmp = tempfile::tempdir().unwrap();
+    let from = tmp.path().join("a/run");
+    write(&from.join("logs/train.log"), b"step 1\n");
+    write(&from.join("checkpoints/best.pt"), &[7; 70_000]);
+    std::os::unix::fs::symlink("/etc/hostname", from.join("link")).unwrap();
+    let to = tmp.path().join("b/run");
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    runyard::ops::move_by_copy(&from, &to).unwrap();
+    assert!(!from.exists());
+    assert_eq!(
+        std::fs::read(to.join("checkpoints/best.pt")).unwrap(),
+        vec![7; 70_000]
+    );
+    assert_eq!(
+        std::fs::read_link(to.join("link")).unwrap(),
+        Path::new("/etc/hostname"),
+        "links copied as links"
+    );
+    // Onto an existing run: refused, and the source stays.
+    write(&from.join("x"), b"1");
+    assert!(runyard::ops::move_by_copy(&from, &to).is_err());
+    assert!(from.join("x").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("b"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "no temporary copy left behind: {leftovers:?}"
+    );
+}

@@ -267,7 +267,7 @@ fn copy_file(src: &Path, dst: &Path, hasher: &mut Sha256) -> std::io::Result<()>
 /// Copies a file or folder to `dst` (which must not exist); returns the
 /// sha256 (of the bytes for a file; for a folder, of the `sha256sum`-style
 /// listing of its files in path order).
-fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<String> {
+pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<String> {
     let md = std::fs::symlink_metadata(src)?;
     if !md.is_dir() {
         let mut h = Sha256::new();
@@ -298,6 +298,44 @@ fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<String> {
         }
     }
     std::fs::File::open(dst)?.sync_all()?;
+    Ok(format!("{:x}", Sha256::digest(listing.as_bytes())))
+}
+
+/// The checksum `copy_tree` gives, computed from a file or folder as it is.
+pub fn hash_tree(path: &Path) -> std::io::Result<String> {
+    let hash_file = |p: &Path| -> std::io::Result<String> {
+        let mut f = std::fs::File::open(p)?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(format!("{:x}", h.finalize()))
+    };
+    if !std::fs::symlink_metadata(path)?.is_dir() {
+        return hash_file(path);
+    }
+    let mut entries: Vec<_> = walkdir::WalkDir::new(path)
+        .follow_links(false)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(std::io::Error::other)?;
+    entries.sort_by(|a, b| a.path().cmp(b.path()));
+    let mut listing = String::new();
+    for e in entries {
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(path).expect("under path");
+            listing.push_str(&format!(
+                "{}  {}\n",
+                hash_file(e.path())?,
+                rel.to_string_lossy()
+            ));
+        }
+    }
     Ok(format!("{:x}", Sha256::digest(listing.as_bytes())))
 }
 
