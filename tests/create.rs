@@ -135,3 +135,83 @@ fn finish_records_status_time_and_metrics_keeping_the_rest() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["runs"][0]["key_metrics"]["val/acc"], 0.91);
 }
+
+#[test]
+fn check_reports_every_kind_of_stray() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    let w = |p: &str, b: &[u8]| common::write(&root.join(p), b);
+    w(
+        "experiments/t/m/2025-01-01_00-00-00_ok/run_info.json",
+        b"{}",
+    );
+    w(
+        "experiments/t/m/2025-01-01_00-00-00_ok/metrics/val_metrics.json",
+        b"{}",
+    );
+    w("experiments/t/m/backup-copy/README.md", b"old");
+    w("experiments/t/m/2025-01-02_00-00-00_bare/logs/x.log", b"");
+    w(
+        "experiments/t/m/2025-01-01_00-00-00_ok/metrics/accuracy.json",
+        b"{}",
+    );
+    w(
+        "experiments/t/m/2025-01-01_00-00-00_ok/checkpoints/model_final.pt",
+        b"",
+    );
+    w("experiments/t/m/notes.txt", b"");
+    w("scratch/tmp.bin", b"");
+    w("artifacts/plots/orphan.png", b"");
+    w("artifacts/datasets/.runyard-tmp-999999999-big_v1/part", b"");
+    let out = runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "warnings only: exit 0");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (kind, path) in [
+        ("unrecognized", "scratch"),
+        ("stray", "experiments/t/m/notes.txt"),
+        ("run-id", "experiments/t/m/backup-copy"),
+        ("no-metadata", "experiments/t/m/2025-01-02_00-00-00_bare"),
+        (
+            "metric-split",
+            "experiments/t/m/2025-01-01_00-00-00_ok/metrics/accuracy.json",
+        ),
+        (
+            "checkpoint-name",
+            "experiments/t/m/2025-01-01_00-00-00_ok/checkpoints/model_final.pt",
+        ),
+        ("no-provenance", "artifacts/plots/orphan.png"),
+        (
+            "stale-temporary",
+            "artifacts/datasets/.runyard-tmp-999999999-big_v1",
+        ),
+    ] {
+        assert!(
+            kinds.contains(&(kind.to_string(), path.to_string())),
+            "{kind} {path}: {kinds:?}"
+        );
+    }
+    assert_eq!(kinds.len(), 8, "{kinds:?}");
+    let out = runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["check", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

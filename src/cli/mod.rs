@@ -304,6 +304,22 @@ pub enum Command {
         #[command(flatten)]
         how: ApplyArgs,
     },
+    /// Report what strays from the layout (warnings; exit 0 unless --strict).
+    Check {
+        /// Exit 1 when anything strays.
+        #[arg(long)]
+        strict: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the artifacts with where they came from, and which runs'
+    /// configs use each dataset.
+    Artifacts {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create the outputs/ layout, artifacts/README.md and
     /// docs/outputs_structure.md (never overwrites a file).
     Init {
@@ -604,6 +620,36 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
             promote(&ctx, &run, what, name.as_deref(), how)
         }
+        Command::Check { strict, json } => {
+            let ctx = Context::open(root.as_deref(), &global)?;
+            let findings = crate::check::check(&ctx.catalog);
+            let mut out = std::io::stdout().lock();
+            if json {
+                let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": ctx.catalog.root, "findings": findings });
+                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                for f in &findings {
+                    writeln!(
+                        out,
+                        "{:<17} {}  {}",
+                        f.kind,
+                        crate::fmt::escape(&f.path.to_string_lossy()),
+                        f.message
+                    )?;
+                }
+                writeln!(out, "{} findings.", findings.len())?;
+            }
+            Ok(if strict && !findings.is_empty() {
+                ExitCode::from(EXIT_FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Artifacts { json } => {
+            let ctx = Context::open(root.as_deref(), &global)?;
+            artifacts(&ctx, json)
+        }
         Command::Init { path } => {
             let base = match path.or(root) {
                 Some(p) => p,
@@ -771,6 +817,69 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
         tracker: crate::tracker::find_tracker(&root, global.settings.general.tracker.as_deref()),
     };
     crate::tui::run(&root, opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `runyard artifacts`: each artifact, its provenance, and for datasets the
+/// runs whose configs reference them.
+fn artifacts(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
+    let root = &ctx.catalog.root;
+    let mut rows = Vec::new();
+    for sub in ["datasets", "plots", "exports"] {
+        let Ok(rd) = std::fs::read_dir(root.join("artifacts").join(sub)) else {
+            continue;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in names
+            .iter()
+            .filter(|n| !n.starts_with('.') && !n.ends_with(".provenance.json"))
+        {
+            let record = std::fs::read(
+                root.join("artifacts")
+                    .join(sub)
+                    .join(format!("{n}.provenance.json")),
+            )
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+            let used: Vec<PathBuf> = if sub == "datasets" {
+                crate::check::used_by(&ctx.catalog, n)
+            } else {
+                Vec::new()
+            };
+            rows.push(serde_json::json!({
+                "artifact": format!("{sub}/{n}"),
+                "source_run": record.as_ref().and_then(|r| r["source_run"].as_str().map(str::to_string)),
+                "promoted_at": record.as_ref().and_then(|r| r["promoted_at"].as_str().map(str::to_string)),
+                "used_by": used,
+            }));
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        let doc =
+            serde_json::json!({ "version": ls::JSON_VERSION, "root": root, "artifacts": rows });
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &rows {
+        writeln!(out, "{}", r["artifact"].as_str().unwrap_or(""))?;
+        match r["source_run"].as_str() {
+            Some(s) => writeln!(
+                out,
+                "  from {s} ({})",
+                r["promoted_at"].as_str().unwrap_or("?")
+            )?,
+            None => writeln!(out, "  no provenance record")?,
+        }
+        for u in r["used_by"].as_array().into_iter().flatten() {
+            writeln!(out, "  used by {}", u.as_str().unwrap_or(""))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

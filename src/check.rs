@@ -1,0 +1,173 @@
+//! `runyard check`: what strays from the layout. Warnings, never changes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::layout::{self, CheckpointName, TopKind};
+
+/// One thing that strays from the layout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The path, relative to the root.
+    pub path: PathBuf,
+    /// A stable word for scripts.
+    pub kind: &'static str,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+fn finding(path: impl Into<PathBuf>, kind: &'static str, message: impl Into<String>) -> Finding {
+    Finding {
+        path: path.into(),
+        kind,
+        message: message.into(),
+    }
+}
+
+/// What strays in one run (relative paths under `rel`).
+pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if layout::parse_run_id(name).is_none() {
+        out.push(finding(
+            rel,
+            "run-id",
+            "the folder name is not a run id (YYYY-MM-DD_HH-MM-SS[_tag])",
+        ));
+    }
+    let has_info = run.join("run_info.json").is_file();
+    if !has_info && !run.join("README.md").is_file() {
+        out.push(finding(
+            rel,
+            "no-metadata",
+            "no run_info.json or README.md (command, commit, seeds, notes)",
+        ));
+    }
+    if let Ok(rd) = std::fs::read_dir(run.join("metrics")) {
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in names {
+            let Some((stem, ext)) = n.rsplit_once('.') else {
+                continue;
+            };
+            if matches!(ext, "json" | "jsonl" | "ndjson" | "csv" | "tsv")
+                && layout::metric_file_split(stem).0.is_none()
+            {
+                out.push(finding(
+                    rel.join("metrics").join(&n),
+                    "metric-split",
+                    "the name does not start with a split (train_, val_, test_...)",
+                ));
+            }
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(run.join("checkpoints")) {
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in names {
+            if layout::parse_checkpoint(&n) == CheckpointName::Unparsed {
+                out.push(finding(
+                    rel.join("checkpoints").join(&n),
+                    "checkpoint-name",
+                    "no epoch or step in the name (kept by every prune)",
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Runs whose config references a dataset (by `datasets/<name>` in its text).
+pub fn used_by(catalog: &Catalog, dataset: &str) -> Vec<PathBuf> {
+    let needle = format!("datasets/{dataset}");
+    catalog
+        .run_keys()
+        .filter_map(|k| {
+            let r = &catalog.runs[k];
+            ["config.yaml", "config.yml", "config.json"]
+                .iter()
+                .filter_map(|f| std::fs::read_to_string(r.path.join(f)).ok())
+                .any(|t| t.contains(&needle))
+                .then(|| {
+                    r.path
+                        .strip_prefix(&catalog.root)
+                        .unwrap_or(&r.path)
+                        .to_path_buf()
+                })
+        })
+        .collect()
+}
+
+/// Every finding of the tree.
+pub fn check(catalog: &Catalog) -> Vec<Finding> {
+    let root = &catalog.root;
+    let mut out = Vec::new();
+    for e in &catalog.top {
+        if e.kind == TopKind::Unrecognized {
+            out.push(finding(
+                &e.rel,
+                "unrecognized",
+                "not part of the layout (experiments, checkpoints, logs, artifacts)",
+            ));
+        }
+    }
+    for e in &catalog.strays {
+        out.push(finding(
+            &e.rel,
+            "stray",
+            "a file or link where a task, model or run folder belongs",
+        ));
+    }
+    for k in catalog.run_keys() {
+        let r = &catalog.runs[k];
+        let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
+        out.extend(run_findings(&r.path, rel, &r.name));
+    }
+    for sub in ["datasets", "plots", "exports"] {
+        let dir = root.join("artifacts").join(sub);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in &names {
+            let rel = PathBuf::from("artifacts").join(sub).join(n);
+            if n.starts_with(".runyard-tmp-") {
+                let pid = n
+                    .trim_start_matches(".runyard-tmp-")
+                    .split('-')
+                    .next()
+                    .unwrap_or("");
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    out.push(finding(
+                        rel,
+                        "stale-temporary",
+                        "left by a promotion that did not finish; the next one removes it",
+                    ));
+                }
+                continue;
+            }
+            if n.starts_with('.') || n.ends_with(".provenance.json") || n == "README.md" {
+                continue;
+            }
+            if !names.contains(&format!("{n}.provenance.json")) {
+                out.push(finding(
+                    rel,
+                    "no-provenance",
+                    "no provenance record (where it came from)",
+                ));
+            }
+        }
+    }
+    out
+}
