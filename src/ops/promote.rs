@@ -434,6 +434,14 @@ const INDEX_END: &str = "<!-- runyard:index:end -->";
 /// byte for byte. A README without markers gets them at its end; a missing
 /// README is created with the naming conventions.
 pub fn update_index(root: &Path) -> std::io::Result<()> {
+    // One writer at a time: two promotions each reading the records before
+    // the other's landed would otherwise each drop the other's row.
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join("artifacts/.runyard-index.lock"))?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)?;
     let path = root.join("artifacts/README.md");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
