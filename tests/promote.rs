@@ -268,3 +268,30 @@ fn the_index_keeps_the_users_text_byte_for_byte() {
             .contains("Naming conventions")
     );
 }
+
+#[test]
+fn a_target_name_cannot_leave_artifacts() {
+    let (_tmp, root) = demo_copy();
+    for name in ["../../escaped.png", "sub/dir.png", "..", ".hidden.png", ""] {
+        let out = promote(
+            &root,
+            &["seed42", "--plot", "confusion_matrix.png", "--name", name],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("one plain file name"), "{name:?}: {err}");
+    }
+    assert!(!root.parent().unwrap().join("escaped.png").exists());
+    assert!(!root.join("escaped.png").exists());
+    let plots: Vec<_> = std::fs::read_dir(root.join("artifacts/plots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !plots
+            .iter()
+            .any(|n| n.to_string_lossy().contains("dir.png")),
+        "{plots:?}"
+    );
+}

@@ -84,6 +84,18 @@ fn settle(app: &mut App) {
                     app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
                 }
                 Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
+                Request::Promote(path, what, name) => {
+                    let root = app.catalog.root.clone();
+                    let run = app.catalog.runs.iter().find(|r| r.path == path).cloned();
+                    let today = jiff::ZonedDateTime::now().date();
+                    let result = run
+                        .ok_or_else(|| "the run is gone".to_string())
+                        .and_then(|run| {
+                            runyard::ops::promote::plan(&root, &run, what, name.as_deref(), today)
+                                .and_then(|p| runyard::ops::promote::apply(&root, &p, &run))
+                        });
+                    app.promoted(result);
+                }
                 Request::Rescan => {
                     for ev in catalog::spawn(&app.catalog.root.clone(), ScanOptions::default())
                         .events
@@ -171,7 +183,7 @@ fn help_overlay_snapshot() {
     let mut app = app_for(&root);
     press(&mut app, "?");
     let screen = render(&mut app, 110, 48);
-    assert!(screen.contains("not yet: arrives with promotion"));
+    assert!(screen.contains("not yet: arrives with plot preview"));
     insta::assert_snapshot!("help_overlay", screen);
     press(&mut app, "\x1b");
     assert!(app.help.is_none());
@@ -372,8 +384,8 @@ fn folding_tab_focus_and_mouse() {
     );
     assert_eq!(app.selected, 6);
     // A disabled slot says why.
-    press(&mut app, "p");
-    assert!(app.message.as_ref().unwrap().0.contains("promotion"));
+    press(&mut app, "o");
+    assert!(app.message.as_ref().unwrap().0.contains("plot preview"));
 }
 
 #[test]
@@ -577,4 +589,93 @@ fn backlinks_show_on_the_run_and_flag_incident_runs() {
     let opened = OPENED.with(|o| o.borrow().clone());
     assert_eq!(opened.len(), 1);
     assert!(opened[0].ends_with("incident_reports/2025-12-07_vit_divergence.md"));
+}
+
+#[test]
+fn promote_picker_copies_a_plot_under_a_typed_name() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    let before = std::fs::read(run.join("plots/val_acc_curve.png")).unwrap();
+
+    press(&mut app, "p");
+    let screen = render(&mut app, 160, 50);
+    assert!(screen.contains("promote?"), "{screen}");
+    assert!(screen.contains("plots/val_acc_curve.png"), "{screen}");
+    assert!(screen.contains("checkpoints/best.pt"), "{screen}");
+    // Pruned checkpoints are not offered: only what cleanup would keep.
+    assert!(!screen.contains("epoch01_valAcc0.71.pt"), "{screen}");
+
+    // Cancelling changes nothing.
+    press(&mut app, "\x1b");
+    assert!(app.promote.is_none());
+    assert!(app.message.as_ref().unwrap().0.contains("nothing promoted"));
+
+    // Pick the validation-accuracy plot, rename it, promote it.
+    press(&mut app, "p");
+    let picker = app.promote.as_ref().unwrap();
+    let at = picker
+        .items
+        .iter()
+        .position(|(w, _, _)| matches!(w, runyard::ops::promote::What::Plot(f) if f == "val_acc_curve.png"))
+        .expect("the plot is offered");
+    for _ in 0..at {
+        press(&mut app, "j");
+    }
+    press(&mut app, "e");
+    // The proposed name is in the buffer: clear it, type a new one.
+    let proposed = app.promote.as_ref().unwrap().editing.clone().unwrap();
+    assert!(proposed.ends_with(".png"), "{proposed}");
+    for _ in 0..proposed.chars().count() {
+        update(&mut app, runyard::tui::action::Action::FilterBackspace);
+    }
+    press(&mut app, "crnn_val_acc.png\n");
+    let picker = app.promote.as_ref().unwrap();
+    assert_eq!(picker.name.as_deref(), Some("crnn_val_acc.png"));
+    assert!(
+        picker.items[at]
+            .1
+            .ends_with("artifacts/plots/crnn_val_acc.png"),
+        "{:?}",
+        picker.items[at].1
+    );
+    press(&mut app, "y");
+    assert!(app.promote.is_none());
+    let message = app.message.as_ref().unwrap().0.clone();
+    assert!(message.starts_with("promoted: "), "{message}");
+
+    let artifact = root.join("artifacts/plots/crnn_val_acc.png");
+    assert_eq!(std::fs::read(&artifact).unwrap(), before);
+    // A copy, never a move.
+    assert_eq!(
+        std::fs::read(run.join("plots/val_acc_curve.png")).unwrap(),
+        before
+    );
+
+    // The same name again never overwrites: the picker shows the free name
+    // it will take instead; a name with a slash is refused on the spot.
+    press(&mut app, "p");
+    for _ in 0..at {
+        press(&mut app, "j");
+    }
+    press(&mut app, "e");
+    let proposed = app.promote.as_ref().unwrap().editing.clone().unwrap();
+    for _ in 0..proposed.chars().count() {
+        update(&mut app, runyard::tui::action::Action::FilterBackspace);
+    }
+    press(&mut app, "crnn_val_acc.png\n");
+    let dest = app.promote.as_ref().unwrap().items[at].1.clone();
+    assert!(
+        dest.ends_with("artifacts/plots/crnn_val_acc-2.png"),
+        "{dest:?}"
+    );
+    press(&mut app, "e");
+    press(&mut app, "/x\n");
+    let message = app.message.as_ref().unwrap().0.clone();
+    assert!(message.contains("cannot be used"), "{message}");
+    press(&mut app, "n");
+    assert_eq!(std::fs::read(&artifact).unwrap(), before);
+    assert!(!root.join("artifacts/plots/crnn_val_acc-2.png").exists());
 }

@@ -81,6 +81,23 @@ fn free_name(dir: &Path, name: &str) -> String {
         .expect("some suffix is free")
 }
 
+/// A target name must be one plain file name: a name with a slash or `..`
+/// would land outside `artifacts/`, a hidden one would be mistaken for our
+/// temporary copies.
+fn check_name(name: &str) -> Result<(), String> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || name.chars().any(char::is_control);
+    if bad {
+        return Err(format!(
+            "{}: a target name is one plain file name (no '/', not starting with '.')",
+            crate::fmt::escape(name)
+        ));
+    }
+    Ok(())
+}
+
 /// Apparent bytes and files under a path (links not followed).
 fn measure(path: &Path) -> (u64, u64) {
     let (mut bytes, mut files) = (0, 0);
@@ -108,6 +125,9 @@ pub fn plan(
     name: Option<&str>,
     today: jiff::civil::Date,
 ) -> Result<Promotion, String> {
+    if let Some(n) = name {
+        check_name(n)?;
+    }
     let run_rel = run
         .path
         .strip_prefix(root)

@@ -68,6 +68,10 @@ pub enum Action {
     ConfirmYes,
     /// Close the confirm popup without changing anything.
     ConfirmNo,
+    /// Open the promote picker for the selected run.
+    OpenPromote,
+    /// Edit the promotion's target name.
+    EditPromoteName,
     /// Open the first tracker note that links to the selected run.
     OpenNote,
     /// A key whose feature is not built yet: shows why.

@@ -81,6 +81,8 @@ pub enum Request {
     Backlinks,
     /// Show a note in the pager (the terminal is handed over meanwhile).
     OpenNote(PathBuf),
+    /// Promote something from a run (copy into artifacts/).
+    Promote(PathBuf, crate::ops::promote::What, Option<String>),
 }
 
 /// A plan waiting for yes or no.
@@ -178,10 +180,27 @@ pub struct App {
     pub applying: Option<(usize, usize)>,
     /// How the tree is kept fresh: "watching" or "polling" (empty in tests).
     pub live: &'static str,
+    /// The promote picker, when open.
+    pub promote: Option<Picker>,
     /// Tracker notes that link to each run (by run folder).
     pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
     /// The tracker folder notes are read from.
     pub tracker: Option<PathBuf>,
+}
+
+/// What can be promoted from a run, and the choice being made.
+#[derive(Debug, Clone)]
+pub struct Picker {
+    /// The run.
+    pub run: RunKey,
+    /// The items: what, where it would land (relative to the root), bytes.
+    pub items: Vec<(crate::ops::promote::What, PathBuf, u64)>,
+    /// The highlighted item.
+    pub selected: usize,
+    /// A target name the user typed for the highlighted item.
+    pub name: Option<String>,
+    /// The name being typed, while editing.
+    pub editing: Option<String>,
 }
 
 /// A tracker note that links to a run.
@@ -266,13 +285,20 @@ impl App {
             applying: None,
             live: "",
             backlinks: HashMap::new(),
+            promote: None,
             tracker: None,
         }
     }
 
     /// The key mode the app is in.
     pub fn mode(&self) -> Mode {
-        if self.confirm.is_some() {
+        if let Some(p) = &self.promote {
+            if p.editing.is_some() {
+                Mode::PromoteName
+            } else {
+                Mode::Promote
+            }
+        } else if self.confirm.is_some() {
             Mode::Confirm
         } else if self.help.is_some() {
             Mode::Help
@@ -365,6 +391,66 @@ impl App {
         self.details_requested = None;
         self.forget_vanished_marks();
         self.rows_dirty = true;
+    }
+
+    /// Opens the promote picker for the selected run: its data, each plot,
+    /// each checkpoint, with the target names promotion would use.
+    pub fn open_promote(&mut self) {
+        let Some(k) = self.selected_run() else {
+            self.say("select a run to promote from");
+            return;
+        };
+        let r = &self.catalog.runs[k];
+        let today = jiff::ZonedDateTime::now().date();
+        let mut candidates = Vec::new();
+        if r.usage.as_ref().is_some_and(|u| u.data.apparent > 4096) {
+            candidates.push(crate::ops::promote::What::Data);
+        }
+        if let Some(d) = self.selected_details() {
+            for p in &d.plots {
+                candidates.push(crate::ops::promote::What::Plot(
+                    p.rel.trim_start_matches("plots/").to_string(),
+                ));
+            }
+            for c in d.checkpoints.iter().filter(|c| !c.prune) {
+                candidates.push(crate::ops::promote::What::Checkpoint(
+                    c.file.rel.trim_start_matches("checkpoints/").to_string(),
+                ));
+            }
+        }
+        let items: Vec<_> = candidates
+            .into_iter()
+            .filter_map(|w| {
+                // A training run's data needs a name: propose the model's.
+                let name = (w == crate::ops::promote::What::Data && !r.is_preproc())
+                    .then_some(r.model.as_str());
+                let plan = crate::ops::promote::plan(&self.catalog.root, r, w.clone(), name, today)
+                    .ok()?;
+                Some((w, plan.dest, plan.bytes))
+            })
+            .collect();
+        if items.is_empty() {
+            self.say("nothing to promote here (no data/, plots or kept checkpoints)");
+            return;
+        }
+        self.promote = Some(Picker {
+            run: k,
+            items,
+            selected: 0,
+            name: None,
+            editing: None,
+        });
+    }
+
+    /// Reports how a promotion went.
+    pub fn promoted(&mut self, result: Result<PathBuf, String>) {
+        match result {
+            Ok(p) => self.say(format!(
+                "promoted: {} (with its provenance record)",
+                p.display()
+            )),
+            Err(e) => self.say(format!("not promoted: {e}")),
+        }
     }
 
     /// Drops marks of runs that are gone (deleted outside the explorer).

@@ -16,6 +16,10 @@ pub enum Mode {
     Help,
     /// A confirm popup asks before changing the disk.
     Confirm,
+    /// The promote picker is open.
+    Promote,
+    /// Editing the promotion's target name.
+    PromoteName,
 }
 
 /// One key (a code and its modifiers).
@@ -67,7 +71,6 @@ pub struct Binding {
 }
 
 /// Why the promotion and plot slots are empty.
-const LATER_PROMOTE: &str = "not yet: arrives with promotion";
 const LATER_PLOTS: &str = "not yet: arrives with plot preview";
 
 fn b(name: &'static str, mode: Mode, keys: &[Key], action: Action, desc: &'static str) -> Binding {
@@ -290,10 +293,9 @@ pub fn bindings() -> Vec<Binding> {
             "promote",
             Browse,
             &[ch('p')],
-            Action::Disabled(LATER_PROMOTE),
-            "promote data, a plot, an export or a checkpoint",
-        )
-        .disabled(LATER_PROMOTE),
+            Action::OpenPromote,
+            "promote the run's data, a plot or a checkpoint (copy to artifacts/)",
+        ),
         b(
             "open_plot",
             Browse,
@@ -394,6 +396,69 @@ pub fn bindings() -> Vec<Binding> {
             &[key(PageUp)],
             Action::PageUp,
             "scroll a page up",
+        ),
+        b(
+            "promote_down",
+            Promote,
+            &[ch('j'), key(Down)],
+            Action::Down,
+            "next item",
+        )
+        .hint("move")
+        .pair("promote_up"),
+        b(
+            "promote_up",
+            Promote,
+            &[ch('k'), key(Up)],
+            Action::Up,
+            "previous item",
+        ),
+        b(
+            "promote_edit",
+            Promote,
+            &[ch('e')],
+            Action::EditPromoteName,
+            "edit the target name",
+        )
+        .hint("rename"),
+        b(
+            "promote_yes",
+            Promote,
+            &[ch('y')],
+            Action::ConfirmYes,
+            "yes: promote it (copy, never move)",
+        )
+        .hint("promote"),
+        b(
+            "promote_no",
+            Promote,
+            &[ch('n'), key(Esc), ch('q')],
+            Action::ConfirmNo,
+            "no: change nothing",
+        )
+        .hint("cancel"),
+        b(
+            "name_keep",
+            PromoteName,
+            &[key(Enter)],
+            Action::AcceptFilter,
+            "use this name",
+        )
+        .hint("keep"),
+        b(
+            "name_cancel",
+            PromoteName,
+            &[key(Esc)],
+            Action::ClearFilter,
+            "back to the proposed name",
+        )
+        .hint("cancel"),
+        b(
+            "name_backspace",
+            PromoteName,
+            &[key(Backspace)],
+            Action::FilterBackspace,
+            "delete a character",
         ),
         b(
             "help_close",
@@ -576,7 +641,7 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
         return Some(b.action.clone());
     }
     match (mode, event.code) {
-        (Mode::Filter, KeyCode::Char(c))
+        (Mode::Filter | Mode::PromoteName, KeyCode::Char(c))
             if !event
                 .modifiers
                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
@@ -634,6 +699,8 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Filter => "filter",
             Mode::Help => "help",
             Mode::Confirm => "confirm",
+            Mode::Promote => "promote",
+            Mode::PromoteName => "target name",
         };
         let keys = keys_label(b).replace('|', "\\|");
         let what = match b.disabled {
@@ -742,7 +809,7 @@ mod tests {
             .filter(|b| b.disabled.is_some())
             .map(keys_label)
             .collect();
-        assert_eq!(disabled, ["p", "o"]);
+        assert_eq!(disabled, ["o"]);
     }
 }
 

@@ -68,6 +68,8 @@ enum Msg {
     Fs,
     /// A quiet refresh finished (tagged with the generation it started from).
     Refreshed(u64, Box<Catalog>),
+    /// A promotion finished: the artifact, or why not.
+    Promoted(Result<std::path::PathBuf, String>),
     /// The tracker's links, by run.
     Backlinks(std::collections::HashMap<std::path::PathBuf, Vec<app::Backlink>>),
 }
@@ -397,6 +399,10 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 }
                 Msg::Fs => live.dirty = true,
                 Msg::Backlinks(b) => app.backlinks = b,
+                Msg::Promoted(r) => {
+                    app.promoted(r);
+                    urgent = true;
+                }
                 Msg::Refreshed(tag, c) => {
                     live.in_flight = false;
                     // A rescan started meanwhile: its result wins.
@@ -498,6 +504,22 @@ fn carry_out(
                 });
             }
             Request::OpenNote(path) => note = Some(path),
+            Request::Promote(path, what, name) => {
+                let tx = tx.clone();
+                let root = app.catalog.root.clone();
+                let run = app.catalog.runs.iter().find(|r| r.path == path).cloned();
+                std::thread::spawn(move || {
+                    let result = match run {
+                        None => Err("the run is gone".to_string()),
+                        Some(run) => {
+                            let today = jiff::ZonedDateTime::now().date();
+                            ops::promote::plan(&root, &run, what, name.as_deref(), today)
+                                .and_then(|p| ops::promote::apply(&root, &p, &run))
+                        }
+                    };
+                    let _ = tx.send(Msg::Promoted(result));
+                });
+            }
             Request::Backlinks => {
                 let tx = tx.clone();
                 let catalog = app.catalog.clone();

@@ -9,6 +9,11 @@ use crate::ops::PlanKind;
 
 /// Applies one action. Returns a follow-up action, if any.
 pub fn update(app: &mut App, action: Action) -> Option<Action> {
+    if app.promote.is_some() && action != Action::Quit {
+        picker(app, action);
+        app.refresh();
+        return None;
+    }
     match action {
         Action::Quit => app.quit = true,
         Action::Down | Action::Up | Action::PageDown | Action::PageUp if app.confirm.is_some() => {
@@ -107,6 +112,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::CloseHelp => app.help = None,
         Action::Disabled(why) => app.say(why),
         Action::ToggleMark => toggle_mark(app),
+        Action::OpenPromote => app.open_promote(),
+        Action::EditPromoteName => {}
         Action::OpenNote => match app.selected_run().map(|k| app.catalog.runs[k].path.clone()) {
             Some(path) => match app.backlinks.get(&path).and_then(|b| b.first()) {
                 Some(b) => app.outbox.push(Request::OpenNote(b.file.clone())),
@@ -164,6 +171,96 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
     }
     app.refresh();
     None
+}
+
+/// Keys while the promote picker is open.
+fn picker(app: &mut App, action: Action) {
+    let Some(p) = &mut app.promote else { return };
+    if let Some(buf) = &mut p.editing {
+        match action {
+            Action::FilterInput(c) => buf.push(c),
+            Action::FilterBackspace => {
+                buf.pop();
+            }
+            Action::AcceptFilter => {
+                let name = p.editing.take().unwrap_or_default();
+                let name = (!name.trim().is_empty()).then(|| name.trim().to_string());
+                // Show where the new name lands, or why it cannot be used.
+                let run = &app.catalog.runs[p.run];
+                let what = p.items[p.selected].0.clone();
+                let today = jiff::ZonedDateTime::now().date();
+                match crate::ops::promote::plan(
+                    &app.catalog.root,
+                    run,
+                    what,
+                    name.as_deref(),
+                    today,
+                ) {
+                    Ok(plan) => {
+                        p.items[p.selected].1 = plan.dest;
+                        p.name = name;
+                    }
+                    Err(e) => {
+                        let msg = format!("that name cannot be used: {e}");
+                        app.say(msg);
+                    }
+                }
+            }
+            Action::ClearFilter => p.editing = None,
+            _ => {}
+        }
+        return;
+    }
+    match action {
+        Action::Down | Action::Up => {
+            // A typed name belongs to the item it was typed for: leaving the
+            // item puts back the proposed destination.
+            if p.name.take().is_some() {
+                let run = &app.catalog.runs[p.run];
+                let what = p.items[p.selected].0.clone();
+                let today = jiff::ZonedDateTime::now().date();
+                if let Ok(plan) =
+                    crate::ops::promote::plan(&app.catalog.root, run, what, None, today)
+                {
+                    p.items[p.selected].1 = plan.dest;
+                }
+            }
+            let n = p.items.len();
+            p.selected = if action == Action::Down {
+                (p.selected + 1) % n
+            } else {
+                (p.selected + n - 1) % n
+            };
+        }
+        Action::EditPromoteName => {
+            let proposed = p.items[p.selected]
+                .1
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // A dataset's name is the part before _v<N>: the version is always the next free one.
+            let proposed = match p.items[p.selected].0 {
+                crate::ops::promote::What::Data => proposed
+                    .rsplit_once("_v")
+                    .map_or(proposed.clone(), |(b, _)| b.to_string()),
+                _ => proposed,
+            };
+            p.editing = Some(p.name.clone().unwrap_or(proposed));
+        }
+        Action::ConfirmYes => {
+            let what = p.items[p.selected].0.clone();
+            let path = app.catalog.runs[p.run].path.clone();
+            let name = p.name.clone();
+            app.promote = None;
+            app.outbox.push(Request::Promote(path, what, name));
+            app.say("promoting…");
+        }
+        Action::ConfirmNo => {
+            app.promote = None;
+            app.say("nothing promoted");
+        }
+        _ => {}
+    }
 }
 
 /// Marks or unmarks the selected run; on a task or model, all its runs

@@ -6,6 +6,7 @@ mod disk;
 mod help;
 mod info;
 mod metrics;
+mod promote;
 mod tree;
 
 use ratatui::Frame;
@@ -78,6 +79,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     if app.confirm.is_some() {
         confirm::draw(frame, app, area);
+    }
+    if app.promote.is_some() {
+        promote::draw(frame, app, area);
     }
 }
 
