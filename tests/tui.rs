@@ -82,6 +82,8 @@ fn settle(app: &mut App) {
                         .unwrap_or_else(|| runyard::tracker::find_tracker(&app.catalog.root, None));
                     let (checked, _) = runyard::tracker::check_all(&app.catalog, &tracker);
                     app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
+                    (app.promoted_from, app.findings) =
+                        runyard::tui::app::layout_notes(&app.catalog);
                 }
                 Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
                 Request::Promote(path, what, name) => {
@@ -94,6 +96,9 @@ fn settle(app: &mut App) {
                             runyard::ops::promote::plan(&root, &run, what, name.as_deref(), today)
                                 .and_then(|p| runyard::ops::promote::apply(&root, &p, &run))
                         });
+                    if result.is_ok() {
+                        app.outbox.push(Request::Backlinks);
+                    }
                     app.promoted(result);
                 }
                 Request::Rescan => {
@@ -599,9 +604,14 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
     let before = std::fs::read(run.join("plots/val_acc_curve.png")).unwrap();
+    std::fs::write(run.join("model.onnx"), b"onnx").unwrap();
 
     press(&mut app, "p");
     let screen = render(&mut app, 160, 50);
+    assert!(
+        screen.contains("artifacts/exports/ocr_crnn_2025-12-04_14-32-10_seed42_model.onnx"),
+        "{screen}"
+    );
     assert!(screen.contains("promote?"), "{screen}");
     assert!(screen.contains("plots/val_acc_curve.png"), "{screen}");
     assert!(screen.contains("checkpoints/best.pt"), "{screen}");
@@ -648,6 +658,13 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
 
     let artifact = root.join("artifacts/plots/crnn_val_acc.png");
     assert_eq!(std::fs::read(&artifact).unwrap(), before);
+    // The run pane lists it, read back from the provenance record.
+    let screen = render(&mut app, 160, 60);
+    assert!(screen.contains("── promoted from this run ──"), "{screen}");
+    assert!(
+        screen.contains("artifacts/plots/crnn_val_acc.png"),
+        "{screen}"
+    );
     // A copy, never a move.
     assert_eq!(
         std::fs::read(run.join("plots/val_acc_curve.png")).unwrap(),
@@ -678,4 +695,27 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
     press(&mut app, "n");
     assert_eq!(std::fs::read(&artifact).unwrap(), before);
     assert!(!root.join("artifacts/plots/crnn_val_acc-2.png").exists());
+}
+
+#[test]
+fn runs_that_stray_from_the_layout_are_flagged_with_their_findings() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    app.outbox.push(Request::Backlinks);
+    settle(&mut app);
+    app.invalidate();
+    press(&mut app, "/old-run-backup\njj");
+    assert_eq!(selected_label(&app), "debug/tiny/old-run-backup");
+    let screen = render(&mut app, 160, 50);
+    assert!(screen.contains("old-run-backup ◇"), "{screen}");
+    assert!(
+        screen.contains("── strays from the layout (runyard check) ──"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("◇ the folder name is not a run id"),
+        "{screen}"
+    );
+    // A run that follows the layout carries no flag.
+    assert!(!screen.contains("2025-12-04_14-32-10_seed42 ◇"), "{screen}");
 }

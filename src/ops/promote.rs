@@ -359,6 +359,57 @@ pub fn hash_tree(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", Sha256::digest(listing.as_bytes())))
 }
 
+/// What was promoted from each run, read from the provenance records in
+/// `artifacts/{datasets,plots,exports}/` and `checkpoints/<task>/<model>/`:
+/// source run (relative to the root) → artifacts (relative to the root).
+pub fn promoted_from(root: &Path) -> std::collections::HashMap<PathBuf, Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = ["datasets", "plots", "exports"]
+        .iter()
+        .map(|s| PathBuf::from("artifacts").join(s))
+        .collect();
+    // Long-term checkpoints sit two levels down (task, model).
+    for task in read_names(&root.join("checkpoints")) {
+        for model in read_names(&root.join("checkpoints").join(&task)) {
+            dirs.push(PathBuf::from("checkpoints").join(&task).join(model));
+        }
+    }
+    let mut out: std::collections::HashMap<PathBuf, Vec<PathBuf>> = Default::default();
+    for dir in dirs {
+        for n in read_names(&root.join(&dir)) {
+            let Some(artifact) = n.strip_suffix(".provenance.json") else {
+                continue;
+            };
+            let Some(record) = std::fs::read(root.join(&dir).join(&n))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            else {
+                continue;
+            };
+            if let Some(run) = record["source_run"].as_str() {
+                out.entry(PathBuf::from(run))
+                    .or_default()
+                    .push(dir.join(artifact));
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort();
+    }
+    out
+}
+
+/// The names in a folder, sorted (empty when it cannot be read).
+fn read_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Applies a promotion: copy to a temporary name, then rename without
 /// replacing (taking the next free name if another promotion got there
 /// first), then the provenance record and the README index. Returns the

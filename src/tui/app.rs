@@ -77,7 +77,8 @@ pub enum Request {
     Plan(PlanKind, Vec<RunRef>),
     /// Apply a confirmed plan off the UI thread.
     Apply(Box<Plan>),
-    /// Read the tracker's notes for backlinks.
+    /// Read the tracker's notes for backlinks, and what was promoted from
+    /// each run and where it strays from the layout.
     Backlinks,
     /// Show a note in the pager (the terminal is handed over meanwhile).
     OpenNote(PathBuf),
@@ -182,6 +183,10 @@ pub struct App {
     pub live: &'static str,
     /// The promote picker, when open.
     pub promote: Option<Picker>,
+    /// Artifacts promoted from each run (by run folder).
+    pub promoted_from: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Where each run strays from the layout (by run folder).
+    pub findings: HashMap<PathBuf, Vec<crate::check::Finding>>,
     /// Tracker notes that link to each run (by run folder).
     pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
     /// The tracker folder notes are read from.
@@ -212,6 +217,78 @@ pub struct Backlink {
     pub heading: Option<String>,
     /// True for an incident report.
     pub incident: bool,
+}
+
+/// Files in a run that look like exports (ONNX, TorchScript, TFLite,
+/// safetensors, submission files), relative to the run. Ephemeral folders
+/// and checkpoints/ are left out: they have their own kind.
+fn export_candidates(run: &std::path::Path) -> Vec<String> {
+    const EXTS: &[&str] = &[
+        "onnx",
+        "torchscript",
+        "ts",
+        "tflite",
+        "safetensors",
+        "engine",
+        "mlmodel",
+        "pb",
+    ];
+    let mut out: Vec<String> = walkdir::WalkDir::new(run)
+        .max_depth(3)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() != 1
+                || !matches!(
+                    e.file_name().to_str(),
+                    Some("tmp" | "cache" | "checkpoints" | "plots")
+                )
+        })
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_lowercase();
+            let ext = name.rsplit_once('.').map(|(_, x)| x.to_string());
+            let export =
+                ext.as_deref().is_some_and(|x| EXTS.contains(&x)) || name.starts_with("submission");
+            export.then(|| {
+                e.path()
+                    .strip_prefix(run)
+                    .unwrap_or(e.path())
+                    .to_string_lossy()
+                    .into_owned()
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What the run pane shows beside the tracker notes, read off the disk in the
+/// background: artifacts promoted from each run, and where each run strays
+/// from the layout (the `runyard check` findings), both by run folder.
+pub type LayoutNotes = (
+    HashMap<PathBuf, Vec<PathBuf>>,
+    HashMap<PathBuf, Vec<crate::check::Finding>>,
+);
+
+/// Reads the promotions and layout findings of every run in `catalog`.
+pub fn layout_notes(catalog: &crate::catalog::Catalog) -> LayoutNotes {
+    let root = &catalog.root;
+    let promoted = crate::ops::promote::promoted_from(root)
+        .into_iter()
+        .map(|(run, list)| (root.join(run), list))
+        .collect();
+    let mut findings = HashMap::new();
+    for k in catalog.run_keys() {
+        let r = &catalog.runs[k];
+        let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
+        let f = crate::check::run_findings(&r.path, rel, &r.name);
+        if !f.is_empty() {
+            findings.insert(r.path.clone(), f);
+        }
+    }
+    (promoted, findings)
 }
 
 /// Groups checked links by the run they point to.
@@ -286,6 +363,8 @@ impl App {
             live: "",
             backlinks: HashMap::new(),
             promote: None,
+            promoted_from: HashMap::new(),
+            findings: HashMap::new(),
             tracker: None,
         }
     }
@@ -411,6 +490,9 @@ impl App {
                 candidates.push(crate::ops::promote::What::Plot(
                     p.rel.trim_start_matches("plots/").to_string(),
                 ));
+            }
+            for f in export_candidates(&r.path) {
+                candidates.push(crate::ops::promote::What::Export(f));
             }
             for c in d.checkpoints.iter().filter(|c| !c.prune) {
                 candidates.push(crate::ops::promote::What::Checkpoint(

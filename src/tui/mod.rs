@@ -72,6 +72,8 @@ enum Msg {
     Promoted(Result<std::path::PathBuf, String>),
     /// The tracker's links, by run.
     Backlinks(std::collections::HashMap<std::path::PathBuf, Vec<app::Backlink>>),
+    /// Promotions and layout findings, by run.
+    Layout(Box<app::LayoutNotes>),
 }
 
 /// Lets the event loop hand the terminal to another program: the input
@@ -399,7 +401,12 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 }
                 Msg::Fs => live.dirty = true,
                 Msg::Backlinks(b) => app.backlinks = b,
+                Msg::Layout(notes) => (app.promoted_from, app.findings) = *notes,
                 Msg::Promoted(r) => {
+                    // The run pane lists what was promoted: read it again.
+                    if r.is_ok() {
+                        app.outbox.push(Request::Backlinks);
+                    }
                     app.promoted(r);
                     urgent = true;
                 }
@@ -527,6 +534,7 @@ fn carry_out(
                 std::thread::spawn(move || {
                     let (checked, _) = crate::tracker::check_all(&catalog, &tracker);
                     let _ = tx.send(Msg::Backlinks(app::backlinks_of(&checked, &catalog.root)));
+                    let _ = tx.send(Msg::Layout(Box::new(app::layout_notes(&catalog))));
                 });
             }
             Request::Rescan => {

@@ -127,6 +127,36 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         )),
         None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
     }
+    if let Some(list) = app.promoted_from.get(&r.path) {
+        lines.push(Line::from(Span::styled(
+            "── promoted from this run ──",
+            t.dim(),
+        )));
+        for a in list {
+            lines.push(Line::from(fmt::escape(&a.to_string_lossy()).into_owned()));
+        }
+    }
+    if let Some(list) = app.findings.get(&r.path) {
+        lines.push(Line::from(Span::styled(
+            "── strays from the layout (runyard check) ──",
+            t.dim(),
+        )));
+        for f in list {
+            let rel = f
+                .path
+                .strip_prefix(r.path.strip_prefix(&app.catalog.root).unwrap_or(&r.path))
+                .unwrap_or(&f.path);
+            let at = if rel.as_os_str().is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", fmt::escape(&rel.to_string_lossy()))
+            };
+            lines.push(Line::from(vec![
+                Span::styled("◇ ", t.reclaim()),
+                Span::raw(format!("{at}{}", f.message)),
+            ]));
+        }
+    }
     if let Some(notes) = app.backlinks.get(&r.path) {
         lines.push(Line::from(Span::styled(
             "── tracker notes (n opens the first) ──",

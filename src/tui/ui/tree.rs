@@ -159,12 +159,16 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
         label.push_str(&format!(" ({n})"));
     }
     // Flags survive a cut name: ⚑ an incident report links to the run,
-    // ⚠ it has problems.
+    // ◇ it strays from the layout, ⚠ it has problems.
     let flagged = matches!(row.node, Node::Run(k)
         if app.backlinks.get(&c.runs[k].path).is_some_and(|b| b.iter().any(|b| b.incident)));
+    let strays = matches!(row.node, Node::Run(k) if app.findings.contains_key(&c.runs[k].path));
     let mut flags = String::new();
     if flagged {
         flags.push_str(" ⚑");
+    }
+    if strays {
+        flags.push_str(" ◇");
     }
     if problems {
         flags.push_str(" ⚠");
