@@ -44,7 +44,12 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
             "no run_info.json or README.md (command, commit, seeds, notes)",
         ));
     }
-    if let Ok(rd) = std::fs::read_dir(run.join("metrics")) {
+    // A preprocessing run's metrics describe the data (coverage, missing
+    // values), not a split: they are not held to the split prefix.
+    let preproc = rel.starts_with("experiments/preproc");
+    if let Ok(rd) = std::fs::read_dir(run.join("metrics"))
+        && !preproc
+    {
         let mut names: Vec<String> = rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -160,6 +160,15 @@ fn check_reports_every_kind_of_stray() {
         b"",
     );
     w("experiments/t/m/notes.txt", b"");
+    // A preprocessing run's data metrics carry no split: not a finding.
+    w(
+        "experiments/preproc/clean/2025-01-01_00-00-00/metrics/coverage_stats.json",
+        b"{}",
+    );
+    w(
+        "experiments/preproc/clean/2025-01-01_00-00-00/run_info.json",
+        b"{}",
+    );
     w("scratch/tmp.bin", b"");
     w("artifacts/plots/orphan.png", b"");
     w("artifacts/datasets/.runyard-tmp-999999999-big_v1/part", b"");
