@@ -577,6 +577,9 @@ fn every_json_field_is_documented() {
         vec!["latest", r, "--json"],
         vec!["du", r, "--json"],
         vec!["-C", r, "clean", "--checkpoints", "--dry-run", "--json"],
+        vec!["-C", r, "compare", "seed42", "lr1e", "--json"],
+        vec!["-C", r, "check", "--json"],
+        vec!["-C", r, "artifacts", "--json"],
         vec!["-C", r, "rm", "seed7", "--yes", "--json"],
         vec!["-C", r, "trash", "list", "--json"],
         vec![
@@ -611,4 +614,110 @@ fn every_json_field_is_documented() {
         missing.is_empty(),
         "docs/json.md does not describe: {missing:?}"
     );
+}
+
+#[test]
+fn compare_puts_runs_side_by_side_and_marks_the_best() {
+    let (_tmp, root) = demo_copy();
+    let r = root.to_str().unwrap();
+    let doc = json_of(runyard().args(["-C", r, "compare", "--task", "ocr", "--json"]));
+    let runs: Vec<&str> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["run"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    let metric = |name: &str| {
+        doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is a column"))
+            .clone()
+    };
+    // Higher accuracy and lower loss win; counters are not ranked.
+    assert_eq!(metric("val/acc")["better"], "higher");
+    assert_eq!(
+        metric("val/acc")["best"],
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    assert_eq!(metric("val/loss")["better"], "lower");
+    assert_eq!(
+        metric("val/loss")["best"],
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    assert_eq!(metric("val/epoch")["best"], Value::Null);
+    // A run without a metric has null there, never a made-up number.
+    let seed7 = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["run"] == "ocr/crnn/2025-12-06_09-10-00_seed7")
+        .unwrap();
+    let column = |name: &str| {
+        doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|m| m["name"] == name)
+            .unwrap()
+    };
+    assert_eq!(seed7["values"][column("test/acc")], Value::Null);
+    assert_eq!(seed7["values"][column("val/acc")], 0.79);
+
+    // --sort orders best first; text marks the best of each column.
+    let out = runyard()
+        .args([
+            "-C", r, "compare", "seed42", "seed7", "lr3e", "--sort", "val/loss",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("run ") && lines[0].contains("val/loss ↓"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("ocr/crnn/2025-12-04_14-32-10_seed42"),
+        "{text}"
+    );
+    assert!(lines[1].contains("0.41*"), "{text}");
+    assert!(
+        lines[3].starts_with("ocr/vit-small/2025-12-08_18-45-12_lr3e-4"),
+        "{text}"
+    );
+
+    // CSV: a header, one row per run, empty cells for missing values.
+    let out = runyard()
+        .args(["-C", r, "compare", "seed42", "seed7", "--csv"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mut rdr = csv::Reader::from_reader(out.as_slice());
+    let header = rdr.headers().unwrap().clone();
+    assert_eq!(&header[0], "run");
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let test_acc = header.iter().position(|h| h == "test/acc").unwrap();
+    assert_eq!(&rows[1][test_acc], "");
+
+    // Unknown metric, no runs: usage errors naming what would work.
+    runyard()
+        .args(["-C", r, "compare", "seed42", "--sort", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("they have: val/acc"));
+    runyard()
+        .args(["-C", r, "compare"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--task/--model"));
 }

@@ -20,7 +20,7 @@ pub struct Context {
     pub window: SignedDuration,
     threads: usize,
     /// The key metric of each task, from the config.
-    key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    pub(crate) key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
 }
 
 impl Context {

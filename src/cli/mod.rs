@@ -2,6 +2,7 @@
 //! JSON output over the same library the TUI uses.
 
 mod clean;
+mod compare;
 mod context;
 mod du;
 mod links;
@@ -303,6 +304,28 @@ pub enum Command {
         /// How to apply.
         #[command(flatten)]
         how: ApplyArgs,
+    },
+    /// Runs side by side: a table of runs × metrics, the best of each
+    /// column marked.
+    Compare {
+        /// Runs (folder, task/model/run_id, run-id prefix or tag); none:
+        /// every run of --task/--model.
+        runs: Vec<String>,
+        /// The runs of this task.
+        #[arg(long, short)]
+        task: Option<String>,
+        /// The runs of this model.
+        #[arg(long, short)]
+        model: Option<String>,
+        /// Order the runs by this metric, best first.
+        #[arg(long, short, value_name = "METRIC")]
+        sort: Option<String>,
+        /// Print JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV (a header row, one row per run).
+        #[arg(long)]
+        csv: bool,
     },
     /// Report what strays from the layout (warnings; exit 0 unless --strict).
     Check {
@@ -619,6 +642,45 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             };
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
             promote(&ctx, &run, what, name.as_deref(), how)
+        }
+        Command::Compare {
+            runs,
+            task,
+            model,
+            sort,
+            json,
+            csv,
+        } => {
+            let ctx = match runs.first() {
+                Some(first) => Context::for_run(first, root.as_deref(), &global)?,
+                None => Context::open(root.as_deref(), &global)?,
+            };
+            let keys = if runs.is_empty() {
+                if task.is_none() && model.is_none() {
+                    return Err(Failure::usage(
+                        "give runs to compare, or --task/--model to compare their runs",
+                    ));
+                }
+                let mut keys = ctx.select(task.as_deref(), model.as_deref())?;
+                // Newest first, the way ls lists them.
+                keys.sort_by_key(|&k| std::cmp::Reverse(ctx.catalog.runs[k].time()));
+                keys
+            } else {
+                let mut keys = Vec::new();
+                for r in &runs {
+                    let k = ctx.resolve_run(r)?;
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+                keys
+            };
+            let output = match (json, csv) {
+                (true, _) => compare::Output::Json,
+                (_, true) => compare::Output::Csv,
+                _ => compare::Output::Text,
+            };
+            compare::run(&ctx, &keys, sort.as_deref(), output)
         }
         Command::Check { strict, json } => {
             let ctx = Context::open(root.as_deref(), &global)?;
