@@ -86,6 +86,10 @@ fn settle(app: &mut App) {
                         runyard::tui::app::layout_notes(&app.catalog);
                 }
                 Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
+                Request::DecodePlot(path, size) => {
+                    let image = runyard::tui::app::decode_plot(&app.graphics, &path, size);
+                    app.plot_decoded(path, size, image);
+                }
                 Request::Promote(path, what, name) => {
                     let root = app.catalog.root.clone();
                     let run = app.catalog.runs.iter().find(|r| r.path == path).cloned();
@@ -188,7 +192,10 @@ fn help_overlay_snapshot() {
     let mut app = app_for(&root);
     press(&mut app, "?");
     let screen = render(&mut app, 110, 48);
-    assert!(screen.contains("not yet: arrives with plot preview"));
+    assert!(
+        screen.contains("show the run's plots full screen"),
+        "{screen}"
+    );
     insta::assert_snapshot!("help_overlay", screen);
     press(&mut app, "\x1b");
     assert!(app.help.is_none());
@@ -389,8 +396,11 @@ fn folding_tab_focus_and_mouse() {
     );
     assert_eq!(app.selected, 6);
     // A disabled slot says why.
+    // A task has no plots of its own: o says so.
+    press(&mut app, "g");
     press(&mut app, "o");
-    assert!(app.message.as_ref().unwrap().0.contains("plot preview"));
+    assert!(app.viewer.is_none());
+    assert!(app.message.as_ref().unwrap().0.contains("select a run"));
 }
 
 #[test]
@@ -718,4 +728,49 @@ fn runs_that_stray_from_the_layout_are_flagged_with_their_findings() {
     );
     // A run that follows the layout carries no flag.
     assert!(!screen.contains("2025-12-04_14-32-10_seed42 ◇"), "{screen}");
+}
+
+#[test]
+fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+    press(&mut app, "o");
+    assert!(app.viewer.is_some());
+    // The first frame asks for the image at its size; the next shows it.
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("confusion_matrix.png"), "{screen}");
+    assert!(screen.contains("1/3"), "{screen}");
+    assert!(screen.contains('▀') || screen.contains('▄'), "{screen}");
+    insta::assert_snapshot!("plot_half_blocks", screen);
+    press(&mut app, "j");
+    let screen = render(&mut app, 60, 20);
+    assert!(screen.contains("train_loss_curve.png"), "{screen}");
+    press(&mut app, "\x1b");
+    assert!(app.viewer.is_none());
+    assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+}
+
+#[test]
+fn a_corrupt_png_shows_a_message_not_a_crash() {
+    let (_tmp, root) = common::demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    // A PNG cut short: the header is right, the data is not.
+    let good = std::fs::read(run.join("plots/confusion_matrix.png")).unwrap();
+    std::fs::write(run.join("plots/a_broken.png"), &good[..good.len() / 3]).unwrap();
+    std::fs::write(run.join("plots/b_not_an_image.png"), b"hello").unwrap();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    press(&mut app, "o");
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("a_broken.png"), "{screen}");
+    assert!(screen.contains("not a valid image"), "{screen}");
+    press(&mut app, "j");
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains("b_not_an_image.png"), "{screen}");
+    assert!(screen.contains("cannot show"), "{screen}");
+    press(&mut app, "j");
+    let screen = render(&mut app, 100, 20);
+    assert!(screen.contains('▀') || screen.contains('▄'), "{screen}");
 }

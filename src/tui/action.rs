@@ -68,6 +68,10 @@ pub enum Action {
     ConfirmYes,
     /// Close the confirm popup without changing anything.
     ConfirmNo,
+    /// Show the selected run's plots full screen.
+    OpenPlot,
+    /// Back from the plot view.
+    ClosePlot,
     /// Open the promote picker for the selected run.
     OpenPromote,
     /// Edit the promotion's target name.

@@ -84,6 +84,8 @@ pub enum Request {
     OpenNote(PathBuf),
     /// Promote something from a run (copy into artifacts/).
     Promote(PathBuf, crate::ops::promote::What, Option<String>),
+    /// Decode a plot and fit it to a size (columns, rows), off the UI thread.
+    DecodePlot(PathBuf, ratatui::layout::Size),
 }
 
 /// A plan waiting for yes or no.
@@ -183,6 +185,10 @@ pub struct App {
     pub live: &'static str,
     /// The promote picker, when open.
     pub promote: Option<Picker>,
+    /// The plot shown full screen, when open.
+    pub viewer: Option<Viewer>,
+    /// How images are drawn: a terminal graphics protocol or half-blocks.
+    pub graphics: ratatui_image::picker::Picker,
     /// Artifacts promoted from each run (by run folder).
     pub promoted_from: HashMap<PathBuf, Vec<PathBuf>>,
     /// Where each run strays from the layout (by run folder).
@@ -191,6 +197,58 @@ pub struct App {
     pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
     /// The tracker folder notes are read from.
     pub tracker: Option<PathBuf>,
+}
+
+/// A plot shown full screen: the run's plots, the one shown, and its image
+/// once decoded for the size it is drawn at.
+pub struct Viewer {
+    /// The run's plots: path and bytes.
+    pub plots: Vec<(PathBuf, u64)>,
+    /// The one shown.
+    pub index: usize,
+    /// The size (columns, rows) the image was last drawn in.
+    pub size: ratatui::layout::Size,
+    /// The decoded image, for which file and size; or why it cannot be shown.
+    pub image: Option<(
+        PathBuf,
+        ratatui::layout::Size,
+        Result<ratatui_image::protocol::Protocol, String>,
+    )>,
+    /// A decode asked for and not back yet.
+    pub pending: Option<(PathBuf, ratatui::layout::Size)>,
+}
+
+impl Viewer {
+    /// The plot shown.
+    pub fn current(&self) -> &std::path::Path {
+        &self.plots[self.index].0
+    }
+}
+
+/// Decodes an image file and fits it to `size` (columns, rows) for
+/// `graphics`. A file that is not an image gives a message, never a panic.
+pub fn decode_plot(
+    graphics: &ratatui_image::picker::Picker,
+    path: &std::path::Path,
+    size: ratatui::layout::Size,
+) -> Result<ratatui_image::protocol::Protocol, String> {
+    let image = image::ImageReader::open(path)
+        .map_err(|e| format!("cannot open: {e}"))?
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .decode()
+        .map_err(|e| format!("not a valid image: {e}"))?;
+    // Scale to fill the space (a 200 px plot would otherwise be a stamp in
+    // the middle of the screen), keeping its proportions.
+    let font = graphics.font_size();
+    let (w, h) = (
+        u32::from(size.width) * u32::from(font.width),
+        u32::from(size.height) * u32::from(font.height),
+    );
+    let image = image.resize(w.max(1), h.max(1), image::imageops::FilterType::Triangle);
+    graphics
+        .new_protocol(image, size, ratatui_image::Resize::Fit(None))
+        .map_err(|e| format!("cannot draw it: {e}"))
 }
 
 /// What can be promoted from a run, and the choice being made.
@@ -363,6 +421,8 @@ impl App {
             live: "",
             backlinks: HashMap::new(),
             promote: None,
+            viewer: None,
+            graphics: ratatui_image::picker::Picker::halfblocks(),
             promoted_from: HashMap::new(),
             findings: HashMap::new(),
             tracker: None,
@@ -371,7 +431,9 @@ impl App {
 
     /// The key mode the app is in.
     pub fn mode(&self) -> Mode {
-        if let Some(p) = &self.promote {
+        if self.viewer.is_some() {
+            Mode::Viewer
+        } else if let Some(p) = &self.promote {
             if p.editing.is_some() {
                 Mode::PromoteName
             } else {
@@ -522,6 +584,75 @@ impl App {
             name: None,
             editing: None,
         });
+    }
+
+    /// Opens the selected run's plots full screen, the first one shown.
+    pub fn open_viewer(&mut self) {
+        let Some(k) = self.selected_run() else {
+            self.say("select a run to see its plots");
+            return;
+        };
+        let run = self.catalog.runs[k].path.clone();
+        let Some(d) = self.selected_details() else {
+            self.say("still reading the run; try again in a moment");
+            return;
+        };
+        let plots: Vec<(PathBuf, u64)> = d
+            .plots
+            .iter()
+            .filter(|p| !p.is_dir && !p.is_link)
+            .map(|p| (run.join(&p.rel), p.usage.apparent))
+            .collect();
+        if plots.is_empty() {
+            self.say("this run has no plots (PNG or JPEG under plots/)");
+            return;
+        }
+        self.viewer = Some(Viewer {
+            plots,
+            index: 0,
+            size: ratatui::layout::Size::default(),
+            image: None,
+            pending: None,
+        });
+    }
+
+    /// Asks for the shown plot at the size it is drawn at, unless it is
+    /// there or on its way.
+    pub fn want_plot(&mut self, size: ratatui::layout::Size) {
+        let Some(v) = &mut self.viewer else { return };
+        v.size = size;
+        let path = v.current().to_path_buf();
+        let have = v
+            .image
+            .as_ref()
+            .is_some_and(|(p, s, _)| *p == path && *s == size);
+        let asked = v
+            .pending
+            .as_ref()
+            .is_some_and(|(p, s)| *p == path && *s == size);
+        if !have && !asked && size.width > 0 && size.height > 0 {
+            v.pending = Some((path.clone(), size));
+            self.outbox.push(Request::DecodePlot(path, size));
+        }
+    }
+
+    /// Takes a decoded plot (dropped if the viewer moved on meanwhile).
+    pub fn plot_decoded(
+        &mut self,
+        path: PathBuf,
+        size: ratatui::layout::Size,
+        image: Result<ratatui_image::protocol::Protocol, String>,
+    ) {
+        let Some(v) = &mut self.viewer else { return };
+        if v.pending
+            .as_ref()
+            .is_some_and(|(p, s)| *p == path && *s == size)
+        {
+            v.pending = None;
+        }
+        if *v.current() == path {
+            v.image = Some((path, size, image));
+        }
     }
 
     /// Reports how a promotion went.

@@ -20,6 +20,8 @@ pub enum Mode {
     Promote,
     /// Editing the promotion's target name.
     PromoteName,
+    /// A plot is shown full screen.
+    Viewer,
 }
 
 /// One key (a code and its modifiers).
@@ -70,9 +72,6 @@ pub struct Binding {
     pub hint_pair: Option<&'static str>,
 }
 
-/// Why the promotion and plot slots are empty.
-const LATER_PLOTS: &str = "not yet: arrives with plot preview";
-
 fn b(name: &'static str, mode: Mode, keys: &[Key], action: Action, desc: &'static str) -> Binding {
     Binding {
         name,
@@ -94,11 +93,6 @@ impl Binding {
 
     fn pair(mut self, other: &'static str) -> Binding {
         self.hint_pair = Some(other);
-        self
-    }
-
-    fn disabled(mut self, why: &'static str) -> Binding {
-        self.disabled = Some(why);
         self
     }
 }
@@ -300,10 +294,9 @@ pub fn bindings() -> Vec<Binding> {
             "open_plot",
             Browse,
             &[ch('o')],
-            Action::Disabled(LATER_PLOTS),
-            "open the selected plot",
-        )
-        .disabled(LATER_PLOTS),
+            Action::OpenPlot,
+            "show the run's plots full screen (half-blocks over any SSH link)",
+        ),
         b(
             "filter_keep",
             Filter,
@@ -460,6 +453,30 @@ pub fn bindings() -> Vec<Binding> {
             Action::FilterBackspace,
             "delete a character",
         ),
+        b(
+            "plot_next",
+            Viewer,
+            &[ch('j'), key(Down), ch('l'), key(Right), ch(' ')],
+            Action::Down,
+            "next plot of the run",
+        )
+        .hint("next")
+        .pair("plot_prev"),
+        b(
+            "plot_prev",
+            Viewer,
+            &[ch('k'), key(Up), ch('h'), key(Left)],
+            Action::Up,
+            "previous plot",
+        ),
+        b(
+            "plot_close",
+            Viewer,
+            &[key(Esc), ch('q'), ch('o')],
+            Action::ClosePlot,
+            "back to the tree",
+        )
+        .hint("back"),
         b(
             "help_close",
             Help,
@@ -701,6 +718,7 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Confirm => "confirm",
             Mode::Promote => "promote",
             Mode::PromoteName => "target name",
+            Mode::Viewer => "plot",
         };
         let keys = keys_label(b).replace('|', "\\|");
         let what = match b.disabled {
@@ -809,7 +827,7 @@ mod tests {
             .filter(|b| b.disabled.is_some())
             .map(keys_label)
             .collect();
-        assert_eq!(disabled, ["o"]);
+        assert!(disabled.is_empty(), "{disabled:?}");
     }
 }
 

@@ -72,6 +72,12 @@ enum Msg {
     Promoted(Result<std::path::PathBuf, String>),
     /// The tracker's links, by run.
     Backlinks(std::collections::HashMap<std::path::PathBuf, Vec<app::Backlink>>),
+    /// A plot decoded for a size.
+    Plot(
+        std::path::PathBuf,
+        ratatui::layout::Size,
+        Result<ratatui_image::protocol::Protocol, String>,
+    ),
     /// Promotions and layout findings, by run.
     Layout(Box<app::LayoutNotes>),
 }
@@ -308,6 +314,24 @@ fn install_panic_hook() {
     }));
 }
 
+/// How plots are drawn: unicode half-blocks, which work in every terminal
+/// and over any SSH link, unless `RUNYARD_GRAPHICS=auto` asks the terminal
+/// for kitty, sixel or iTerm2 graphics. Asking is opt-in: when a terminal
+/// (or tmux in between) leaves a query unanswered, the query's reader
+/// outlives its timeout and swallowed the first keys in our tests. Must
+/// run before the input thread reads stdin.
+fn graphics_picker() -> ratatui_image::picker::Picker {
+    if std::env::var("RUNYARD_GRAPHICS").as_deref() != Ok("auto") {
+        return ratatui_image::picker::Picker::halfblocks();
+    }
+    let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
+        timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    ratatui_image::picker::Picker::from_query_stdio_with_options(options)
+        .unwrap_or_else(|_| ratatui_image::picker::Picker::halfblocks())
+}
+
 /// Runs the explorer on `root` until the user quits or the terminal goes away.
 pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -327,6 +351,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let loader = Loader::start(2, tx.clone(), Msg::Loaded);
     let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
     let (guard, mut term) = TerminalGuard::enter()?;
+    app.graphics = graphics_picker();
     let pause = Arc::new(InputPause::default());
     spawn_input(tx.clone(), stop.clone(), pause.clone());
     let mut live = Live::new(tx.clone(), root);
@@ -401,6 +426,10 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 }
                 Msg::Fs => live.dirty = true,
                 Msg::Backlinks(b) => app.backlinks = b,
+                Msg::Plot(path, size, image) => {
+                    app.plot_decoded(path, size, image);
+                    urgent = true;
+                }
                 Msg::Layout(notes) => (app.promoted_from, app.findings) = *notes,
                 Msg::Promoted(r) => {
                     // The run pane lists what was promoted: read it again.
@@ -525,6 +554,14 @@ fn carry_out(
                         }
                     };
                     let _ = tx.send(Msg::Promoted(result));
+                });
+            }
+            Request::DecodePlot(path, size) => {
+                let tx = tx.clone();
+                let graphics = app.graphics.clone();
+                std::thread::spawn(move || {
+                    let image = app::decode_plot(&graphics, &path, size);
+                    let _ = tx.send(Msg::Plot(path, size, image));
                 });
             }
             Request::Backlinks => {

@@ -9,6 +9,18 @@ use crate::ops::PlanKind;
 
 /// Applies one action. Returns a follow-up action, if any.
 pub fn update(app: &mut App, action: Action) -> Option<Action> {
+    if let Some(v) = &mut app.viewer
+        && action != Action::Quit
+    {
+        let n = v.plots.len();
+        match action {
+            Action::Down => v.index = (v.index + 1) % n,
+            Action::Up => v.index = (v.index + n - 1) % n,
+            Action::ClosePlot => app.viewer = None,
+            _ => {}
+        }
+        return None;
+    }
     if app.promote.is_some() && action != Action::Quit {
         picker(app, action);
         app.refresh();
@@ -113,6 +125,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::Disabled(why) => app.say(why),
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
+        Action::OpenPlot => app.open_viewer(),
+        Action::ClosePlot => app.viewer = None,
         Action::EditPromoteName => {}
         Action::OpenNote => match app.selected_run().map(|k| app.catalog.runs[k].path.clone()) {
             Some(path) => match app.backlinks.get(&path).and_then(|b| b.first()) {

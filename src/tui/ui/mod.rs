@@ -8,6 +8,7 @@ mod info;
 mod metrics;
 mod promote;
 mod tree;
+mod viewer;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -82,6 +83,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     if app.promote.is_some() {
         promote::draw(frame, app, area);
+    }
+    if app.viewer.is_some() {
+        viewer::draw(frame, app, area);
     }
 }
 
