@@ -35,6 +35,8 @@ fn app_for(root: &Path) -> App {
 }
 
 thread_local! {
+    /// Text the explorer put on the clipboard.
+    static COPIED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Notes the explorer asked to open in the pager.
     static OPENED: std::cell::RefCell<Vec<std::path::PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -86,6 +88,8 @@ fn settle(app: &mut App) {
                         runyard::tui::app::layout_notes(&app.catalog);
                 }
                 Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
+                Request::Copy(text) => COPIED.with(|c| c.borrow_mut().push(text)),
+                Request::OpenExternal(p) => OPENED.with(|o| o.borrow_mut().push(p)),
                 Request::DecodePlot(path, size) => {
                     let image = runyard::tui::app::decode_plot(&app.graphics, &path, size);
                     app.plot_decoded(path, size, image);
@@ -747,9 +751,36 @@ fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
     press(&mut app, "j");
     let screen = render(&mut app, 60, 20);
     assert!(screen.contains("train_loss_curve.png"), "{screen}");
+    // y copies the plot's path through OSC 52; O hands it to the configured opener.
+    press(&mut app, "y");
+    let copied = COPIED.with(|c| c.borrow().clone());
+    assert_eq!(copied.len(), 1);
+    assert!(
+        copied[0].ends_with("plots/train_loss_curve.png"),
+        "{copied:?}"
+    );
+    app.plot_opener = Some("true".into());
+    press(&mut app, "O");
+    let opened = OPENED.with(|o| o.borrow().clone());
+    assert!(
+        opened[0].ends_with("plots/train_loss_curve.png"),
+        "{opened:?}"
+    );
     press(&mut app, "\x1b");
     assert!(app.viewer.is_none());
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
+    // Outside the viewer, y copies the run's folder.
+    press(&mut app, "y");
+    let copied = COPIED.with(|c| c.borrow().clone());
+    assert!(
+        copied[1].ends_with("experiments/ocr/crnn/2025-12-04_14-32-10_seed42"),
+        "{copied:?}"
+    );
+    assert_eq!(
+        runyard::tui::app::osc52("hi"),
+        "\x1b]52;c;aGk=\x07",
+        "OSC 52 carries base64"
+    );
 }
 
 #[test]

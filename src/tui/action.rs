@@ -72,6 +72,10 @@ pub enum Action {
     OpenPlot,
     /// Back from the plot view.
     ClosePlot,
+    /// Copy the shown plot's path (or the selected run's) to the clipboard.
+    CopyPath,
+    /// Open the shown plot with the desktop's viewer.
+    OpenExternal,
     /// Open the promote picker for the selected run.
     OpenPromote,
     /// Edit the promotion's target name.

@@ -84,6 +84,10 @@ pub enum Request {
     OpenNote(PathBuf),
     /// Promote something from a run (copy into artifacts/).
     Promote(PathBuf, crate::ops::promote::What, Option<String>),
+    /// Put text on the clipboard of the user's terminal (OSC 52, works over SSH).
+    Copy(String),
+    /// Open a file with the desktop's viewer (or the configured command).
+    OpenExternal(PathBuf),
     /// Decode a plot and fit it to a size (columns, rows), off the UI thread.
     DecodePlot(PathBuf, ratatui::layout::Size),
 }
@@ -187,6 +191,8 @@ pub struct App {
     pub promote: Option<Picker>,
     /// The plot shown full screen, when open.
     pub viewer: Option<Viewer>,
+    /// The command that opens plots on a desktop (`plot_opener` in the config).
+    pub plot_opener: Option<String>,
     /// How images are drawn: a terminal graphics protocol or half-blocks.
     pub graphics: ratatui_image::picker::Picker,
     /// Artifacts promoted from each run (by run folder).
@@ -223,6 +229,24 @@ impl Viewer {
     pub fn current(&self) -> &std::path::Path {
         &self.plots[self.index].0
     }
+}
+
+/// True where a desktop viewer can show a window: macOS, or a Linux session
+/// with an X or Wayland display (not a plain SSH login).
+pub fn desktop_reachable() -> bool {
+    cfg!(target_os = "macos")
+        || ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 /// Decodes an image file and fits it to `size` (columns, rows) for
@@ -422,6 +446,7 @@ impl App {
             backlinks: HashMap::new(),
             promote: None,
             viewer: None,
+            plot_opener: None,
             graphics: ratatui_image::picker::Picker::halfblocks(),
             promoted_from: HashMap::new(),
             findings: HashMap::new(),
@@ -655,6 +680,45 @@ impl App {
         }
     }
 
+    /// The path `y` copies: the shown plot, else the selected run's folder.
+    pub fn copy_path(&mut self) {
+        let path = match &self.viewer {
+            Some(v) => Some(v.current().to_path_buf()),
+            None => self
+                .selected_run()
+                .map(|k| self.catalog.runs[k].path.clone()),
+        };
+        match path {
+            Some(p) => {
+                self.say(format!(
+                    "copied to the terminal's clipboard (OSC 52): {}",
+                    crate::fmt::escape(&p.to_string_lossy())
+                ));
+                self.outbox
+                    .push(Request::Copy(p.to_string_lossy().into_owned()));
+            }
+            None => self.say("select a run to copy its path"),
+        }
+    }
+
+    /// `O`: the shown plot in the desktop's viewer, when there is a desktop.
+    pub fn open_external(&mut self) {
+        let Some(path) = self.viewer.as_ref().map(|v| v.current().to_path_buf()) else {
+            return;
+        };
+        if self.plot_opener.is_none() && !desktop_reachable() {
+            self.say(
+                "no desktop here (no DISPLAY or WAYLAND_DISPLAY): the plot stays in the terminal",
+            );
+            return;
+        }
+        self.say(format!(
+            "opening {}",
+            crate::fmt::escape(&path.to_string_lossy())
+        ));
+        self.outbox.push(Request::OpenExternal(path));
+    }
+
     /// Reports how a promotion went.
     pub fn promoted(&mut self, result: Result<PathBuf, String>) {
         match result {
@@ -828,6 +892,7 @@ impl App {
             self.bindings = table;
         }
         self.theme = Theme::from_config(&config.theme);
+        self.plot_opener = config.general.plot_opener.clone();
         self.key_metrics = config
             .metrics
             .iter()

@@ -298,6 +298,13 @@ pub fn bindings() -> Vec<Binding> {
             "show the run's plots full screen (half-blocks over any SSH link)",
         ),
         b(
+            "copy_path",
+            Browse,
+            &[ch('y')],
+            Action::CopyPath,
+            "copy the run's folder path to the clipboard (OSC 52, works over SSH)",
+        ),
+        b(
             "filter_keep",
             Filter,
             &[key(Enter)],
@@ -468,6 +475,21 @@ pub fn bindings() -> Vec<Binding> {
             &[ch('k'), key(Up), ch('h'), key(Left)],
             Action::Up,
             "previous plot",
+        ),
+        b(
+            "plot_copy",
+            Viewer,
+            &[ch('y')],
+            Action::CopyPath,
+            "copy the plot's path to the clipboard (OSC 52, works over SSH)",
+        )
+        .hint("copy path"),
+        b(
+            "plot_open_external",
+            Viewer,
+            &[ch('O')],
+            Action::OpenExternal,
+            "open it in the desktop's viewer (plot_opener, xdg-open, open)",
         ),
         b(
             "plot_close",

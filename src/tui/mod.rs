@@ -556,6 +556,38 @@ fn carry_out(
                     let _ = tx.send(Msg::Promoted(result));
                 });
             }
+            Request::Copy(text) => {
+                // Straight to the terminal between frames: ratatui never
+                // draws escape sequences of its own.
+                let mut out = std::io::stdout();
+                let _ = out.write_all(app::osc52(&text).as_bytes());
+                let _ = out.flush();
+            }
+            Request::OpenExternal(path) => {
+                let (program, args): (String, Vec<String>) = match &app.plot_opener {
+                    Some(cmd) => {
+                        let mut words = cmd.split_whitespace().map(str::to_string);
+                        (words.next().unwrap_or_default(), words.collect())
+                    }
+                    None if cfg!(target_os = "macos") => ("open".into(), Vec::new()),
+                    None => ("xdg-open".into(), Vec::new()),
+                };
+                // Detached, with no terminal: a viewer must not draw over the explorer.
+                let spawned = std::process::Command::new(&program)
+                    .args(&args)
+                    .arg(&path)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn();
+                match spawned {
+                    Ok(mut child) => {
+                        // Reap it when it exits, so no zombie is left behind.
+                        std::thread::spawn(move || child.wait());
+                    }
+                    Err(e) => app.say(format!("could not run {program}: {e}")),
+                }
+            }
             Request::DecodePlot(path, size) => {
                 let tx = tx.clone();
                 let graphics = app.graphics.clone();

@@ -17,6 +17,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
             Action::Down => v.index = (v.index + 1) % n,
             Action::Up => v.index = (v.index + n - 1) % n,
             Action::ClosePlot => app.viewer = None,
+            Action::CopyPath => app.copy_path(),
+            Action::OpenExternal => app.open_external(),
             _ => {}
         }
         return None;
@@ -126,6 +128,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
+        Action::CopyPath => app.copy_path(),
+        Action::OpenExternal => {}
         Action::ClosePlot => app.viewer = None,
         Action::EditPromoteName => {}
         Action::OpenNote => match app.selected_run().map(|k| app.catalog.runs[k].path.clone()) {

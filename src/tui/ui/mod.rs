@@ -85,7 +85,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         promote::draw(frame, app, area);
     }
     if app.viewer.is_some() {
-        viewer::draw(frame, app, area);
+        // The status and key-hint lines stay: messages (copied, no desktop)
+        // and the viewer's keys show there.
+        viewer::draw(frame, app, main);
     }
 }
 

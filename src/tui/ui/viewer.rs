@@ -14,10 +14,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let Some(v) = &app.viewer else { return };
     let t = &app.theme;
     let (path, bytes) = &v.plots[v.index];
-    let name = path
-        .file_name()
-        .map(fmt::escape_os)
-        .unwrap_or_default();
+    let name = path.file_name().map(fmt::escape_os).unwrap_or_default();
     let block = Block::bordered()
         .border_style(t.border(true))
         .title(Span::styled(format!(" {name} "), t.title()))
@@ -29,13 +26,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
                 fmt::size(*bytes)
             ),
             t.dim(),
-        ))
-        .title_bottom(Line::from(vec![
-            Span::styled(" j/k ", t.title()),
-            Span::raw("next/previous   "),
-            Span::styled("Esc ", t.title()),
-            Span::raw("back "),
-        ]));
+        ));
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
