@@ -68,6 +68,10 @@ pub enum Action {
     ConfirmYes,
     /// Close the confirm popup without changing anything.
     ConfirmNo,
+    /// Next smoothing weight for the chart (off, 0.6, 0.9, 0.99).
+    CycleSmoothing,
+    /// Log scale on the chart's y axis, or back.
+    ToggleLog,
     /// Show the selected run's plots full screen.
     OpenPlot,
     /// Back from the plot view.

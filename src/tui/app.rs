@@ -150,6 +150,10 @@ pub struct App {
     pub scroll_max: [u16; 4],
     /// Which series the chart shows.
     pub series: usize,
+    /// The chart's EMA smoothing weight (0: off).
+    pub smoothing: f64,
+    /// The chart's y axis is logarithmic.
+    pub log_y: bool,
     /// The help overlay's scroll, when open.
     pub help: Option<u16>,
     /// A message for the status line, and when it was set.
@@ -425,6 +429,8 @@ impl App {
             scroll: [0; 3],
             scroll_max: [u16::MAX; 4],
             series: 0,
+            smoothing: 0.0,
+            log_y: false,
             help: None,
             message: None,
             now: Timestamp::now(),

@@ -237,6 +237,20 @@ pub fn bindings() -> Vec<Binding> {
             Action::PrevSeries,
             "chart the previous metric series",
         ),
+        b(
+            "smoothing",
+            Browse,
+            &[ch('S')],
+            Action::CycleSmoothing,
+            "smooth the chart: off, EMA 0.6, 0.9, 0.99",
+        ),
+        b(
+            "log_scale",
+            Browse,
+            &[ch('Y')],
+            Action::ToggleLog,
+            "log scale for the chart's y axis",
+        ),
         b("help", Browse, &[ch('?')], Action::Help, "this help").hint("help"),
         b("quit", Browse, &[ch('q'), ctrl('c')], Action::Quit, "quit").hint("quit"),
         b(

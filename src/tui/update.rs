@@ -128,6 +128,27 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
+        Action::CycleSmoothing => {
+            app.smoothing = match app.smoothing {
+                s if s < 0.5 => 0.6,
+                s if s < 0.8 => 0.9,
+                s if s < 0.95 => 0.99,
+                _ => 0.0,
+            };
+            app.say(if app.smoothing == 0.0 {
+                "chart: raw values".to_string()
+            } else {
+                format!("chart: smoothed (EMA {})", app.smoothing)
+            });
+        }
+        Action::ToggleLog => {
+            app.log_y = !app.log_y;
+            app.say(if app.log_y {
+                "chart: log scale (values ≤ 0 are left out)"
+            } else {
+                "chart: linear scale"
+            });
+        }
         Action::CopyPath => app.copy_path(),
         Action::OpenExternal => {}
         Action::ClosePlot => app.viewer = None,

@@ -150,19 +150,41 @@ pub fn downsample(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
     out
 }
 
-fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area: Rect) {
-    let t = &app.theme;
-    let finite: Vec<(f64, f64)> = s
-        .points
+/// The points a chart `width` columns wide draws: finite points, smoothed
+/// with an exponential moving average of weight `smoothing` (0: off, the
+/// TensorBoard slider), in log10 when `log_y` (values ≤ 0 left out), then
+/// downsampled to two points a column (braille dots).
+pub fn chart_points(
+    points: &[(f64, f64)],
+    smoothing: f64,
+    log_y: bool,
+    width: usize,
+) -> Vec<(f64, f64)> {
+    let mut ema: Option<f64> = None;
+    let prepared: Vec<(f64, f64)> = points
         .iter()
         .copied()
         .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .map(|(x, y)| {
+            let v = match ema {
+                Some(prev) if smoothing > 0.0 => smoothing * prev + (1.0 - smoothing) * y,
+                _ => y,
+            };
+            ema = Some(v);
+            (x, v)
+        })
+        .filter(|p| !log_y || p.1 > 0.0)
+        .map(|(x, y)| if log_y { (x, y.log10()) } else { (x, y) })
         .collect();
-    if finite.is_empty() {
+    downsample(&prepared, width * 2)
+}
+
+fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area: Rect) {
+    let t = &app.theme;
+    let data = chart_points(&s.points, app.smoothing, app.log_y, area.width as usize);
+    if data.is_empty() {
         return;
     }
-    // Braille gives two dots per column.
-    let data = downsample(&finite, area.width as usize * 2);
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in &data {
         x0 = x0.min(x);
@@ -177,13 +199,21 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
         y1 = y0 + 1.0;
     }
     let file = s.file.rsplit('/').next().unwrap_or(&s.file);
+    let mut mode = String::new();
+    if app.smoothing > 0.0 {
+        mode.push_str(&format!(" · EMA {}", app.smoothing));
+    }
+    if app.log_y {
+        mode.push_str(" · log");
+    }
     let title = format!(
-        " {} · {} ({}/{}, m: next) ",
+        " {} · {}{mode} ({}/{}, m: next, S: smooth, Y: log) ",
         fmt::escape(&s.name),
         fmt::escape(file),
         i + 1,
         n
     );
+    let ylabel = |v: f64| fmt::metric(if app.log_y { 10f64.powf(v) } else { v });
     let dataset = Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
@@ -199,7 +229,7 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
         .y_axis(
             Axis::default()
                 .bounds([y0, y1])
-                .labels([fmt::metric(y0), fmt::metric(y1)]),
+                .labels([ylabel(y0), ylabel(y1)]),
         );
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(
@@ -252,6 +282,25 @@ fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smoothing_and_log_scale() {
+        let pts = [(0.0, 1.0), (1.0, 3.0), (2.0, f64::NAN), (3.0, 0.0)];
+        // Raw: the NaN is dropped.
+        assert_eq!(
+            super::chart_points(&pts, 0.0, false, 100),
+            vec![(0.0, 1.0), (1.0, 3.0), (3.0, 0.0)]
+        );
+        // EMA 0.5: 1, 0.5*1+0.5*3 = 2, 0.5*2+0.5*0 = 1.
+        assert_eq!(
+            super::chart_points(&pts, 0.5, false, 100),
+            vec![(0.0, 1.0), (1.0, 2.0), (3.0, 1.0)]
+        );
+        // Log: zero cannot be drawn and is left out.
+        let log = super::chart_points(&pts, 0.0, true, 100);
+        assert_eq!(log.len(), 2);
+        assert!((log[1].1 - 3f64.log10()).abs() < 1e-12);
+    }
 
     #[test]
     fn downsampling_keeps_extremes_and_bounds_the_count() {

@@ -5,7 +5,7 @@ mod confirm;
 mod disk;
 mod help;
 mod info;
-mod metrics;
+pub mod metrics;
 mod promote;
 mod tree;
 mod viewer;
