@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod demo;
 pub mod fmt;

@@ -88,6 +88,12 @@ fn settle(app: &mut App) {
                         runyard::tui::app::layout_notes(&app.catalog);
                 }
                 Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
+                Request::Compare(runs) => {
+                    app.compare = Some(runyard::tui::app::CompareView::load(
+                        &runs,
+                        &app.key_metrics,
+                    ));
+                }
                 Request::Copy(text) => COPIED.with(|c| c.borrow_mut().push(text)),
                 Request::OpenExternal(p) => OPENED.with(|o| o.borrow_mut().push(p)),
                 Request::DecodePlot(path, size) => {
@@ -804,4 +810,33 @@ fn a_corrupt_png_shows_a_message_not_a_crash() {
     press(&mut app, "j");
     let screen = render(&mut app, 100, 20);
     assert!(screen.contains('▀') || screen.contains('▄'), "{screen}");
+}
+
+#[test]
+fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    // One run alone is not a comparison.
+    press(&mut app, "jjjjjjjc");
+    assert!(app.compare.is_none());
+    assert!(app.message.as_ref().unwrap().0.contains("mark two runs"));
+    // The ocr task: its four runs.
+    press(&mut app, "gjjjj");
+    assert_eq!(selected_label(&app), "ocr");
+    press(&mut app, "c");
+    let c = app.compare.as_ref().expect("the comparison opens");
+    assert_eq!(c.table.runs.len(), 4);
+    assert!(!c.series.is_empty(), "the runs share series to overlay");
+    // Highlight val/loss, sort by it: lowest loss first.
+    press(&mut app, "ls");
+    let c = app.compare.as_ref().unwrap();
+    assert_eq!(c.table.columns[c.column].name, "val/loss");
+    assert_eq!(c.table.runs[0], "ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
+    assert_eq!(c.table.runs[3], "ocr/vit-small/2025-12-08_18-45-12_lr3e-4");
+    insta::assert_snapshot!("compare_table", render(&mut app, 130, 36));
+    press(&mut app, "m");
+    assert_eq!(app.compare.as_ref().unwrap().chart, 1);
+    press(&mut app, "\x1b");
+    assert!(app.compare.is_none());
+    assert_eq!(selected_label(&app), "ocr");
 }

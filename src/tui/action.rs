@@ -72,6 +72,8 @@ pub enum Action {
     CycleSmoothing,
     /// Log scale on the chart's y axis, or back.
     ToggleLog,
+    /// Compare the marked runs (or the selection's) side by side.
+    OpenCompare,
     /// Show the selected run's plots full screen.
     OpenPlot,
     /// Back from the plot view.

@@ -88,6 +88,8 @@ pub enum Request {
     Copy(String),
     /// Open a file with the desktop's viewer (or the configured command).
     OpenExternal(PathBuf),
+    /// Compare runs: (label, task, folder) of each, read off the UI thread.
+    Compare(Vec<(String, String, PathBuf)>),
     /// Decode a plot and fit it to a size (columns, rows), off the UI thread.
     DecodePlot(PathBuf, ratatui::layout::Size),
 }
@@ -193,6 +195,8 @@ pub struct App {
     pub live: &'static str,
     /// The promote picker, when open.
     pub promote: Option<Picker>,
+    /// The comparison of runs, when open.
+    pub compare: Option<CompareView>,
     /// The plot shown full screen, when open.
     pub viewer: Option<Viewer>,
     /// The command that opens plots on a desktop (`plot_opener` in the config).
@@ -207,6 +211,69 @@ pub struct App {
     pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
     /// The tracker folder notes are read from.
     pub tracker: Option<PathBuf>,
+}
+
+/// Runs side by side: the table, the series the runs share for the overlay
+/// chart, and what the user picked.
+#[derive(Debug, Clone)]
+pub struct CompareView {
+    /// Runs × metrics.
+    pub table: crate::compare::Comparison,
+    /// Series found in two runs or more: name, and per row its points.
+    pub series: Vec<(String, Vec<Option<Vec<(f64, f64)>>>)>,
+    /// The highlighted column (the one `s` sorts by).
+    pub column: usize,
+    /// The series the chart overlays.
+    pub chart: usize,
+}
+
+impl CompareView {
+    /// Reads the runs and builds the view (off the UI thread: it reads
+    /// every metrics file of every run).
+    pub fn load(
+        runs: &[(String, String, PathBuf)],
+        configured: &std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    ) -> CompareView {
+        let summaries: Vec<RunSummary> = runs.iter().map(|r| RunSummary::load(&r.2)).collect();
+        let rows: Vec<(String, String, &RunSummary)> = runs
+            .iter()
+            .zip(&summaries)
+            .map(|(r, s)| (r.0.clone(), r.1.clone(), s))
+            .collect();
+        let table = crate::compare::Comparison::new(&rows, configured);
+        let details: Vec<crate::runs::Metrics> = runs
+            .iter()
+            .map(|r| crate::runs::Metrics::load(&r.2, false))
+            .collect();
+        let mut names: Vec<String> = details
+            .iter()
+            .flat_map(|m| m.series.iter().map(|s| s.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let series = names
+            .into_iter()
+            .map(|name| {
+                let per_run: Vec<Option<Vec<(f64, f64)>>> = details
+                    .iter()
+                    .map(|m| {
+                        m.series
+                            .iter()
+                            .find(|s| s.name == name)
+                            .map(|s| s.points.clone())
+                    })
+                    .collect();
+                (name, per_run)
+            })
+            .filter(|(_, per_run)| per_run.iter().filter(|p| p.is_some()).count() >= 2)
+            .collect();
+        CompareView {
+            table,
+            series,
+            column: 0,
+            chart: 0,
+        }
+    }
 }
 
 /// A plot shown full screen: the run's plots, the one shown, and its image
@@ -452,6 +519,7 @@ impl App {
             backlinks: HashMap::new(),
             promote: None,
             viewer: None,
+            compare: None,
             plot_opener: None,
             graphics: ratatui_image::picker::Picker::halfblocks(),
             promoted_from: HashMap::new(),
@@ -462,7 +530,9 @@ impl App {
 
     /// The key mode the app is in.
     pub fn mode(&self) -> Mode {
-        if self.viewer.is_some() {
+        if self.compare.is_some() {
+            Mode::Compare
+        } else if self.viewer.is_some() {
             Mode::Viewer
         } else if let Some(p) = &self.promote {
             if p.editing.is_some() {
@@ -684,6 +754,24 @@ impl App {
         if *v.current() == path {
             v.image = Some((path, size, image));
         }
+    }
+
+    /// `c`: compares the marked runs, or the runs of the selected model or task.
+    pub fn open_compare(&mut self) {
+        let keys = self.op_runs();
+        if keys.len() < 2 {
+            self.say("mark two runs or more (Space), or select a model, to compare");
+            return;
+        }
+        let runs = keys
+            .iter()
+            .map(|&k| {
+                let r = &self.catalog.runs[k];
+                (r.label(), r.task.clone(), r.path.clone())
+            })
+            .collect();
+        self.say(format!("comparing {} runs…", keys.len()));
+        self.outbox.push(Request::Compare(runs));
     }
 
     /// The path `y` copies: the shown plot, else the selected run's folder.

@@ -22,6 +22,8 @@ pub enum Mode {
     PromoteName,
     /// A plot is shown full screen.
     Viewer,
+    /// Runs are compared side by side.
+    Compare,
 }
 
 /// One key (a code and its modifiers).
@@ -311,6 +313,53 @@ pub fn bindings() -> Vec<Binding> {
             Action::OpenPlot,
             "show the run's plots full screen (half-blocks over any SSH link)",
         ),
+        b(
+            "compare",
+            Browse,
+            &[ch('c')],
+            Action::OpenCompare,
+            "compare the marked runs (or the selected model's) side by side",
+        ),
+        b(
+            "compare_right",
+            Compare,
+            &[ch('l'), key(Right), key(Tab)],
+            Action::Down,
+            "next column",
+        )
+        .hint("column")
+        .pair("compare_left"),
+        b(
+            "compare_left",
+            Compare,
+            &[ch('h'), key(Left), key(BackTab)],
+            Action::Up,
+            "previous column",
+        ),
+        b(
+            "compare_sort",
+            Compare,
+            &[ch('s')],
+            Action::CycleSort,
+            "sort the runs by the highlighted column, best first",
+        )
+        .hint("sort"),
+        b(
+            "compare_chart",
+            Compare,
+            &[ch('m')],
+            Action::NextSeries,
+            "overlay the next shared series",
+        )
+        .hint("chart"),
+        b(
+            "compare_close",
+            Compare,
+            &[key(Esc), ch('q'), ch('c')],
+            Action::ClosePlot,
+            "back to the tree",
+        )
+        .hint("back"),
         b(
             "copy_path",
             Browse,
@@ -755,6 +804,7 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Promote => "promote",
             Mode::PromoteName => "target name",
             Mode::Viewer => "plot",
+            Mode::Compare => "compare",
         };
         let keys = keys_label(b).replace('|', "\\|");
         let what = match b.disabled {

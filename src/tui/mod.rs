@@ -72,6 +72,8 @@ enum Msg {
     Promoted(Result<std::path::PathBuf, String>),
     /// The tracker's links, by run.
     Backlinks(std::collections::HashMap<std::path::PathBuf, Vec<app::Backlink>>),
+    /// A comparison read.
+    Compared(Box<app::CompareView>),
     /// A plot decoded for a size.
     Plot(
         std::path::PathBuf,
@@ -426,6 +428,11 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 }
                 Msg::Fs => live.dirty = true,
                 Msg::Backlinks(b) => app.backlinks = b,
+                Msg::Compared(view) => {
+                    app.compare = Some(*view);
+                    app.message = None;
+                    urgent = true;
+                }
                 Msg::Plot(path, size, image) => {
                     app.plot_decoded(path, size, image);
                     urgent = true;
@@ -587,6 +594,14 @@ fn carry_out(
                     }
                     Err(e) => app.say(format!("could not run {program}: {e}")),
                 }
+            }
+            Request::Compare(runs) => {
+                let tx = tx.clone();
+                let configured = app.key_metrics.clone();
+                std::thread::spawn(move || {
+                    let view = app::CompareView::load(&runs, &configured);
+                    let _ = tx.send(Msg::Compared(Box::new(view)));
+                });
             }
             Request::DecodePlot(path, size) => {
                 let tx = tx.clone();

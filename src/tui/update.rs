@@ -9,6 +9,42 @@ use crate::ops::PlanKind;
 
 /// Applies one action. Returns a follow-up action, if any.
 pub fn update(app: &mut App, action: Action) -> Option<Action> {
+    if let Some(c) = &mut app.compare
+        && action != Action::Quit
+    {
+        let n = c.table.columns.len().max(1);
+        match action {
+            Action::Down => c.column = (c.column + 1) % n,
+            Action::Up => c.column = (c.column + n - 1) % n,
+            Action::CycleSort => {
+                if let Some(col) = c.table.columns.get(c.column) {
+                    let name = col.name.clone();
+                    // Keep the chart's rows in step with the table's.
+                    let before = c.table.runs.clone();
+                    if c.table.sort_by(&name).is_ok() {
+                        let order: Vec<usize> = c
+                            .table
+                            .runs
+                            .iter()
+                            .map(|r| before.iter().position(|b| b == r).unwrap_or(0))
+                            .collect();
+                        for (_, per_run) in &mut c.series {
+                            *per_run = order.iter().map(|&i| per_run[i].clone()).collect();
+                        }
+                        app.say(format!("sorted by {name}, best first"));
+                    }
+                }
+            }
+            Action::NextSeries => {
+                if !c.series.is_empty() {
+                    c.chart = (c.chart + 1) % c.series.len();
+                }
+            }
+            Action::ClosePlot => app.compare = None,
+            _ => {}
+        }
+        return None;
+    }
     if let Some(v) = &mut app.viewer
         && action != Action::Quit
     {
@@ -128,6 +164,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
+        Action::OpenCompare => app.open_compare(),
         Action::CycleSmoothing => {
             app.smoothing = match app.smoothing {
                 s if s < 0.5 => 0.6,

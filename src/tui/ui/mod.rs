@@ -1,6 +1,7 @@
 //! Drawing: the layout, the status line and the key-hint bar. Each pane
 //! and popup has its own file.
 
+mod compare;
 mod confirm;
 mod disk;
 mod help;
@@ -83,6 +84,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     }
     if app.promote.is_some() {
         promote::draw(frame, app, area);
+    }
+    if app.compare.is_some() {
+        compare::draw(frame, app, main);
     }
     if app.viewer.is_some() {
         // The status and key-hint lines stay: messages (copied, no desktop)
