@@ -213,6 +213,9 @@ pub struct App {
     pub tracker: Option<PathBuf>,
 }
 
+/// The points of one series: (x, y) in file order.
+pub type Points = Vec<(f64, f64)>;
+
 /// Runs side by side: the table, the series the runs share for the overlay
 /// chart, and what the user picked.
 #[derive(Debug, Clone)]
@@ -220,7 +223,7 @@ pub struct CompareView {
     /// Runs × metrics.
     pub table: crate::compare::Comparison,
     /// Series found in two runs or more: name, and per row its points.
-    pub series: Vec<(String, Vec<Option<Vec<(f64, f64)>>>)>,
+    pub series: Vec<(String, Vec<Option<Points>>)>,
     /// The highlighted column (the one `s` sorts by).
     pub column: usize,
     /// The series the chart overlays.
@@ -254,7 +257,7 @@ impl CompareView {
         let series = names
             .into_iter()
             .map(|name| {
-                let per_run: Vec<Option<Vec<(f64, f64)>>> = details
+                let per_run: Vec<Option<Points>> = details
                     .iter()
                     .map(|m| {
                         m.series

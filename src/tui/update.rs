@@ -35,10 +35,8 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
                     }
                 }
             }
-            Action::NextSeries => {
-                if !c.series.is_empty() {
-                    c.chart = (c.chart + 1) % c.series.len();
-                }
+            Action::NextSeries if !c.series.is_empty() => {
+                c.chart = (c.chart + 1) % c.series.len();
             }
             Action::ClosePlot => app.compare = None,
             _ => {}
