@@ -70,6 +70,8 @@ pub enum Action {
     ConfirmNo,
     /// Next smoothing weight for the chart (off, 0.6, 0.9, 0.99).
     CycleSmoothing,
+    /// The chart's next x axis (step, then epoch or another such column).
+    NextXAxis,
     /// Log scale on the chart's y axis, or back.
     ToggleLog,
     /// Compare the marked runs (or the selection's) side by side.

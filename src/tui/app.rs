@@ -152,6 +152,8 @@ pub struct App {
     pub scroll_max: [u16; 4],
     /// Which series the chart shows.
     pub series: usize,
+    /// Which x axis the chart uses: 0 the file's own, then other columns.
+    pub x_axis: usize,
     /// The chart's EMA smoothing weight (0: off).
     pub smoothing: f64,
     /// The chart's y axis is logarithmic.
@@ -500,6 +502,7 @@ impl App {
             scroll_max: [u16::MAX; 4],
             series: 0,
             smoothing: 0.0,
+            x_axis: 0,
             log_y: false,
             help: None,
             message: None,

@@ -247,6 +247,13 @@ pub fn bindings() -> Vec<Binding> {
             "smooth the chart: off, EMA 0.6, 0.9, 0.99",
         ),
         b(
+            "x_axis",
+            Browse,
+            &[ch('X')],
+            Action::NextXAxis,
+            "chart against the next x column of the file (step, epoch...)",
+        ),
+        b(
             "log_scale",
             Browse,
             &[ch('Y')],

@@ -176,6 +176,10 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
                 format!("chart: smoothed (EMA {})", app.smoothing)
             });
         }
+        Action::NextXAxis => {
+            app.x_axis += 1;
+            app.say("chart: next x axis (the file's own after the last)");
+        }
         Action::ToggleLog => {
             app.log_y = !app.log_y;
             app.say(if app.log_y {

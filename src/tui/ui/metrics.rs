@@ -38,7 +38,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                 Layout::vertical([Constraint::Length(text_h), Constraint::Min(4)]).areas(inner);
             let max = render_scrolled(frame, Paragraph::new(lines), text, app.scroll[1]);
             let i = app.series.min(series.len() - 1);
-            draw_chart(frame, app, &series[i], i, series.len(), chart);
+            // Another x column of the same file (epoch beside step): the
+            // curve against it, when the user picked one with X.
+            let axes = x_axes(series, &series[i]);
+            let shown = match app.x_axis % (axes.len() + 1) {
+                0 => series[i].clone(),
+                a => against(&series[i], axes[a - 1]),
+            };
+            draw_chart(frame, app, &shown, i, series.len(), chart);
             max
         }
         Some(node) => render_scrolled(
@@ -150,6 +157,52 @@ pub fn downsample(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
     out
 }
 
+/// Columns that can serve as another x axis for `s`: series of the same
+/// file named like a step, epoch or time column.
+pub fn x_axes<'a>(all: &'a [Series], s: &Series) -> Vec<&'a Series> {
+    all.iter()
+        .filter(|o| o.file == s.file && o.name != s.name && o.x == s.x)
+        .filter(|o| {
+            let last = o.name.rsplit('/').next().unwrap_or(&o.name);
+            matches!(
+                last.to_ascii_lowercase().as_str(),
+                "step"
+                    | "global_step"
+                    | "epoch"
+                    | "iteration"
+                    | "iter"
+                    | "batch"
+                    | "time"
+                    | "wall_time"
+                    | "elapsed"
+                    | "samples"
+            )
+        })
+        .collect()
+}
+
+/// `s` plotted against `axis` (matched on their shared x): the points
+/// where both have a value.
+pub fn against(s: &Series, axis: &Series) -> Series {
+    let by_x: std::collections::HashMap<u64, f64> =
+        axis.points.iter().map(|&(x, v)| (x.to_bits(), v)).collect();
+    Series {
+        name: s.name.clone(),
+        x: axis
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&axis.name)
+            .to_string(),
+        points: s
+            .points
+            .iter()
+            .filter_map(|&(x, y)| by_x.get(&x.to_bits()).map(|&nx| (nx, y)))
+            .collect(),
+        file: s.file.clone(),
+    }
+}
+
 /// The points a chart `width` columns wide draws: finite points, smoothed
 /// with an exponential moving average of weight `smoothing` (0: off, the
 /// TensorBoard slider), in log10 when `log_y` (values ≤ 0 left out), then
@@ -207,7 +260,7 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
         mode.push_str(" · log");
     }
     let title = format!(
-        " {} · {}{mode} ({}/{}, m: next, S: smooth, Y: log) ",
+        " {} · {}{mode} ({}/{}, m: next, X: x axis, S: smooth, Y: log) ",
         fmt::escape(&s.name),
         fmt::escape(file),
         i + 1,
@@ -282,6 +335,27 @@ fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_column_of_the_file_can_be_the_x_axis() {
+        let series = |name: &str, pts: &[(f64, f64)]| crate::runs::Series {
+            name: name.into(),
+            x: "step".into(),
+            points: pts.to_vec(),
+            file: "metrics/train_steps.csv".into(),
+        };
+        let all = vec![
+            series("train/loss", &[(100.0, 2.0), (200.0, 1.0), (300.0, 0.5)]),
+            series("train/epoch", &[(100.0, 1.0), (300.0, 2.0)]),
+        ];
+        let axes = super::x_axes(&all, &all[0]);
+        assert_eq!(axes.len(), 1);
+        let by_epoch = super::against(&all[0], axes[0]);
+        assert_eq!(by_epoch.x, "epoch");
+        assert_eq!(by_epoch.points, vec![(1.0, 2.0), (2.0, 0.5)]);
+        // The epoch column has no other x axis of its own besides itself.
+        assert!(super::x_axes(&all, &all[1]).is_empty());
+    }
 
     #[test]
     fn smoothing_and_log_scale() {
