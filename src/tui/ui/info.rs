@@ -127,6 +127,20 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         )),
         None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
     }
+    if let Some(d) = app.selected_details()
+        && !d.plots.is_empty()
+    {
+        lines.push(Line::from(Span::styled(
+            "── plots (o shows them, p promotes) ──",
+            t.dim(),
+        )));
+        for p in &d.plots {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:>9}  ", fmt::size(p.usage.apparent)), t.dim()),
+                Span::raw(fmt::escape(p.rel.trim_start_matches("plots/")).into_owned()),
+            ]));
+        }
+    }
     if let Some(list) = app.promoted_from.get(&r.path) {
         lines.push(Line::from(Span::styled(
             "── promoted from this run ──",
