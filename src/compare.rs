@@ -122,7 +122,7 @@ impl Comparison {
 
 /// Counters (epochs, steps, samples) have no better or worse: no column
 /// of them gets a best mark.
-fn is_count(metric: &str) -> bool {
+pub fn is_count(metric: &str) -> bool {
     let last = metric.rsplit(['/', '.']).next().unwrap_or(metric);
     matches!(
         last.to_ascii_lowercase().as_str(),

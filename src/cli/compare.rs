@@ -96,7 +96,11 @@ pub fn run(
                 format!(
                     "{}{}",
                     fmt::escape(&c.name),
-                    if c.lower_is_better { " ↓" } else { " ↑" }
+                    match (crate::compare::is_count(&c.name), c.lower_is_better) {
+                        (true, _) => "",
+                        (false, true) => " ↓",
+                        (false, false) => " ↑",
+                    }
                 )
             }));
             table.row(head);

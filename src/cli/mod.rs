@@ -700,7 +700,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                         f.message
                     )?;
                 }
-                writeln!(out, "{} findings.", findings.len())?;
+                let n = findings.len();
+                writeln!(out, "{n} finding{}.", if n == 1 { "" } else { "s" })?;
             }
             Ok(if strict && !findings.is_empty() {
                 ExitCode::from(EXIT_FAILURE)

@@ -560,7 +560,8 @@ pub fn bindings() -> Vec<Binding> {
             &[ch('O')],
             Action::OpenExternal,
             "open it in the desktop's viewer (plot_opener, xdg-open, open)",
-        ),
+        )
+        .hint("desktop viewer"),
         b(
             "plot_close",
             Viewer,

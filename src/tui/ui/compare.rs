@@ -35,14 +35,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
     // The table: the run column, then as many metric columns as fit from
     // one that keeps the highlighted column in view.
-    let block = Block::bordered()
-        .border_style(t.border(true))
-        .title(Span::styled(
-            format!(" compare {} runs (* best, ↑/↓ which way is better) ", rows),
-            t.title(),
-        ));
-    let inner = block.inner(top);
-    frame.render_widget(block, top);
+    let inner = Block::bordered().inner(top);
     let run_w = c
         .table
         .runs
@@ -66,6 +59,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         used += col_w(i);
         shown.push(i);
     }
+    // The title says which columns show, so hidden ones are not a surprise.
+    let block = Block::bordered()
+        .border_style(t.border(true))
+        .title(Span::styled(
+            format!(
+                " compare {rows} runs (* best, ↑↓ which way is better) · columns {}–{} of {}, h/l ",
+                first + 1,
+                first + shown.len(),
+                c.table.columns.len()
+            ),
+            t.title(),
+        ));
+    frame.render_widget(block, top);
     let cut = |s: &str, w: usize| -> String {
         let s = fmt::escape(s).into_owned();
         if s.chars().count() <= w {
@@ -79,7 +85,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut head = vec![Span::styled(cut("run", run_w), t.dim())];
     for &i in &shown {
         let col = &c.table.columns[i];
-        let arrow = if col.lower_is_better { "↓" } else { "↑" };
+        let arrow = match (crate::compare::is_count(&col.name), col.lower_is_better) {
+            (true, _) => "",
+            (false, true) => "↓",
+            (false, false) => "↑",
+        };
         let text = format!(" {:>w$}", format!("{}{arrow}", col.name), w = col_w(i) - 1);
         let style = if i == c.column {
             t.selected(true)

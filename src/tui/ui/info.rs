@@ -77,12 +77,20 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         v.extend(st);
         v
     }));
-    if let Some(time) = r.time() {
-        // A run id's time is shown as written (it is local wall-clock time);
-        // a folder's mtime in the explorer's time zone.
-        let shown = match &r.id {
-            Some(id) => id.time.strftime("%Y-%m-%d %H:%M").to_string(),
-            None => fmt::time_in(time, &app.tz),
+    let info = details
+        .and_then(|d| d.info.as_ref())
+        .or(summary.and_then(|s| s.info.as_ref()));
+    // run_info's started_at carries its offset: shown in the explorer's
+    // time zone like "finished". Else a run id's time as written (local
+    // wall-clock time of the machine that ran it), else the folder's mtime.
+    let started_at = info
+        .and_then(|i| i.started_at.as_deref())
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    if let Some(time) = started_at.or(r.time()) {
+        let shown = match (&started_at, &r.id) {
+            (Some(ts), _) => fmt::time_in(*ts, &app.tz),
+            (None, Some(id)) => id.time.strftime("%Y-%m-%d %H:%M").to_string(),
+            (None, None) => fmt::time_in(time, &app.tz),
         };
         lines.push(fact(
             app,
@@ -90,9 +98,6 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             format!("{shown} ({})", fmt::age(time, app.now)),
         ));
     }
-    let info = details
-        .and_then(|d| d.info.as_ref())
-        .or(summary.and_then(|s| s.info.as_ref()));
     match info {
         Some(i) => {
             let seeds = i.seeds.as_ref().map(|s| s.to_string());

@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         (Some(buf), _) => Line::from(vec![
             Span::styled("target name: ", t.title()),
             Span::raw(format!("{}▏", fmt::escape(buf))),
-            Span::styled("  (Enter keep, Esc back)", t.dim()),
+            Span::styled("  (Enter: use this name, Esc: back)", t.dim()),
         ]),
         (None, Some(n)) => Line::from(vec![
             Span::styled("target name: ", t.title()),
