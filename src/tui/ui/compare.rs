@@ -9,7 +9,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph};
 
-use super::metrics::chart_points;
+use super::metrics::{bounds, chart_points};
 use crate::fmt;
 use crate::tui::app::App;
 
@@ -150,21 +150,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         })
         .filter(|(_, d)| !d.is_empty())
         .collect();
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (_, d) in &data {
-        for &(x, y) in d {
-            x0 = x0.min(x);
-            x1 = x1.max(x);
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-        }
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    if y1 <= y0 {
-        y1 = y0 + 1.0;
-    }
+    let [x0, x1, y0, y1] = bounds(data.iter().map(|(_, d)| d.as_slice()));
     let datasets = data
         .iter()
         .map(|(r, d)| {

@@ -203,6 +203,25 @@ pub fn against(s: &Series, axis: &Series) -> Series {
     }
 }
 
+/// The axes' bounds `[x0, x1, y0, y1]` over every point of `sets`, each
+/// range at least 1 wide (a flat curve still gets an axis).
+pub fn bounds<'a>(sets: impl Iterator<Item = &'a [(f64, f64)]>) -> [f64; 4] {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in sets.flatten() {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= y0 {
+        y1 = y0 + 1.0;
+    }
+    [x0, x1, y0, y1]
+}
+
 /// The points a chart `width` columns wide draws: finite points, smoothed
 /// with an exponential moving average of weight `smoothing` (0: off, the
 /// TensorBoard slider), in log10 when `log_y` (values ≤ 0 left out), then
@@ -238,19 +257,7 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
     if data.is_empty() {
         return;
     }
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(x, y) in &data {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    if y1 <= y0 {
-        y1 = y0 + 1.0;
-    }
+    let [x0, x1, y0, y1] = bounds(std::iter::once(data.as_slice()));
     let file = s.file.rsplit('/').next().unwrap_or(&s.file);
     let mut mode = String::new();
     if app.smoothing > 0.0 {
