@@ -836,6 +836,11 @@ fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
     insta::assert_snapshot!("compare_table", render(&mut app, 130, 36));
     press(&mut app, "m");
     assert_eq!(app.compare.as_ref().unwrap().chart, 1);
+    // j/k scroll the runs, never past the last.
+    press(&mut app, "jjjjjj");
+    assert_eq!(app.compare.as_ref().unwrap().row, 3);
+    press(&mut app, "k");
+    assert_eq!(app.compare.as_ref().unwrap().row, 2);
     press(&mut app, "\x1b");
     assert!(app.compare.is_none());
     assert_eq!(selected_label(&app), "ocr");

@@ -230,6 +230,8 @@ pub struct CompareView {
     pub column: usize,
     /// The series the chart overlays.
     pub chart: usize,
+    /// The first run row shown (the table scrolls when runs do not fit).
+    pub row: usize,
 }
 
 impl CompareView {
@@ -277,6 +279,7 @@ impl CompareView {
             series,
             column: 0,
             chart: 0,
+            row: 0,
         }
     }
 }

@@ -331,7 +331,7 @@ pub fn bindings() -> Vec<Binding> {
             "compare_right",
             Compare,
             &[ch('l'), key(Right), key(Tab)],
-            Action::Down,
+            Action::Expand,
             "next column",
         )
         .hint("column")
@@ -340,8 +340,24 @@ pub fn bindings() -> Vec<Binding> {
             "compare_left",
             Compare,
             &[ch('h'), key(Left), key(BackTab)],
-            Action::Up,
+            Action::Collapse,
             "previous column",
+        ),
+        b(
+            "compare_down",
+            Compare,
+            &[ch('j'), key(Down)],
+            Action::Down,
+            "scroll the runs down",
+        )
+        .hint("scroll")
+        .pair("compare_up"),
+        b(
+            "compare_up",
+            Compare,
+            &[ch('k'), key(Up)],
+            Action::Up,
+            "scroll the runs up",
         ),
         b(
             "compare_sort",

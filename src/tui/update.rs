@@ -14,8 +14,10 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
     {
         let n = c.table.columns.len().max(1);
         match action {
-            Action::Down => c.column = (c.column + 1) % n,
-            Action::Up => c.column = (c.column + n - 1) % n,
+            Action::Expand => c.column = (c.column + 1) % n,
+            Action::Collapse => c.column = (c.column + n - 1) % n,
+            Action::Down => c.row = (c.row + 1).min(c.table.runs.len().saturating_sub(1)),
+            Action::Up => c.row = c.row.saturating_sub(1),
             Action::CycleSort => {
                 if let Some(col) = c.table.columns.get(c.column) {
                     let name = col.name.clone();

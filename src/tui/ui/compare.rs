@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(t.border(true))
         .title(Span::styled(
             format!(
-                " compare {rows} runs (* best, ↑↓ which way is better) · columns {}–{} of {}, h/l ",
+                " compare {rows} runs (* best, ↑↓ which way is better) · columns {}–{} of {}, h/l · j/k scroll ",
                 first + 1,
                 first + shown.len(),
                 c.table.columns.len()
@@ -99,7 +99,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         head.push(Span::styled(text, style));
     }
     lines.push(Line::from(head));
-    for (r, run) in c.table.runs.iter().enumerate() {
+    // Scroll only as far as the last rows filling the table.
+    let fit = (inner.height as usize).saturating_sub(1).max(1);
+    let skip = c.row.min(c.table.runs.len().saturating_sub(fit));
+    for (r, run) in c.table.runs.iter().enumerate().skip(skip) {
         let color = COLORS[r % COLORS.len()];
         let mut spans = vec![Span::styled(cut(run, run_w), Style::new().fg(color))];
         for &i in &shown {
