@@ -148,6 +148,18 @@ pub fn plan(
             Path::new(sub).join(rel)
         })
     };
+    // A single file lands in `dir` under the typed name, else the
+    // convention's name for it; a taken name gets a suffix.
+    let single_file = |src: PathBuf, dir: PathBuf, conventional: &dyn Fn(&str) -> String| {
+        let file = src
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let target = name.map_or_else(|| conventional(&file), str::to_string);
+        let n = free_name(&root.join(&dir), &target);
+        (run_rel.join(src), dir.join(n))
+    };
     let (source, dest) = match &what {
         What::Data => {
             let pipeline = match name {
@@ -167,51 +179,19 @@ pub fn plan(
                 PathBuf::from("artifacts/datasets").join(format!("{pipeline}_v{v}")),
             )
         }
-        What::Plot(f) => {
-            let src = file_in("plots", f)?;
-            let file = src
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let target = name
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}_{}_{file}", run.task, today));
-            let n = free_name(&root.join("artifacts/plots"), &target);
-            (run_rel.join(src), PathBuf::from("artifacts/plots").join(n))
-        }
-        What::Export(f) => {
-            let src = file_in("", f)?;
-            let file = src
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let target = name
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}_{}_{}_{file}", run.task, run.model, run.name));
-            let n = free_name(&root.join("artifacts/exports"), &target);
-            (
-                run_rel.join(src),
-                PathBuf::from("artifacts/exports").join(n),
-            )
-        }
-        What::Checkpoint(f) => {
-            let src = file_in("checkpoints", f)?;
-            let file = src
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let target = name
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}_{file}", run.name));
-            let dir = PathBuf::from("checkpoints")
+        What::Plot(f) => single_file(file_in("plots", f)?, "artifacts/plots".into(), &|file| {
+            format!("{}_{}_{file}", run.task, today)
+        }),
+        What::Export(f) => single_file(file_in("", f)?, "artifacts/exports".into(), &|file| {
+            format!("{}_{}_{}_{file}", run.task, run.model, run.name)
+        }),
+        What::Checkpoint(f) => single_file(
+            file_in("checkpoints", f)?,
+            PathBuf::from("checkpoints")
                 .join(&run.task)
-                .join(&run.model);
-            let n = free_name(&root.join(&dir), &target);
-            (run_rel.join(src), dir.join(n))
-        }
+                .join(&run.model),
+            &|file| format!("{}_{file}", run.name),
+        ),
     };
     let md = std::fs::symlink_metadata(root.join(&source))
         .map_err(|e| format!("{}: {e}", source.display()))?;
