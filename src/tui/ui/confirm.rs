@@ -2,7 +2,7 @@
 //! skipped and why, and a question whose default is No.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -94,12 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let height = (lines.len() as u16 + 4)
         .min(area.height.saturating_sub(2))
         .max(7);
-    let [popup] = Layout::horizontal([Constraint::Percentage(90)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = super::centered(area, Constraint::Percentage(90), Constraint::Length(height));
     let block = Block::bordered()
         .border_style(t.error())
         .title(Span::styled(format!(" {}? ", plan.kind.verb()), t.title()))

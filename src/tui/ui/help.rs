@@ -2,7 +2,7 @@
 //! the reason.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -39,12 +39,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         "Mouse: wheel scrolls, click selects (again to fold).",
         t.dim(),
     )));
-    let [popup] = Layout::horizontal([Constraint::Max(100)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Max(lines.len() as u16 + 2)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = super::centered(
+        area,
+        Constraint::Max(100),
+        Constraint::Max(lines.len() as u16 + 2),
+    );
     let block = Block::bordered()
         .border_style(t.border(true))
         .title(Span::styled(" keys (Esc closes) ", t.title()));

@@ -2,7 +2,7 @@
 //! where each would land, the target name editable before saying yes.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -73,12 +73,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     };
     lines.push(name);
     let height = (lines.len() as u16 + 2).min(area.height);
-    let [popup] = Layout::horizontal([Constraint::Percentage(85)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = super::centered(area, Constraint::Percentage(85), Constraint::Length(height));
     let block = Block::bordered()
         .border_style(t.border(true))
         .title(Span::styled(" promote? ", t.title()))
