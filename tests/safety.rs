@@ -4,6 +4,20 @@
 
 mod common;
 
+// Cases from the adversarial trial (issue 12), one module per area.
+#[path = "safety/cli.rs"]
+mod cli_cases;
+#[path = "safety/links.rs"]
+mod links_cases;
+#[path = "safety/live.rs"]
+mod live_cases;
+#[path = "safety/mounts.rs"]
+mod mounts;
+#[path = "safety/promote.rs"]
+mod promote_cases;
+#[path = "safety/records.rs"]
+mod records;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,4 @@
+//! Safety cases: links (issue 12).
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Safety cases: mounts (issue 12).
+
+#[allow(unused_imports)]
+use super::*;
