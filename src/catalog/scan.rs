@@ -502,6 +502,22 @@ fn read_children(
                 shared.rel(&path())
             ));
             is_walkable = false;
+        } else if is_dir
+            && shared.root_dev.is_some()
+            && st
+                .stx_attributes_mask
+                .contains(rustix::fs::StatxAttributes::MOUNT_ROOT)
+            && st
+                .stx_attributes
+                .contains(rustix::fs::StatxAttributes::MOUNT_ROOT)
+        {
+            // A bind mount keeps the device of its filesystem; only this
+            // attribute (free with every statx) tells it is another mount.
+            errors.push(format!(
+                "{}: a mount point, not counted",
+                shared.rel(&path())
+            ));
+            is_walkable = false;
         }
         disk_seen += usage.disk;
         out.push(Child {

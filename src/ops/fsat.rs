@@ -66,6 +66,119 @@ pub fn ident_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Ident> {
     })
 }
 
+/// Which mount a file or folder is on. Two entries on one filesystem can
+/// still be on different mounts (a bind mount), so the device alone does not
+/// tell; on Linux the mount id does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mount {
+    /// Device number.
+    pub dev: u64,
+    /// The kernel's mount id (Linux 5.8+), 0 when unknown.
+    pub id: u64,
+    /// The entry is the root of a mount (where one is known to be).
+    pub root: bool,
+}
+
+impl Mount {
+    /// True when `other` is on the same mount as `self`, as far as can be told.
+    pub fn same_as(&self, other: &Mount) -> bool {
+        if self.dev != other.dev {
+            return false;
+        }
+        if self.id != 0 && other.id != 0 {
+            return self.id == other.id;
+        }
+        // Without mount ids, a bind mount of the same filesystem shows
+        // only as the mount-root attribute of the entry crossed into.
+        !other.root
+    }
+}
+
+/// The mount of `name` in `dir` (an empty name: of `dir` itself), without
+/// following a link.
+#[cfg(target_os = "linux")]
+pub fn mount_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Mount> {
+    use rustix::fs::{StatxAttributes, StatxFlags};
+    let mut flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT;
+    if name.is_empty() {
+        flags |= AtFlags::EMPTY_PATH;
+    }
+    match rustix::fs::statx(
+        dir,
+        name,
+        flags,
+        StatxFlags::BASIC_STATS | StatxFlags::MNT_ID,
+    ) {
+        Ok(x) => Ok(Mount {
+            dev: rustix::fs::makedev(x.stx_dev_major, x.stx_dev_minor),
+            id: if StatxFlags::from_bits_retain(x.stx_mask).contains(StatxFlags::MNT_ID) {
+                x.stx_mnt_id
+            } else {
+                0
+            },
+            root: x.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT)
+                && x.stx_attributes.contains(StatxAttributes::MOUNT_ROOT),
+        }),
+        // Kernels before statx: the device is all there is.
+        Err(Errno::NOSYS) => mount_by_stat(dir, name),
+        Err(e) => Err(e),
+    }
+}
+
+/// The mount of `name` in `dir` (an empty name: of `dir` itself): the
+/// device is all these systems tell.
+#[cfg(not(target_os = "linux"))]
+pub fn mount_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Mount> {
+    mount_by_stat(dir, name)
+}
+
+fn mount_by_stat(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Mount> {
+    let st = if name.is_empty() {
+        rustix::fs::fstat(dir)?
+    } else {
+        rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?
+    };
+    Ok(Mount {
+        dev: st.st_dev as u64,
+        id: 0,
+        root: false,
+    })
+}
+
+/// Opens `rel` under the root like [`open_chain`], and refuses to enter
+/// another mount below `run` (a prefix of `rel`, or `rel` itself): what is
+/// changed inside a run stays on the run's own filesystem. Above the run,
+/// mounts are crossed (a task folder on a bigger disk is common).
+pub fn open_in_run(root: &Path, run: &Path, rel: &Path) -> Result<OwnedFd, String> {
+    let Ok(below) = rel.strip_prefix(run) else {
+        return open_chain(root, rel);
+    };
+    let mut fd = open_chain(root, run)?;
+    let base = mount_at(fd.as_fd(), OsStr::new(""))
+        .map_err(|e| format!("{}: {}", run.display(), reason(e)))?;
+    let mut at = run.to_path_buf();
+    for c in below.components() {
+        let Component::Normal(name) = c else {
+            return Err(format!(
+                "{}: not a plain path inside the root",
+                rel.display()
+            ));
+        };
+        at.push(name);
+        fd = open_dir_at(fd.as_fd(), name)
+            .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
+        let m = mount_at(fd.as_fd(), OsStr::new(""))
+            .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
+        if !base.same_as(&m) {
+            return Err(format!("{}: {MOUNT_POINT}", at.display()));
+        }
+    }
+    Ok(fd)
+}
+
+/// The reason given for a mount point that a plan or removal leaves alone.
+pub const MOUNT_POINT: &str = "mount point (another filesystem or a bind mount): not entered";
+
 /// A short reason for an error, as shown next to a path.
 pub fn reason(e: Errno) -> String {
     match e {
@@ -99,6 +212,9 @@ pub struct Measure {
     pub linked: HashMap<(u64, u64), (u64, u64)>,
     /// Problems met while measuring.
     pub errors: Vec<String>,
+    /// Folders not entered because they are another mount (the measured
+    /// path itself when it is one).
+    pub mounts: Vec<PathBuf>,
 }
 
 fn stat_of(dir: BorrowedFd, name: &CStr) -> rustix::io::Result<rustix::fs::Stat> {
@@ -107,6 +223,17 @@ fn stat_of(dir: BorrowedFd, name: &CStr) -> rustix::io::Result<rustix::fs::Stat>
 
 /// Measures `name` in `dir` (a file, a link, or a folder and all under it).
 pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
+    measure_except(dir, name, display, None)
+}
+
+/// Measures like [`measure_at`], leaving out the child `except` of the
+/// measured folder (it is measured on its own).
+pub fn measure_except(
+    dir: BorrowedFd,
+    name: &OsStr,
+    display: &Path,
+    except: Option<&OsStr>,
+) -> Measure {
     let mut m = Measure::default();
     let cname = CString::new(name.as_bytes()).unwrap_or_default();
     match stat_of(dir, &cname) {
@@ -120,7 +247,19 @@ pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
     if m.dirs == 0 {
         return m;
     }
+    let base = match mount_at(dir, OsStr::new("")) {
+        Ok(b) => b,
+        Err(e) => {
+            m.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return m;
+        }
+    };
     let mut stack: Vec<(OwnedFd, PathBuf)> = match open_dir_at(dir, name) {
+        Ok(fd) if !on_mount(fd.as_fd(), &base) => {
+            m.mounts.push(display.to_path_buf());
+            return m;
+        }
         Ok(fd) => vec![(fd, display.to_path_buf())],
         Err(e) => {
             m.errors
@@ -128,14 +267,19 @@ pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
             return m;
         }
     };
+    let mut top = true;
     while let Some((fd, path)) = stack.pop() {
         let Ok(mut entries) = Dir::read_from(&fd) else {
             m.errors.push(format!("{}: cannot list", path.display()));
             continue;
         };
+        let skip = if top { except } else { None };
+        top = false;
         while let Some(Ok(entry)) = entries.next() {
             let n = entry.file_name();
-            if matches!(n.to_bytes(), b"." | b"..") {
+            if matches!(n.to_bytes(), b"." | b"..")
+                || skip.is_some_and(|x| x.as_bytes() == n.to_bytes())
+            {
                 continue;
             }
             let child = path.join(OsStr::from_bytes(n.to_bytes()));
@@ -145,6 +289,7 @@ pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
                     add_stat(&mut m, &st);
                     if is_dir {
                         match rustix::fs::openat(fd.as_fd(), n, DIR_FLAGS, Mode::empty()) {
+                            Ok(sub) if !on_mount(sub.as_fd(), &base) => m.mounts.push(child),
                             Ok(sub) => stack.push((sub, child)),
                             Err(e) => m.errors.push(format!("{}: {}", child.display(), reason(e))),
                         }
@@ -155,6 +300,12 @@ pub fn measure_at(dir: BorrowedFd, name: &OsStr, display: &Path) -> Measure {
         }
     }
     m
+}
+
+/// True when the open folder `fd` is on the mount `base`. Checked on the
+/// folder as opened, so a mount made between a stat and the open is seen.
+pub fn on_mount(fd: BorrowedFd, base: &Mount) -> bool {
+    mount_at(fd, OsStr::new("")).is_ok_and(|m| base.same_as(&m))
 }
 
 fn add_stat(m: &mut Measure, st: &rustix::fs::Stat) {
@@ -188,6 +339,8 @@ pub struct Removed {
     pub dirs: u64,
     /// Problems, one per path; the rest went on.
     pub errors: Vec<String>,
+    /// Folders left whole because they are another mount.
+    pub mounts: Vec<PathBuf>,
     /// Entries left in place because they were written recently (a job is
     /// still using the folder).
     pub kept_recent: u64,
@@ -219,7 +372,22 @@ pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, 
         unlink_counted(dir, &cname, &st, display, out);
         return;
     }
+    // Never leave the mount the removal starts on: a tmpfs or a bind mount
+    // (of a folder outside the tree, or of the run itself) in tmp/ is left
+    // whole, and so are the folders above it.
+    let base = match mount_at(dir, OsStr::new("")) {
+        Ok(b) => b,
+        Err(e) => {
+            out.errors
+                .push(format!("{}: {}", display.display(), reason(e)));
+            return;
+        }
+    };
     let fd = match open_dir_at(dir, name) {
+        Ok(fd) if !on_mount(fd.as_fd(), &base) => {
+            out.mounts.push(display.to_path_buf());
+            return;
+        }
         Ok(fd) => fd,
         Err(e) => {
             out.errors
@@ -257,6 +425,10 @@ pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, 
         if let Some((sub, blocks)) = top.subdirs.pop() {
             let path = top.path.join(OsStr::from_bytes(sub.to_bytes()));
             match rustix::fs::openat(top.fd.as_fd(), &sub, DIR_FLAGS, Mode::empty()) {
+                Ok(fd) if !on_mount(fd.as_fd(), &base) => {
+                    out.mounts.push(path);
+                    top.failed = true;
+                }
                 Ok(fd) => {
                     let mut frame = Frame {
                         fd,

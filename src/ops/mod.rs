@@ -152,6 +152,9 @@ fn is_recent(secs: i64, opts: &PlanOptions) -> bool {
 pub fn recent_write(root: &Path, run: &Path) -> Option<i64> {
     let fd = fsat::open_chain(root, run).ok()?;
     let mut newest = rustix::fs::fstat(&fd).ok()?.st_mtime;
+    // Another mount inside the run (a tmpfs, a bind mount) is not the run's
+    // own writing, and a cleanup leaves it alone anyway.
+    let base = fsat::mount_at(fd.as_fd(), OsStr::new("")).ok()?;
     let Ok(mut dir) = rustix::fs::Dir::read_from(&fd) else {
         return Some(newest);
     };
@@ -170,6 +173,9 @@ pub fn recent_write(root: &Path, run: &Path) -> Option<i64> {
         let Ok(sub) = fsat::open_dir_at(fd.as_fd(), OsStr::from_bytes(name.to_bytes())) else {
             continue;
         };
+        if !fsat::on_mount(sub.as_fd(), &base) {
+            continue;
+        }
         let Ok(mut inner) = rustix::fs::Dir::read_from(&sub) else {
             continue;
         };
@@ -215,8 +221,21 @@ impl Builder {
 
     /// Measures `name` in the folder `dir_rel` and adds it as a target.
     fn add(&mut self, run: &Path, dir_rel: &Path, name: &OsStr, what: String) {
+        self.add_except(run, dir_rel, name, what, None);
+    }
+
+    /// Like `add`, leaving out the child `except` of the target folder from
+    /// the measure (it is a target of its own, deleted first).
+    fn add_except(
+        &mut self,
+        run: &Path,
+        dir_rel: &Path,
+        name: &OsStr,
+        what: String,
+        except: Option<&OsStr>,
+    ) {
         let rel = dir_rel.join(name);
-        let dir = match fsat::open_chain(&self.plan.root, dir_rel) {
+        let dir = match fsat::open_in_run(&self.plan.root, run, dir_rel) {
             Ok(fd) => fd,
             Err(e) => {
                 self.plan.skipped.push(Note { rel, why: e });
@@ -233,7 +252,20 @@ impl Builder {
                 return;
             }
         };
-        let m = fsat::measure_at(dir.as_fd(), name, &rel);
+        let m = fsat::measure_except(dir.as_fd(), name, &rel, except);
+        if m.mounts.first() == Some(&rel) {
+            self.plan.skipped.push(Note {
+                rel,
+                why: fsat::MOUNT_POINT.into(),
+            });
+            return;
+        }
+        for mount in m.mounts {
+            self.plan.skipped.push(Note {
+                rel: mount,
+                why: fsat::MOUNT_POINT.into(),
+            });
+        }
         for e in m.errors {
             self.plan.skipped.push(Note {
                 rel: rel.clone(),
@@ -362,14 +394,25 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
         if !b.run_allowed(run, opts) {
             continue;
         }
-        let Ok(list) = std::fs::read_dir(root.join(&dir)) else {
-            b.plan.skipped.push(Note {
-                rel: dir,
-                why: "cannot list".into(),
-            });
-            continue;
+        // Listed through the folder as opened from the root, never through
+        // a link along the way.
+        let list = fsat::open_in_run(root, &run.rel, &dir)
+            .and_then(|fd| rustix::fs::Dir::read_from(&fd).map_err(fsat::reason));
+        let list = match list {
+            Ok(l) => l,
+            Err(e) => {
+                b.plan.skipped.push(Note {
+                    rel: dir,
+                    why: format!("cannot list: {e}"),
+                });
+                continue;
+            }
         };
-        let mut names: Vec<_> = list.flatten().map(|e| e.file_name()).collect();
+        let mut names: Vec<std::ffi::OsString> = list
+            .flatten()
+            .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+            .filter(|n| n != "." && n != "..")
+            .collect();
         names.sort();
         let parsed: Vec<CheckpointName> = names
             .iter()
@@ -548,8 +591,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         let (Some(parent), Some(name)) = (t.rel.parent(), t.rel.file_name()) else {
             continue;
         };
-        // Reached from the root without following a link, or not at all.
-        let dir = match fsat::open_chain(&plan.root, parent) {
+        // Reached from the root without following a link, and below the
+        // run without leaving its mount, or not at all.
+        let dir = match fsat::open_in_run(&plan.root, &t.run, parent) {
             Ok(fd) => fd,
             Err(e) => {
                 r.skipped.push(Note {
@@ -616,6 +660,12 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         r.freed += removed.freed;
         r.files += removed.files;
         r.linked.extend(std::mem::take(&mut removed.linked));
+        for mount in std::mem::take(&mut removed.mounts) {
+            r.skipped.push(Note {
+                rel: mount,
+                why: fsat::MOUNT_POINT.into(),
+            });
+        }
         if removed.kept_recent > 0 {
             r.skipped.push(Note {
                 rel: t.rel.clone(),

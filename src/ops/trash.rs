@@ -29,6 +29,34 @@ pub struct Origin {
     pub deleted_at: String,
 }
 
+impl Origin {
+    /// Checks a record read back from disk: it is untrusted input, and
+    /// `restore` moves a run to where it points. Only a plain
+    /// `experiments/<task>/<model>/<run_id>` is accepted: no `..`, no
+    /// absolute path, no hidden folder (`.trash` itself), no control
+    /// characters.
+    pub fn check(&self) -> Result<(), String> {
+        let shown = crate::fmt::escape_os(self.origin.as_os_str());
+        let parts: Vec<_> = self.origin.components().collect();
+        let plain = parts.len() == 4
+            && parts[0].as_os_str() == crate::layout::EXPERIMENTS
+            && parts.iter().all(|c| match c {
+                std::path::Component::Normal(n) => {
+                    let n = n.as_encoded_bytes();
+                    !n.starts_with(b".") && !n.iter().any(|b| b.is_ascii_control())
+                }
+                _ => false,
+            });
+        if plain {
+            Ok(())
+        } else {
+            Err(format!(
+                "origin.json: {shown} is not a run path under experiments/ (record refused)"
+            ))
+        }
+    }
+}
+
 /// One run in the trash.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrashEntry {
@@ -139,10 +167,12 @@ pub fn list(root: &Path) -> Vec<TrashEntry> {
     ids.into_iter()
         .map(|id| {
             let m = fsat::measure_at(trash.as_fd(), OsStr::new(&id), &Path::new(TRASH).join(&id));
-            let record = std::fs::read(root.join(TRASH).join(&id).join("origin.json"));
-            let (origin, error) = match record {
+            let (origin, error) = match read_record(trash.as_fd(), &id) {
                 Ok(b) => match serde_json::from_slice::<Origin>(&b) {
-                    Ok(o) => (Some(o), None),
+                    Ok(o) => match o.check() {
+                        Ok(()) => (Some(o), None),
+                        Err(e) => (None, Some(e)),
+                    },
                     Err(e) => (None, Some(format!("origin.json: {e}"))),
                 },
                 Err(e) => (None, Some(format!("origin.json: {e}"))),
@@ -155,6 +185,39 @@ pub fn list(root: &Path) -> Vec<TrashEntry> {
             }
         })
         .collect()
+}
+
+/// The largest `origin.json` read back: a real one is about 150 bytes.
+const RECORD_CAP: u64 = 64 * 1024;
+
+/// Reads `<id>/origin.json` in the open trash: the entry folder and the
+/// record reached without following a link, and only a regular file of
+/// sane size (a FIFO would block, `/dev/zero` would never end).
+fn read_record(trash: BorrowedFd, id: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let entry = fsat::open_dir_at(trash, OsStr::new(id)).map_err(reason)?;
+    let fd = rustix::fs::openat(
+        &entry,
+        "origin.json",
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(reason)?;
+    let st = rustix::fs::fstat(&fd).map_err(reason)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(RECORD_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > RECORD_CAP {
+        return Err(format!(
+            "larger than {RECORD_CAP} bytes: not a trash record"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Finds trash entries by id, or by the run id / path they came from.
@@ -192,17 +255,11 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
             .clone()
             .unwrap_or_else(|| "no origin record".into())
     })?;
+    // Checked again here: an entry may not come from `list`.
+    origin.check()?;
     let (Some(parent), Some(name)) = (origin.origin.parent(), origin.origin.file_name()) else {
         return Err("the origin record is not a run path".into());
     };
-    if !origin.origin.starts_with(crate::layout::EXPERIMENTS)
-        || origin.origin.components().count() != 4
-    {
-        return Err(format!(
-            "{}: not a run path under experiments/",
-            origin.origin.display()
-        ));
-    }
     // Recreate the task and model folders if they went, never through a link.
     let mut fd = fsat::open_chain(root, Path::new(""))?;
     for c in parent.components() {
@@ -242,10 +299,18 @@ pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
                 .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned());
             // The run first, then its record: if the run cannot go whole,
             // apply stops and the record stays, so it can still be restored.
+            // The record's own bytes leave the run out: it is counted once,
+            // as its own target.
             if std::fs::symlink_metadata(root.join(&rel).join("run")).is_ok() {
                 b.add(&rel, &rel, OsStr::new("run"), what.clone());
             }
-            b.add(&rel, Path::new(TRASH), OsStr::new(&e.id), what);
+            b.add_except(
+                &rel,
+                Path::new(TRASH),
+                OsStr::new(&e.id),
+                what,
+                Some(OsStr::new("run")),
+            );
         }
     }
     b.finish()
