@@ -4,10 +4,13 @@
 //! only the bytes of each target.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::ops::Range;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use rustix::fs::{Mode, OFlags};
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -28,13 +31,42 @@ pub fn find_tracker(root: &Path, given: Option<&Path>) -> PathBuf {
 /// `experiments/*/{assessments,incident_reports}/**/*.md`, and every run's
 /// own `README.md`.
 pub fn notes(tracker: &Path, catalog: &Catalog) -> Vec<PathBuf> {
+    find_notes(tracker, catalog).0
+}
+
+/// The notes (see [`notes`]), and what was left out and why: a folder or
+/// note that is a symbolic link is not followed, since a rewrite through it
+/// would change a file outside the tracker, with links computed from the
+/// wrong place.
+pub fn find_notes(tracker: &Path, catalog: &Catalog) -> (Vec<PathBuf>, Vec<String>) {
     let mut out = Vec::new();
-    if let Ok(experiments) = std::fs::read_dir(tracker.join("experiments")) {
-        let mut dirs: Vec<_> = experiments.flatten().map(|e| e.path()).collect();
+    let mut skipped = Vec::new();
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let not_followed = |p: &Path| format!("{}: a symbolic link, not followed", p.display());
+    // The tracker folder itself is the user's choice and may be a link:
+    // links are computed from where it really is.
+    let tracker = std::fs::canonicalize(tracker).unwrap_or_else(|_| tracker.to_path_buf());
+    let experiments = tracker.join("experiments");
+    if is_link(&experiments) {
+        skipped.push(not_followed(&experiments));
+    } else if let Ok(list) = std::fs::read_dir(&experiments) {
+        let mut dirs = Vec::new();
+        for e in list.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_symlink() => skipped.push(not_followed(&e.path())),
+                Ok(t) if t.is_dir() => dirs.push(e.path()),
+                _ => {}
+            }
+        }
         dirs.sort();
         for exp in dirs {
             for kind in ["assessments", "incident_reports"] {
-                for e in walkdir::WalkDir::new(exp.join(kind))
+                let dir = exp.join(kind);
+                if is_link(&dir) {
+                    skipped.push(not_followed(&dir));
+                    continue;
+                }
+                for e in walkdir::WalkDir::new(dir)
                     .follow_links(false)
                     .sort_by_file_name()
                     .into_iter()
@@ -53,11 +85,57 @@ pub fn notes(tracker: &Path, catalog: &Catalog) -> Vec<PathBuf> {
     }
     for k in catalog.run_keys() {
         let readme = catalog.runs[k].path.join("README.md");
-        if readme.is_file() {
-            out.push(readme);
+        match std::fs::symlink_metadata(&readme) {
+            Ok(m) if m.file_type().is_symlink() => skipped.push(not_followed(&readme)),
+            Ok(m) if m.is_file() => out.push(readme),
+            _ => {}
         }
     }
-    out
+    (out, skipped)
+}
+
+/// The largest note read: Markdown notes are a few KiB.
+const NOTE_CAP: u64 = 16 << 20;
+
+/// Opens `name` in the open folder `dir` for reading: never through a link,
+/// only a regular file (a FIFO would block), under the size cap.
+fn open_note_at(dir: BorrowedFd, name: &OsStr) -> std::io::Result<(std::fs::File, u32)> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if st.st_size as u64 > NOTE_CAP {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB: not read as a note",
+            NOTE_CAP >> 20
+        )));
+    }
+    Ok((std::fs::File::from(fd), st.st_mode as u32))
+}
+
+/// Reads a note found by [`find_notes`] (its own name not followed if it
+/// became a link since).
+fn read_note(file: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let (dir, name) = match (file.parent(), file.file_name()) {
+        (Some(d), Some(n)) => (d, n),
+        _ => return Err(std::io::Error::other("not a file path")),
+    };
+    let dir = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let (f, _) = open_note_at(dir.as_fd(), name)?;
+    let mut text = String::new();
+    f.take(NOTE_CAP).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// How a link is written.
@@ -468,8 +546,10 @@ fn rel_to(root: &Path, p: &Path) -> String {
 pub fn check_all(catalog: &Catalog, tracker: &Path) -> (Vec<Checked>, Vec<String>) {
     let mut links = Vec::new();
     let mut errors = Vec::new();
-    for note in notes(tracker, catalog) {
-        match std::fs::read_to_string(&note) {
+    let (notes, skipped) = find_notes(tracker, catalog);
+    errors.extend(skipped);
+    for note in notes {
+        match read_note(&note) {
             Ok(text) => links.extend(parse_links(&note, &text)),
             Err(e) => errors.push(format!("{}: cannot read: {e}", note.display())),
         }
@@ -557,8 +637,10 @@ pub fn edits(checked: &[Checked]) -> Vec<Edit> {
 
 /// Applies edits file by file: only the target bytes change, and each file
 /// is replaced whole (temporary file, then rename) with its permissions.
+/// Every file must be under one of `bases` (the tracker, the outputs root)
+/// and is reached from there one folder at a time, never through a link.
 /// Returns the files written and per-file errors.
-pub fn apply_edits(edits: &[Edit]) -> (usize, Vec<String>) {
+pub fn apply_edits(bases: &[&Path], edits: &[Edit]) -> (usize, Vec<String>) {
     let mut by_file: std::collections::BTreeMap<&Path, Vec<&Edit>> = Default::default();
     for e in edits {
         by_file.entry(e.file.as_path()).or_default().push(e);
@@ -567,7 +649,11 @@ pub fn apply_edits(edits: &[Edit]) -> (usize, Vec<String>) {
     let mut errors = Vec::new();
     for (file, mut list) in by_file {
         let result = (|| -> std::io::Result<()> {
-            let mut bytes = std::fs::read(file)?;
+            let dir = open_parent_in(bases, file)?;
+            let name = file.file_name().unwrap_or_default();
+            let (f, mode) = open_note_at(dir.as_fd(), name)?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, NOTE_CAP), &mut bytes)?;
             list.sort_by_key(|e| std::cmp::Reverse(e.span.start));
             for e in &list {
                 // The file must still say what was read; else it changed under us.
@@ -579,21 +665,32 @@ pub fn apply_edits(edits: &[Edit]) -> (usize, Vec<String>) {
                 }
                 bytes.splice(e.span.clone(), e.to.bytes());
             }
-            let dir = file.parent().unwrap_or(Path::new("."));
-            let tmp = dir.join(format!(
+            let tmp = format!(
                 ".{}.runyard-tmp-{}",
-                file.file_name().unwrap_or_default().to_string_lossy(),
+                name.to_string_lossy(),
                 std::process::id()
-            ));
-            let perms = std::fs::metadata(file)?.permissions();
+            );
             let r = (|| {
-                std::fs::write(&tmp, &bytes)?;
-                std::fs::set_permissions(&tmp, perms)?;
-                std::fs::File::open(&tmp)?.sync_all()?;
-                std::fs::rename(&tmp, file)
+                let fd = rustix::fs::openat(
+                    &dir,
+                    tmp.as_str(),
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(mode & 0o7777),
+                )?;
+                // The umask narrowed the mode at creation; the note keeps its own.
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode & 0o7777))?;
+                let mut f = std::fs::File::from(fd);
+                std::io::Write::write_all(&mut f, &bytes)?;
+                f.sync_all()?;
+                rustix::fs::renameat(&dir, tmp.as_str(), &dir, name)?;
+                Ok(())
             })();
             if r.is_err() {
-                let _ = std::fs::remove_file(&tmp);
+                let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), rustix::fs::AtFlags::empty());
             }
             r
         })();
@@ -603,6 +700,23 @@ pub fn apply_edits(edits: &[Edit]) -> (usize, Vec<String>) {
         }
     }
     (written, errors)
+}
+
+/// Opens the folder holding `file`, from the base it is under, one
+/// component at a time without following links.
+fn open_parent_in(bases: &[&Path], file: &Path) -> std::io::Result<OwnedFd> {
+    let parent = file.parent().unwrap_or(Path::new(""));
+    // Notes are named from the tracker's real place, run READMEs from the
+    // root as given: try each base both ways.
+    let real = |b: &Path| std::fs::canonicalize(b).unwrap_or_else(|_| b.to_path_buf());
+    for base in bases.iter().flat_map(|b| [b.to_path_buf(), real(b)]) {
+        if let Ok(rel) = parent.strip_prefix(&base) {
+            return crate::ops::fsat::open_chain(&base, rel).map_err(std::io::Error::other);
+        }
+    }
+    Err(std::io::Error::other(
+        "not inside the tracker or the outputs folder: not rewritten",
+    ))
 }
 
 #[cfg(test)]

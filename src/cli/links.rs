@@ -49,7 +49,7 @@ pub fn links(
         Vec::new()
     };
     let (written, write_errors) = if fix && !dry_run {
-        tracker::apply_edits(&edits)
+        tracker::apply_edits(&[tracker_dir, &c.root], &edits)
     } else {
         (0, Vec::new())
     };
@@ -206,9 +206,16 @@ pub fn mv(
     let r = &c.runs[key];
     let model = model.unwrap_or(&r.model);
     for (what, name) in [("task", task), ("model", model)] {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        // As `new-run` asks: one plain, visible folder name (`.trash` is
+        // runyard's own; a newline would break every listing).
+        if name.is_empty()
+            || name.contains('/')
+            || name.starts_with('.')
+            || name.chars().any(char::is_control)
+        {
             return Err(Failure::usage(format!(
-                "{what} {name:?} is not a folder name"
+                "{what} {} is not a folder name (one plain name: no '/', no leading '.', no control characters)",
+                fmt::escape(&format!("{name:?}"))
             )));
         }
     }
@@ -293,7 +300,7 @@ pub fn mv(
         message: e,
         code: super::EXIT_FAILURE,
     })?;
-    let (written, errors) = tracker::apply_edits(&edits);
+    let (written, errors) = tracker::apply_edits(&[tracker_dir, &c.root], &edits);
     writeln!(
         out,
         "Moved. {} links rewritten in {written} files.",
