@@ -70,21 +70,58 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Copies the demo tree into `dir` (default: a new folder under the temp
-/// dir) and dates each run's files from `times.json`, so a fresh clone does
-/// not look like a tree of active runs. Returns the copy's `outputs/`.
-pub fn materialize(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
-    materialize_from(&demo_source(), dir)
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 }
 
-/// [`materialize`] from a given demo folder.
+/// Writes the demo tree carried in the binary (`assets/demo/` at build
+/// time) into `dir` (default: a new folder under the temp dir) and dates
+/// each run's files from `times.json`, so it does not look like a tree of
+/// active runs. Works from an installed binary. Returns the copy's `outputs/`.
+pub fn materialize(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = target_dir(dir)?;
+    let mut times = None;
+    for (rel, bytes) in embedded::DEMO_FILES {
+        if *rel == "times.json" {
+            times = Some(*bytes);
+            continue;
+        }
+        if !(rel.starts_with("outputs/") || rel.starts_with("experiment-tracker/")) {
+            continue;
+        }
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing the demo {rel}"))?;
+    }
+    let times = times.context("the binary carries no demo times.json")?;
+    date_demo(&dir, times)
+}
+
+/// Copies the demo tree from a folder (the checkout's `assets/demo/`), as
+/// [`materialize`] does from the binary's copy.
 pub fn materialize_from(src: &Path, dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     if !src.join("outputs").is_dir() {
-        bail!(
-            "the demo tree is not at {} (it ships with the source checkout)",
-            src.display()
-        );
+        bail!("the demo tree is not at {}", src.display());
     }
+    let dir = target_dir(dir)?;
+    for part in ["outputs", "experiment-tracker"] {
+        if src.join(part).exists() {
+            copy_tree(&src.join(part), &dir.join(part))
+                .with_context(|| format!("copying the demo {part}"))?;
+        }
+    }
+    date_demo(
+        &dir,
+        &std::fs::read(src.join("times.json")).context("reading times.json")?,
+    )
+}
+
+/// The folder a demo copy goes to: `dir`, else a new one under the temp
+/// dir; refused when it already holds an `outputs/`.
+fn target_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => {
@@ -101,17 +138,14 @@ pub fn materialize_from(src: &Path, dir: Option<&Path>) -> anyhow::Result<PathBu
             dir.join("outputs").display()
         );
     }
-    for part in ["outputs", "experiment-tracker"] {
-        if src.join(part).exists() {
-            copy_tree(&src.join(part), &dir.join(part))
-                .with_context(|| format!("copying the demo {part}"))?;
-        }
-    }
+    Ok(dir)
+}
+
+/// Dates the copy in `dir` from `times.json` (run → time).
+fn date_demo(dir: &Path, times: &[u8]) -> anyhow::Result<PathBuf> {
     let outputs = dir.join("outputs");
-    let times: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(
-        &std::fs::read(src.join("times.json")).context("reading times.json")?,
-    )
-    .context("parsing times.json")?;
+    let times: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(times).context("parsing times.json")?;
     let mut newest = SystemTime::UNIX_EPOCH;
     let mut dated = Vec::new();
     for (rel, when) in &times {
@@ -127,7 +161,7 @@ pub fn materialize_from(src: &Path, dir: Option<&Path>) -> anyhow::Result<PathBu
     }
     // Everything else (artifacts, long-term checkpoints, logs) dates from
     // just after the newest run; then each run gets its own time.
-    set_tree_mtime(&dir, newest + Duration::from_secs(3600))?;
+    set_tree_mtime(dir, newest + Duration::from_secs(3600))?;
     for (path, t) in dated {
         set_tree_mtime(&path, t)?;
     }
@@ -367,3 +401,39 @@ const TINY_PNG: &[u8] = &[
     0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
+
+#[cfg(test)]
+mod embed_tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_demo_is_the_checkout_demo() {
+        // An installed binary has only the embedded copy: it must hold the
+        // same tree, dated the same way, as the checkout's assets/demo/.
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let from_binary = materialize(Some(a.path())).unwrap();
+        let from_folder = materialize_from(&demo_source(), Some(b.path())).unwrap();
+        let files = |root: &Path| -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
+            let mut v: Vec<_> = walkdir::WalkDir::new(root.parent().unwrap())
+                .into_iter()
+                .flatten()
+                .filter(|e| e.file_type().is_file())
+                .map(|e| {
+                    let rel = e.path().strip_prefix(root.parent().unwrap()).unwrap();
+                    let md = e.metadata().unwrap();
+                    (
+                        rel.to_path_buf(),
+                        std::fs::read(e.path()).unwrap(),
+                        md.modified().unwrap(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let (x, y) = (files(&from_binary), files(&from_folder));
+        assert!(x.len() > 100, "{} files", x.len());
+        assert!(x == y, "the embedded demo differs from assets/demo");
+    }
+}
