@@ -197,3 +197,33 @@ fn the_cli_uses_the_cache_unless_told_not_to_and_can_clear_it() {
     assert_eq!(fresh["entries"], first["entries"]);
     assert!(run(&["cache", "clear"]).starts_with("1 scan cache files deleted"));
 }
+
+#[test]
+fn old_and_excess_cache_files_are_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let at = |name: &str, len: usize, age: std::time::Duration| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, vec![0u8; len]).unwrap();
+        runyard::demo::set_mtime(&p, std::time::SystemTime::now() - age).unwrap();
+        p
+    };
+    let old = at("scan-0000000000000001.bin", 10, 40 * day);
+    let recent_a = at("scan-0000000000000002.bin", 600, 3 * day);
+    let recent_b = at("scan-0000000000000003.bin", 600, day);
+    let dead_tmp = at(".scan-0000000000000004.bin.77.ThreadId(1).tmp", 10, day);
+    let just_written = at("scan-0000000000000005.bin", 600, std::time::Duration::ZERO);
+    let foreign = at("notes.txt", 10, 400 * day);
+    // 30 days, and room for two of the 600-byte files.
+    let gone = cache::prune(dir.path(), Some(&just_written), cache::MAX_AGE, 1300);
+    assert_eq!(gone, 3);
+    assert!(!old.exists(), "not opened for 40 days");
+    assert!(!dead_tmp.exists(), "a dead writer's temporary");
+    assert!(
+        !recent_a.exists(),
+        "the least recently opened goes over the cap"
+    );
+    assert!(recent_b.exists());
+    assert!(just_written.exists(), "the file just written always stays");
+    assert!(foreign.exists(), "only runyard's own files are touched");
+}

@@ -13,7 +13,8 @@
 //! The file is binary (a tree of 20,000 runs loads in milliseconds),
 //! versioned, keyed by the canonical root, written whole under a temporary
 //! name and renamed, so concurrent runyard processes never see half of one;
-//! a file that does not parse is ignored.
+//! a file that does not parse is ignored. Files of roots not opened in 30
+//! days are deleted, and the folder stays under 256 MiB.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -308,8 +309,78 @@ pub fn decode(bytes: &[u8], root: &Path) -> Option<ScanCache> {
 
 /// Reads the cache of `root`, if there is a usable one.
 pub fn load(root: &Path) -> Option<ScanCache> {
-    let bytes = std::fs::read(cache_path(root)?).ok()?;
-    decode(&bytes, root)
+    let path = cache_path(root)?;
+    let bytes = std::fs::read(&path).ok()?;
+    let cache = decode(&bytes, root)?;
+    // An unchanged cache is not rewritten; its time says when its root was
+    // last opened, which is what `prune` goes by.
+    let _ = std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    Some(cache)
+}
+
+/// Cache files of roots not opened for this long are deleted.
+pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// The cache folder is kept under this many bytes (oldest roots go first).
+pub const MAX_BYTES: u64 = 256 << 20;
+
+/// Deletes cache files of roots not opened within `max_age`, leftover
+/// temporaries, then the least recently opened files until the folder
+/// holds at most `max_bytes`; `keep` (the file just written) always stays.
+/// Returns how many files went.
+pub fn prune(
+    dir: &Path,
+    keep: Option<&Path>,
+    max_age: std::time::Duration,
+    max_bytes: u64,
+) -> usize {
+    let now = std::time::SystemTime::now();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut files = Vec::new();
+    let mut gone = 0;
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ours =
+            name.starts_with("scan-") || (name.starts_with(".scan-") && name.ends_with(".tmp"));
+        let Ok(md) = e.metadata() else { continue };
+        if !ours || !md.is_file() || Some(e.path().as_path()) == keep {
+            continue;
+        }
+        let age = md
+            .modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .unwrap_or_default();
+        // A temporary an hour old belongs to a writer that died.
+        let stale_tmp = name.ends_with(".tmp") && age > std::time::Duration::from_secs(3600);
+        if (age > max_age || stale_tmp) && std::fs::remove_file(e.path()).is_ok() {
+            gone += 1;
+        } else if !name.ends_with(".tmp") {
+            files.push((age, md.len(), e.path()));
+        }
+    }
+    let kept = keep
+        .and_then(|k| std::fs::metadata(k).ok())
+        .map_or(0, |m| m.len());
+    let mut total: u64 = kept + files.iter().map(|f| f.1).sum::<u64>();
+    // Oldest first.
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, len, path) in files {
+        if total <= max_bytes {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= len;
+            gone += 1;
+        }
+    }
+    gone
 }
 
 /// Writes the cache of a finished catalog: a temporary file, then a rename,
@@ -318,7 +389,11 @@ pub fn save(catalog: &Catalog, scanned_at: i64, window: i64) -> std::io::Result<
     let Some(path) = cache_path(&catalog.root) else {
         return Ok(());
     };
-    write_bytes(&path, &encode(catalog, scanned_at, window))
+    write_bytes(&path, &encode(catalog, scanned_at, window))?;
+    if let Some(dir) = path.parent() {
+        prune(dir, Some(&path), MAX_AGE, MAX_BYTES);
+    }
+    Ok(())
 }
 
 /// Writes an encoded cache to `path` whole (temporary name, then rename).
