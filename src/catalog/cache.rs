@@ -370,7 +370,7 @@ pub fn prune(
         .map_or(0, |m| m.len());
     let mut total: u64 = kept + files.iter().map(|f| f.1).sum::<u64>();
     // Oldest first.
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     for (_, len, path) in files {
         if total <= max_bytes {
             break;
