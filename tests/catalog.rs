@@ -282,3 +282,59 @@ fn dropping_the_handle_stops_the_scan() {
     // Nothing to assert beyond not hanging or panicking: the walkers see
     // the closed channel and the cancel flag and return.
 }
+
+#[test]
+fn the_portable_scanner_sees_what_statx_sees() {
+    // Off Linux the scan stats with fstatat; on Linux that path is chosen
+    // here so it is built and checked on every run of the tests. The demo
+    // tree plus odd entries: hard links, a symlink, a sparse file, a FIFO.
+    let (_tmp, root) = common::demo_copy();
+    let run_dir = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    for d in ["tmp", "cache", "data"] {
+        std::fs::create_dir_all(run_dir.join(d)).unwrap();
+    }
+    std::fs::hard_link(
+        run_dir.join("run_info.json"),
+        run_dir.join("tmp/linked.json"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc", run_dir.join("cache/etc")).unwrap();
+    std::fs::File::create(run_dir.join("data/sparse.bin"))
+        .unwrap()
+        .set_len(1 << 28)
+        .unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(run_dir.join("tmp/fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let scan_with = |portable: bool| {
+        catalog::scan(
+            &root,
+            ScanOptions {
+                portable,
+                threads: 2,
+                ..Default::default()
+            },
+        )
+    };
+    let (fast, portable) = (scan_with(false), scan_with(true));
+    let view = |c: &Catalog| {
+        let mut v: Vec<String> = c
+            .run_keys()
+            .map(|k| {
+                let r = &c.runs[k];
+                format!(
+                    "{}/{}/{} {:?} {:?} {:?}",
+                    r.task, r.model, r.name, r.usage, r.dir_mtime, r.errors
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(view(&fast), view(&portable));
+    assert!(view(&fast).len() >= 9);
+}

@@ -1,9 +1,11 @@
 //! The background scan: a pool of threads walks the tree, one `statx` per
-//! entry relative to its open folder, and streams what it finds.
+//! entry relative to its open folder (`fstatat` off Linux, or when
+//! `RUNYARD_PORTABLE_SCAN=1`), and streams what it finds.
 //!
-//! Why this shape: `std::fs::read_dir` keeps the folder open and
-//! `DirEntry::metadata` stats each name relative to it without following
-//! links, which measured fastest here (see `tests/bench/README.md`); the
+//! Why this shape: each folder is opened relative to its parent without
+//! following links and listed with `getdents`; each name is stat'ed
+//! relative to that open folder, asking `statx` only for the fields used,
+//! which measured fastest here (see `tests/bench/README.md`); the
 //! folders to visit sit on one shared stack, popped last-in first-out so
 //! each run is finished (and reported) soon after it is entered, and so the
 //! stack stays small. Only per-run totals are kept, never a per-file tree.
@@ -34,6 +36,10 @@ pub struct ScanOptions {
     pub one_file_system: bool,
     /// A previous scan: runs it may trust are not walked again.
     pub cache: Option<Arc<ScanCache>>,
+    /// Stat with the portable `fstatat` instead of Linux's `statx` (always
+    /// so off Linux; on Linux the tests and the benchmark select it to keep
+    /// that path working).
+    pub portable: bool,
 }
 
 impl Default for ScanOptions {
@@ -43,6 +49,8 @@ impl Default for ScanOptions {
             threads: cores.clamp(2, 8),
             one_file_system: true,
             cache: None,
+            portable: !cfg!(target_os = "linux")
+                || std::env::var_os("RUNYARD_PORTABLE_SCAN").is_some_and(|v| v == "1"),
         }
     }
 }
@@ -227,6 +235,8 @@ struct Shared {
     inodes: Mutex<HashSet<(u64, u64)>>,
     root: PathBuf,
     root_dev: Option<(u32, u32)>,
+    /// Stat with `fstatat`, not `statx` (see [`ScanOptions::portable`]).
+    portable: bool,
     entries: AtomicU64,
     disk: AtomicU64,
     runs_done: AtomicUsize,
@@ -306,6 +316,7 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         inodes: Mutex::new(HashSet::new()),
         root,
         root_dev,
+        portable: opts.portable,
         entries: AtomicU64::new(0),
         disk: AtomicU64::new(0),
         runs_done: AtomicUsize::new(0),
@@ -401,6 +412,70 @@ impl Child {
     }
 }
 
+/// What the scan needs to know of one entry.
+struct Meta {
+    kind: rustix::fs::FileType,
+    nlink: u64,
+    ino: u64,
+    size: u64,
+    blocks: u64,
+    mtime: i64,
+    mtime_nsec: u32,
+    dev: (u32, u32),
+    /// The root of a mount (a bind mount keeps its filesystem's device).
+    mount_root: bool,
+}
+
+/// Stats `name` in the open folder `fd` without following a link: one
+/// `statx` asking only for what the scan uses on Linux, `fstatat` elsewhere.
+fn stat_entry(
+    fd: std::os::fd::BorrowedFd,
+    name: &std::ffi::CStr,
+    portable: bool,
+) -> rustix::io::Result<Meta> {
+    #[cfg(target_os = "linux")]
+    if !portable {
+        use rustix::fs::{AtFlags, StatxAttributes, StatxFlags};
+        let mask = StatxFlags::TYPE
+            | StatxFlags::NLINK
+            | StatxFlags::INO
+            | StatxFlags::SIZE
+            | StatxFlags::BLOCKS
+            | StatxFlags::MTIME;
+        let at = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC;
+        let st = rustix::fs::statx(fd, name, at, mask)?;
+        return Ok(Meta {
+            kind: rustix::fs::FileType::from_raw_mode(st.stx_mode.into()),
+            nlink: st.stx_nlink.into(),
+            ino: st.stx_ino,
+            size: st.stx_size,
+            blocks: st.stx_blocks,
+            mtime: st.stx_mtime.tv_sec,
+            mtime_nsec: st.stx_mtime.tv_nsec,
+            dev: (st.stx_dev_major, st.stx_dev_minor),
+            mount_root: st.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT)
+                && st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT),
+        });
+    }
+    let _ = portable;
+    let st = rustix::fs::statat(fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(Meta {
+        kind: rustix::fs::FileType::from_raw_mode(st.st_mode as _),
+        nlink: st.st_nlink as u64,
+        ino: st.st_ino as u64,
+        size: st.st_size as u64,
+        blocks: st.st_blocks as u64,
+        mtime: st.st_mtime as i64,
+        mtime_nsec: st.st_mtime_nsec as u32,
+        dev: (
+            rustix::fs::major(st.st_dev as _),
+            rustix::fs::minor(st.st_dev as _),
+        ),
+        // Off Linux a bind mount (nullfs) shows only as another device.
+        mount_root: false,
+    })
+}
+
 /// Reads one folder: its children's sizes, and the subfolders to walk.
 /// Problems are returned as messages; `None` when the folder itself is
 /// unreadable. The folder is opened without following a link, so a folder
@@ -410,7 +485,7 @@ fn read_children(
     job: &mut Job,
     errors: &mut Vec<String>,
 ) -> Option<(Arc<OpenDir>, Vec<Child>)> {
-    use rustix::fs::{AtFlags, CWD, Mode, OFlags, StatxFlags};
+    use rustix::fs::{CWD, Mode, OFlags};
     let dir = job.path.as_path();
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let opened = match job.parent.take() {
@@ -430,13 +505,6 @@ fn read_children(
             return None;
         }
     };
-    let mask = StatxFlags::TYPE
-        | StatxFlags::NLINK
-        | StatxFlags::INO
-        | StatxFlags::SIZE
-        | StatxFlags::BLOCKS
-        | StatxFlags::MTIME;
-    let at = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC;
     let mut out = Vec::new();
     let mut disk_seen = 0;
     loop {
@@ -459,7 +527,7 @@ fn read_children(
         let path = || dir.join(OsStr::from_bytes(cname.to_bytes()));
         let st = match rd
             .fd()
-            .and_then(|fd| rustix::fs::statx(fd, cname, at, mask))
+            .and_then(|fd| stat_entry(fd, cname, shared.portable))
         {
             Ok(st) => st,
             Err(rustix::io::Errno::NOENT) => {
@@ -475,21 +543,20 @@ fn read_children(
                 continue;
             }
         };
-        let kind = rustix::fs::FileType::from_raw_mode(st.stx_mode.into());
-        let is_dir = kind == rustix::fs::FileType::Directory;
+        let is_dir = st.kind == rustix::fs::FileType::Directory;
         let mut usage = Usage {
-            disk: st.stx_blocks * 512,
-            apparent: st.stx_size,
+            disk: st.blocks * 512,
+            apparent: st.size,
         };
-        let dev = (st.stx_dev_major, st.stx_dev_minor);
+        let dev = st.dev;
         let mut shared_bytes = 0;
-        if !is_dir && st.stx_nlink > 1 {
+        if !is_dir && st.nlink > 1 {
             let dev_id = rustix::fs::makedev(dev.0, dev.1);
             let first = shared
                 .inodes
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert((dev_id, st.stx_ino));
+                .insert((dev_id, st.ino));
             if !first {
                 shared_bytes = usage.disk;
                 usage = Usage::default();
@@ -502,15 +569,7 @@ fn read_children(
                 shared.rel(&path())
             ));
             is_walkable = false;
-        } else if is_dir
-            && shared.root_dev.is_some()
-            && st
-                .stx_attributes_mask
-                .contains(rustix::fs::StatxAttributes::MOUNT_ROOT)
-            && st
-                .stx_attributes
-                .contains(rustix::fs::StatxAttributes::MOUNT_ROOT)
-        {
+        } else if is_dir && shared.root_dev.is_some() && st.mount_root {
             // A bind mount keeps the device of its filesystem; only this
             // attribute (free with every statx) tells it is another mount.
             errors.push(format!(
@@ -525,9 +584,9 @@ fn read_children(
             is_dir: is_walkable,
             usage,
             shared: shared_bytes,
-            mtime: st.stx_mtime.tv_sec,
-            mtime_nsec: st.stx_mtime.tv_nsec,
-            ino: st.stx_ino,
+            mtime: st.mtime,
+            mtime_nsec: st.mtime_nsec,
+            ino: st.ino,
         });
     }
     shared
