@@ -138,6 +138,15 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// Not something runyard reads as a config: not a regular file, too
+    /// big, or not text.
+    #[error("{path}: {why}; runyard reads its config only from a regular file")]
+    NotAConfig {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead.
+        why: String,
+    },
     /// Broken TOML, an unknown key or a wrong type (the message has line and key).
     #[error("{path}: {message}")]
     Parse {
@@ -158,6 +167,9 @@ pub enum ConfigError {
     },
 }
 
+/// The largest config file runyard reads (a real one is a few KiB).
+pub const CONFIG_LIMIT: u64 = 1 << 20;
+
 /// Where the config is read from.
 pub fn default_path() -> Option<PathBuf> {
     use etcetera::BaseStrategy;
@@ -166,18 +178,33 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 impl Config {
-    /// Reads the config at `path`; a missing file is the defaults.
+    /// Reads the config at `path`; a missing file is the defaults. Only a
+    /// regular file of at most [`CONFIG_LIMIT`] bytes is read (a link to one
+    /// is fine): a FIFO must not block runyard, nor `/dev/zero` fill memory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(source) => {
+        use rustix::fs::{CWD, Mode, OFlags};
+        // NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = match rustix::fs::openat(CWD, path, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => return Ok(Config::default()),
+            Err(e) => {
                 return Err(ConfigError::Read {
                     path: path.into(),
-                    source,
+                    source: e.into(),
                 });
             }
         };
+        let (bytes, _) = crate::ops::create::read_regular(fd, CONFIG_LIMIT).map_err(|why| {
+            ConfigError::NotAConfig {
+                path: path.into(),
+                why,
+            }
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError::NotAConfig {
+            path: path.into(),
+            why: "is not UTF-8 text".into(),
+        })?;
         Config::parse(&text, path)
     }
 

@@ -219,6 +219,33 @@ pub fn make_run_id(time: DateTime, tag: Option<&str>) -> String {
     id
 }
 
+/// Checks a task or model name typed by a user (`new-run`, `mv`): one
+/// plain, visible folder name. A leading dot is refused because it hides the
+/// folder and would reach runyard's own `.trash`; control characters because
+/// they would land in every listing and script that reads the tree.
+pub fn check_folder_name(what: &str, name: &str) -> Result<(), String> {
+    let why = if name.is_empty() {
+        Some("is empty")
+    } else if name.contains('/') {
+        Some("contains /")
+    } else if name.starts_with('.') {
+        Some("starts with a dot")
+    } else if crate::fmt::escape(name) != name {
+        Some("contains a control character")
+    } else if name.len() > 255 {
+        Some("is longer than 255 bytes")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(format!(
+            "{what} \"{}\" is not a folder name: it {why}",
+            crate::fmt::escape(name)
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What a checkpoint's name says about it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -514,6 +541,28 @@ pub fn is_plot_file(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_names_are_plain_and_visible() {
+        for ok in ["ocr", "vit-small", "preproc", "a.b", "ünïcode"] {
+            assert!(check_folder_name("task", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".trash",
+            "a/b",
+            "two\nlines",
+            "x\u{1b}[31m",
+            "\u{202e}rtl",
+        ] {
+            let e = check_folder_name("task", bad).unwrap_err();
+            assert!(e.contains("is not a folder name"), "{e}");
+            assert!(!e.contains('\u{1b}') && !e.contains('\n'), "{e}");
+        }
+        assert!(check_folder_name("model", &"x".repeat(256)).is_err());
+    }
 
     fn progress(epoch: Option<u64>, step: Option<u64>) -> CheckpointName {
         CheckpointName::Progress {

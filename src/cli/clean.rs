@@ -214,7 +214,7 @@ pub fn confirm(question: &str, how: Confirm) -> Result<bool, Failure> {
             "refusing to change anything without --yes: there is no terminal to ask on (the plan is above)",
         ));
     }
-    eprint!("{question} [y/N] ");
+    let _ = write!(std::io::stderr(), "{question} [y/N] ");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
@@ -233,7 +233,8 @@ fn ask(plan: &Plan, how: Confirm) -> Result<bool, Failure> {
             "refusing to change anything without --yes: there is no terminal to ask on (the plan is above)",
         ));
     }
-    eprint!(
+    let _ = write!(
+        std::io::stderr(),
         "{}: {} paths, {}. Apply? [y/N] ",
         plan.kind.verb(),
         plan.targets.len(),
@@ -250,11 +251,11 @@ fn apply_with_progress(plan: &Plan) -> (Report, std::time::Duration) {
     let tty = std::io::stderr().is_terminal();
     let report = ops::apply(plan, 2, &|done, total| {
         if tty {
-            eprint!("\r  {done}/{total} paths");
+            let _ = write!(std::io::stderr(), "\r  {done}/{total} paths");
         }
     });
     if tty {
-        eprint!("\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
     (report, started.elapsed())
 }
@@ -320,7 +321,7 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     let go = match ask(&plan, how) {
         Ok(go) => go,
         Err(e) if how.json => {
-            let doc = json!({ "version": JSON_VERSION, "plan": plan, "applied": false, "report": null, "apply_seconds": null });
+            let doc = json!({ "version": JSON_VERSION, "plan": super::json_value(&plan)?, "applied": false, "report": null, "apply_seconds": null });
             serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
             writeln!(out)?;
             return Err(e);
@@ -339,9 +340,9 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     if how.json {
         let doc = json!({
             "version": JSON_VERSION,
-            "plan": plan,
+            "plan": super::json_value(&plan)?,
             "applied": go,
-            "report": report,
+            "report": super::json_value(&report)?,
             "apply_seconds": applied.as_ref().map(|(_, t)| t.as_secs_f64()),
         });
         serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
@@ -396,33 +397,51 @@ pub fn rm(ctx: &Context, runs: &[String], force: bool, how: Confirm) -> Result<E
 pub fn restore(root: &Path, queries: &[String]) -> Result<ExitCode, Failure> {
     let entries = trash::list(root);
     let mut failed = false;
-    let mut ambiguous = false;
+    // Nothing matching, or more than one entry: the README's exit 2 (no such
+    // run, an ambiguous id), as for every other command that names runs.
+    let mut not_found = false;
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr();
     for q in queries {
         let found = trash::find(&entries, q);
         match found.as_slice() {
             [] => {
-                eprintln!("runyard: nothing in the trash matches {q:?} (see runyard trash list)");
-                failed = true;
+                let _ = writeln!(
+                    err,
+                    "runyard: nothing in the trash matches \"{}\" (see runyard trash list)",
+                    fmt::escape(q)
+                );
+                not_found = true;
             }
             [e] => match trash::restore(root, e) {
-                Ok(to) => println!("restored {}", fmt::escape(&to.to_string_lossy())),
-                Err(err) => {
-                    eprintln!("runyard: {}: {err}", e.id);
+                Ok(to) => writeln!(out, "restored {}", fmt::escape(&to.to_string_lossy()))?,
+                Err(why) => {
+                    let _ = writeln!(
+                        err,
+                        "runyard: {}: {}",
+                        fmt::escape(&e.id),
+                        fmt::escape(&why)
+                    );
                     failed = true;
                 }
             },
             many => {
-                let ids: Vec<&str> = many.iter().map(|e| e.id.as_str()).collect();
-                eprintln!(
-                    "runyard: {q:?} matches {} trash entries: {}; give the id",
+                let ids: Vec<String> = many
+                    .iter()
+                    .map(|e| fmt::escape(&e.id).into_owned())
+                    .collect();
+                let _ = writeln!(
+                    err,
+                    "runyard: \"{}\" matches {} trash entries: {}; give the id",
+                    fmt::escape(q),
                     many.len(),
                     ids.join(", ")
                 );
-                ambiguous = true;
+                not_found = true;
             }
         }
     }
-    Ok(if ambiguous {
+    Ok(if not_found {
         ExitCode::from(super::EXIT_USAGE)
     } else if failed {
         ExitCode::from(super::EXIT_FAILURE)
@@ -436,7 +455,7 @@ pub fn trash_list(root: &Path, as_json: bool) -> Result<ExitCode, Failure> {
     let entries = trash::list(root);
     let mut out = std::io::stdout().lock();
     if as_json {
-        let doc = json!({ "version": JSON_VERSION, "root": root, "entries": entries });
+        let doc = json!({ "version": JSON_VERSION, "root": root.to_string_lossy(), "entries": super::json_value(&entries)? });
         serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);

@@ -63,7 +63,7 @@ pub fn run(
                 .collect();
             let doc = serde_json::json!({
                 "version": ls::JSON_VERSION,
-                "root": ctx.catalog.root,
+                "root": ctx.catalog.root.to_string_lossy(),
                 "metrics": metrics,
                 "runs": runs,
             });
@@ -71,15 +71,23 @@ pub fn run(
             writeln!(out)?;
         }
         Output::Csv => {
+            // Metric names and run labels come from the tree: escaped as in
+            // the text table, so a name carrying an OSC or CSI sequence
+            // cannot retitle or repaint the terminal the CSV is shown on;
+            // quoting (commas, quotes) is the csv writer's.
             let mut w = csv::Writer::from_writer(out);
-            let header = std::iter::once("run").chain(cmp.columns.iter().map(|c| c.name.as_str()));
-            w.write_record(header).map_err(std::io::Error::from)?;
+            let header = std::iter::once("run".to_string()).chain(
+                cmp.columns
+                    .iter()
+                    .map(|c| fmt::escape(&c.name).into_owned()),
+            );
+            w.write_record(header).map_err(csv_error)?;
             for (run, row) in cmp.runs.iter().zip(&cmp.values) {
-                let cells = std::iter::once(run.clone()).chain(
+                let cells = std::iter::once(fmt::escape(run).into_owned()).chain(
                     row.iter()
                         .map(|v| v.map(|v| v.to_string()).unwrap_or_default()),
                 );
-                w.write_record(cells).map_err(std::io::Error::from)?;
+                w.write_record(cells).map_err(csv_error)?;
             }
             w.flush()?;
         }
@@ -129,4 +137,13 @@ pub fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A csv error as the I/O error under it, so a closed pipe stays a closed
+/// pipe (ended quietly) instead of becoming a generic failure.
+fn csv_error(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
 }

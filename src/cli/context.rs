@@ -96,7 +96,11 @@ impl Context {
         if let Some(t) = task
             && !c.tasks.iter().any(|x| x.name == t)
         {
-            let known: Vec<&str> = c.tasks.iter().map(|t| t.name.as_str()).collect();
+            let known: Vec<String> = c
+                .tasks
+                .iter()
+                .map(|t| crate::fmt::escape(&t.name).into_owned())
+                .collect();
             return Err(Failure::usage(format!(
                 "no task {t:?} (tasks: {})",
                 known.join(", ")
@@ -157,7 +161,11 @@ impl Context {
                 c.root.display()
             ))),
             many => {
-                let shown: Vec<String> = many.iter().take(8).map(|&k| c.runs[k].label()).collect();
+                let shown: Vec<String> = many
+                    .iter()
+                    .take(8)
+                    .map(|&k| crate::fmt::escape(&c.runs[k].label()).into_owned())
+                    .collect();
                 let more = if many.len() > 8 {
                     format!(" and {} more", many.len() - 8)
                 } else {

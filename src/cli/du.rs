@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::ls::{JSON_VERSION, entry_json, run_json};
+use super::ls::{JSON_VERSION, entry_json, run_json, write_head, write_item};
 use super::table::{Align, Table};
 use super::{Context, Failure};
 use crate::catalog::RunKey;
@@ -16,18 +16,26 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
     let c = &ctx.catalog;
     let mut keys: Vec<RunKey> = c.run_keys().collect();
     let reclaim = |k: RunKey| c.runs[k].usage.as_ref().map_or(0, |u| u.reclaimable().disk);
+    // Ties by task, model and run name: compared in place, where building
+    // each `task/model/run` label would allocate twice per comparison.
+    let name = |k: RunKey| {
+        let r = &c.runs[k];
+        (r.task.as_str(), r.model.as_str(), r.name.as_str())
+    };
     keys.sort_by(|&a, &b| {
         reclaim(b)
             .cmp(&reclaim(a))
-            .then_with(|| c.runs[a].label().cmp(&c.runs[b].label()))
+            .then_with(|| name(a).cmp(&name(b)))
     });
     let total = c.rollup(&keys);
     let shown = &keys[..limit.unwrap_or(keys.len()).min(keys.len())];
     let mut out = std::io::stdout().lock();
     if json {
-        let doc = json!({
+        // Streamed, one run per line (docs/json.md): each run object is
+        // built, written and dropped, so memory does not grow with the tree.
+        let head = json!({
             "version": JSON_VERSION,
-            "root": c.root,
+            "root": c.root.to_string_lossy(),
             "totals": {
                 "runs": keys.len(),
                 "disk": total.total().disk,
@@ -37,12 +45,16 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
                 "prunable": total.prunable.disk,
                 "active_runs": keys.iter().filter(|&&k| ctx.is_active(k)).count(),
             },
-            "runs": shown.iter().map(|&k| run_json(ctx, k, None)).collect::<Vec<_>>(),
             "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
         });
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
-        writeln!(out)?;
+        let mut out = std::io::BufWriter::new(out);
+        write_head(&mut out, &head, "runs")?;
+        let mut first = true;
+        for &k in shown {
+            write_item(&mut out, &mut first, &run_json(ctx, k, None))?;
+        }
+        writeln!(out, "\n]}}")?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new(&[

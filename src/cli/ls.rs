@@ -16,21 +16,66 @@ use crate::runs::RunSummary;
 /// Version of every JSON document the CLI prints; bumped on breaking changes.
 pub const JSON_VERSION: u32 = 1;
 
+/// Each run's value of the metric a sort orders by, and whether lower is
+/// better; empty unless the sort is by a metric. Kept instead of the run
+/// summaries so that a listing of 20,000 runs holds one number per run.
+pub type SortValues = HashMap<RunKey, (f64, bool)>;
+
 /// Orders run keys in place by `sort`, ties by newest first.
-pub fn sort_runs(
-    ctx: &Context,
-    keys: &mut [RunKey],
-    sort: &SortKey,
-    summaries: &HashMap<RunKey, &RunSummary>,
-) {
-    crate::catalog::sort_runs(&ctx.catalog, keys, sort, |k, name| {
-        let s = summaries.get(&k)?;
-        match name {
-            Some(n) => s.metric(n).map(|v| (v, layout::lower_is_better(n))),
-            None => ctx.key_metric(k, s).map(|(_, v, lower)| (v, lower)),
-        }
-    });
+pub fn sort_runs(ctx: &Context, keys: &mut [RunKey], sort: &SortKey, values: &SortValues) {
+    crate::catalog::sort_runs(&ctx.catalog, keys, sort, |k, _| values.get(&k).copied());
 }
+
+/// The value run `k` sorts by under `sort`, from its summary.
+fn sort_value(ctx: &Context, k: RunKey, s: &RunSummary, sort: &SortKey) -> Option<(f64, bool)> {
+    match sort {
+        SortKey::Metric(n) => s.metric(n).map(|v| (v, layout::lower_is_better(n))),
+        SortKey::KeyMetric => ctx.key_metric(k, s).map(|(_, v, lower)| (v, lower)),
+        _ => None,
+    }
+}
+
+/// Metric names seen, for the message about a sort by a metric no run
+/// has: the first few by name, so the set stays small on any tree.
+#[derive(Default)]
+struct KnownMetrics(std::collections::BTreeSet<String>);
+
+impl KnownMetrics {
+    const SHOWN: usize = 12;
+
+    fn add(&mut self, s: &RunSummary) {
+        for m in s.key_metrics.iter().chain(&s.scalars) {
+            if self.0.len() < Self::SHOWN || self.0.last().is_some_and(|l| m.name < *l) {
+                self.0.insert(m.name.clone());
+                if self.0.len() > Self::SHOWN {
+                    self.0.pop_last();
+                }
+            }
+        }
+    }
+}
+
+/// Warns when `--sort METRIC` names a metric no listed run has.
+fn warn_unknown_metric(sort: &SortKey, values: &SortValues, known: &KnownMetrics) {
+    if let SortKey::Metric(name) = sort
+        && values.is_empty()
+    {
+        let known: Vec<String> = known
+            .0
+            .iter()
+            .map(|n| fmt::escape(n).into_owned())
+            .collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "runyard: no run has a metric named {name:?}; runs are listed newest first (metrics here: {})",
+            known.join(", ")
+        );
+    }
+}
+
+/// Runs read at a time when streaming: enough to keep the reader threads
+/// busy, few enough that memory does not grow with the tree.
+const STREAM_CHUNK: usize = 512;
 
 /// The JSON object for one run, shared by `ls`, `show`, `latest` and `du`.
 pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Value {
@@ -53,7 +98,8 @@ pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Val
         "task": r.task,
         "model": r.model,
         "run_id": r.name,
-        "path": r.path,
+        // Lossy like run_id: serde refuses a path that is not UTF-8.
+        "path": r.path.to_string_lossy(),
         "time": r.time().map(|t| t.to_string()),
         "tag": r.id.as_ref().and_then(|i| i.tag.clone()),
         "status": summary.map_or(if active { "running" } else { "-" }, |s| s.status(active).word()),
@@ -110,6 +156,34 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// Groups in display order: (task, model, runs), each group sorted.
+fn groups<'a>(
+    ctx: &'a Context,
+    task: Option<&str>,
+    model: Option<&str>,
+    sort: &SortKey,
+    values: &SortValues,
+) -> Vec<(&'a str, &'a str, Vec<RunKey>)> {
+    let mut groups = Vec::new();
+    for t in ctx
+        .catalog
+        .tasks
+        .iter()
+        .filter(|t| task.is_none_or(|n| t.name == n))
+    {
+        for m in t
+            .models
+            .iter()
+            .filter(|m| model.is_none_or(|n| m.name == n))
+        {
+            let mut runs = m.runs.clone();
+            sort_runs(ctx, &mut runs, sort, values);
+            groups.push((t.name.as_str(), m.name.as_str(), runs));
+        }
+    }
+    groups
+}
+
 /// Prints the listing.
 pub fn run(
     ctx: &Context,
@@ -119,101 +193,29 @@ pub fn run(
     flat: bool,
     json: bool,
 ) -> Result<ExitCode, Failure> {
-    let c = &ctx.catalog;
     let keys = ctx.select(task, model)?;
+    if json {
+        return run_json_stream(ctx, &keys, task, model, sort, flat);
+    }
+    let c = &ctx.catalog;
     let loaded = ctx.summaries(&keys);
     let summaries: HashMap<RunKey, &RunSummary> = keys.iter().copied().zip(&loaded).collect();
+    let mut values = SortValues::new();
+    let mut known = KnownMetrics::default();
+    for (&k, s) in keys.iter().zip(&loaded) {
+        if let Some(v) = sort_value(ctx, k, s, sort) {
+            values.insert(k, v);
+        }
+        known.add(s);
+    }
+    warn_unknown_metric(sort, &values, &known);
     let total = c.rollup(&keys);
     let metric_name = match sort {
         SortKey::Metric(m) => Some(m.as_str()),
         _ => None,
     };
-    if let Some(name) = metric_name
-        && !loaded.iter().any(|s| s.metric(name).is_some())
-    {
-        let mut known: Vec<&str> = loaded
-            .iter()
-            .flat_map(|s| s.key_metrics.iter().chain(&s.scalars))
-            .map(|m| m.name.as_str())
-            .collect();
-        known.sort();
-        known.dedup();
-        known.truncate(12);
-        eprintln!(
-            "runyard: no run has a metric named {name:?}; runs are listed newest first (metrics here: {})",
-            known.join(", ")
-        );
-    }
     let mut out = std::io::stdout().lock();
-
-    // Groups in display order: (task, model, runs), each sorted.
-    let mut groups: Vec<(&str, &str, Vec<RunKey>)> = Vec::new();
-    for t in c.tasks.iter().filter(|t| task.is_none_or(|n| t.name == n)) {
-        for m in t
-            .models
-            .iter()
-            .filter(|m| model.is_none_or(|n| m.name == n))
-        {
-            let mut runs = m.runs.clone();
-            sort_runs(ctx, &mut runs, sort, &summaries);
-            groups.push((&t.name, &m.name, runs));
-        }
-    }
-
-    if json {
-        let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
-        if flat {
-            sort_runs(ctx, &mut all, sort, &summaries);
-        }
-        let tasks: Vec<Value> = c
-            .tasks
-            .iter()
-            .filter(|t| task.is_none_or(|n| t.name == n))
-            .map(|t| {
-                let models: Vec<Value> = t
-                    .models
-                    .iter()
-                    .filter(|m| model.is_none_or(|n| m.name == n))
-                    .map(|m| {
-                        let mut j = totals_json(m.runs.len(), &c.rollup(&m.runs));
-                        j["name"] = json!(m.name);
-                        j
-                    })
-                    .collect();
-                let keys: Vec<RunKey> = t
-                    .models
-                    .iter()
-                    .flat_map(|m| m.runs.iter().copied())
-                    .collect();
-                let mut j = totals_json(keys.len(), &c.rollup(&keys));
-                j["name"] = json!(t.name);
-                j["models"] = json!(models);
-                j
-            })
-            .collect();
-        // Streamed, one run per line: a tree of 20,000 runs would otherwise
-        // be built whole in memory before the first byte is written.
-        let head = json!({
-            "version": JSON_VERSION,
-            "root": c.root,
-            "totals": totals_json(keys.len(), &total),
-            "tasks": tasks,
-            "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
-            "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
-            "errors": c.errors,
-        });
-        let head =
-            serde_json::to_string(&head).map_err(|e| Failure::from(std::io::Error::from(e)))?;
-        write!(out, "{},\"runs\":[", head.trim_end_matches('}'))?;
-        for (i, &k) in all.iter().enumerate() {
-            let sep = if i == 0 { "\n" } else { ",\n" };
-            write!(out, "{sep}")?;
-            serde_json::to_writer(&mut out, &run_json(ctx, k, summaries.get(&k).copied()))
-                .map_err(|e| Failure::from(std::io::Error::from(e)))?;
-        }
-        writeln!(out, "\n]}}")?;
-        return Ok(ExitCode::SUCCESS);
-    }
+    let groups = groups(ctx, task, model, sort, &values);
 
     let n_models: usize = groups.len();
     let n_tasks = {
@@ -279,7 +281,7 @@ pub fn run(
     };
     if flat {
         let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
-        sort_runs(ctx, &mut all, sort, &summaries);
+        sort_runs(ctx, &mut all, sort, &values);
         for k in all {
             table.row(run_row(fmt::escape(&c.runs[k].label()).into_owned(), k));
         }
@@ -384,4 +386,103 @@ pub fn run(
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ls --json`, streamed: the head (totals, tasks, top-level entries) as
+/// one line, then one run object per line, each run's summary read just
+/// before it is written and dropped after, a chunk at a time. Nothing
+/// per run is kept but its place in the order (and, for a sort by a
+/// metric, one number), so memory does not grow with the tree.
+fn run_json_stream(
+    ctx: &Context,
+    keys: &[RunKey],
+    task: Option<&str>,
+    model: Option<&str>,
+    sort: &SortKey,
+    flat: bool,
+) -> Result<ExitCode, Failure> {
+    let c = &ctx.catalog;
+    let mut values = SortValues::new();
+    if matches!(sort, SortKey::Metric(_) | SortKey::KeyMetric) {
+        // Read once for the order, and again while writing: twice the
+        // reads of small files, instead of every summary held at once.
+        let mut known = KnownMetrics::default();
+        for chunk in keys.chunks(STREAM_CHUNK) {
+            for (&k, s) in chunk.iter().zip(ctx.summaries(chunk)) {
+                if let Some(v) = sort_value(ctx, k, &s, sort) {
+                    values.insert(k, v);
+                }
+                known.add(&s);
+            }
+        }
+        warn_unknown_metric(sort, &values, &known);
+    }
+    let groups = groups(ctx, task, model, sort, &values);
+    let mut all: Vec<RunKey> = groups.into_iter().flat_map(|g| g.2).collect();
+    if flat {
+        sort_runs(ctx, &mut all, sort, &values);
+    }
+    let tasks: Vec<Value> = c
+        .tasks
+        .iter()
+        .filter(|t| task.is_none_or(|n| t.name == n))
+        .map(|t| {
+            let models: Vec<Value> = t
+                .models
+                .iter()
+                .filter(|m| model.is_none_or(|n| m.name == n))
+                .map(|m| {
+                    let mut j = totals_json(m.runs.len(), &c.rollup(&m.runs));
+                    j["name"] = json!(m.name);
+                    j
+                })
+                .collect();
+            let keys: Vec<RunKey> = t
+                .models
+                .iter()
+                .flat_map(|m| m.runs.iter().copied())
+                .collect();
+            let mut j = totals_json(keys.len(), &c.rollup(&keys));
+            j["name"] = json!(t.name);
+            j["models"] = json!(models);
+            j
+        })
+        .collect();
+    let head = json!({
+        "version": JSON_VERSION,
+        "root": c.root.to_string_lossy(),
+        "totals": totals_json(keys.len(), &c.rollup(keys)),
+        "tasks": tasks,
+        "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
+        "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
+        "errors": c.errors,
+    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_head(&mut out, &head, "runs")?;
+    let mut first = true;
+    for chunk in all.chunks(STREAM_CHUNK) {
+        for (&k, s) in chunk.iter().zip(ctx.summaries(chunk)) {
+            write_item(&mut out, &mut first, &run_json(ctx, k, Some(&s)))?;
+        }
+    }
+    writeln!(out, "\n]}}")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the head of a streamed document: `head`'s fields, then `"list":[`
+/// left open for [`write_item`]; the caller closes it with `]}`.
+pub fn write_head(out: &mut impl Write, head: &Value, list: &str) -> std::io::Result<()> {
+    let text = serde_json::to_string(head)?;
+    let fields = text.strip_suffix('}').unwrap_or(&text);
+    let sep = if fields.len() > 1 { "," } else { "" };
+    write!(out, "{fields}{sep}\"{list}\":[")
+}
+
+/// Writes one element of a streamed list on its own line.
+pub fn write_item(out: &mut impl Write, first: &mut bool, item: &Value) -> std::io::Result<()> {
+    out.write_all(if *first { b"\n" } else { b",\n" })?;
+    *first = false;
+    serde_json::to_writer(&mut *out, item)?;
+    Ok(())
 }

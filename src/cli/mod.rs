@@ -16,6 +16,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::fmt;
+
 pub use crate::catalog::SortKey;
 pub use context::Context;
 
@@ -94,12 +96,32 @@ impl GlobalOpts {
     pub fn scan_options(&self, root: &std::path::Path) -> crate::catalog::ScanOptions {
         let mut opts = crate::catalog::ScanOptions::default();
         if let Some(t) = self.threads.or(self.settings.general.scan_threads) {
-            opts.threads = t.max(1);
+            opts.threads = t.clamp(1, max_threads());
         }
         if !self.no_cache {
             opts.cache = crate::catalog::cache::load(root).map(std::sync::Arc::new);
         }
         opts
+    }
+
+    /// Settles the thread count once (flag, else config) within
+    /// `1..=`[`max_threads`], saying on stderr when it was clamped: a
+    /// hundred thousand walker threads cannot be spawned, and zero walk nothing.
+    fn clamp_threads(&mut self) {
+        let (asked, from) = match (self.threads, self.settings.general.scan_threads) {
+            (Some(t), _) => (t, "--threads"),
+            (None, Some(t)) => (t, "scan_threads in the config"),
+            (None, None) => return,
+        };
+        let used = asked.clamp(1, max_threads());
+        if used != asked {
+            let _ = writeln!(
+                std::io::stderr(),
+                "runyard: {from} {asked} is out of range (1 to {}); using {used}",
+                max_threads()
+            );
+        }
+        self.threads = Some(used);
     }
 
     /// Reads the config file (unless --no-config). A broken one stops
@@ -129,7 +151,8 @@ impl GlobalOpts {
             Err(crate::config::ConfigError::Read { source, .. })
                 if !chosen && source.kind() == std::io::ErrorKind::PermissionDenied =>
             {
-                eprintln!(
+                let _ = writeln!(
+                    std::io::stderr(),
                     "runyard: {}: not readable; using the defaults",
                     path.display()
                 );
@@ -140,6 +163,14 @@ impl GlobalOpts {
             ))),
         }
     }
+}
+
+/// The most walker threads runyard starts: four per core, at least 64
+/// (more threads than cores pays on NFS, where each stat waits on the
+/// server; past this they only cost memory and may fail to spawn).
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(4).max(64)
 }
 
 /// How a command that changes the disk applies its plan.
@@ -478,6 +509,14 @@ impl Failure {
             code: EXIT_USAGE,
         }
     }
+
+    /// A failure while working (exit 1), as opposed to a bad request.
+    pub fn working(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: EXIT_FAILURE,
+        }
+    }
 }
 
 impl From<anyhow::Error> for Failure {
@@ -515,6 +554,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         return meta(args.command.expect("matched"), &global);
     }
     global.load_settings()?;
+    global.clamp_threads();
     // A PATH argument wins over --root, which wins over finding the root.
     let root = args.path.or(global.root.clone());
     let Some(command) = args.command else {
@@ -575,7 +615,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             // cleanup never reaches past where the user stands unless asked.
             let scope = scope.or_else(|| clean::scope_of_cwd(&ctx.catalog.root));
             if let Some(s) = &scope {
-                eprintln!("scope: {s}");
+                let _ = writeln!(std::io::stderr(), "scope: {}", crate::fmt::escape(s));
             }
             clean::clean(
                 &ctx,
@@ -611,6 +651,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             tracker,
             how,
         } => {
+            // The same rule as new-run: a plain visible folder name, so a
+            // run cannot be moved into .trash, out of experiments/, or
+            // under a name with a newline.
+            crate::layout::check_folder_name("task", &task).map_err(Failure::usage)?;
+            if let Some(m) = &model {
+                crate::layout::check_folder_name("model", m).map_err(Failure::usage)?;
+            }
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
             let dir = crate::tracker::find_tracker(
                 &ctx.catalog.root,
@@ -687,7 +734,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let findings = crate::check::check(&ctx.catalog);
             let mut out = std::io::stdout().lock();
             if json {
-                let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": ctx.catalog.root, "findings": findings });
+                let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": ctx.catalog.root.to_string_lossy(), "findings": json_value(&findings)? });
                 serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
                 writeln!(out)?;
             } else {
@@ -697,7 +744,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                         "{:<17} {}  {}",
                         f.kind,
                         crate::fmt::escape(&f.path.to_string_lossy()),
-                        f.message
+                        crate::fmt::escape(&f.message)
                     )?;
                 }
                 let n = findings.len();
@@ -723,15 +770,17 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             } else {
                 base.join("outputs")
             };
-            let created = crate::ops::create::init(&outputs).map_err(Failure::from)?;
+            let created = crate::ops::create::init(&outputs).map_err(Failure::working)?;
+            let mut out = std::io::stdout().lock();
             if created.is_empty() {
-                println!(
+                writeln!(
+                    out,
                     "{}: the layout is already there; nothing created",
-                    outputs.display()
-                );
+                    crate::fmt::escape(&outputs.to_string_lossy())
+                )?;
             }
             for p in created {
-                println!("created {}", p.display());
+                writeln!(out, "created {}", crate::fmt::escape(&p.to_string_lossy()))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -753,7 +802,9 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 command,
             };
             let run = crate::ops::create::new_run(&found, &spec).map_err(Failure::usage)?;
-            println!("{}", run.display());
+            // Raw, not escaped: scripts use it as a path (RUN_DIR=$(...)), and
+            // the task and model names were checked to be plain above.
+            writeln!(std::io::stdout(), "{}", run.display())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Finish {
@@ -763,10 +814,16 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         } => {
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
             let key = ctx.resolve_run(&run)?;
-            let path = ctx.catalog.runs[key].path.clone();
-            crate::ops::create::finish(&path, &status, metrics.as_deref())
+            let path = &ctx.catalog.runs[key].path;
+            let rel = path.strip_prefix(&ctx.catalog.root).unwrap_or(path);
+            crate::ops::create::finish(&ctx.catalog.root, rel, &status, metrics.as_deref())
                 .map_err(Failure::usage)?;
-            println!("{}: {status}", path.display());
+            writeln!(
+                std::io::stdout(),
+                "{}: {}",
+                crate::fmt::escape(&path.to_string_lossy()),
+                crate::fmt::escape(&status)
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { runs } => {
@@ -794,7 +851,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         }
         Command::Demo { dir } => {
             let root = crate::demo::materialize(dir.as_deref()).map_err(Failure::from)?;
-            eprintln!("demo tree copied to {}", root.display());
+            let _ = writeln!(
+                std::io::stderr(),
+                "demo tree copied to {}",
+                crate::fmt::escape(&root.to_string_lossy())
+            );
             explore(Some(&root), &global)
         }
         Command::Scan { path } => {
@@ -802,7 +863,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let c = &ctx.catalog;
             let stats = c.done.unwrap_or_default();
             let total = c.rollup(&c.run_keys().collect::<Vec<_>>());
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}",
                 serde_json::json!({
                     "entries": stats.entries,
@@ -813,7 +875,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                     "threads": stats.threads,
                     "peak_rss_kib": peak_rss_kib(),
                 })
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config { .. } | Command::Completions { .. } | Command::Man => {
@@ -823,7 +885,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             if action == "path" {
                 let root = Context::find_root(root.as_deref())?;
                 match crate::catalog::cache::cache_path(&root) {
-                    Some(p) => println!("{}", p.display()),
+                    Some(p) => writeln!(std::io::stdout(), "{}", p.display())?,
                     None => {
                         return Err(Failure::usage(
                             "no cache location: $XDG_CACHE_HOME and $HOME are unset",
@@ -832,7 +894,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 }
             } else {
                 let n = crate::catalog::cache::clear()?;
-                println!("{n} scan cache files deleted");
+                writeln!(std::io::stdout(), "{n} scan cache files deleted")?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -851,7 +913,12 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 ..crate::demo::GenSpec::default()
             };
             let n = crate::demo::generate(&dir, &spec).map_err(Failure::from)?;
-            println!("{} entries written under {}", n, dir.display());
+            writeln!(
+                std::io::stdout(),
+                "{} entries written under {}",
+                n,
+                dir.display()
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -917,30 +984,33 @@ fn artifacts(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
                 "artifact": format!("{sub}/{n}"),
                 "source_run": record.as_ref().and_then(|r| r["source_run"].as_str().map(str::to_string)),
                 "promoted_at": record.as_ref().and_then(|r| r["promoted_at"].as_str().map(str::to_string)),
-                "used_by": used,
+                "used_by": used.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
             }));
         }
     }
     let mut out = std::io::stdout().lock();
     if json {
-        let doc =
-            serde_json::json!({ "version": ls::JSON_VERSION, "root": root, "artifacts": rows });
+        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": root.to_string_lossy(), "artifacts": rows });
         serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Names come from the tree and records from provenance files: both
+    // untrusted, so escaped like every other text runyard prints.
+    let text = |v: &serde_json::Value| fmt::escape(v.as_str().unwrap_or("")).into_owned();
     for r in &rows {
-        writeln!(out, "{}", r["artifact"].as_str().unwrap_or(""))?;
+        writeln!(out, "{}", text(&r["artifact"]))?;
         match r["source_run"].as_str() {
             Some(s) => writeln!(
                 out,
-                "  from {s} ({})",
-                r["promoted_at"].as_str().unwrap_or("?")
+                "  from {} ({})",
+                fmt::escape(s),
+                fmt::escape(r["promoted_at"].as_str().unwrap_or("?"))
             )?,
             None => writeln!(out, "  no provenance record")?,
         }
         for u in r["used_by"].as_array().into_iter().flatten() {
-            writeln!(out, "  used by {}", u.as_str().unwrap_or(""))?;
+            writeln!(out, "  used by {}", text(u))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -983,16 +1053,12 @@ fn promote(
         None
     };
     if how.json {
-        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "plan": p, "applied": go, "artifact": done });
+        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "plan": json_value(&p)?, "applied": go, "artifact": json_value(&done)? });
         serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else if let Some(rel) = done {
-        writeln!(
-            out,
-            "Promoted: {} (provenance: {}.provenance.json)",
-            rel.display(),
-            rel.display()
-        )?;
+        let rel = fmt::escape(&rel.to_string_lossy()).into_owned();
+        writeln!(out, "Promoted: {rel} (provenance: {rel}.provenance.json)")?;
     } else if !how.dry_run {
         writeln!(out, "Nothing changed.")?;
     }
@@ -1073,6 +1139,16 @@ fn meta(command: Command, global: &GlobalOpts) -> Result<ExitCode, Failure> {
         _ => unreachable!("only meta commands come here"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A value as JSON for a document, without the panic of `json!` on a path
+/// that is not UTF-8 (a name from the tree): that becomes an error instead.
+pub(crate) fn json_value<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, Failure> {
+    serde_json::to_value(v).map_err(|e| {
+        Failure::working(format!(
+            "cannot write JSON: {e} (a name under the root is not UTF-8; the text output shows it escaped)"
+        ))
+    })
 }
 
 /// Peak resident memory of this process, from `/proc/self/status` (Linux).

@@ -1,11 +1,16 @@
 //! What runyard creates: the layout (`init`), a new run folder (`new-run`)
 //! and the end of a run (`finish`). Nothing here overwrites a user's file.
 
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use serde_json::{Map, Value, json};
 
+use super::fsat;
 use crate::layout;
+use crate::runs::info::RUN_INFO;
 
 /// The folders a run starts with.
 pub const RUN_FOLDERS: &[&str] = &[
@@ -62,8 +67,9 @@ tag of letters, digits and `._+-` (`2025-12-04_14-32-10_seed42`).\n\
   are kept. Whole runs go to `outputs/.trash/` first (`runyard rm`, `runyard restore`).\n";
 
 /// Creates the layout under `root` (and `docs/` beside it). Returns what it
-/// created; existing files and folders are left as they are.
-pub fn init(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// created; existing files and folders are left as they are. An error names
+/// the path and why (a dangling link, a file where a folder belongs).
+pub fn init(root: &Path) -> Result<Vec<PathBuf>, String> {
     let mut created = Vec::new();
     let project = root.parent().unwrap_or(root).to_path_buf();
     for dir in [
@@ -75,8 +81,7 @@ pub fn init(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         "artifacts/exports",
     ] {
         let p = root.join(dir);
-        if !p.exists() {
-            std::fs::create_dir_all(&p)?;
+        if ensure_dir(&p)? {
             created.push(p);
         }
     }
@@ -85,24 +90,77 @@ pub fn init(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         (project.join("docs/outputs_structure.md"), OUTPUTS_STRUCTURE),
     ] {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            ensure_dir(dir)?;
         }
-        // create_new: never overwrite, even if the file appears meanwhile.
+        // create_new: never overwrite, even if the file appears meanwhile
+        // (O_EXCL also refuses a link, dangling or not, so none is followed).
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
         {
             Ok(mut f) => {
-                std::io::Write::write_all(&mut f, text.as_bytes())?;
-                f.sync_all()?;
+                std::io::Write::write_all(&mut f, text.as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 created.push(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
         }
     }
     Ok(created)
+}
+
+/// Makes sure `dir` and its parents are folders, creating what is missing;
+/// true when `dir` itself was created. A link to a folder is accepted (a
+/// user may keep `experiments/` on another disk); a dangling link, or a
+/// link or file where a folder belongs, is an error naming the path.
+fn ensure_dir(dir: &Path) -> Result<bool, String> {
+    let mut chain: Vec<&Path> = dir
+        .ancestors()
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    chain.reverse();
+    let mut made = false;
+    for p in chain {
+        made = false;
+        match std::fs::symlink_metadata(p) {
+            Ok(md) if md.is_dir() => {}
+            Ok(md) if md.file_type().is_symlink() => match std::fs::metadata(p) {
+                Ok(target) if target.is_dir() => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "{}: is a symbolic link to something that is not a folder; not followed",
+                        p.display()
+                    ));
+                }
+                Err(_) => {
+                    let to = std::fs::read_link(p)
+                        .map(|t| format!(" to {}", t.display()))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "{}: is a symbolic link{to} that leads nowhere (dangling); remove it or point it at a folder",
+                        p.display()
+                    ));
+                }
+            },
+            Ok(_) => {
+                return Err(format!(
+                    "{}: is a file where a folder belongs; not touched",
+                    p.display()
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(p) {
+                Ok(()) => made = true,
+                // Created by someone else meanwhile: fine if it is a folder.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && p.is_dir() => {}
+                Err(e) => return Err(format!("{}: cannot create: {e}", p.display())),
+            },
+            Err(e) => return Err(format!("{}: {e}", p.display())),
+        }
+    }
+    Ok(made)
 }
 
 /// What a new run records about itself.
@@ -141,20 +199,12 @@ fn git_state() -> (Option<String>, Option<bool>) {
     (commit, dirty)
 }
 
-fn valid_folder_name(what: &str, name: &str) -> Result<(), String> {
-    if name.is_empty() || name.contains('/') || name == "." || name == ".." || name.starts_with('.')
-    {
-        return Err(format!("{what} {name:?} is not a folder name"));
-    }
-    Ok(())
-}
-
 /// Creates `experiments/<task>/<model>/<run_id>/` with the standard
 /// folders, the config and `run_info.json`; returns its path. Two calls in
 /// the same second get different run ids (the second one a second later).
 pub fn new_run(root: &Path, spec: &NewRun) -> Result<PathBuf, String> {
-    valid_folder_name("task", &spec.task)?;
-    valid_folder_name("model", &spec.model)?;
+    layout::check_folder_name("task", &spec.task)?;
+    layout::check_folder_name("model", &spec.model)?;
     let parent = root
         .join(layout::EXPERIMENTS)
         .join(&spec.task)
@@ -199,50 +249,153 @@ pub fn new_run(root: &Path, spec: &NewRun) -> Result<PathBuf, String> {
         "started_at": now.timestamp().to_string(),
         "host": std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()),
     });
-    write_json(&run.join("run_info.json"), &info)?;
+    let dir = fsat::open_chain(&run, Path::new(""))?;
+    write_json_at(dir.as_fd(), &run.join(RUN_INFO), &info, None)?;
     Ok(run)
 }
 
-/// Writes JSON whole: a temporary file beside it, then a rename.
-fn write_json(path: &Path, value: &Value) -> Result<(), String> {
-    let tmp = path.with_extension(format!("json.runyard-tmp-{}", std::process::id()));
+/// Writes `run_info.json` whole in the open run folder `dir`: a temporary
+/// beside it (never through a link), fsync, then a rename over the old one,
+/// so a crash leaves the old file or the new one, never half of either.
+/// `shown` names the file in errors; `mode` keeps the old file's permissions.
+fn write_json_at(
+    dir: BorrowedFd,
+    shown: &Path,
+    value: &Value,
+    mode: Option<u32>,
+) -> Result<(), String> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
-    let r = (|| {
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let tmp = format!(".{RUN_INFO}.runyard-tmp-{}", std::process::id());
+    let fail = |e: std::io::Error| format!("{}: {e}", shown.display());
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    let mode = Mode::from_raw_mode(mode.unwrap_or(0o644));
+    let fd = match rustix::fs::openat(dir, tmp.as_str(), flags, mode) {
+        // Left by a runyard that was killed with this same pid: ours to replace.
+        Err(rustix::io::Errno::EXIST) => {
+            let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+            rustix::fs::openat(dir, tmp.as_str(), flags, mode)
+        }
+        other => other,
     }
-    r.map_err(|e| format!("{}: {e}", path.display()))
+    .map_err(|e| fail(e.into()))?;
+    let mut f = std::fs::File::from(fd);
+    let result = f
+        .write_all(&bytes)
+        .and_then(|()| f.sync_all())
+        .and_then(|()| {
+            // A rename replaces a link at the name itself, never its target.
+            rustix::fs::renameat(dir, tmp.as_str(), dir, RUN_INFO).map_err(Into::into)
+        })
+        .and_then(|()| rustix::fs::fsync(dir).map_err(Into::into));
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+    }
+    result.map_err(fail)
+}
+
+/// The largest `run_info.json` (or metrics file) `finish` reads: metadata,
+/// not data; a bigger file is refused rather than read into memory.
+const RECORD_LIMIT: u64 = 8 << 20;
+
+/// What kind of file a mode is, for messages that refuse it.
+pub(crate) fn kind_name(kind: FileType) -> &'static str {
+    match kind {
+        FileType::RegularFile => "a regular file",
+        FileType::Directory => "a folder",
+        FileType::Symlink => "a symbolic link",
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice => "a character device",
+        FileType::BlockDevice => "a block device",
+        FileType::Unknown => "not a regular file",
+    }
+}
+
+/// Reads a small regular file from an open descriptor: refuses anything
+/// else (a FIFO would block, a device would never end) and anything over
+/// `cap` bytes, checking the size and reading at most `cap + 1` bytes, so a
+/// file that grows meanwhile is still refused. Returns the bytes and the
+/// file's permission bits.
+pub(crate) fn read_regular(fd: OwnedFd, cap: u64) -> Result<(Vec<u8>, u32), String> {
+    let st = rustix::fs::fstat(&fd).map_err(|e| std::io::Error::from(e).to_string())?;
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if kind != FileType::RegularFile {
+        return Err(format!("is {}, not a regular file", kind_name(kind)));
+    }
+    let too_big = || {
+        format!(
+            "is larger than runyard reads ({} at most)",
+            crate::fmt::size(cap)
+        )
+    };
+    if st.st_size as u64 > cap {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok((bytes, st.st_mode & 0o7777))
+}
+
+/// Opens `name` in `dir` for reading without following a link and without
+/// blocking on a FIFO; `Ok(None)` when there is no such file.
+fn open_record(dir: BorrowedFd, name: &str) -> Result<Option<OwnedFd>, String> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(rustix::io::Errno::LOOP) => Err(
+            "is a symbolic link: runyard neither reads nor writes through it (put the file itself there)"
+                .into(),
+        ),
+        Err(e) => Err(std::io::Error::from(e).to_string()),
+    }
 }
 
 /// Records the end of a run in its `run_info.json`: status, finish time,
-/// and key metrics merged from a JSON file. Other keys are kept.
-pub fn finish(run: &Path, status: &str, metrics: Option<&Path>) -> Result<(), String> {
-    let path = run.join(crate::runs::info::RUN_INFO);
-    let mut info: Map<String, Value> = match std::fs::read(&path) {
-        Ok(b) => match serde_json::from_slice(&b) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) | Err(_) => {
-                return Err(format!(
-                    "{}: not a JSON object; not rewritten",
-                    path.display()
-                ));
+/// and key metrics merged from a JSON file. Other keys are kept. The run
+/// folder (`run_rel` under `root`) is opened one component at a time
+/// without following links, and the file is read and replaced relative to
+/// it: a `run_info.json` that is a link or not a regular file is refused.
+pub fn finish(
+    root: &Path,
+    run_rel: &Path,
+    status: &str,
+    metrics: Option<&Path>,
+) -> Result<(), String> {
+    let shown = root.join(run_rel).join(RUN_INFO);
+    let at = |e: String| format!("{}: {e}", shown.display());
+    let dir = fsat::open_chain(root, run_rel)?;
+    let (mut info, mode): (Map<String, Value>, Option<u32>) =
+        match open_record(dir.as_fd(), RUN_INFO).map_err(at)? {
+            None => (Map::new(), None),
+            Some(fd) => {
+                let (bytes, mode) = read_regular(fd, RECORD_LIMIT).map_err(at)?;
+                match serde_json::from_slice(&bytes) {
+                    Ok(Value::Object(m)) => (m, Some(mode)),
+                    Ok(_) | Err(_) => {
+                        return Err(at("not a JSON object; not rewritten".into()));
+                    }
+                }
             }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
+        };
     info.insert("status".into(), json!(status));
     info.insert(
         "finished_at".into(),
         json!(jiff::Timestamp::now().to_string()),
     );
     if let Some(file) = metrics {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let Value::Object(new) = serde_json::from_str(&text)
+        let of_file = |e: String| format!("{}: {e}", file.display());
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(rustix::fs::CWD, file, flags, Mode::empty())
+            .map_err(|e| of_file(std::io::Error::from(e).to_string()))?;
+        let (bytes, _) = read_regular(fd, RECORD_LIMIT).map_err(of_file)?;
+        let Value::Object(new) = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{}: not valid JSON ({e})", file.display()))?
         else {
             return Err(format!(
@@ -258,5 +411,5 @@ pub fn finish(run: &Path, status: &str, metrics: Option<&Path>) -> Result<(), St
             m.extend(new);
         }
     }
-    write_json(&path, &Value::Object(info))
+    write_json_at(dir.as_fd(), &shown, &Value::Object(info), mode)
 }
