@@ -325,14 +325,19 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
     };
     let threads = opts.threads.max(1);
     std::thread::scope(|s| {
+        // Under a tight process limit (`ulimit -u`) some threads may not
+        // start: the scan goes on with those that did, or on this thread.
         let workers: Vec<_> = (0..threads)
-            .map(|i| {
+            .map_while(|i| {
                 std::thread::Builder::new()
                     .name(format!("runyard-walk-{i}"))
                     .spawn_scoped(s, || worker(&shared))
-                    .expect("spawning a scan worker")
+                    .ok()
             })
             .collect();
+        if workers.is_empty() {
+            worker(&shared);
+        }
         // Forward events often enough for a UI to fill in as it goes.
         while !workers.iter().all(|w| w.is_finished()) {
             std::thread::sleep(Duration::from_millis(30));

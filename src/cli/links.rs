@@ -125,7 +125,8 @@ pub fn links(
         print_check(&mut out, &base, tracker_dir, &checked)?;
     }
     for e in read_errors.iter().chain(&write_errors) {
-        eprintln!("runyard: {}", fmt::escape(e));
+        // A closed stderr is not worth a panic.
+        let _ = writeln!(std::io::stderr(), "runyard: {}", fmt::escape(e));
     }
     Ok(if bad > 0 || !write_errors.is_empty() {
         ExitCode::from(super::EXIT_FAILURE)
@@ -208,16 +209,7 @@ pub fn mv(
     for (what, name) in [("task", task), ("model", model)] {
         // As `new-run` asks: one plain, visible folder name (`.trash` is
         // runyard's own; a newline would break every listing).
-        if name.is_empty()
-            || name.contains('/')
-            || name.starts_with('.')
-            || name.chars().any(char::is_control)
-        {
-            return Err(Failure::usage(format!(
-                "{what} {} is not a folder name (one plain name: no '/', no leading '.', no control characters)",
-                fmt::escape(&format!("{name:?}"))
-            )));
-        }
+        crate::layout::check_folder_name(what, name).map_err(Failure::usage)?;
     }
     let from_rel = r
         .path
@@ -288,7 +280,7 @@ pub fn mv(
                 "refusing to move without --yes: there is no terminal to ask on (the plan is above)",
             ));
         }
-        eprint!("Move it? [y/N] ");
+        let _ = write!(std::io::stderr(), "Move it? [y/N] ");
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
         if !matches!(line.trim(), "y" | "Y" | "yes") {
@@ -307,7 +299,8 @@ pub fn mv(
         edits.len()
     )?;
     for e in &errors {
-        eprintln!("runyard: {}", fmt::escape(e));
+        // A closed stderr is not worth a panic.
+        let _ = writeln!(std::io::stderr(), "runyard: {}", fmt::escape(e));
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
