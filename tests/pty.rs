@@ -58,7 +58,9 @@ impl Pty {
             .stdout(io())
             .stderr(io());
         // The child gets its own session with the pty as controlling terminal,
-        // as a login shell would give it.
+        // as a login shell would give it. `pre_exec` is unsafe (it runs
+        // between fork and exec); these two calls are async-signal-safe.
+        #[allow(unsafe_code)]
         unsafe {
             cmd.pre_exec(|| {
                 rustix::process::setsid()?;
