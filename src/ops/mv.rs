@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags, RenameFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags};
 
 use super::copy;
 use super::fsat::{self, Removed};
@@ -23,32 +23,51 @@ pub fn move_run(root: &Path, from: &Path, to: &Path) -> Result<(), String> {
         return Err("not a run path".into());
     };
     let src = fsat::open_chain(root, from_parent)?;
-    let mut dst = fsat::open_chain(root, Path::new(""))?;
-    for c in to_parent.components() {
-        let c = c.as_os_str();
-        match rustix::fs::mkdirat(&dst, c, rustix::fs::Mode::from_raw_mode(0o755)) {
-            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(format!("{}: {}", c.to_string_lossy(), fsat::reason(e))),
+    // The new parent folders, each made (if missing) and opened under the
+    // last; the ones made here are removed again if the move fails, so a
+    // refused move leaves nothing behind.
+    let mut chain = vec![(fsat::open_chain(root, Path::new(""))?, None)];
+    let result = (|| {
+        for c in to_parent.components() {
+            let c = c.as_os_str();
+            let (parent, _) = chain.last().expect("the root is first");
+            let made = match rustix::fs::mkdirat(parent, c, Mode::from_raw_mode(0o755)) {
+                Ok(()) => true,
+                Err(rustix::io::Errno::EXIST) => false,
+                Err(e) => return Err(format!("{}: {}", c.to_string_lossy(), fsat::reason(e))),
+            };
+            let fd = fsat::open_dir_at(parent.as_fd(), c)
+                .map_err(|e| format!("{}: {}", c.to_string_lossy(), fsat::reason(e)))?;
+            chain.push((fd, made.then(|| c.to_os_string())));
         }
-        dst = fsat::open_dir_at(dst.as_fd(), c)
-            .map_err(|e| format!("{}: {}", c.to_string_lossy(), fsat::reason(e)))?;
-    }
-    let ident = fsat::ident_at(src.as_fd(), name)
-        .map_err(|e| format!("{}: {}", from.display(), fsat::reason(e)))?;
-    if !ident.is_dir {
-        return Err(format!(
-            "{}: not a folder (a link?): not moved",
-            from.display()
-        ));
-    }
-    rustix::fs::renameat_with(&src, name, &dst, to_name, RenameFlags::NOREPLACE).or_else(
-        |e| match e {
-            rustix::io::Errno::XDEV => {
-                move_by_copy_at(src.as_fd(), name, dst.as_fd(), to_name, from)
+        let (dst, _) = chain.last().expect("the root is first");
+        let ident = fsat::ident_at(src.as_fd(), name)
+            .map_err(|e| format!("{}: {}", from.display(), fsat::reason(e)))?;
+        if !ident.is_dir {
+            return Err(format!(
+                "{}: not a folder (a link?): not moved",
+                from.display()
+            ));
+        }
+        rustix::fs::renameat_with(&src, name, dst, to_name, RenameFlags::NOREPLACE).or_else(|e| {
+            match e {
+                rustix::io::Errno::XDEV => {
+                    move_by_copy_at(src.as_fd(), name, dst.as_fd(), to_name, from)
+                }
+                e => Err(format!("cannot move: {}", fsat::reason(e))),
             }
-            e => Err(format!("cannot move: {}", fsat::reason(e))),
-        },
-    )
+        })
+    })();
+    if result.is_err() {
+        // Innermost first; REMOVEDIR only takes a folder that is empty.
+        while let Some((fd, made)) = chain.pop() {
+            drop(fd);
+            if let (Some(name), Some((parent, _))) = (made, chain.last()) {
+                let _ = rustix::fs::unlinkat(parent, name.as_os_str(), AtFlags::REMOVEDIR);
+            }
+        }
+    }
+    result
 }
 
 /// Opens the folder holding `path` (links in the folder's own path are the
