@@ -15,6 +15,7 @@
 //!   checksum still covers every byte (holes hash as zeros);
 //! - the copy is fsynced before the caller renames it into place.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -404,19 +405,20 @@ pub fn copy_at(
     to: &OsStr,
     shown: &Path,
 ) -> Result<String, String> {
-    let result = copy_inner(src, name, Some((dst, to)), shown);
-    if result.is_err() {
+    let created = Cell::new(false);
+    let result = copy_inner(src, name, Some((dst, to)), shown, &created);
+    // Only what this copy made: a `to` that was there already (say, another
+    // process's temporary) is not ours to remove.
+    if result.is_err() && created.get() {
         let mut removed = fsat::Removed::default();
-        if fsat::ident_at(dst, to).is_ok() {
-            fsat::remove_at(dst, to, Path::new(to), false, &mut removed);
-        }
+        fsat::remove_at(dst, to, Path::new(to), false, &mut removed);
     }
     result
 }
 
 /// The checksum [`copy_at`] gives, computed from `name` in `dir` as it is.
 pub fn hash_at(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<String, String> {
-    copy_inner(dir, name, None, shown)
+    copy_inner(dir, name, None, shown, &Cell::new(false))
 }
 
 fn copy_inner(
@@ -424,6 +426,7 @@ fn copy_inner(
     name: &OsStr,
     dst: Option<(BorrowedFd, &OsStr)>,
     shown: &Path,
+    created: &Cell<bool>,
 ) -> Result<String, String> {
     let mut single: Option<String> = None;
     let mut listing = String::new();
@@ -441,6 +444,9 @@ fn copy_inner(
                 // 0o700 while filling it; the source's mode is set on leaving.
                 rustix::fs::mkdirat(parent, n, Mode::from_raw_mode(0o700))
                     .map_err(|e| err(rel, e.into()))?;
+                if dirs.is_empty() {
+                    created.set(true);
+                }
                 let fd = fsat::open_dir_at(parent, n).map_err(|e| err(rel, e.into()))?;
                 dirs.push(fd);
             }
@@ -452,14 +458,12 @@ fn copy_inner(
                 }
             }
             Step::File { dir, name, rel, st } => {
-                let out = match dst {
-                    None => None,
-                    Some((top, to)) => Some(match dirs.last() {
-                        Some(p) => (p.as_fd(), rel.file_name().unwrap_or_default()),
-                        None => (top, to),
-                    }),
-                };
-                let sum = copy_file(dir, name, st, out, &shown.join(rel))?;
+                let out = dst.map(|(top, to)| match dirs.last() {
+                    Some(p) => (p.as_fd(), rel.file_name().unwrap_or_default()),
+                    None => (top, to),
+                });
+                let top = rel.as_os_str().is_empty();
+                let sum = copy_file(dir, name, st, out, &shown.join(rel), top.then_some(created))?;
                 if rel.as_os_str().is_empty() {
                     single = Some(sum);
                 } else {
@@ -503,6 +507,7 @@ fn copy_file(
     seen: &rustix::fs::Statx,
     out: Option<(BorrowedFd, &OsStr)>,
     shown: &Path,
+    created: Option<&Cell<bool>>,
 ) -> Result<String, String> {
     let fail = |e: Errno| format!("{}: {}", shown.display(), fsat::reason(e));
     let from = rustix::fs::openat(
@@ -530,15 +535,25 @@ fn copy_file(
     let from = std::fs::File::from(from);
     let to = match out {
         None => None,
-        Some((d, n)) => Some(std::fs::File::from(
-            rustix::fs::openat(
+        Some((d, n)) => {
+            let fd = rustix::fs::openat(
                 d,
                 n,
                 OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::from_raw_mode(0o600),
             )
-            .map_err(fail)?,
-        )),
+            .map_err(|e| {
+                format!(
+                    "{}: cannot create the copy: {}",
+                    Path::new(n).display(),
+                    fsat::reason(e)
+                )
+            })?;
+            if let Some(c) = created {
+                c.set(true);
+            }
+            Some(std::fs::File::from(fd))
+        }
     };
     // A clone shares the source's extents, holes included: nothing to write,
     // but the bytes are still read once for the checksum.
