@@ -4,17 +4,31 @@
 //!
 //! A copy is written under a temporary name (`.runyard-tmp-<pid>-…`) in the
 //! destination folder, each file cloned (reflink) where the filesystem can,
-//! else copied, then fsynced, then renamed into place with RENAME_NOREPLACE:
-//! a crash leaves nothing or the whole artifact. Temporaries whose process
-//! is gone are removed on the next promotion.
+//! else copied extent by extent (holes stay holes), then fsynced, then
+//! renamed into place with RENAME_NOREPLACE: a crash leaves nothing or the
+//! whole artifact. Temporaries whose process is gone are removed on the
+//! next promotion.
+//!
+//! Every path is opened one component at a time relative to its open
+//! parent, never through a symbolic link and never onto another mount: the
+//! source from the run folder, the destination folders from the root
+//! (created with mkdirat). The source must be a regular file or a folder of
+//! them (links inside a folder are recreated as links, see [`super::copy`]);
+//! anything else, and a copy that does not fit the destination's free
+//! space, is refused before anything is created.
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{Dir, FileType, Mode, OFlags, RenameFlags};
+use rustix::io::Errno;
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use super::copy::{self, Missing};
+use super::fsat;
 use crate::catalog::Run;
 
 /// What is promoted.
@@ -40,8 +54,10 @@ pub struct Promotion {
     pub source: PathBuf,
     /// The destination, relative to the root.
     pub dest: PathBuf,
-    /// Bytes to copy.
+    /// Bytes to copy (apparent size).
     pub bytes: u64,
+    /// Allocated bytes the copy takes (less than `bytes` for sparse files).
+    pub disk: u64,
     /// Files to copy.
     pub files: u64,
     /// The run, relative to the root.
@@ -50,25 +66,40 @@ pub struct Promotion {
 
 const TMP_PREFIX: &str = ".runyard-tmp-";
 
-/// The next free version of `<name>_v<N>` in `dir`: 1 + the greatest there.
-fn next_version(dir: &Path, name: &str) -> u64 {
+/// The names in an open folder (none when there is no folder yet).
+fn names_in(dir: Option<BorrowedFd>) -> Vec<String> {
+    let Some(entries) = dir.and_then(|d| Dir::read_from(d).ok()) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| String::from_utf8_lossy(e.file_name().to_bytes()).into_owned())
+        .filter(|n| n != "." && n != "..")
+        .collect();
+    names.sort();
+    names
+}
+
+/// The next free version of `<name>_v<N>` among `names`: 1 + the greatest there.
+fn next_version(names: &[String], name: &str) -> u64 {
     let prefix = format!("{name}_v");
     let mut max = 0;
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            let n = n.strip_suffix(".provenance.json").unwrap_or(&n);
-            if let Some(v) = n.strip_prefix(&prefix).and_then(|v| v.parse::<u64>().ok()) {
-                max = max.max(v);
-            }
+    for n in names {
+        let n = n.strip_suffix(".provenance.json").unwrap_or(n);
+        if let Some(v) = n.strip_prefix(&prefix).and_then(|v| v.parse::<u64>().ok()) {
+            max = max.max(v);
         }
     }
     max + 1
 }
 
 /// `name` in `dir`, or `name-2`, `name-3`... before the extension, the first free.
-fn free_name(dir: &Path, name: &str) -> String {
-    if std::fs::symlink_metadata(dir.join(name)).is_err() {
+fn free_name(dir: Option<BorrowedFd>, name: &str) -> String {
+    // Anything there, even one we cannot stat, counts as taken.
+    let taken = |n: &str| {
+        dir.is_some_and(|d| !matches!(fsat::ident_at(d, OsStr::new(n)), Err(Errno::NOENT)))
+    };
+    if !taken(name) {
         return name.to_string();
     }
     let (stem, ext) = match name.rsplit_once('.') {
@@ -77,7 +108,7 @@ fn free_name(dir: &Path, name: &str) -> String {
     };
     (2..)
         .map(|n| format!("{stem}-{n}{ext}"))
-        .find(|n| std::fs::symlink_metadata(dir.join(n)).is_err())
+        .find(|n| !taken(n))
         .expect("some suffix is free")
 }
 
@@ -96,24 +127,6 @@ fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Apparent bytes and files under a path (links not followed).
-fn measure(path: &Path) -> (u64, u64) {
-    let (mut bytes, mut files) = (0, 0);
-    for e in walkdir::WalkDir::new(path)
-        .follow_links(false)
-        .into_iter()
-        .flatten()
-    {
-        if let Ok(md) = e.metadata()
-            && !md.is_dir()
-        {
-            bytes += md.len();
-            files += 1;
-        }
-    }
-    (bytes, files)
 }
 
 /// Plans a promotion from `run`. `name` overrides the dataset name (needed
@@ -148,19 +161,17 @@ pub fn plan(
             Path::new(sub).join(rel)
         })
     };
-    // A single file lands in `dir` under the typed name, else the
-    // convention's name for it; a taken name gets a suffix.
-    let single_file = |src: PathBuf, dir: PathBuf, conventional: &dyn Fn(&str) -> String| {
+    // Where from (inside the run), into which folder, and under what name:
+    // a single file under the typed name, else the convention's name for it.
+    let conventional = |src: &Path, convention: &dyn Fn(&str) -> String| {
         let file = src
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let target = name.map_or_else(|| conventional(&file), str::to_string);
-        let n = free_name(&root.join(&dir), &target);
-        (run_rel.join(src), dir.join(n))
+        name.map_or_else(|| convention(&file), str::to_string)
     };
-    let (source, dest) = match &what {
+    let (in_run, dest_dir, target) = match &what {
         What::Data => {
             let pipeline = match name {
                 Some(n) => n.to_string(),
@@ -172,194 +183,161 @@ pub fn plan(
                     );
                 }
             };
-            let dir = root.join("artifacts/datasets");
-            let v = next_version(&dir, &pipeline);
             (
-                run_rel.join("data"),
-                PathBuf::from("artifacts/datasets").join(format!("{pipeline}_v{v}")),
+                PathBuf::from("data"),
+                PathBuf::from("artifacts/datasets"),
+                pipeline,
             )
         }
-        What::Plot(f) => single_file(file_in("plots", f)?, "artifacts/plots".into(), &|file| {
-            format!("{}_{}_{file}", run.task, today)
-        }),
-        What::Export(f) => single_file(file_in("", f)?, "artifacts/exports".into(), &|file| {
-            format!("{}_{}_{}_{file}", run.task, run.model, run.name)
-        }),
-        What::Checkpoint(f) => single_file(
-            file_in("checkpoints", f)?,
-            PathBuf::from("checkpoints")
+        What::Plot(f) => {
+            let src = file_in("plots", f)?;
+            let t = conventional(&src, &|file| format!("{}_{}_{file}", run.task, today));
+            (src, "artifacts/plots".into(), t)
+        }
+        What::Export(f) => {
+            let src = file_in("", f)?;
+            let t = conventional(&src, &|file| {
+                format!("{}_{}_{}_{file}", run.task, run.model, run.name)
+            });
+            (src, "artifacts/exports".into(), t)
+        }
+        What::Checkpoint(f) => {
+            let src = file_in("checkpoints", f)?;
+            let t = conventional(&src, &|file| format!("{}_{file}", run.name));
+            let dir = PathBuf::from("checkpoints")
                 .join(&run.task)
-                .join(&run.model),
-            &|file| format!("{}_{file}", run.name),
-        ),
+                .join(&run.model);
+            (src, dir, t)
+        }
     };
-    let md = std::fs::symlink_metadata(root.join(&source))
-        .map_err(|e| format!("{}: {e}", source.display()))?;
-    if md.file_type().is_symlink() {
-        return Err(format!(
-            "{}: a symlink; runyard does not follow links",
-            source.display()
-        ));
-    }
-    let (bytes, files) = measure(&root.join(&source));
+    let source = run_rel.join(&in_run);
+    let root_fd = fsat::open_chain(root, Path::new(""))?;
+    let (src_dir, src_name) = open_source(root_fd.as_fd(), &run_rel, &in_run)?;
+    let survey = copy::survey(src_dir.as_fd(), src_name, &source)?;
+    // The destination folders need not exist yet; those that do must be
+    // real folders on the root's filesystem.
+    let (dest_fd, exists) = copy::open_dirs(root_fd.as_fd(), &dest_dir, &dest_dir, Missing::Stop)?;
+    let existing = exists.then(|| dest_fd.as_fd());
+    let file = match &what {
+        What::Data => format!("{target}_v{}", next_version(&names_in(existing), &target)),
+        _ => free_name(existing, &target),
+    };
+    copy::check_space(dest_fd.as_fd(), survey.disk, &dest_dir)?;
     Ok(Promotion {
         what,
         source,
-        dest,
-        bytes,
-        files,
+        dest: dest_dir.join(file),
+        bytes: survey.apparent,
+        disk: survey.disk,
+        files: survey.files,
         run: run_rel,
     })
 }
 
-/// Removes temporaries left by promotions whose process is gone.
-pub fn clean_stale(dir: &Path) -> Vec<PathBuf> {
+/// Opens the folder holding `in_run` (a path inside the run at `run_rel`),
+/// component by component from the root, and returns it with the source's
+/// own name.
+fn open_source<'a>(
+    root: BorrowedFd,
+    run_rel: &Path,
+    in_run: &'a Path,
+) -> Result<(OwnedFd, &'a OsStr), String> {
+    let name = in_run
+        .file_name()
+        .ok_or_else(|| format!("{}: not a file inside the run", in_run.display()))?;
+    let (run_fd, _) = copy::open_dirs(root, run_rel, run_rel, Missing::Fail)?;
+    let parent = in_run.parent().unwrap_or(Path::new(""));
+    let (dir, _) = copy::open_dirs(run_fd.as_fd(), parent, &run_rel.join(parent), Missing::Fail)?;
+    Ok((dir, name))
+}
+
+/// Removes temporaries left in `dir` by promotions whose process is gone
+/// (relative to the open folder: a link among them is unlinked, not followed).
+pub fn clean_stale(dir: BorrowedFd) -> Vec<String> {
     let mut removed = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return removed;
-    };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
+    for name in names_in(Some(dir)) {
         let Some(rest) = name.strip_prefix(TMP_PREFIX) else {
             continue;
         };
         let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
         let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
         if !alive {
-            let p = e.path();
-            let gone = if e.file_type().is_ok_and(|t| t.is_dir()) {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-            if gone.is_ok() {
-                removed.push(p);
+            let mut out = fsat::Removed::default();
+            fsat::remove_at(dir, OsStr::new(&name), Path::new(&name), false, &mut out);
+            if out.errors.is_empty() {
+                removed.push(name);
             }
         }
     }
     removed
 }
 
-/// Copies one file: a copy-on-write clone where the filesystem has one,
-/// else a byte copy; hashes the content; fsyncs.
-fn copy_file(src: &Path, dst: &Path, hasher: &mut Sha256) -> std::io::Result<()> {
-    let mut from = std::fs::File::open(src)?;
-    let mut to = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)?;
-    let cloned = rustix::fs::ioctl_ficlone(&to, &from).is_ok();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = from.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        if !cloned {
-            to.write_all(&buf[..n])?;
-        }
+/// A small regular file in `dir`, read without following a link or
+/// blocking on a FIFO, and refused above `cap` bytes: records read back
+/// from the tree are untrusted.
+fn read_regular(dir: BorrowedFd, name: &str, cap: u64) -> std::io::Result<Vec<u8>> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )?;
+    let st = rustix::fs::fstat(&fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(std::io::Error::other(format!("{name}: not a regular file")));
     }
-    to.sync_all()?;
-    std::fs::set_permissions(dst, std::fs::metadata(src)?.permissions())
+    if st.st_size as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "{name}: larger than {}",
+            crate::fmt::size(cap)
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd).take(cap).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
-/// Copies a file or folder to `dst` (which must not exist); returns the
-/// sha256 (of the bytes for a file; for a folder, of the `sha256sum`-style
-/// listing of its files in path order).
-pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<String> {
-    let md = std::fs::symlink_metadata(src)?;
-    if !md.is_dir() {
-        let mut h = Sha256::new();
-        copy_file(src, dst, &mut h)?;
-        return Ok(format!("{:x}", h.finalize()));
-    }
-    let mut listing = String::new();
-    let mut entries: Vec<_> = walkdir::WalkDir::new(src)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(std::io::Error::other)?;
-    entries.sort_by(|a, b| a.path().cmp(b.path()));
-    for e in entries {
-        let rel = e.path().strip_prefix(src).expect("under src");
-        let to = dst.join(rel);
-        let ft = e.file_type();
-        if ft.is_dir() {
-            std::fs::create_dir(&to)?;
-        } else if ft.is_symlink() {
-            // A link is copied as a link: what it points to is not promoted.
-            std::os::unix::fs::symlink(std::fs::read_link(e.path())?, &to)?;
-        } else {
-            let mut h = Sha256::new();
-            copy_file(e.path(), &to, &mut h)?;
-            listing.push_str(&format!("{:x}  {}\n", h.finalize(), rel.to_string_lossy()));
-        }
-    }
-    std::fs::File::open(dst)?.sync_all()?;
-    Ok(format!("{:x}", Sha256::digest(listing.as_bytes())))
-}
+/// Provenance records are a few hundred bytes; anything far larger is not one.
+const RECORD_CAP: u64 = 1 << 20;
 
-/// The checksum `copy_tree` gives, computed from a file or folder as it is.
-pub fn hash_tree(path: &Path) -> std::io::Result<String> {
-    let hash_file = |p: &Path| -> std::io::Result<String> {
-        let mut f = std::fs::File::open(p)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(format!("{:x}", h.finalize()))
-    };
-    if !std::fs::symlink_metadata(path)?.is_dir() {
-        return hash_file(path);
-    }
-    let mut entries: Vec<_> = walkdir::WalkDir::new(path)
-        .follow_links(false)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(std::io::Error::other)?;
-    entries.sort_by(|a, b| a.path().cmp(b.path()));
-    let mut listing = String::new();
-    for e in entries {
-        if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(path).expect("under path");
-            listing.push_str(&format!(
-                "{}  {}\n",
-                hash_file(e.path())?,
-                rel.to_string_lossy()
-            ));
-        }
-    }
-    Ok(format!("{:x}", Sha256::digest(listing.as_bytes())))
+/// Opens a folder under the root that should exist, component by component.
+fn open_existing(root: BorrowedFd, rel: &Path) -> Option<OwnedFd> {
+    copy::open_dirs(root, rel, rel, Missing::Fail)
+        .ok()
+        .map(|(fd, _)| fd)
 }
 
 /// What was promoted from each run, read from the provenance records in
 /// `artifacts/{datasets,plots,exports}/` and `checkpoints/<task>/<model>/`:
 /// source run (relative to the root) → artifacts (relative to the root).
 pub fn promoted_from(root: &Path) -> std::collections::HashMap<PathBuf, Vec<PathBuf>> {
+    let mut out: std::collections::HashMap<PathBuf, Vec<PathBuf>> = Default::default();
+    let Ok(root_fd) = fsat::open_chain(root, Path::new("")) else {
+        return out;
+    };
+    let root_fd = root_fd.as_fd();
     let mut dirs: Vec<PathBuf> = ["datasets", "plots", "exports"]
         .iter()
         .map(|s| PathBuf::from("artifacts").join(s))
         .collect();
     // Long-term checkpoints sit two levels down (task, model).
-    for task in read_names(&root.join("checkpoints")) {
-        for model in read_names(&root.join("checkpoints").join(&task)) {
-            dirs.push(PathBuf::from("checkpoints").join(&task).join(model));
+    let checkpoints = open_existing(root_fd, Path::new("checkpoints"));
+    for task in names_in(checkpoints.as_ref().map(|f| f.as_fd())) {
+        let rel = PathBuf::from("checkpoints").join(&task);
+        let task_fd = open_existing(root_fd, &rel);
+        for model in names_in(task_fd.as_ref().map(|f| f.as_fd())) {
+            dirs.push(rel.join(model));
         }
     }
-    let mut out: std::collections::HashMap<PathBuf, Vec<PathBuf>> = Default::default();
     for dir in dirs {
-        for n in read_names(&root.join(&dir)) {
+        let Some(fd) = open_existing(root_fd, &dir) else {
+            continue;
+        };
+        for n in names_in(Some(fd.as_fd())) {
             let Some(artifact) = n.strip_suffix(".provenance.json") else {
                 continue;
             };
-            let Some(record) = std::fs::read(root.join(&dir).join(&n))
+            let Some(record) = read_regular(fd.as_fd(), &n, RECORD_CAP)
                 .ok()
                 .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             else {
@@ -378,70 +356,71 @@ pub fn promoted_from(root: &Path) -> std::collections::HashMap<PathBuf, Vec<Path
     out
 }
 
-/// The names in a folder, sorted (empty when it cannot be read).
-fn read_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// Applies a promotion: copy to a temporary name, then rename without
-/// replacing (taking the next free name if another promotion got there
-/// first), then the provenance record and the README index. Returns the
-/// artifact's final path, relative to the root.
+/// Applies a promotion: check the source again (regular files and folders
+/// only, no link, enough free space) before anything is created, copy to a
+/// temporary name, then rename without replacing (taking the next free name
+/// if another promotion got there first), then the provenance record and the
+/// README index. Returns the artifact's final path, relative to the root.
 pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
-    let dest = root.join(&p.dest);
-    let dir = dest.parent().ok_or("no destination folder")?.to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    clean_stale(&dir);
-    let name = dest
-        .file_name()
-        .ok_or("no destination name")?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = dir.join(format!("{TMP_PREFIX}{}-{}", std::process::id(), name));
-    let sha = match copy_tree(&root.join(&p.source), &tmp) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
-            return Err(format!("copying {}: {e}", p.source.display()));
-        }
+    let in_run = p
+        .source
+        .strip_prefix(&p.run)
+        .map_err(|_| format!("{}: not inside the run", p.source.display()))?;
+    let (Some(dest_dir), Some(name)) = (p.dest.parent(), p.dest.file_name()) else {
+        return Err(format!("{}: no destination folder", p.dest.display()));
+    };
+    let name = name.to_string_lossy().into_owned();
+    check_name(&name)?;
+    let root_fd = fsat::open_chain(root, Path::new(""))?;
+    let (src_dir, src_name) = open_source(root_fd.as_fd(), &p.run, in_run)?;
+    let survey = copy::survey(src_dir.as_fd(), src_name, &p.source)?;
+    // Links and mounts on the way to the destination are refused before a
+    // single folder is made.
+    let (probe, _) = copy::open_dirs(root_fd.as_fd(), dest_dir, dest_dir, Missing::Stop)?;
+    copy::check_space(probe.as_fd(), survey.disk, dest_dir)?;
+    drop(probe);
+    let (dir, _) = copy::open_dirs(root_fd.as_fd(), dest_dir, dest_dir, Missing::Create)?;
+    let dir = dir.as_fd();
+    clean_stale(dir);
+    let tmp = format!("{TMP_PREFIX}{}-{}", std::process::id(), name);
+    let sha = copy::copy_at(src_dir.as_fd(), src_name, dir, OsStr::new(&tmp), &p.source)
+        .map_err(|e| format!("nothing was promoted: {e}"))?;
+    let discard = || {
+        let mut out = fsat::Removed::default();
+        fsat::remove_at(dir, OsStr::new(&tmp), Path::new(&tmp), false, &mut out);
     };
     // Rename without replacing; if the name was taken meanwhile, take the next.
     let mut final_name = name.clone();
     let mut attempt = 1;
     loop {
-        let to = dir.join(&final_name);
         match rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &tmp,
-            rustix::fs::CWD,
-            &to,
-            rustix::fs::RenameFlags::NOREPLACE,
+            dir,
+            tmp.as_str(),
+            dir,
+            final_name.as_str(),
+            RenameFlags::NOREPLACE,
         ) {
             Ok(()) => break,
-            Err(rustix::io::Errno::EXIST) | Err(rustix::io::Errno::NOTEMPTY) if attempt < 100 => {
+            Err(Errno::EXIST) | Err(Errno::NOTEMPTY) if attempt < 100 => {
                 attempt += 1;
                 final_name = match &p.what {
                     What::Data => {
                         let base = name.rsplit_once("_v").map_or(name.as_str(), |(b, _)| b);
-                        format!("{base}_v{}", next_version(&dir, base))
+                        format!("{base}_v{}", next_version(&names_in(Some(dir)), base))
                     }
-                    _ => free_name(&dir, &name),
+                    _ => free_name(Some(dir), &name),
                 };
             }
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp).or_else(|_| std::fs::remove_file(&tmp));
-                return Err(format!("cannot put the artifact in place: {e}"));
+                discard();
+                return Err(format!(
+                    "cannot put the artifact in place: {}",
+                    fsat::reason(e)
+                ));
             }
         }
     }
-    let rel = p.dest.parent().unwrap_or(Path::new("")).join(&final_name);
+    let rel = dest_dir.join(&final_name);
     let info = crate::runs::RunInfo::load(&run.path)
         .ok()
         .flatten()
@@ -464,9 +443,8 @@ pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
         "sha256": sha,
         "promoted_at": jiff::Timestamp::now().to_string(),
     });
-    let sidecar_dir = std::fs::File::open(&dir).map_err(|e| e.to_string())?;
     super::trash::write_new(
-        std::os::fd::AsFd::as_fd(&sidecar_dir),
+        dir,
         &format!("{final_name}.provenance.json"),
         &serde_json::to_vec_pretty(&record).unwrap_or_default(),
     )
@@ -485,17 +463,26 @@ const INDEX_END: &str = "<!-- runyard:index:end -->";
 /// byte for byte. A README without markers gets them at its end; a missing
 /// README is created with the naming conventions.
 pub fn update_index(root: &Path) -> std::io::Result<()> {
+    let root_fd = fsat::open_chain(root, Path::new("")).map_err(std::io::Error::other)?;
+    let (art, _) = copy::open_dirs(
+        root_fd.as_fd(),
+        Path::new("artifacts"),
+        Path::new("artifacts"),
+        Missing::Fail,
+    )
+    .map_err(std::io::Error::other)?;
+    let art = art.as_fd();
     // One writer at a time: two promotions each reading the records before
     // the other's landed would otherwise each drop the other's row.
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(root.join("artifacts/.runyard-index.lock"))?;
+    let lock = rustix::fs::openat(
+        art,
+        ".runyard-index.lock",
+        OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )?;
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)?;
-    let path = root.join("artifacts/README.md");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    let text = match read_regular(art, "README.md", 16 << 20) {
+        Ok(b) => String::from_utf8(b).map_err(std::io::Error::other)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             super::create::ARTIFACTS_README.to_string()
         }
@@ -503,16 +490,14 @@ pub fn update_index(root: &Path) -> std::io::Result<()> {
     };
     let mut rows = Vec::new();
     for sub in ["datasets", "plots", "exports"] {
-        let Ok(rd) = std::fs::read_dir(root.join("artifacts").join(sub)) else {
+        let Some(fd) = open_existing(art, Path::new(sub)) else {
             continue;
         };
-        let mut names: Vec<_> = rd
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        for n in names.iter().filter(|n| n.ends_with(".provenance.json")) {
-            let Ok(b) = std::fs::read(root.join("artifacts").join(sub).join(n)) else {
+        for n in names_in(Some(fd.as_fd()))
+            .iter()
+            .filter(|n| n.ends_with(".provenance.json"))
+        {
+            let Ok(b) = read_regular(fd.as_fd(), n, RECORD_CAP) else {
                 continue;
             };
             let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b) else {
@@ -545,8 +530,26 @@ pub fn update_index(root: &Path) -> std::io::Result<()> {
     if new == text {
         return Ok(());
     }
-    let tmp = path.with_file_name(format!(".README.md.runyard-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, new)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, &path)
+    // A temporary beside it, then a rename: readers never see half a README,
+    // and a link named README.md is replaced, never written through.
+    let tmp = format!(".README.md.runyard-tmp-{}", std::process::id());
+    // A leftover of a killed process that had our pid (we hold the lock).
+    let _ = rustix::fs::unlinkat(art, tmp.as_str(), rustix::fs::AtFlags::empty());
+    let fd = rustix::fs::openat(
+        art,
+        tmp.as_str(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )?;
+    let mut f = std::fs::File::from(fd);
+    let written = f
+        .write_all(new.as_bytes())
+        .and_then(|()| f.sync_all())
+        .and_then(|()| {
+            rustix::fs::renameat(art, tmp.as_str(), art, "README.md").map_err(Into::into)
+        });
+    if written.is_err() {
+        let _ = rustix::fs::unlinkat(art, tmp.as_str(), rustix::fs::AtFlags::empty());
+    }
+    written
 }
