@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod keymap;
 pub mod loader;
+pub mod picture;
 pub mod theme;
 pub mod tree;
 pub mod ui;
