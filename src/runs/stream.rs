@@ -318,29 +318,28 @@ impl Stream {
     }
 
     fn csv_row(&mut self, r: &csv::ByteRecord, n: u64, partial: bool) -> Result<(), String> {
-        let at = self.at(n);
-        let c = &mut self.csv;
         let text = |f: &[u8]| String::from_utf8_lossy(f).into_owned();
-        let Some(headers) = &c.headers else {
+        let Some(expected) = self.csv.headers.as_ref().map(Vec::len) else {
             let fields: Vec<String> = r.iter().map(text).collect();
             let lower: Vec<String> = fields.iter().map(|h| h.to_ascii_lowercase()).collect();
-            c.pairs = fields.len() == 2
+            self.csv.pairs = fields.len() == 2
                 && ["metric", "name", "key"].contains(&lower[0].as_str())
                 && ["value", "score", "val"].contains(&lower[1].as_str());
-            c.headers = Some(fields);
+            self.csv.headers = Some(fields);
             return Ok(());
         };
-        if r.len() != headers.len() {
+        if r.len() != expected {
             // A writer half-way through its last row: it will be whole next time.
             if partial {
                 return Ok(());
             }
             return Err(format!(
-                "{at}: {} fields where the header has {}",
-                r.len(),
-                headers.len()
+                "{}: {} fields where the header has {expected}",
+                self.at(n),
+                r.len()
             ));
         }
+        let c = &mut self.csv;
         if c.pairs {
             if let Some(v) = number(&r[1]) {
                 c.scalars.push((text(&r[0]), v));
@@ -354,11 +353,12 @@ impl Stream {
             };
             // Several rows: a series per column against the step/epoch
             // column, else the first column when numeric, else the row number.
+            let headers = c.headers.as_deref().unwrap_or_default();
             let x = x_column(headers.iter().map(String::as_str))
                 .and_then(|x| headers.iter().position(|h| h == x))
                 .or_else(|| first.first()?.parse::<f64>().ok().map(|_| 0));
             c.series = Some(x);
-            c.columns = vec![Curve::new(self.caps.buckets); headers.len()];
+            c.columns = vec![Curve::new(self.caps.buckets); expected];
             add_row(c, |i| first.get(i)?.parse().ok());
         }
         add_row(c, |i| number(r.get(i)?));
@@ -366,8 +366,8 @@ impl Stream {
     }
 
     fn jsonl_line(&mut self, raw: &[u8], n: u64, partial: bool) {
-        let at = self.at(n);
         let Ok(line) = std::str::from_utf8(raw) else {
+            let at = self.at(n);
             self.error.get_or_insert(format!("{at}: not valid UTF-8"));
             return;
         };
@@ -377,6 +377,7 @@ impl Stream {
         match serde_json::from_str::<Value>(&super::relax_json(line)) {
             Ok(Value::Object(row)) => self.jsonl.push(&row),
             Ok(other) => {
+                let at = self.at(n);
                 self.error.get_or_insert(format!(
                     "{at}: expected an object, found {}",
                     kind_of(&other)
@@ -385,6 +386,7 @@ impl Stream {
             // A run still training may be half-way through writing its last line.
             Err(_) if partial => {}
             Err(e) => {
+                let at = self.at(n);
                 self.error
                     .get_or_insert(format!("{at}: not valid JSON ({e})"));
             }
@@ -474,14 +476,14 @@ impl Stream {
         }
         if self.skipped > 0 {
             m.notes.push(format!(
-                "{rel}: {}, only its last {} read: the curves start part-way",
+                "{rel}: {}, only its last {} read: curves start part-way",
                 crate::fmt::size(self.size),
                 crate::fmt::size(self.caps.tail)
             ));
         }
         if stride > 1 {
             m.notes.push(format!(
-                "{rel}: {rows} rows; the curves keep the lowest and highest of every {stride}"
+                "{rel}: {rows} rows, thinned to the min and max of each {stride}"
             ));
         }
     }

@@ -776,6 +776,17 @@ impl App {
             details.push((nk, d));
         }
         self.details = details;
+        // A run that changed while its details load is read once more
+        // after that load lands (which may have read it before the change).
+        for p in self.pending.details.keys() {
+            let old_key = old.runs.iter().position(|r| r.path == *p);
+            let new_key = by_path.get(p.as_path()).copied();
+            if let (Some(k), Some(nk)) = (old_key, new_key)
+                && changed(k, nk)
+            {
+                self.stale.details.insert(p.clone());
+            }
+        }
         self.stale
             .details
             .retain(|p| by_path.contains_key(p.as_path()));
