@@ -1,13 +1,19 @@
 //! Metric files under a run's `metrics/`: JSON objects and series, CSV
 //! scalars and series, JSONL series. The split comes from the file name.
 
+use std::collections::{HashMap, HashSet};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::curve::SeriesAcc;
 use super::info::{flatten_numbers, kind_of};
 use super::json_number;
+use super::open;
+use super::stream::{Caps, Format, Stream};
 use crate::layout;
 
 /// One named number.
@@ -50,75 +56,23 @@ pub struct Metrics {
     pub series: Vec<Series>,
     /// One message per file that could not be read fully.
     pub errors: Vec<String>,
+    /// Files read in part or thinned to fit the caps, one line each, to
+    /// show beside the curves.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Files larger than this are skipped when only scalars are wanted.
 const SUMMARY_LIMIT: u64 = 2 << 20;
+/// A `.json` metrics file is parsed whole: bigger than this, it is not read
+/// (long series belong in CSV or JSONL, which stream).
+pub const JSON_CAP: u64 = 64 << 20;
 
 impl Metrics {
     /// Reads every metrics file of a run. With `scalars_only`, big files
     /// (which hold series) are skipped so listing many runs stays fast.
     pub fn load(run: &Path, scalars_only: bool) -> Metrics {
-        let mut m = Metrics::default();
-        let dir = run.join("metrics");
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            return m;
-        };
-        let mut files: Vec<_> = rd
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .collect();
-        files.sort_by_key(|e| e.file_name());
-        for entry in files {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((stem, ext)) = name.rsplit_once('.') else {
-                continue;
-            };
-            let ext = ext.to_ascii_lowercase();
-            if !matches!(ext.as_str(), "json" | "jsonl" | "ndjson" | "csv" | "tsv") {
-                continue;
-            }
-            if scalars_only && entry.metadata().is_ok_and(|md| md.len() > SUMMARY_LIMIT) {
-                continue;
-            }
-            let rel = format!("metrics/{name}");
-            // Series files can be large: CSV and JSONL stream from the file,
-            // never held whole in memory.
-            let file = match std::fs::File::open(entry.path()) {
-                Ok(f) => f,
-                Err(e) => {
-                    m.errors.push(format!("{rel}: cannot read: {e}"));
-                    continue;
-                }
-            };
-            let naming = Naming::of(stem);
-            let result = match ext.as_str() {
-                "json" => {
-                    let mut text = String::new();
-                    match std::io::Read::read_to_string(
-                        &mut std::io::BufReader::new(file),
-                        &mut text,
-                    ) {
-                        Ok(_) => read_json(&text, &naming, &rel, &mut m),
-                        Err(e) => Err(format!("cannot read: {e}")),
-                    }
-                }
-                "jsonl" | "ndjson" => {
-                    read_jsonl(std::io::BufReader::new(file), &naming, &rel, &mut m)
-                }
-                _ => read_csv(
-                    file,
-                    if ext == "tsv" { b'\t' } else { b',' },
-                    &naming,
-                    &rel,
-                    &mut m,
-                ),
-            };
-            if let Err(e) = result {
-                m.errors.push(format!("{rel}: {e}"));
-            }
-        }
-        m
+        MetricsReader::default().read(run, scalars_only)
     }
 
     /// The value of a named metric: a scalar, else the last point of a series.
@@ -131,6 +85,185 @@ impl Metrics {
     }
 }
 
+/// What the last [`MetricsReader::read`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Bytes parsed (the new lines of a file that grew; all of a new one).
+    pub parsed: u64,
+    /// Files read again from their start (replaced, truncated, rewritten).
+    pub restarted: usize,
+}
+
+/// A `.json` file as last parsed, with what identifies that version.
+#[derive(Debug, Clone)]
+struct Whole {
+    stamp: (u64, u64, i64, i64, i64),
+    part: Metrics,
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Stream(Box<Stream>),
+    Whole(Whole),
+}
+
+/// Reads a run's metrics again and again, cheaply: a CSV or JSONL file
+/// that grew is read from where the last read stopped, a file that did not
+/// change is not read, and one that was replaced or rewritten is read anew.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsReader {
+    files: HashMap<String, Entry>,
+    caps: Caps,
+    stats: ReadStats,
+}
+
+impl MetricsReader {
+    /// A reader with other caps than the defaults (tests use small ones).
+    pub fn with_caps(caps: Caps) -> MetricsReader {
+        MetricsReader {
+            caps,
+            ..MetricsReader::default()
+        }
+    }
+
+    /// What the last read did.
+    pub fn stats(&self) -> ReadStats {
+        self.stats
+    }
+
+    /// Reads the run's metrics files, continuing from the last read.
+    pub fn read(&mut self, run: &Path, scalars_only: bool) -> Metrics {
+        self.stats = ReadStats::default();
+        let mut m = Metrics::default();
+        let dir = match open::open_dir(run).and_then(|d| match d {
+            Some(d) => open::open_dir_in(d.as_fd(), "metrics"),
+            None => Ok(None),
+        }) {
+            Ok(Some(dir)) => dir,
+            Ok(None) => {
+                self.files.clear();
+                return m;
+            }
+            Err(e) => {
+                self.files.clear();
+                m.errors.push(e);
+                return m;
+            }
+        };
+        let mut names: Vec<std::ffi::OsString> = match rustix::fs::Dir::read_from(&dir) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| std::ffi::OsStr::from_bytes(e.file_name().to_bytes()).to_owned())
+                .filter(|n| n != "." && n != "..")
+                .collect(),
+            Err(e) => {
+                m.errors
+                    .push(format!("metrics: cannot read: {}", std::io::Error::from(e)));
+                return m;
+            }
+        };
+        names.sort();
+        let mut seen = HashSet::new();
+        for os_name in names {
+            let name = os_name.to_string_lossy().into_owned();
+            let Some((stem, ext)) = name.rsplit_once('.') else {
+                continue;
+            };
+            let ext = ext.to_ascii_lowercase();
+            let format = match ext.as_str() {
+                "json" => None,
+                "jsonl" | "ndjson" => Some(Format::Jsonl),
+                "csv" => Some(Format::Csv(b',')),
+                "tsv" => Some(Format::Csv(b'\t')),
+                _ => continue,
+            };
+            let rel = format!("metrics/{name}");
+            let (file, st) = match open::open_file_in(dir.as_fd(), &os_name, &rel) {
+                Ok(Some(f)) => f,
+                Ok(None) => continue,
+                Err(e) => {
+                    m.errors.push(e);
+                    continue;
+                }
+            };
+            if scalars_only && u64::try_from(st.st_size).unwrap_or(0) > SUMMARY_LIMIT {
+                continue;
+            }
+            seen.insert(name.clone());
+            let naming = Naming::of(stem);
+            match format {
+                Some(format) => {
+                    let stream = match self.files.get_mut(&name) {
+                        Some(Entry::Stream(s)) => s,
+                        _ => {
+                            let s = Stream::new(format, self.caps, &st);
+                            self.files.insert(name.clone(), Entry::Stream(Box::new(s)));
+                            match self.files.get_mut(&name) {
+                                Some(Entry::Stream(s)) => s,
+                                _ => continue,
+                            }
+                        }
+                    };
+                    let (parsed, restarted) = stream.update(file, &st);
+                    self.stats.parsed += parsed;
+                    self.stats.restarted += usize::from(restarted);
+                    stream.emit(&naming, &rel, &mut m);
+                }
+                None => {
+                    let stamp = (
+                        st.st_dev,
+                        st.st_ino,
+                        st.st_size,
+                        st.st_mtime,
+                        st.st_mtime_nsec as i64,
+                    );
+                    let cached = match self.files.get(&name) {
+                        Some(Entry::Whole(w)) if w.stamp == stamp => Some(w.part.clone()),
+                        _ => None,
+                    };
+                    let part = match cached {
+                        Some(part) => part,
+                        None => {
+                            let part = read_json_file(file, &st, &naming, &rel);
+                            self.stats.parsed += u64::try_from(st.st_size).unwrap_or(0);
+                            let w = Whole {
+                                stamp,
+                                part: part.clone(),
+                            };
+                            self.files.insert(name.clone(), Entry::Whole(w));
+                            part
+                        }
+                    };
+                    m.scalars.extend(part.scalars);
+                    m.series.extend(part.series);
+                    m.errors.extend(part.errors);
+                }
+            }
+        }
+        // Files that went away take their state with them.
+        self.files.retain(|name, _| seen.contains(name));
+        m
+    }
+}
+
+/// Reads and parses a whole `.json` metrics file (under [`JSON_CAP`]).
+fn read_json_file(
+    file: std::fs::File,
+    st: &rustix::fs::Stat,
+    naming: &Naming,
+    rel: &str,
+) -> Metrics {
+    let mut part = Metrics::default();
+    let result = open::read_capped(file, st, JSON_CAP, rel).and_then(|bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        read_json(&text, naming, rel, &mut part).map_err(|e| format!("{rel}: {e}"))
+    });
+    if let Err(e) = result {
+        part.errors.push(e);
+    }
+    part
+}
+
 /// How a file names its metrics: `group` prefixes each key (the split,
 /// or for a file without one its name); `single` names a lone value.
 ///
@@ -138,13 +271,13 @@ impl Metrics {
 /// `val/auc`; `train_steps.jsonl` {step, loss} → `train/loss`;
 /// `coverage_stats.json` {missing} → `coverage_stats/missing`.
 #[derive(Debug)]
-struct Naming {
+pub(crate) struct Naming {
     group: String,
     single: String,
 }
 
 impl Naming {
-    fn of(stem: &str) -> Naming {
+    pub(crate) fn of(stem: &str) -> Naming {
         let (split, rest) = layout::metric_file_split(stem);
         let single = match (split, rest) {
             (Some(s), Some(r)) => format!("{s}/{r}"),
@@ -165,7 +298,7 @@ impl Naming {
     }
 
     /// The full name of `key` from this file.
-    fn name(&self, key: &str) -> String {
+    pub(crate) fn name(&self, key: &str) -> String {
         if key.is_empty() || key == "value" || self.single.rsplit('/').next() == Some(key) {
             return self.single.clone();
         }
@@ -230,97 +363,8 @@ fn read_json(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<
     }
 }
 
-fn read_jsonl(
-    mut reader: impl std::io::BufRead,
-    naming: &Naming,
-    rel: &str,
-    m: &mut Metrics,
-) -> Result<(), String> {
-    let mut acc = SeriesAcc::default();
-    let mut error = None;
-    let mut line = String::new();
-    let mut number = 0;
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                error.get_or_insert(format!("line {}: cannot read: {e}", number + 1));
-                break;
-            }
-        }
-        number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(&super::relax_json(&line)) {
-            Ok(Value::Object(row)) => acc.push(&row),
-            Ok(other) => {
-                error.get_or_insert(format!(
-                    "line {number}: expected an object, found {}",
-                    kind_of(&other)
-                ));
-            }
-            // A run still training may be half-way through writing its last line.
-            Err(_) if !line.ends_with('\n') => {}
-            Err(e) => {
-                error.get_or_insert(format!("line {number}: not valid JSON ({e})"));
-            }
-        }
-    }
-    acc.finish(naming, rel, m);
-    error.map_or(Ok(()), Err)
-}
-
-/// Collects rows (JSON objects) into one curve per numeric column, as they come.
-#[derive(Default)]
-struct SeriesAcc {
-    /// The x column, chosen at the first row.
-    x: Option<Option<String>>,
-    rows: usize,
-    columns: Vec<(String, Vec<(f64, f64)>)>,
-}
-
-impl SeriesAcc {
-    fn push(&mut self, row: &serde_json::Map<String, Value>) {
-        let x = self
-            .x
-            .get_or_insert_with(|| x_column(row.keys().map(String::as_str)).map(str::to_string))
-            .clone();
-        let xv = match &x {
-            Some(name) => row.get(name).and_then(json_number),
-            None => Some(self.rows as f64),
-        };
-        self.rows += 1;
-        let Some(xv) = xv else { return };
-        for (k, v) in row {
-            if Some(k) == x.as_ref() {
-                continue;
-            }
-            let Some(y) = json_number(v) else { continue };
-            match self.columns.iter_mut().find(|(c, _)| c == k) {
-                Some((_, pts)) => pts.push((xv, y)),
-                None => self.columns.push((k.clone(), vec![(xv, y)])),
-            }
-        }
-    }
-
-    fn finish(self, naming: &Naming, rel: &str, m: &mut Metrics) {
-        let x = self.x.flatten().unwrap_or_else(|| "index".into());
-        for (col, points) in self.columns {
-            m.series.push(Series {
-                name: naming.name(&col),
-                x: x.clone(),
-                points,
-                file: rel.into(),
-            });
-        }
-    }
-}
-
 /// The x column of a table: `step`, `epoch`, `iteration`, ... in that order.
-fn x_column<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+pub(crate) fn x_column<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
     ["step", "global_step", "epoch", "iteration", "iter", "batch"]
         .into_iter()
         .find_map(|want| names.clone().find(|n| n.eq_ignore_ascii_case(want)))
@@ -339,130 +383,15 @@ fn rows_to_series<'a>(
             acc.push(map);
         }
     }
-    acc.finish(naming, rel, m);
-}
-
-fn read_csv(
-    file: std::fs::File,
-    delimiter: u8,
-    naming: &Naming,
-    rel: &str,
-    m: &mut Metrics,
-) -> Result<(), String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row ({e})"))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let describe = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => {
-                format!("line {line}: {len} fields where the header has {expected_len}")
-            }
-            _ => format!("line {line}: {e}"),
-        }
-    };
-    let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-    let is_pairs = headers.len() == 2
-        && ["metric", "name", "key"].contains(&lower[0].as_str())
-        && ["value", "score", "val"].contains(&lower[1].as_str());
-    let mut records = reader.records();
-    if is_pairs {
-        for record in records {
-            let r = record.map_err(describe)?;
-            if let (Some(k), Some(v)) = (r.get(0), r.get(1).and_then(|v| v.parse::<f64>().ok())) {
-                m.scalars.push(Scalar {
-                    name: naming.name(k),
-                    value: v,
-                    file: rel.into(),
-                });
-            }
-        }
-        return Ok(());
+    let x = acc.x_name();
+    for (col, curve) in acc.curves() {
+        m.series.push(Series {
+            name: naming.name(col),
+            x: x.clone(),
+            points: curve.points(),
+            file: rel.into(),
+        });
     }
-    let first = match records.next() {
-        None => return Ok(()),
-        Some(r) => r.map_err(describe)?,
-    };
-    let second = records.next();
-    if !matches!(second, Some(Ok(_))) {
-        // One good row (then, perhaps, a broken one): its numbers are scalars.
-        let x = x_column(headers.iter().map(String::as_str));
-        for (h, v) in headers
-            .iter()
-            .zip(first.iter())
-            .filter(|(h, _)| Some(h.as_str()) != x)
-        {
-            if let Ok(v) = v.parse::<f64>() {
-                m.scalars.push(Scalar {
-                    name: naming.name(h),
-                    value: v,
-                    file: rel.into(),
-                });
-            }
-        }
-        return match second {
-            Some(Err(e)) => Err(describe(e)),
-            _ => Ok(()),
-        };
-    }
-    let Some(Ok(second)) = second else {
-        unreachable!("checked above")
-    };
-    // Several rows: a series per column against the step/epoch column, else
-    // the first column when numeric, else the row number.
-    let x = x_column(headers.iter().map(String::as_str))
-        .and_then(|x| headers.iter().position(|h| h == x))
-        .or_else(|| first.get(0)?.parse::<f64>().ok().map(|_| 0));
-    let mut columns: Vec<Vec<(f64, f64)>> = vec![Vec::new(); headers.len()];
-    let mut row_no = 0usize;
-    let mut add = |r: &csv::StringRecord| {
-        let xv = match x {
-            Some(x) => r.get(x).and_then(|v| v.parse::<f64>().ok()),
-            None => Some(row_no as f64),
-        };
-        row_no += 1;
-        let Some(xv) = xv else { return };
-        for (col, pts) in columns.iter_mut().enumerate() {
-            if Some(col) == x {
-                continue;
-            }
-            if let Some(y) = r.get(col).and_then(|v| v.parse::<f64>().ok()) {
-                pts.push((xv, y));
-            }
-        }
-    };
-    add(&first);
-    add(&second);
-    let mut error = None;
-    for record in records {
-        match record {
-            Ok(r) => add(&r),
-            Err(e) => {
-                error = Some(describe(e));
-                break;
-            }
-        }
-    }
-    for (col, points) in columns.into_iter().enumerate() {
-        if Some(col) != x && !points.is_empty() {
-            m.series.push(Series {
-                name: naming.name(&headers[col]),
-                x: x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
-                points,
-                file: rel.into(),
-            });
-        }
-    }
-    error.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

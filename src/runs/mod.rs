@@ -1,9 +1,12 @@
 //! Readers for one run's files. Every reader is forgiving: a malformed file
 //! becomes a message on the run, and everything else still loads.
 
+mod curve;
 pub mod files;
 pub mod info;
 pub mod metrics;
+pub mod open;
+mod stream;
 
 use std::path::Path;
 
@@ -11,38 +14,14 @@ use serde::Serialize;
 
 pub use files::{Checkpoint, Config, FileItem};
 pub use info::{RunInfo, Status};
-pub use metrics::{Metrics, Scalar, Series};
+pub use metrics::{Metrics, MetricsReader, ReadStats, Scalar, Series};
+pub use stream::Caps;
 
-/// Files bigger than this are not read as metadata (a runaway log dumped
-/// into `run_info.json` should not stall the UI).
-const SMALL_FILE_LIMIT: u64 = 8 << 20;
-
-/// Reads a small file: `Ok(None)` when it does not exist.
+/// Reads a small file of a run (`run_info.json`, a config, the README):
+/// `Ok(None)` when it does not exist. Only a regular file is read, never
+/// through a link, and at most [`open::METADATA_CAP`] bytes of it.
 pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let md = match std::fs::symlink_metadata(path) {
-        Ok(md) => md,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{name}: cannot read: {e}")),
-    };
-    if !md.is_file() {
-        return Err(format!(
-            "{name}: not a regular file (symlinks are not followed)"
-        ));
-    }
-    if md.len() > SMALL_FILE_LIMIT {
-        return Err(format!(
-            "{name}: too big to read as metadata ({})",
-            crate::fmt::size(md.len())
-        ));
-    }
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{name}: cannot read: {e}")),
-    }
+    open::read_regular(path, open::METADATA_CAP)
 }
 
 /// JSON as Python's `json.dump` writes it by default: bare `NaN`,
@@ -234,6 +213,12 @@ pub struct RunDetails {
 impl RunDetails {
     /// Reads everything about one run.
     pub fn load(run: &Path) -> RunDetails {
+        RunDetails::load_with(run, &mut MetricsReader::default())
+    }
+
+    /// Reads everything about one run, its metrics through `metrics` (which
+    /// continues from its last read of this run: see [`MetricsReader`]).
+    pub fn load_with(run: &Path, metrics: &mut MetricsReader) -> RunDetails {
         let mut d = RunDetails::default();
         match RunInfo::load(run) {
             Ok(info) => d.info = info,
@@ -252,7 +237,7 @@ impl RunDetails {
             Ok(None) => {}
             Err(e) => d.errors.push(e),
         }
-        d.metrics = Metrics::load(run, false);
+        d.metrics = metrics.read(run, false);
         d.errors.extend(d.metrics.errors.iter().cloned());
         d.key_metrics = key_metrics(d.info.as_ref(), &d.metrics.scalars);
         d.checkpoints = files::checkpoints(run);

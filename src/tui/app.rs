@@ -127,7 +127,17 @@ pub struct App {
     /// The last few runs' details, newest last, so moving back and forth
     /// between runs does not read their files again.
     pub details: Vec<(RunKey, Box<RunDetails>)>,
-    details_requested: Option<RunKey>,
+    /// Loads asked for and not back yet, by run folder (at most one each:
+    /// a load is never asked again while one is on its way).
+    pending: Pending,
+    /// Runs that changed since their loaded summary or details were read:
+    /// read again once no load of them is on its way.
+    stale: Stale,
+    /// The generation of the last rescan: loads asked before it are dropped.
+    rescanned: u64,
+    /// Run keys by folder, for loads that come back after a refresh
+    /// renumbered the runs: (generation, runs indexed, index).
+    index: (u64, usize, HashMap<PathBuf, RunKey>),
     /// Visible rows.
     pub rows: Vec<Row>,
     rows_dirty: bool,
@@ -213,6 +223,20 @@ pub struct App {
     pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
     /// The tracker folder notes are read from.
     pub tracker: Option<PathBuf>,
+}
+
+/// Loads on their way, by run folder: the generation and key each was asked under.
+#[derive(Debug, Default)]
+struct Pending {
+    summaries: HashMap<PathBuf, (u64, RunKey)>,
+    details: HashMap<PathBuf, (u64, RunKey)>,
+}
+
+/// Runs whose loaded files are older than the run (by folder, with the key now).
+#[derive(Debug, Default)]
+struct Stale {
+    summaries: HashMap<PathBuf, RunKey>,
+    details: HashSet<PathBuf>,
 }
 
 /// The points of one series: (x, y) in file order.
@@ -490,7 +514,10 @@ impl App {
             summaries: HashMap::new(),
             requested: HashSet::new(),
             details: Vec::new(),
-            details_requested: None,
+            pending: Pending::default(),
+            stale: Stale::default(),
+            rescanned: 0,
+            index: (0, 0, HashMap::new()),
             rows: Vec::new(),
             rows_dirty: true,
             selected: 0,
@@ -569,27 +596,121 @@ impl App {
         }
     }
 
-    /// Stores a loaded summary (dropped if it belongs to an older scan).
+    /// Stores a loaded summary asked for under `generation` as run `key`
+    /// (dropped if it belongs to an older scan).
     pub fn apply_summary(&mut self, generation: u64, key: RunKey, summary: RunSummary) {
-        if generation == self.generation {
-            self.summaries.insert(key, summary);
-            // Notes take part in the filter and metrics in the metric sort.
-            if !self.query.is_empty() || self.sort == SortKey::KeyMetric {
-                self.rows_dirty = true;
-            }
+        if let Some(path) = self.asked_path(&self.pending.summaries, generation, key) {
+            self.summary_loaded(generation, key, &path, summary);
         }
     }
 
-    /// Stores a loaded run's details.
+    /// Stores a loaded run's details asked for under `generation` as run
+    /// `key` (dropped if it belongs to an older scan).
     pub fn apply_details(&mut self, generation: u64, key: RunKey, details: RunDetails) {
-        if generation == self.generation {
-            self.details.retain(|(k, _)| *k != key);
-            self.details.push((key, Box::new(details)));
-            if self.details.len() > DETAILS_KEPT {
-                self.details.remove(0);
-            }
-            self.series = self.series.min(self.details_series_len().saturating_sub(1));
+        if let Some(path) = self.asked_path(&self.pending.details, generation, key) {
+            self.details_loaded(generation, key, &path, details);
         }
+    }
+
+    /// The folder of the run a load was asked for as (`generation`, `key`).
+    fn asked_path(
+        &self,
+        pending: &HashMap<PathBuf, (u64, RunKey)>,
+        generation: u64,
+        key: RunKey,
+    ) -> Option<PathBuf> {
+        if generation == self.generation {
+            return self.catalog.runs.get(key).map(|r| r.path.clone());
+        }
+        pending
+            .iter()
+            .find(|(_, at)| **at == (generation, key))
+            .map(|(p, _)| p.clone())
+    }
+
+    /// The run in the catalog now that a load of `path`, asked for under
+    /// (`generation`, `key`), belongs to; `None` for a load from before a
+    /// rescan or of a run that is gone. Clears the load from `pending`.
+    fn landed(
+        &mut self,
+        generation: u64,
+        key: RunKey,
+        path: &std::path::Path,
+        details: bool,
+    ) -> Option<RunKey> {
+        if generation < self.rescanned {
+            // Asked before a rescan: a newer load may be on its way for the same run.
+            return None;
+        }
+        let pending = if details {
+            &mut self.pending.details
+        } else {
+            &mut self.pending.summaries
+        };
+        pending.remove(path);
+        if generation == self.generation
+            && self.catalog.runs.get(key).is_some_and(|r| r.path == path)
+        {
+            return Some(key);
+        }
+        // A refresh renumbered the runs meanwhile: find the run by folder.
+        let runs = self.catalog.runs.len();
+        if self.index.0 != self.generation || self.index.1 != runs {
+            let index = self
+                .catalog
+                .runs
+                .iter()
+                .enumerate()
+                .map(|(k, r)| (r.path.clone(), k))
+                .collect();
+            self.index = (self.generation, runs, index);
+        }
+        self.index.2.get(path).copied()
+    }
+
+    /// Stores a loaded summary of the run at `path` (see [`Loaded`](super::loader::Loaded)).
+    pub fn summary_loaded(
+        &mut self,
+        generation: u64,
+        key: RunKey,
+        path: &std::path::Path,
+        summary: RunSummary,
+    ) {
+        let Some(key) = self.landed(generation, key, path, false) else {
+            return;
+        };
+        self.summaries.insert(key, summary);
+        // Notes take part in the filter and metrics in the metric sort.
+        if !self.query.is_empty() || self.sort == SortKey::KeyMetric {
+            self.rows_dirty = true;
+        }
+    }
+
+    /// Stores loaded details of the run at `path`.
+    pub fn details_loaded(
+        &mut self,
+        generation: u64,
+        key: RunKey,
+        path: &std::path::Path,
+        details: RunDetails,
+    ) {
+        let Some(key) = self.landed(generation, key, path, true) else {
+            return;
+        };
+        self.details.retain(|(k, _)| *k != key);
+        self.details.push((key, Box::new(details)));
+        if self.details.len() > DETAILS_KEPT {
+            self.details.remove(0);
+        }
+        self.series = self.series.min(self.details_series_len().saturating_sub(1));
+    }
+
+    /// True while a load of the run's details is on its way.
+    pub fn details_pending(&self, key: RunKey) -> bool {
+        self.catalog
+            .runs
+            .get(key)
+            .is_some_and(|r| self.pending.details.contains_key(&r.path))
     }
 
     fn details_series_len(&self) -> usize {
@@ -603,9 +724,11 @@ impl App {
     }
 
     /// A quiet refresh finished: take its catalog, keeping what is loaded
-    /// for runs that did not change (matched by folder; a run taken from
-    /// the cache shares its stamps with the one it came from), and the
-    /// selection. Loads in flight for the old catalog are dropped.
+    /// (matched by folder; a run taken from the cache shares its stamps
+    /// with the one it came from), and the selection. A run that changed
+    /// keeps showing what was loaded until it is read again; loads on their
+    /// way are kept (they find their run by folder when they land), and a
+    /// run is read again only once no load of it is on its way.
     pub fn swap_catalog(&mut self, new: Catalog) {
         let old = std::mem::replace(&mut self.catalog, new);
         self.generation += 1;
@@ -619,27 +742,54 @@ impl App {
         let catalog = &self.catalog;
         let same_run =
             |k: RunKey| -> Option<RunKey> { by_path.get(old.runs.get(k)?.path.as_path()).copied() };
-        let unchanged = |k: RunKey| -> Option<RunKey> {
-            let nk = same_run(k)?;
-            std::sync::Arc::ptr_eq(&old.runs[k].stamps, &catalog.runs[nk].stamps).then_some(nk)
+        let changed = |k: RunKey, nk: RunKey| {
+            !std::sync::Arc::ptr_eq(&old.runs[k].stamps, &catalog.runs[nk].stamps)
         };
-        // A changed run keeps showing its old summary until the new one is
-        // read (no flicker); only unchanged runs count as already read.
         self.summaries = std::mem::take(&mut self.summaries)
             .into_iter()
             .filter_map(|(k, s)| Some((same_run(k)?, s)))
             .collect();
-        self.requested = self
-            .requested
-            .iter()
-            .filter_map(|&k| unchanged(k))
-            .collect();
-        let remap = unchanged;
-        self.details = std::mem::take(&mut self.details)
-            .into_iter()
-            .filter_map(|(k, d)| Some((remap(k)?, d)))
-            .collect();
-        self.details_requested = None;
+        let mut stale_summaries: HashMap<PathBuf, RunKey> =
+            std::mem::take(&mut self.stale.summaries)
+                .into_keys()
+                .filter_map(|p| {
+                    let nk = *by_path.get(p.as_path())?;
+                    Some((p, nk))
+                })
+                .collect();
+        let mut requested = HashSet::new();
+        for &k in &self.requested {
+            let Some(nk) = same_run(k) else { continue };
+            requested.insert(nk);
+            if changed(k, nk) {
+                stale_summaries.insert(catalog.runs[nk].path.clone(), nk);
+            }
+        }
+        self.requested = requested;
+        self.stale.summaries = stale_summaries;
+        let mut details = Vec::new();
+        for (k, d) in std::mem::take(&mut self.details) {
+            let Some(nk) = same_run(k) else { continue };
+            if changed(k, nk) {
+                self.stale.details.insert(catalog.runs[nk].path.clone());
+            }
+            details.push((nk, d));
+        }
+        self.details = details;
+        // A run that changed while its details load is read once more
+        // after that load lands (which may have read it before the change).
+        for p in self.pending.details.keys() {
+            let old_key = old.runs.iter().position(|r| r.path == *p);
+            let new_key = by_path.get(p.as_path()).copied();
+            if let (Some(k), Some(nk)) = (old_key, new_key)
+                && changed(k, nk)
+            {
+                self.stale.details.insert(p.clone());
+            }
+        }
+        self.stale
+            .details
+            .retain(|p| by_path.contains_key(p.as_path()));
         self.forget_vanished_marks();
         self.rows_dirty = true;
     }
@@ -853,7 +1003,9 @@ impl App {
         self.summaries.clear();
         self.requested.clear();
         self.details.clear();
-        self.details_requested = None;
+        self.pending = Pending::default();
+        self.stale = Stale::default();
+        self.rescanned = self.generation;
         self.rows_dirty = true;
         self.scan_started = Instant::now();
         self.outbox.push(Request::Rescan);
@@ -931,17 +1083,43 @@ impl App {
                 }
             }
         }
+        // Runs that changed since their summary was read, once no read of
+        // them is on its way (that one lands first, then this one).
+        let again: Vec<(PathBuf, RunKey)> = self
+            .stale
+            .summaries
+            .iter()
+            .filter(|(p, _)| !self.pending.summaries.contains_key(*p))
+            .map(|(p, &k)| (p.clone(), k))
+            .collect();
+        for (p, k) in again {
+            self.stale.summaries.remove(&p);
+            want.push((k, p));
+        }
         if !want.is_empty() {
+            for (k, p) in &want {
+                self.pending
+                    .summaries
+                    .insert(p.clone(), (self.generation, *k));
+            }
             self.outbox.push(Request::Summaries(want));
         }
-        if let Some(k) = self.selected_run()
-            && self.details_requested != Some(k)
-            && !self.details.iter().any(|(dk, _)| *dk == k)
-            && self.catalog.runs[k].usage.is_some()
-        {
-            self.details_requested = Some(k);
-            self.outbox
-                .push(Request::Details(k, self.catalog.runs[k].path.clone()));
+        // The selected run's details: when not loaded, or older than the
+        // run; never while a load of them is on its way.
+        if let Some(k) = self.selected_run() {
+            let r = &self.catalog.runs[k];
+            let loaded = self.details.iter().any(|(dk, _)| *dk == k);
+            if (!loaded || self.stale.details.contains(&r.path))
+                && !self.pending.details.contains_key(&r.path)
+                && r.usage.is_some()
+            {
+                let path = r.path.clone();
+                self.stale.details.remove(&path);
+                self.pending
+                    .details
+                    .insert(path.clone(), (self.generation, k));
+                self.outbox.push(Request::Details(k, path));
+            }
         }
     }
 

@@ -457,8 +457,8 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     }
                 }
                 Msg::Scan(..) => {}
-                Msg::Loaded(Loaded::Summary(g, k, s)) => app.apply_summary(g, k, *s),
-                Msg::Loaded(Loaded::Details(g, k, d)) => app.apply_details(g, k, *d),
+                Msg::Loaded(Loaded::Summary(g, k, p, s)) => app.summary_loaded(g, k, &p, *s),
+                Msg::Loaded(Loaded::Details(g, k, p, d)) => app.details_loaded(g, k, &p, *d),
                 Msg::Planned(plan) => {
                     app.apply_planned(*plan);
                     urgent = true;

@@ -29,7 +29,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                 .unwrap_or_default();
             let scalars: &[Scalar] = details.map_or(&[], |d| &d.metrics.scalars);
             let series: &[Series] = details.map_or(&[], |d| &d.metrics.series);
-            let lines = scalar_lines(app, &key, scalars, series, inner.width as usize);
+            let notes: &[String] = details.map_or(&[], |d| &d.metrics.notes);
+            let mut lines = scalar_lines(app, &key, scalars, series, inner.width as usize);
+            // Files read in part or thinned: said before anything else is
+            // read off the curves (the key line stays first).
+            let at = usize::from(!key.is_empty()).min(lines.len());
+            for (i, note) in notes.iter().enumerate() {
+                lines.insert(
+                    at + i,
+                    Line::from(Span::styled(
+                        format!("⋯ {}", fmt::escape(note)),
+                        app.theme.error(),
+                    )),
+                );
+            }
             if series.is_empty() || inner.height < 10 {
                 return render_scrolled(frame, Paragraph::new(lines), inner, app.scroll[1]);
             }
@@ -45,7 +58,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                 0 => series[i].clone(),
                 a => against(&series[i], axes[a - 1]),
             };
-            draw_chart(frame, app, &shown, i, series.len(), chart);
+            let part = part_read(notes, &series[i].file);
+            draw_chart(frame, app, &shown, (i, series.len(), part), chart);
             max
         }
         Some(node) => render_scrolled(
@@ -251,7 +265,22 @@ pub fn chart_points(
     downsample(&prepared, width * 2)
 }
 
-fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area: Rect) {
+/// What the chart title says of a file read in part: its tail only, or its
+/// curves thinned (the note above the chart says how).
+fn part_read(notes: &[String], file: &str) -> &'static str {
+    let of_file = |n: &&String| n.strip_prefix(file).is_some_and(|r| r.starts_with(':'));
+    if notes.iter().filter(of_file).any(|n| n.contains(" read: ")) {
+        " · tail only"
+    } else if notes.iter().any(|n| of_file(&n)) {
+        " · thinned"
+    } else {
+        ""
+    }
+}
+
+/// Draws series `which.0` of `which.1`; `which.2` says if its file was read in part.
+fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &str), area: Rect) {
+    let (i, n, part) = which;
     let t = &app.theme;
     let data = chart_points(&s.points, app.smoothing, app.log_y, area.width as usize);
     if data.is_empty() {
@@ -259,7 +288,7 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, i: usize, n: usize, area
     }
     let [x0, x1, y0, y1] = bounds(std::iter::once(data.as_slice()));
     let file = s.file.rsplit('/').next().unwrap_or(&s.file);
-    let mut mode = String::new();
+    let mut mode = part.to_string();
     if app.smoothing > 0.0 {
         mode.push_str(&format!(" · EMA {}", app.smoothing));
     }
