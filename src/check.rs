@@ -98,7 +98,16 @@ pub fn used_by(catalog: &Catalog, dataset: &str) -> Vec<PathBuf> {
             let r = &catalog.runs[k];
             ["config.yaml", "config.yml", "config.json"]
                 .iter()
-                .filter_map(|f| std::fs::read_to_string(r.path.join(f)).ok())
+                // Run files are untrusted: no link followed, no FIFO waited on.
+                .filter_map(|f| {
+                    crate::runs::open::read_regular(
+                        &r.path.join(f),
+                        crate::runs::open::METADATA_CAP,
+                    )
+                    .ok()
+                    .flatten()
+                })
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .any(|t| t.contains(&needle))
                 .then(|| {
                     r.path

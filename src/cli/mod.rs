@@ -968,12 +968,16 @@ fn artifacts(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
             .iter()
             .filter(|n| !n.starts_with('.') && !n.ends_with(".provenance.json"))
         {
-            let record = std::fs::read(
-                root.join("artifacts")
+            // A provenance record is untrusted: no link followed, capped.
+            let record = crate::runs::open::read_regular(
+                &root
+                    .join("artifacts")
                     .join(sub)
                     .join(format!("{n}.provenance.json")),
+                1 << 20,
             )
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
             let used: Vec<PathBuf> = if sub == "datasets" {
                 crate::check::used_by(&ctx.catalog, n)

@@ -42,6 +42,7 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         let doc = json!({
             "version": JSON_VERSION,
             "run": run_json(ctx, key, Some(&summary)),
+            "metric_notes": d.metrics.notes,
             "info": d.info,
             "config": d.config,
             "readme": d.readme,
@@ -130,6 +131,11 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
             ]);
         }
         print_lines(&mut out, t.render())?;
+        // Thinned curves and files read from their tail: the counts above
+        // are of the points kept.
+        for note in &d.metrics.notes {
+            writeln!(out, "  ⋯ {}", fmt::escape(note))?;
+        }
     }
 
     if let Some(u) = &r.usage {
