@@ -1,12 +1,10 @@
 //! The CLI over the demo tree and fixture trees, text and `--json`.
 
-mod common;
-
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use common::{demo_copy, idle_time, write};
+use crate::common::{demo_copy, idle_time, write};
 
 /// The binary, with no user config in the way (tests pass --config when they want one).
 fn runyard() -> Command {

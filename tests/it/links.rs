@@ -1,10 +1,8 @@
 //! Tracker links: every form of link, check, fix (byte-exact), and mv.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{idle_time, runyard_cmd, write};
+use crate::common::{idle_time, runyard_cmd, write};
 
 /// A tree with runs and a tracker whose notes link to them in every form.
 fn world() -> (tempfile::TempDir, PathBuf, PathBuf) {

@@ -1,7 +1,7 @@
 //! The explorer without a terminal: keystroke journeys through `update`, and
 //! snapshots of frames drawn on ratatui's `TestBackend`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,12 +1,12 @@
 //! The scan cache: what it trusts, what it walks again, and that a broken
 //! or racing cache file never costs correctness.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{idle_time, write};
+use crate::common::{idle_time, write};
 use runyard::catalog::{self, Catalog, ScanOptions, cache};
 
 fn scan(root: &Path, cache: Option<&cache::ScanCache>) -> Catalog {

@@ -2,7 +2,7 @@
 //! keys, read the screen through a terminal emulator (vt100), quit, and
 //! check that the terminal was given back as it was.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};

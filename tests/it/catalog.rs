@@ -1,12 +1,12 @@
 //! The catalog on fixture trees: sizes against what the fixture wrote, hard
 //! links, sparse files, symlinks, malformed files, and the event stream.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use common::{du, idle_time, write};
+use crate::common::{du, idle_time, write};
 use runyard::catalog::{self, Catalog, ScanEvent, ScanOptions};
 use runyard::runs::RunSummary;
 

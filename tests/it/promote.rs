@@ -1,11 +1,11 @@
 //! Promotion: every kind, versions and collisions, racing promotions, a
 //! promotion killed half-way, and the README index around the user's text.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{demo_copy, runyard_cmd};
+use crate::common::{demo_copy, runyard_cmd};
 
 fn promote(root: &Path, args: &[&str]) -> std::process::Output {
     runyard_cmd()

@@ -2,7 +2,7 @@
 //! names, hard links, the trash. Canary files outside every plan are
 //! checked byte for byte after each test.
 
-mod common;
+use crate::common;
 
 // Cases from the adversarial trial (issue 12), one module per area.
 #[path = "safety/cli.rs"]
@@ -22,7 +22,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{idle_time, write};
+use crate::common::{idle_time, write};
 use jiff::{SignedDuration, Timestamp};
 use runyard::ops::{self, Plan, PlanOptions, RunRef, trash};
 

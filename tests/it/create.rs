@@ -1,8 +1,8 @@
 //! init, new-run and finish: the layout as something runyard creates.
 
-mod common;
+use crate::common;
 
-use common::runyard_cmd;
+use crate::common::runyard_cmd;
 
 #[test]
 fn init_creates_the_layout_once_and_never_overwrites() {
