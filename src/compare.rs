@@ -1,10 +1,12 @@
-//! Runs side by side: a table of runs × scalar metrics, with the best value
-//! of each column, shared by `runyard compare` and the explorer's `c`.
+//! Runs side by side: a table of runs × metrics (scalars, and curves by
+//! their last value), with the best value of each column where its
+//! direction is known, shared by `runyard compare` and the explorer's `c`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::KeyMetric;
 use crate::runs::RunSummary;
+use crate::runs::summary::{Better, direction_of};
 
 /// One metric column.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +15,9 @@ pub struct Column {
     pub name: String,
     /// True when a smaller value is better (losses, errors).
     pub lower_is_better: bool,
+    /// Which way is better, when the config or the name says; `None`: no
+    /// best is claimed.
+    pub better: Option<Better>,
     /// The row holding the best value, if any run has one.
     pub best: Option<usize>,
 }
@@ -46,9 +51,11 @@ impl Comparison {
                 }
             }
         }
+        // Then every other scalar and curve (a curve by its last value),
+        // bookkeeping (epoch, step, lr-*, _timestamp) left out.
         let rest: BTreeSet<&str> = summaries
             .iter()
-            .flat_map(|s| s.scalars.iter().map(|m| m.name.as_str()))
+            .flat_map(|s| s.metric_names())
             .filter(|n| !names.iter().any(|k| k == n))
             .collect();
         names.extend(rest.into_iter().map(str::to_string));
@@ -61,22 +68,25 @@ impl Comparison {
             .enumerate()
             .map(|(c, name)| {
                 // A task's configured key metric says which way is better;
-                // otherwise the name does (loss, error, perplexity...).
-                let lower_is_better = runs
+                // otherwise the name does (loss, error, accuracy...); a name
+                // that does not tell gets no best mark.
+                let better = runs
                     .iter()
                     .find_map(|(_, task, _)| {
                         configured
                             .get(task)
                             .filter(|km| km.name == name)
-                            .map(|km| km.lower_is_better)
+                            .map(|km| Better::from_lower(km.lower_is_better))
                     })
-                    .unwrap_or_else(|| crate::layout::lower_is_better(&name));
-                let best = (!is_count(&name))
-                    .then(|| best_row(values.iter().map(|row| row[c]), lower_is_better))
-                    .flatten();
+                    .or_else(|| direction_of(&name));
+                let lower_is_better = better == Some(Better::Lower);
+                let best = better
+                    .filter(|_| !is_count(&name))
+                    .and_then(|_| best_row(values.iter().map(|row| row[c]), lower_is_better));
                 Column {
                     name,
                     lower_is_better,
+                    better,
                     best,
                 }
             })

@@ -510,24 +510,7 @@ pub fn metric_file_split(stem: &str) -> (Option<&str>, Option<&str>) {
 
 /// True when smaller values of the metric are better (losses, errors).
 pub fn lower_is_better(metric: &str) -> bool {
-    let m = metric.to_ascii_lowercase();
-    let leaf = m.rsplit(['/', '.']).next().unwrap_or(&m);
-    [
-        "loss",
-        "err",
-        "wer",
-        "cer",
-        "perplexity",
-        "ppl",
-        "mae",
-        "mse",
-        "rmse",
-        "logloss",
-        "time",
-        "latency",
-    ]
-    .iter()
-    .any(|w| leaf.contains(w))
+    crate::runs::summary::direction_of(metric) == Some(crate::runs::Better::Lower)
 }
 
 /// Image files the plot list shows.

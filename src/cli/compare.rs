@@ -49,7 +49,7 @@ pub fn run(
                 .map(|c| {
                     serde_json::json!({
                         "name": c.name,
-                        "better": if c.lower_is_better { "lower" } else { "higher" },
+                        "better": c.better,
                         "best": c.best.map(|r| &cmp.runs[r]),
                     })
                 })
@@ -104,10 +104,10 @@ pub fn run(
                 format!(
                     "{}{}",
                     fmt::escape(&c.name),
-                    match (crate::compare::is_count(&c.name), c.lower_is_better) {
-                        (true, _) => "",
-                        (false, true) => " ↓",
-                        (false, false) => " ↑",
+                    match (crate::compare::is_count(&c.name), c.better) {
+                        (false, Some(crate::runs::Better::Lower)) => " ↓",
+                        (false, Some(crate::runs::Better::Higher)) => " ↑",
+                        _ => "",
                     }
                 )
             }));

@@ -22,6 +22,7 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         info: d.info.clone(),
         key_metrics: d.key_metrics.clone(),
         scalars: d.metrics.scalars.clone(),
+        series: d.series.clone(),
         errors: d.errors.clone(),
     };
     let mut out = std::io::stdout().lock();

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::json_number;
+use super::summary::Stats;
 
 /// Buckets a curve keeps before it halves its resolution: at most twice as
 /// many points (each bucket keeps its lowest and highest), plus the first
@@ -53,6 +54,8 @@ pub(crate) struct Curve {
     first: Option<At>,
     last: Option<At>,
     cap: usize,
+    /// Exact over every point pushed, whatever the thinning kept.
+    stats: Stats,
 }
 
 impl Curve {
@@ -66,11 +69,13 @@ impl Curve {
             first: None,
             last: None,
             cap: cap.max(2),
+            stats: Stats::default(),
         }
     }
 
     /// Adds the next point.
     pub(crate) fn push(&mut self, p: (f64, f64)) {
+        self.stats.push(p);
         let at = (self.count, p);
         self.count += 1;
         self.first.get_or_insert(at);
@@ -97,6 +102,11 @@ impl Curve {
             self.buckets = merged;
             self.stride *= 2;
         }
+    }
+
+    /// Last, best, NaN count... of every point pushed (see [`Stats`]).
+    pub(crate) fn stats(&self) -> Stats {
+        self.stats
     }
 
     /// Points pushed so far.

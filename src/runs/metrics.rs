@@ -14,6 +14,7 @@ use super::info::{flatten_numbers, kind_of};
 use super::json_number;
 use super::open;
 use super::stream::{Caps, Format, Stream};
+use super::summary::Stats;
 use crate::layout;
 
 /// One named number.
@@ -38,12 +39,26 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// The file it came from, relative to the run.
     pub file: String,
+    /// Last, lowest, highest, NaN count over every point in the file (the
+    /// points above may be thinned).
+    pub stats: Stats,
 }
 
 impl Series {
+    /// A curve from its points (its facts computed from them).
+    pub fn new(name: String, x: String, points: Vec<(f64, f64)>, file: String) -> Series {
+        Series {
+            name,
+            x,
+            stats: Stats::of(&points),
+            points,
+            file,
+        }
+    }
+
     /// The last value of the curve.
     pub fn last(&self) -> Option<f64> {
-        self.points.last().map(|p| p.1)
+        self.stats.last.map(|p| p.1)
     }
 }
 
@@ -302,8 +317,10 @@ impl Naming {
         if key.is_empty() || key == "value" || self.single.rsplit('/').next() == Some(key) {
             return self.single.clone();
         }
-        if self.group.is_empty() || key.contains('/') {
-            // A key that already names its split (`val/acc`) keeps it.
+        if self.group.is_empty() || super::summary::carries_split(key) {
+            // A key that already names its split (`val/acc`, `val_loss`,
+            // Lightning's `loss_epoch`) keeps it: `train_metrics.csv`'s
+            // `val_loss` is not `train/val_loss`.
             return key.to_string();
         }
         format!("{}/{key}", self.group)
@@ -318,7 +335,7 @@ fn read_json(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<
             for (key, v) in map {
                 match v {
                     Value::Array(items) if items.iter().all(|i| json_number(i).is_some()) => {
-                        let points = items
+                        let points: Vec<(f64, f64)> = items
                             .iter()
                             .enumerate()
                             .filter_map(|(i, y)| Some((i as f64, json_number(y)?)))
@@ -326,6 +343,7 @@ fn read_json(text: &str, naming: &Naming, rel: &str, m: &mut Metrics) -> Result<
                         m.series.push(Series {
                             name: naming.name(key),
                             x: "index".into(),
+                            stats: Stats::of(&points),
                             points,
                             file: rel.into(),
                         });
@@ -390,6 +408,7 @@ fn rows_to_series<'a>(
             x: x.clone(),
             points: curve.points(),
             file: rel.into(),
+            stats: curve.stats(),
         });
     }
 }
@@ -519,7 +538,8 @@ mod tests {
         assert_eq!(
             m.series
                 .iter()
-                .find(|s| s.name == "curves/val_loss")
+                // The key names its split already: not `curves/val_loss`.
+                .find(|s| s.name == "val_loss")
                 .unwrap()
                 .x,
             "index"

@@ -7,6 +7,7 @@ pub mod info;
 pub mod metrics;
 pub mod open;
 mod stream;
+pub mod summary;
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ pub use files::{Checkpoint, Config, FileItem};
 pub use info::{RunInfo, Status};
 pub use metrics::{Metrics, MetricsReader, ReadStats, Scalar, Series};
 pub use stream::Caps;
+pub use summary::{Better, KeySpec, KeyValue, SeriesSummary, Stats};
 
 /// Reads a small file of a run (`run_info.json`, a config, the README):
 /// `Ok(None)` when it does not exist. Only a regular file is read, never
@@ -87,9 +89,12 @@ pub struct RunSummary {
     /// Key metrics: `run_info.json` metrics first, else validation scalars,
     /// else every scalar.
     pub key_metrics: Vec<Scalar>,
-    /// Every scalar metric from `metrics/` (small files only).
+    /// Every scalar metric from `metrics/`.
     #[serde(skip)]
     pub scalars: Vec<Scalar>,
+    /// Every curve from `metrics/`, without its points: last, best, NaN count.
+    #[serde(skip)]
+    pub series: Vec<SeriesSummary>,
     /// Problems reading the files above.
     pub errors: Vec<String>,
 }
@@ -102,24 +107,89 @@ impl RunSummary {
             Ok(info) => s.info = info,
             Err(e) => s.errors.push(e),
         }
-        let metrics = Metrics::load(run, true);
+        // Every file, curves included (their last and best are what most
+        // runs are judged by), but no points kept: the stats are exact
+        // whatever the curve keeps.
+        let caps = Caps {
+            buckets: 2,
+            ..Caps::default()
+        };
+        let metrics = MetricsReader::with_caps(caps).read(run, false);
         s.errors.extend(metrics.errors);
         // A broken config is worth a mark in listings, not only in `show`.
         if let Err(e) = Config::load(run) {
             s.errors.push(e);
         }
-        s.key_metrics = key_metrics(s.info.as_ref(), &metrics.scalars);
+        s.series = summarize(&metrics.series);
+        s.key_metrics = key_metrics(s.info.as_ref(), &metrics.scalars, &s.series);
         s.scalars = metrics.scalars;
         s
     }
 
-    /// The value of a metric by name: key metrics first, then scalars.
+    /// The value of a metric by name: key metrics first, then scalars,
+    /// then a curve's last value.
     pub fn metric(&self, name: &str) -> Option<f64> {
         self.key_metrics
             .iter()
             .chain(&self.scalars)
             .find(|s| s.name == name)
             .map(|s| s.value)
+            .or_else(|| {
+                self.series
+                    .iter()
+                    .find(|s| s.name == name)?
+                    .stats
+                    .last
+                    .map(|p| p.1)
+            })
+    }
+
+    /// A metric's reading (value, best point, divergence), judged `better`
+    /// when the config says, else by its name.
+    pub fn reading(&self, name: &str, better: Option<Better>) -> Option<KeyValue> {
+        summary::reading(name, better, &self.key_scalars(), &self.series)
+    }
+
+    /// The run's key metric: `spec` names it (the config, for the run's
+    /// task), else the first of [`RunSummary::key_metrics`].
+    pub fn key_metric(&self, spec: &KeySpec) -> Option<KeyValue> {
+        match &spec.name {
+            Some(name) => self.reading(name, spec.better),
+            None => self.reading(&self.key_metrics.first()?.name, None),
+        }
+    }
+
+    /// Where the run's key metric went NaN/Inf for good, if it did.
+    pub fn diverged_at(&self, spec: &KeySpec) -> Option<(String, f64)> {
+        let k = self.key_metric(spec)?;
+        Some((k.x.unwrap_or_default(), k.diverged_at?))
+    }
+
+    /// Every metric name this run has: key metrics, scalars, curves
+    /// (bookkeeping left out), each once, in that order.
+    pub fn metric_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let names = self
+            .key_metrics
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.scalars.iter().map(|s| s.name.as_str()))
+            .chain(self.series.iter().map(|s| s.name.as_str()));
+        for n in names {
+            if !summary::is_bookkeeping(n) && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    /// Key metrics and scalars, for lookups by name.
+    fn key_scalars(&self) -> Vec<Scalar> {
+        self.key_metrics
+            .iter()
+            .chain(&self.scalars)
+            .cloned()
+            .collect()
     }
 
     /// The status the run wrote, combined with whether it is active.
@@ -128,63 +198,30 @@ impl RunSummary {
     }
 }
 
-/// Picks a run's key metrics: what `run_info.json` names, else the scalars
-/// of the validation split, else of the test split, else the first few.
-pub fn key_metrics(info: Option<&RunInfo>, scalars: &[Scalar]) -> Vec<Scalar> {
-    if let Some(info) = info
-        && !info.metrics.is_empty()
-    {
-        return info.metrics.clone();
-    }
-    // Settings and counters (lr, epoch, samples) are not what a run is judged by.
-    let measured = |s: &&Scalar| !is_setting(&s.name);
-    for split in ["val/", "valid/", "validation/", "eval/", "test/"] {
-        let picked: Vec<Scalar> = scalars
-            .iter()
-            .filter(|s| s.name.starts_with(split))
-            .filter(measured)
-            .take(4)
-            .cloned()
-            .collect();
-        if !picked.is_empty() {
-            return picked;
-        }
-    }
-    scalars.iter().filter(measured).take(4).cloned().collect()
+/// Picks a run's key metrics (see [`summary::key_metrics`]): what
+/// `run_info.json` names, else results from scalars and curves, validation
+/// first.
+pub fn key_metrics(
+    info: Option<&RunInfo>,
+    scalars: &[Scalar],
+    series: &[SeriesSummary],
+) -> Vec<Scalar> {
+    let named = info.map(|i| i.metrics.as_slice()).unwrap_or_default();
+    summary::key_metrics(named, scalars, series)
 }
 
-/// Names that are settings or counters rather than results.
-fn is_setting(name: &str) -> bool {
-    let leaf = name
-        .rsplit(['/', '.'])
-        .next()
-        .unwrap_or(name)
-        .to_ascii_lowercase();
-    [
-        "lr",
-        "learning_rate",
-        "epoch",
-        "epochs",
-        "step",
-        "steps",
-        "global_step",
-        "iteration",
-        "iter",
-        "batch",
-        "batch_size",
-        "samples",
-        "num_samples",
-        "n",
-        "count",
-        "seed",
-        "time",
-        "runtime",
-        "duration",
-        "timestamp",
-        "weight_decay",
-        "momentum",
-    ]
-    .contains(&leaf.as_str())
+/// Summaries of curves, the same name from two files told apart by its
+/// file (`val_loss [lightning.csv]`).
+pub fn summarize(series: &[Series]) -> Vec<SeriesSummary> {
+    let mut out: Vec<SeriesSummary> = Vec::with_capacity(series.len());
+    for s in series {
+        let mut sum = SeriesSummary::of(s);
+        if out.iter().any(|o| o.name == sum.name) {
+            sum.name = format!("{} [{}]", sum.name, sum.file);
+        }
+        out.push(sum);
+    }
+    out
 }
 
 /// Everything runyard reads about one run.
@@ -200,6 +237,8 @@ pub struct RunDetails {
     pub key_metrics: Vec<Scalar>,
     /// Every metric file.
     pub metrics: Metrics,
+    /// The curves' summaries (last, best, NaN count), names made unique.
+    pub series: Vec<SeriesSummary>,
     /// `checkpoints/`, parsed.
     pub checkpoints: Vec<Checkpoint>,
     /// Images under `plots/`.
@@ -239,7 +278,8 @@ impl RunDetails {
         }
         d.metrics = metrics.read(run, false);
         d.errors.extend(d.metrics.errors.iter().cloned());
-        d.key_metrics = key_metrics(d.info.as_ref(), &d.metrics.scalars);
+        d.series = summarize(&d.metrics.series);
+        d.key_metrics = key_metrics(d.info.as_ref(), &d.metrics.scalars, &d.series);
         d.checkpoints = files::checkpoints(run);
         d.plots = files::plots(run);
         d.logs = files::logs(run);

@@ -452,6 +452,7 @@ impl Stream {
                                 x: x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
                                 points: curve.points(),
                                 file: rel.into(),
+                                stats: curve.stats(),
                             });
                         }
                     }
@@ -467,6 +468,7 @@ impl Stream {
                         x: x.clone(),
                         points: curve.points(),
                         file: rel.into(),
+                        stats: curve.stats(),
                     });
                 }
             }

@@ -646,7 +646,19 @@ fn compare_puts_runs_side_by_side_and_marks_the_best() {
         metric("val/loss")["best"],
         "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
     );
-    assert_eq!(metric("val/epoch")["best"], Value::Null);
+    // Counters are not ranked; bookkeeping (epoch, step) is no column at all.
+    assert_eq!(metric("test/samples")["best"], Value::Null);
+    assert_eq!(metric("test/samples")["better"], Value::Null);
+    assert!(
+        !doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "val/epoch"),
+        "{doc}"
+    );
+    // Curves count with their last value.
+    assert!(metric("train/loss")["better"] == "lower", "{doc}");
     // A run without a metric has null there, never a made-up number.
     let seed7 = doc["runs"]
         .as_array()

@@ -200,21 +200,19 @@ pub fn x_axes<'a>(all: &'a [Series], s: &Series) -> Vec<&'a Series> {
 pub fn against(s: &Series, axis: &Series) -> Series {
     let by_x: std::collections::HashMap<u64, f64> =
         axis.points.iter().map(|&(x, v)| (x.to_bits(), v)).collect();
-    Series {
-        name: s.name.clone(),
-        x: axis
-            .name
+    Series::new(
+        s.name.clone(),
+        axis.name
             .rsplit('/')
             .next()
             .unwrap_or(&axis.name)
             .to_string(),
-        points: s
-            .points
+        s.points
             .iter()
             .filter_map(|&(x, y)| by_x.get(&x.to_bits()).map(|&nx| (nx, y)))
             .collect(),
-        file: s.file.clone(),
-    }
+        s.file.clone(),
+    )
 }
 
 /// The axes' bounds `[x0, x1, y0, y1]` over every point of `sets`, each
@@ -374,11 +372,13 @@ mod tests {
 
     #[test]
     fn another_column_of_the_file_can_be_the_x_axis() {
-        let series = |name: &str, pts: &[(f64, f64)]| crate::runs::Series {
-            name: name.into(),
-            x: "step".into(),
-            points: pts.to_vec(),
-            file: "metrics/train_steps.csv".into(),
+        let series = |name: &str, pts: &[(f64, f64)]| {
+            crate::runs::Series::new(
+                name.into(),
+                "step".into(),
+                pts.to_vec(),
+                "metrics/train_steps.csv".into(),
+            )
         };
         let all = vec![
             series("train/loss", &[(100.0, 2.0), (200.0, 1.0), (300.0, 0.5)]),
