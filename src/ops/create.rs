@@ -205,37 +205,78 @@ fn git_state() -> (Option<String>, Option<bool>) {
 pub fn new_run(root: &Path, spec: &NewRun) -> Result<PathBuf, String> {
     layout::check_folder_name("task", &spec.task)?;
     layout::check_folder_name("model", &spec.model)?;
-    let parent = root
-        .join(layout::EXPERIMENTS)
+    // The run's config is read whole before anything is made: a FIFO
+    // (which would block) or a device is refused, and a failure leaves no
+    // half-made run behind. The file is the user's own, outside the tree,
+    // so a link to it is fine.
+    let config = match &spec.config {
+        Some(cfg) => {
+            let fd = rustix::fs::open(
+                cfg,
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| format!("{}: {}", cfg.display(), fsat::reason(e)))?;
+            let (bytes, _) =
+                read_regular(fd, 16 << 20).map_err(|e| format!("{}: {e}", cfg.display()))?;
+            let ext = cfg.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
+            let name = match ext {
+                "yml" | "yaml" => "config.yaml".to_string(),
+                other => format!("config.{other}"),
+            };
+            Some((name, bytes))
+        }
+        None => None,
+    };
+    // experiments/<task>/<model>, made one folder at a time relative to the
+    // last, never through a link and never onto another mount: a task
+    // folder linked out of the tree is refused, not written through.
+    let rel = Path::new(layout::EXPERIMENTS)
         .join(&spec.task)
         .join(&spec.model);
-    std::fs::create_dir_all(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let mut made = PathBuf::new();
+    for c in rel.components() {
+        let dir = fsat::open_in_run(root, &made, &made)?;
+        match rustix::fs::mkdirat(&dir, c.as_os_str(), Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(format!("{}: {}", made.join(c).display(), fsat::reason(e))),
+        }
+        made.push(c);
+    }
+    let parent_fd = fsat::open_in_run(root, &rel, &rel)?;
+    let parent = root.join(&rel);
     let now = jiff::ZonedDateTime::now();
     let mut time = now.datetime();
-    let run = loop {
+    let (run, run_fd) = loop {
         let id = layout::make_run_id(time, spec.tag.as_deref());
-        let candidate = parent.join(&id);
         // mkdir is the lock: whoever creates the folder owns the id.
-        match std::fs::create_dir(&candidate) {
-            Ok(()) => break candidate,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        match rustix::fs::mkdirat(&parent_fd, id.as_str(), Mode::from_raw_mode(0o755)) {
+            Ok(()) => {
+                let fd = fsat::open_dir_at(parent_fd.as_fd(), std::ffi::OsStr::new(&id))
+                    .map_err(|e| format!("{}: {}", parent.join(&id).display(), fsat::reason(e)))?;
+                break (parent.join(&id), fd);
+            }
+            Err(rustix::io::Errno::EXIST) => {
                 time = time
                     .checked_add(jiff::SignedDuration::from_secs(1))
                     .map_err(|e| e.to_string())?;
             }
-            Err(e) => return Err(format!("{}: {e}", candidate.display())),
+            Err(e) => {
+                return Err(format!(
+                    "{}: {}",
+                    parent.join(&id).display(),
+                    fsat::reason(e)
+                ));
+            }
         }
     };
     for sub in RUN_FOLDERS {
-        std::fs::create_dir(run.join(sub)).map_err(|e| format!("{sub}: {e}"))?;
+        rustix::fs::mkdirat(&run_fd, *sub, Mode::from_raw_mode(0o755))
+            .map_err(|e| format!("{sub}: {}", fsat::reason(e)))?;
     }
-    if let Some(cfg) = &spec.config {
-        let ext = cfg.extension().and_then(|e| e.to_str()).unwrap_or("yaml");
-        let name = match ext {
-            "yml" | "yaml" => "config.yaml".to_string(),
-            other => format!("config.{other}"),
-        };
-        std::fs::copy(cfg, run.join(&name)).map_err(|e| format!("{}: {e}", cfg.display()))?;
+    if let Some((name, bytes)) = &config {
+        super::trash::write_new(run_fd.as_fd(), name, bytes)
+            .map_err(|e| format!("{}: {e}", run.join(name).display()))?;
     }
     let (git_commit, git_dirty) = git_state();
     let info = json!({
@@ -249,8 +290,7 @@ pub fn new_run(root: &Path, spec: &NewRun) -> Result<PathBuf, String> {
         "started_at": now.timestamp().to_string(),
         "host": std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()),
     });
-    let dir = fsat::open_chain(&run, Path::new(""))?;
-    write_json_at(dir.as_fd(), &run.join(RUN_INFO), &info, None)?;
+    write_json_at(run_fd.as_fd(), &run.join(RUN_INFO), &info, None)?;
     Ok(run)
 }
 

@@ -146,18 +146,18 @@ fn mount_by_stat(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Mount> {
 }
 
 /// Opens `rel` under the root like [`open_chain`], and refuses to enter
-/// another mount below `run` (a prefix of `rel`, or `rel` itself): what is
-/// changed inside a run stays on the run's own filesystem. Above the run,
-/// mounts are crossed (a task folder on a bigger disk is common).
-pub fn open_in_run(root: &Path, run: &Path, rel: &Path) -> Result<OwnedFd, String> {
-    let Ok(below) = rel.strip_prefix(run) else {
-        return open_chain(root, rel);
-    };
-    let mut fd = open_chain(root, run)?;
+/// another mount anywhere on the way: what runyard changes stays on the
+/// root's own filesystem, as the scan does (it does not cross mounts
+/// either, so a run on another mount is never listed). A bind mount over a
+/// run or a trash entry, made between the plan and its application, is
+/// refused here too. `_run` is the run `rel` belongs to (kept for callers
+/// that name it; the rule is the same above and below it).
+pub fn open_in_run(root: &Path, _run: &Path, rel: &Path) -> Result<OwnedFd, String> {
+    let mut fd = open_chain(root, Path::new(""))?;
     let base = mount_at(fd.as_fd(), OsStr::new(""))
-        .map_err(|e| format!("{}: {}", run.display(), reason(e)))?;
-    let mut at = run.to_path_buf();
-    for c in below.components() {
+        .map_err(|e| format!("{}: {}", root.display(), reason(e)))?;
+    let mut at = PathBuf::new();
+    for c in rel.components() {
         let Component::Normal(name) = c else {
             return Err(format!(
                 "{}: not a plain path inside the root",

@@ -466,6 +466,23 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
         let (Some(parent), Some(name)) = (run.rel.parent(), run.rel.file_name()) else {
             continue;
         };
+        // The trash record must be able to bring it back: a path that
+        // `restore` would refuse (not UTF-8, control characters) is not
+        // trashed, or it could only ever be deleted for good.
+        let origin = trash::Origin {
+            version: 1,
+            origin: run.rel.clone(),
+            deleted_at: String::new(),
+        };
+        if run.rel.to_str().is_none() || origin.check().is_err() {
+            b.plan.skipped.push(Note {
+                rel: run.rel.clone(),
+                why: "its name cannot be recorded for restore (not UTF-8, or control \
+                      characters): rename it first"
+                    .into(),
+            });
+            continue;
+        }
         b.add(&run.rel, parent, name, "run".into());
     }
     // Moving frees nothing until the trash is emptied; bytes say what moves.
@@ -592,8 +609,11 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         let (Some(parent), Some(name)) = (t.rel.parent(), t.rel.file_name()) else {
             continue;
         };
-        // Reached from the root without following a link, and below the
-        // run without leaving its mount, or not at all.
+        // Reached from the root without following a link nor leaving its
+        // mount, or not at all. Emptying the trash stops at the first
+        // target of an entry it skips: the entry's folder comes last and
+        // holds the run, which must not go unless its own target went.
+        let stop = plan.kind == PlanKind::EmptyTrash;
         let dir = match fsat::open_in_run(&plan.root, &t.run, parent) {
             Ok(fd) => fd,
             Err(e) => {
@@ -601,6 +621,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
                     rel: t.rel.clone(),
                     why: e,
                 });
+                if stop {
+                    break;
+                }
                 continue;
             }
         };
@@ -611,6 +634,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
                     rel: t.rel.clone(),
                     why: "changed since the plan (a different file or a link now)".into(),
                 });
+                if stop {
+                    break;
+                }
                 continue;
             }
             Err(e) => {
@@ -618,6 +644,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
                     rel: t.rel.clone(),
                     why: fsat::reason(e),
                 });
+                if stop {
+                    break;
+                }
                 continue;
             }
         }
@@ -678,7 +707,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         } else if removed.errors.is_empty() {
             r.done += 1;
         }
-        let failed = !removed.errors.is_empty();
+        let failed = !removed.errors.is_empty() || !removed.mounts.is_empty();
         r.errors.extend(removed.errors);
         // Emptying the trash: if the run could not go whole, keep its
         // record, so what is left can still be restored.

@@ -113,11 +113,16 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         let _ = rustix::fs::unlinkat(entry, "origin.json", rustix::fs::AtFlags::empty());
         let _ = rustix::fs::unlinkat(&trash, id.as_str(), rustix::fs::AtFlags::REMOVEDIR);
     };
-    if let Err(e) = write_new(
-        entry.as_fd(),
-        "origin.json",
-        &serde_json::to_vec_pretty(&origin).unwrap_or_default(),
-    ) {
+    // A record that cannot be written whole means no restore: the run
+    // stays where it is.
+    let record = match serde_json::to_vec_pretty(&origin) {
+        Ok(r) if origin.check().is_ok() => r,
+        _ => {
+            cleanup(&entry);
+            return Err("its path cannot be recorded for restore: not moved".into());
+        }
+    };
+    if let Err(e) = write_new(entry.as_fd(), "origin.json", &record) {
         cleanup(&entry);
         return Err(format!("writing the trash record: {e}"));
     }

@@ -545,3 +545,80 @@ fn du_json_streams_one_run_per_line() {
     }
     w.check_canaries();
 }
+
+#[test]
+fn new_run_never_writes_through_a_linked_task_folder() {
+    // Review finding: create_dir_all followed a task folder linked out of
+    // the tree and made the run there.
+    let w = World::new();
+    let outside_task = w.outside.join("task-elsewhere");
+    std::fs::create_dir_all(&outside_task).unwrap();
+    symlink(&outside_task, w.root.join("experiments/linked")).unwrap();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&w.root)
+        .args(["new-run", "--task", "linked", "--model", "m", "--", "echo"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("experiments/linked"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&outside_task).unwrap().count(), 0);
+    w.check_canaries();
+}
+
+#[test]
+fn new_run_refuses_a_fifo_config_before_making_anything() {
+    // Review finding: `--config FIFO` blocked for ever, leaving a run
+    // folder without run_info.json.
+    let w = World::new();
+    let fifo = w.outside.join("config.yaml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut cmd = common::runyard_cmd();
+    cmd.arg("-C")
+        .arg(&w.root)
+        .args(["new-run", "--task", "t", "--model", "m", "--config"])
+        .arg(&fifo)
+        .args(["--", "echo"]);
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(!w.root.join("experiments/t").exists(), "nothing was made");
+    // A regular config is copied whole.
+    let cfg = w.outside.join("c.yaml");
+    std::fs::write(&cfg, "lr: 0.1\n").unwrap();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&w.root)
+        .args(["new-run", "--task", "t", "--model", "m", "--config"])
+        .arg(&cfg)
+        .args(["--", "echo"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = std::fs::read_dir(w.root.join("experiments/t/m"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        std::fs::read(run.join("config.yaml")).unwrap(),
+        b"lr: 0.1\n"
+    );
+    assert!(run.join("run_info.json").is_file() && run.join("tmp").is_dir());
+}

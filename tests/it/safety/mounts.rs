@@ -135,6 +135,27 @@ fn emptying_the_trash_does_not_enter_a_mount_inside_a_trashed_run() {
 }
 
 #[test]
+fn a_trash_entry_that_is_a_bind_mount_of_an_outside_folder_is_not_emptied() {
+    // Review finding: the entry's own mount was taken as the run's, so the
+    // `run/` inside a bind-mounted entry was deleted, outside the tree.
+    if !can_unshare() {
+        return;
+    }
+    let mut w = World::new();
+    w.canary(&w.outside.join("run/sub/file"), 100);
+    let script = format!(
+        r#"
+        mkdir -p "$ROOT/.trash/2025-01-01_00-00-00_x"
+        mount --bind "{outside}" "$ROOT/.trash/2025-01-01_00-00-00_x"
+        "$RY" trash empty --yes -C "$ROOT" || true
+        "#,
+        outside = w.outside.display()
+    );
+    in_namespace(&w.root, &script);
+    w.check_canaries();
+}
+
+#[test]
 fn the_plan_lists_a_mounted_cache_under_skipped() {
     // The plan names the mount point under "skipped" and plans nothing
     // inside it.

@@ -153,3 +153,57 @@ fn the_empty_trash_plan_counts_each_file_once() {
     assert_eq!(report.freed, plan.bytes());
     assert!(!entry.exists());
 }
+
+#[test]
+fn emptying_the_trash_never_deletes_what_replaced_a_planned_run() {
+    // Review finding: the run target was skipped as changed, and the
+    // entry folder's removal then took whatever was in it.
+    let mut w = World::new();
+    let r = w.run("2025-01-01_00-00-00_a");
+    let entry = trash_one(&w, &r);
+    let plan = trash::plan_empty(&w.root, &[], &opts());
+    std::fs::rename(entry.join("run"), w.outside.join("was-run")).unwrap();
+    write(&entry.join("run/important.txt"), b"new");
+    let report = apply(&plan);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .any(|n| n.why.contains("changed since the plan")),
+        "{report:?}"
+    );
+    assert_eq!(
+        std::fs::read(entry.join("run/important.txt")).unwrap(),
+        b"new"
+    );
+    assert!(entry.join("origin.json").exists(), "the record stays");
+}
+
+#[test]
+fn a_run_whose_name_restore_would_refuse_is_not_trashed() {
+    // Review finding: `rm` took a run named with a newline (or not UTF-8),
+    // wrote a record `restore` refuses, and said "Undo with: restore".
+    let mut w = World::new();
+    let r = w.run("2025-01-01_00-00-00_new\nline");
+    let plan = ops::plan_trash(&w.root, &[w.rel(&r)], &opts());
+    assert!(plan.targets.is_empty());
+    assert!(
+        plan.skipped[0]
+            .why
+            .contains("cannot be recorded for restore"),
+        "{:?}",
+        plan.skipped
+    );
+    let bad = {
+        use std::os::unix::ffi::OsStrExt;
+        w.root
+            .join("experiments/t/m")
+            .join(std::ffi::OsStr::from_bytes(b"2025-01-02_00-00-00_x\xff"))
+    };
+    write(&bad.join("run_info.json"), b"{}");
+    w.idle();
+    let plan = ops::plan_trash(&w.root, &[w.rel(&bad)], &opts());
+    assert!(plan.targets.is_empty(), "{:?}", plan.targets);
+    assert!(r.join("run_info.json").exists() && bad.join("run_info.json").exists());
+    w.check_canaries();
+}
