@@ -83,10 +83,21 @@ impl Context {
         }
     }
 
+    /// How run `key`'s key metric is chosen: its task's configured one
+    /// (with its direction), else the run's own rules.
+    pub fn key_spec(&self, key: RunKey) -> crate::runs::KeySpec {
+        crate::runs::KeySpec::for_task(&self.key_metrics, &self.catalog.runs[key].task)
+    }
+
     /// A run's key metric: its task's configured one, else its own first.
     /// Name, value, and whether lower is better.
     pub fn key_metric(&self, key: RunKey, s: &RunSummary) -> Option<(String, f64, bool)> {
-        crate::tui::tree::key_metric(&self.key_metrics, &self.catalog.runs[key].task, s)
+        let k = s.key_metric(&self.key_spec(key))?;
+        Some((
+            k.name,
+            k.value,
+            k.better == Some(crate::runs::Better::Lower),
+        ))
     }
 
     /// The keys of the runs of a task and model (all runs without either);

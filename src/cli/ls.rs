@@ -30,6 +30,7 @@ pub fn sort_runs(ctx: &Context, keys: &mut [RunKey], sort: &SortKey, values: &So
 fn sort_value(ctx: &Context, k: RunKey, s: &RunSummary, sort: &SortKey) -> Option<(f64, bool)> {
     match sort {
         SortKey::Metric(n) => s.metric(n).map(|v| (v, layout::lower_is_better(n))),
+        // (a curve's last value, like a scalar's value)
         SortKey::KeyMetric => ctx.key_metric(k, s).map(|(_, v, lower)| (v, lower)),
         _ => None,
     }
@@ -44,9 +45,9 @@ impl KnownMetrics {
     const SHOWN: usize = 12;
 
     fn add(&mut self, s: &RunSummary) {
-        for m in s.key_metrics.iter().chain(&s.scalars) {
-            if self.0.len() < Self::SHOWN || self.0.last().is_some_and(|l| m.name < *l) {
-                self.0.insert(m.name.clone());
+        for m in s.metric_names() {
+            if self.0.len() < Self::SHOWN || self.0.last().is_some_and(|l| m < l.as_str()) {
+                self.0.insert(m.to_string());
                 if self.0.len() > Self::SHOWN {
                     self.0.pop_last();
                 }
@@ -90,6 +91,7 @@ pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Val
                 .collect()
         })
         .unwrap_or_default();
+    let km = summary.and_then(|s| s.key_metric(&ctx.key_spec(key)));
     let mut errors = r.errors.clone();
     if let Some(s) = summary {
         errors.extend(s.errors.iter().cloned());
@@ -110,7 +112,21 @@ pub fn run_json(ctx: &Context, key: RunKey, summary: Option<&RunSummary>) -> Val
         "reclaimable": u.reclaimable().disk,
         "usage": u,
         "key_metrics": metrics,
+        "key_metric": km.as_ref().map(key_json),
+        "diverged": km.as_ref().and_then(|k| {
+            Some(json!({ "metric": k.name, "x": k.x, "at": k.diverged_at? }))
+        }),
         "errors": errors,
+    })
+}
+
+/// A key metric's reading as JSON: value, direction, best point.
+fn key_json(k: &crate::runs::KeyValue) -> Value {
+    json!({
+        "name": k.name,
+        "value": k.value,
+        "better": k.better,
+        "best": k.best.map(|(at, value)| json!({ "value": value, "at": at, "x": k.x })),
     })
 }
 
@@ -263,6 +279,14 @@ pub fn run(
         let u = c.runs[k].usage.clone().unwrap_or_default();
         let problems = c.runs[k].errors.len() + s.map_or(0, |s| s.errors.len());
         let mut metrics = metric_cell(s, metric_name);
+        // A run whose key curve ends in NaN/Inf says so where it is listed.
+        if let Some((x, at)) = s.and_then(|s| s.diverged_at(&ctx.key_spec(k))) {
+            metrics = format!(
+                "{metrics}{}⚠ diverged at {x} {}",
+                if metrics.is_empty() { "" } else { "  " },
+                fmt::metric(at)
+            );
+        }
         if problems > 0 {
             metrics = format!(
                 "{metrics}{}⚠ {}",

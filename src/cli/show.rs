@@ -27,16 +27,24 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
     };
     let mut out = std::io::stdout().lock();
     if json {
+        // Facts over every point of each file (the points kept for
+        // drawing may be thinned).
         let series: Vec<Value> = d
             .metrics
             .series
             .iter()
-            .map(|s| {
-                let ys = s.points.iter().map(|p| p.1);
+            .zip(&d.series)
+            .map(|(s, sum)| {
+                let st = &sum.stats;
                 json!({
-                    "name": s.name, "x": s.x, "file": s.file, "points": s.points.len(),
+                    "name": sum.name, "x": s.x, "file": s.file, "points": st.points,
                     "first": s.points.first().map(|p| p.1), "last": s.last(),
-                    "min": ys.clone().reduce(f64::min), "max": ys.reduce(f64::max),
+                    "min": st.min.map(|p| p.1), "max": st.max.map(|p| p.1),
+                    "better": sum.better,
+                    "best": sum.best(None).map(|(at, value)| json!({ "value": value, "at": at })),
+                    "non_finite": st.non_finite,
+                    "diverged_at": st.diverged_at(),
+                    "bookkeeping": crate::runs::summary::is_bookkeeping(&sum.name),
                 })
             })
             .collect();
@@ -99,14 +107,32 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
 
     if !d.key_metrics.is_empty() {
         writeln!(out, "\nKey metrics")?;
-        let mut t = Table::new(&[Align::Left, Align::Right]);
+        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left]);
+        let spec = ctx.key_spec(key);
         for m in &d.key_metrics {
+            // A curve's best and where it was; the run's key curve says when
+            // it diverged.
+            let better = (spec.name.as_deref() == Some(m.name.as_str()))
+                .then_some(spec.better)
+                .flatten();
+            let note = summary
+                .reading(&m.name, better)
+                .map(|r| reading_note(&r))
+                .unwrap_or_default();
             t.row(vec![
                 format!("  {}", fmt::escape(&m.name)),
                 fmt::metric(m.value),
+                note,
             ]);
         }
         print_lines(&mut out, t.render())?;
+    }
+    if let Some((x, at)) = summary.diverged_at(&ctx.key_spec(key)) {
+        writeln!(
+            out,
+            "  ⚠ diverged at {x} {}: the key metric ends in NaN/Inf",
+            fmt::metric(at)
+        )?;
     }
     if !d.metrics.scalars.is_empty() {
         writeln!(out, "\nMetrics")?;
@@ -122,12 +148,43 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
     }
     if !d.metrics.series.is_empty() {
         writeln!(out, "\nSeries")?;
-        let mut t = Table::new(&[Align::Left, Align::Right, Align::Left, Align::Left]);
-        for s in &d.metrics.series {
+        let mut t = Table::new(&[
+            Align::Left,
+            Align::Right,
+            Align::Left,
+            Align::Right,
+            Align::Left,
+        ]);
+        t.row(vec![
+            "  name".into(),
+            "last".into(),
+            "best".into(),
+            "points".into(),
+            "file".into(),
+        ]);
+        // Results first; counters and optimiser settings (epoch, step,
+        // lr-Adam) after them, marked as such.
+        let mut order: Vec<&crate::runs::SeriesSummary> = d.series.iter().collect();
+        order.sort_by_key(|s| crate::runs::summary::is_bookkeeping(&s.name));
+        for s in order {
+            let st = &s.stats;
+            let best = match (s.better, s.best(None)) {
+                _ if crate::runs::summary::is_bookkeeping(&s.name) => "(bookkeeping)".into(),
+                (Some(_), Some((at, v))) => {
+                    format!("{} at {} {}", fmt::metric(v), s.x, fmt::metric(at))
+                }
+                (Some(_), None) => "-".into(),
+                (None, _) => "(direction unknown)".into(),
+            };
+            let mut points = st.points.to_string();
+            if st.non_finite > 0 {
+                points = format!("{points}, {} NaN/Inf", st.non_finite);
+            }
             t.row(vec![
                 format!("  {}", fmt::escape(&s.name)),
-                s.last().map_or_else(String::new, fmt::metric),
-                format!("last of {} over {}", s.points.len(), s.x),
+                st.last.map_or_else(String::new, |p| fmt::metric(p.1)),
+                best,
+                points,
                 fmt::escape(&s.file).into_owned(),
             ]);
         }
@@ -267,4 +324,21 @@ fn print_lines(out: &mut impl Write, lines: Vec<String>) -> std::io::Result<()> 
         writeln!(out, "{l}")?;
     }
     Ok(())
+}
+
+/// A curve reading's extra facts: its best and where, or where it diverged.
+fn reading_note(r: &crate::runs::KeyValue) -> String {
+    let x = r.x.as_deref().unwrap_or("");
+    let mut parts = Vec::new();
+    if let Some((at, v)) = r.best {
+        parts.push(format!(
+            "best {} at {x} {}",
+            fmt::metric(v),
+            fmt::metric(at)
+        ));
+    }
+    if let Some(at) = r.diverged_at {
+        parts.push(format!("NaN/Inf from {x} {}", fmt::metric(at)));
+    }
+    parts.join(" · ")
 }

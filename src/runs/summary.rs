@@ -331,6 +331,23 @@ pub struct KeySpec {
     pub better: Option<Better>,
 }
 
+impl KeySpec {
+    /// The spec of a task's key metric from the config's `[metrics]`
+    /// (none configured: the run's own rules).
+    pub fn for_task(
+        configured: &std::collections::BTreeMap<String, crate::config::KeyMetric>,
+        task: &str,
+    ) -> KeySpec {
+        match configured.get(task) {
+            Some(km) => KeySpec {
+                name: Some(km.name.clone()),
+                better: Some(Better::from_lower(km.lower_is_better)),
+            },
+            None => KeySpec::default(),
+        }
+    }
+}
+
 /// One key metric's reading: its value (a scalar, or a curve's last value)
 /// and, for a curve, its best point and whether it diverged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -377,7 +394,11 @@ pub fn key_metrics(named: &[Scalar], scalars: &[Scalar], series: &[SeriesSummary
         }
     }
     for (i, s) in series.iter().enumerate() {
-        if is_setting(&s.name) || candidates.iter().any(|c| c.3.name == s.name) {
+        // A column that never held a number (all NaN) is not a result.
+        if is_setting(&s.name)
+            || s.stats.last_finite.is_none()
+            || candidates.iter().any(|c| c.3.name == s.name)
+        {
             continue;
         }
         let Some(value) = s.stats.last.map(|p| p.1) else {

@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod common;
 mod create;
+mod curves;
 mod links;
 mod promote;
 mod pty;
