@@ -370,7 +370,7 @@ pub fn clean(
     let refs = run_refs(ctx, &keys);
     let opts = plan_options(ctx, force);
     let plan = if checkpoints {
-        ops::plan_cleanup(&ctx.catalog.root, &refs, &opts)
+        ops::plan_cleanup_with(&ctx.catalog.root, &refs, &opts, &ctx.judge())
     } else {
         ops::plan_ephemeral(&ctx.catalog.root, &refs, &opts)
     };

@@ -89,6 +89,23 @@ impl Context {
         crate::runs::KeySpec::for_task(&self.key_metrics, &self.catalog.runs[key].task)
     }
 
+    /// How pruning judges checkpoints: each configured task's key metric.
+    pub fn judge(&self) -> crate::ops::Judge {
+        crate::ops::Judge {
+            specs: self
+                .key_metrics
+                .keys()
+                .map(|t| {
+                    (
+                        t.clone(),
+                        crate::runs::KeySpec::for_task(&self.key_metrics, t),
+                    )
+                })
+                .collect(),
+            ..crate::ops::Judge::default()
+        }
+    }
+
     /// A run's key metric: its task's configured one, else its own first.
     /// Name, value, and whether lower is better.
     pub fn key_metric(&self, key: RunKey, s: &RunSummary) -> Option<(String, f64, bool)> {

@@ -6,6 +6,7 @@
 pub mod copy;
 pub mod create;
 pub mod fsat;
+pub mod judge;
 pub mod mv;
 pub mod promote;
 pub mod trash;
@@ -21,7 +22,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::layout::{self, CheckpointName};
+use crate::runs::Better;
 use fsat::{Ident, Removed};
+pub use judge::Judge;
 
 /// What a plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -356,8 +359,13 @@ pub fn plan_ephemeral(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan 
 
 /// Plans both: ephemeral data and pruned checkpoints, run by run.
 pub fn plan_cleanup(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    plan_cleanup_with(root, runs, opts, &Judge::default())
+}
+
+/// Plans both, pruning judged by `judge` (see [`plan_prune_with`]).
+pub fn plan_cleanup_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: &Judge) -> Plan {
     let mut p = plan_ephemeral(root, runs, opts);
-    let prune = plan_prune(root, runs, opts);
+    let prune = plan_prune_with(root, runs, opts, judge);
     p.kind = PlanKind::Cleanup;
     p.targets.extend(prune.targets);
     p.targets.sort_by(|a, b| a.run.cmp(&b.run));
@@ -377,8 +385,17 @@ pub fn plan_cleanup(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     p
 }
 
-/// Plans pruning the checkpoints of these runs (see `layout::prune_names`).
+/// Plans pruning the checkpoints of these runs (see `layout::prune_names`),
+/// judged by each run's own key metric (see [`plan_prune_with`]).
 pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    plan_prune_with(root, runs, opts, &Judge::default())
+}
+
+/// Plans pruning: `layout::prune_names` keeps `best.*`, `last.*`, names not
+/// understood, the latest and the best by a metric in the names; where the
+/// names carry only an epoch or step, the run's recorded key metric (the
+/// task's in `judge`, else the run's own) also keeps the `keep_best` best.
+pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: &Judge) -> Plan {
     let mut b = Builder::new(PlanKind::Prune, root, opts);
     for run in runs {
         let dir = run.rel.join("checkpoints");
@@ -423,8 +440,31 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             .iter()
             .map(|n| n.to_string_lossy().into_owned())
             .collect();
-        let go = layout::prune_names(&lossy.iter().map(String::as_str).collect::<Vec<_>>());
-        for ((name, p), go) in names.iter().zip(&parsed).zip(go) {
+        let mut go = layout::prune_names(&lossy.iter().map(String::as_str).collect::<Vec<_>>());
+        let task = run
+            .rel
+            .components()
+            .nth(1)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let verdict = judge::judge(&root.join(&run.rel), &task, &parsed, judge);
+        if let Some(v) = &verdict {
+            for &i in &v.best {
+                go[i] = false;
+            }
+        } else if parsed
+            .iter()
+            .any(|p| matches!(p, CheckpointName::Progress { metric: None, .. }))
+            && go.iter().any(|g| *g)
+        {
+            b.plan.warnings.push(Note {
+                rel: dir.clone(),
+                why: "no recorded metric with a known direction to judge these checkpoints by: \
+                      only the latest (and any best named in a file name) is kept"
+                    .into(),
+            });
+        }
+        for (i, ((name, p), go)) in names.iter().zip(&parsed).zip(go).enumerate() {
             let what = match p {
                 CheckpointName::Best => "best".to_string(),
                 CheckpointName::Last => "last".to_string(),
@@ -436,10 +476,28 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
                     (None, None) => String::new(),
                 },
             };
+            // The value that decided, said in the plan.
+            let value = verdict
+                .as_ref()
+                .and_then(|v| Some(format!("{} {}", v.metric, crate::fmt::metric(v.values[i]?))));
+            let what = match &value {
+                Some(val) => format!("{what}: {val}"),
+                None => what,
+            };
             if go {
                 b.add(&run.rel, &dir, name, what);
             } else {
                 let why = match p {
+                    _ if verdict.as_ref().is_some_and(|v| v.best.contains(&i)) => {
+                        let v = verdict.as_ref().map_or(Better::Lower, |v| v.better);
+                        let way = if v == Better::Lower {
+                            "lowest"
+                        } else {
+                            "highest"
+                        };
+                        format!("{what}: the best ({way}) recorded")
+                    }
+                    CheckpointName::Progress { metric: None, .. } => format!("{what}: the latest"),
                     CheckpointName::Progress { .. } => {
                         format!("{what}: the latest, or the best by the metric in its name")
                     }

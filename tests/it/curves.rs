@@ -215,3 +215,77 @@ fn a_configured_key_metric_is_found_among_curves() {
     assert_eq!(km["better"], "higher");
     assert!(km["best"]["value"].as_f64().unwrap() > 0.8, "{km}");
 }
+
+#[test]
+fn a_top_k_prune_keeps_the_best_by_the_recorded_metric_not_only_the_latest() {
+    // Lightning top-k names carry no metric: before, the latest epoch was
+    // kept and the best by val_loss (epoch 2 here) deleted.
+    let (_tmp, root) = tree();
+    let run = root.join("experiments/hydrology/lstm/2025-03-01_10-00-00_best_mid");
+    for (e, s) in [(0, 10), (1, 20), (2, 30), (3, 40), (4, 50)] {
+        write(
+            &run.join(format!("checkpoints/epoch={e}-step={s}.ckpt")),
+            &[7; 4096],
+        );
+    }
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["clean", "best_mid", "--checkpoints", "--yes", "--no-cache"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(
+            "epoch=2-step=30.ckpt  (epoch 2, step 30: val_loss 0.5: the best (lowest) recorded)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("epoch 4, step 50: val_loss 0.7: the latest"),
+        "{text}"
+    );
+    assert!(text.contains("epoch 1, step 20: val_loss 0.8"), "{text}");
+    let left: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut left = left;
+    left.sort();
+    assert_eq!(left, ["epoch=2-step=30.ckpt", "epoch=4-step=50.ckpt"]);
+}
+
+#[test]
+fn with_no_metric_to_judge_by_the_prune_says_so_and_keeps_the_latest() {
+    let (_tmp, root) = tree();
+    let run = root.join("experiments/hydrology/lstm/2025-03-04_10-00-00_bare");
+    for e in 0..3 {
+        write(&run.join(format!("checkpoints/epoch={e}.ckpt")), &[7; 4096]);
+    }
+    write(
+        &run.join("metrics/train.csv"),
+        b"step,grad_norm\n1,0.5\n2,0.4\n",
+    );
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["clean", "bare", "--checkpoints", "--dry-run", "--no-cache"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no recorded metric with a known direction"),
+        "{text}"
+    );
+    assert!(
+        text.contains("epoch=2.ckpt  (epoch 2: the latest)"),
+        "{text}"
+    );
+}
