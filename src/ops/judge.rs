@@ -132,10 +132,11 @@ fn value_at(
             .find(|(x, y)| f(*x) && y.is_finite())
             .map(|p| p.1)
     };
-    if is_step && let Some(st) = step {
-        if let Some(v) = last_where(&|x| x == st as f64) {
-            return Some(v);
-        }
+    if is_step
+        && let Some(st) = step
+        && let Some(v) = last_where(&|x| x == st as f64)
+    {
+        return Some(v);
     }
     let e = epoch? as f64;
     if s.x == "epoch" {
