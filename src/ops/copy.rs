@@ -195,7 +195,12 @@ enum Step<'a> {
     /// A folder entered (`rel` empty for the top).
     Enter { fd: BorrowedFd<'a>, rel: &'a Path },
     /// Every entry of the folder entered last has been visited.
-    Leave { rel: &'a Path, mode: u32 },
+    Leave {
+        rel: &'a Path,
+        mode: u32,
+        /// The source folder's modification time (seconds, nanoseconds).
+        mtime: (i64, u32),
+    },
     /// A regular file, as surveyed (open it again to read: it may change).
     File {
         dir: BorrowedFd<'a>,
@@ -247,6 +252,7 @@ fn walk(
         fd: OwnedFd,
         rel: PathBuf,
         mode: u32,
+        mtime: (i64, u32),
         /// Names still to visit, last first (popped from the end).
         names: Vec<CString>,
     }
@@ -273,6 +279,7 @@ fn walk(
         };
     let (fd, names) = open(dir, &cname, shown)?;
     let mode = u32::from(st.stx_mode) & 0o7777;
+    let mtime = (st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec);
     visit(Step::Enter {
         fd: fd.as_fd(),
         rel: Path::new(""),
@@ -281,6 +288,7 @@ fn walk(
         fd,
         rel: PathBuf::new(),
         mode,
+        mtime,
         names,
     }];
     while let Some(top) = stack.last_mut() {
@@ -289,6 +297,7 @@ fn walk(
             visit(Step::Leave {
                 rel: &done.rel,
                 mode: done.mode,
+                mtime: done.mtime,
             })?;
             continue;
         };
@@ -326,6 +335,7 @@ fn walk(
                     return Err(mount_point(&child_shown));
                 }
                 let mode = u32::from(st.stx_mode) & 0o7777;
+                let mtime = (st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec);
                 visit(Step::Enter {
                     fd: fd.as_fd(),
                     rel: &rel,
@@ -334,6 +344,7 @@ fn walk(
                     fd,
                     rel,
                     mode,
+                    mtime,
                     names,
                 });
             }
@@ -450,9 +461,20 @@ fn copy_inner(
                 let fd = fsat::open_dir_at(parent, n).map_err(|e| err(rel, e.into()))?;
                 dirs.push(fd);
             }
-            Step::Leave { rel, mode } => {
+            Step::Leave { rel, mode, mtime } => {
                 if let Some(fd) = dirs.pop() {
+                    // Its children are all made: now its time can be the
+                    // source's (a moved run must not look active).
+                    let t = rustix::fs::Timespec {
+                        tv_sec: mtime.0,
+                        tv_nsec: mtime.1 as _,
+                    };
+                    let times = rustix::fs::Timestamps {
+                        last_access: t,
+                        last_modification: t,
+                    };
                     rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode & 0o777))
+                        .and_then(|()| rustix::fs::futimens(&fd, &times))
                         .and_then(|()| rustix::fs::fsync(&fd))
                         .map_err(|e| err(rel, e.into()))?;
                 }
@@ -599,12 +621,48 @@ fn copy_file(
         }
         pos = hole;
     }
+    // A file rewritten while it was read would give a copy (and a
+    // checksum) of torn bytes: the source must be as it was at the start.
+    let after = rustix::fs::fstat(&from).map_err(fail)?;
+    let same = |a: &rustix::fs::Stat, b: &rustix::fs::Stat| {
+        (
+            a.st_size,
+            a.st_mtime,
+            a.st_mtime_nsec,
+            a.st_ctime,
+            a.st_ctime_nsec,
+        ) == (
+            b.st_size,
+            b.st_mtime,
+            b.st_mtime_nsec,
+            b.st_ctime,
+            b.st_ctime_nsec,
+        )
+    };
+    if !same(&st, &after) {
+        return Err(format!(
+            "{}: written while it was being copied: not copied (try again when nothing writes it)",
+            shown.display()
+        ));
+    }
     if let Some(t) = &to {
         // The length, so a trailing hole stays a hole rather than a short file.
         if !cloned {
             t.set_len(size).map_err(io)?;
         }
         rustix::fs::fchmod(t, Mode::from_raw_mode(st.st_mode & 0o777)).map_err(fail)?;
+        // The source's times: a moved run must not look freshly written
+        // (active) for the next ten minutes, and an artifact keeps the
+        // time its content was made.
+        let ts = |sec: i64, nsec: i64| rustix::fs::Timespec {
+            tv_sec: sec,
+            tv_nsec: nsec as _,
+        };
+        let times = rustix::fs::Timestamps {
+            last_access: ts(st.st_atime as i64, st.st_atime_nsec as i64),
+            last_modification: ts(st.st_mtime as i64, st.st_mtime_nsec as i64),
+        };
+        rustix::fs::futimens(t, &times).map_err(fail)?;
         t.sync_all().map_err(io)?;
     }
     Ok(format!("{:x}", hasher.finalize()))

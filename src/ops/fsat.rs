@@ -349,6 +349,16 @@ pub struct Removed {
     /// a cleanup runs loses nothing.
     #[serde(skip)]
     pub guard: Option<i64>,
+    /// Nanoseconds of `guard`, for a cut finer than a second (a move keeps
+    /// what was written after its copy began, not what was written in the
+    /// same second before it).
+    #[serde(skip)]
+    pub guard_nsec: u32,
+    /// Set before removing: the (device, inode) the removed path must
+    /// still be. Checked on the entry and again on the folder as opened,
+    /// so a folder swapped in after the caller's own check is not removed.
+    #[serde(skip)]
+    pub expect: Option<(u64, u64)>,
     /// Files with other links when unlinked: (dev, ino, links then, bytes).
     /// Whether their bytes were freed is settled once every path is done.
     #[serde(skip)]
@@ -368,6 +378,19 @@ pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, 
             return;
         }
     };
+    let swapped = |dev: u64, ino: u64, out: &mut Removed| {
+        let bad = out.expect.is_some_and(|e| e != (dev, ino));
+        if bad {
+            out.errors.push(format!(
+                "{}: changed since the plan (another file or folder now): left alone",
+                display.display()
+            ));
+        }
+        bad
+    };
+    if swapped(st.st_dev, st.st_ino, out) {
+        return;
+    }
     if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
         unlink_counted(dir, &cname, &st, display, out);
         return;
@@ -386,6 +409,15 @@ pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, 
     let fd = match open_dir_at(dir, name) {
         Ok(fd) if !on_mount(fd.as_fd(), &base) => {
             out.mounts.push(display.to_path_buf());
+            return;
+        }
+        // The folder as opened must be the one checked: a swap between the
+        // stat above and the open is caught here.
+        Ok(fd)
+            if rustix::fs::fstat(&fd).map_or(true, |now| {
+                swapped(now.st_dev, now.st_ino, out)
+            }) =>
+        {
             return;
         }
         Ok(fd) => fd,
@@ -561,7 +593,10 @@ fn unlink_counted(
 ) -> bool {
     // Modification time only, like the active rule: a copied or restored
     // tree has every change time "now".
-    if out.guard.is_some_and(|cut| st.st_mtime >= cut) {
+    if out
+        .guard
+        .is_some_and(|cut| (st.st_mtime, st.st_mtime_nsec as u32) >= (cut, out.guard_nsec))
+    {
         out.kept_recent += 1;
         return false;
     }

@@ -726,6 +726,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         let mut removed = Removed {
             guard: (!opts.force && plan.kind != PlanKind::EmptyTrash)
                 .then(|| opts.now.as_second() - opts.window.as_secs()),
+            expect: Some((t.ident.dev, t.ident.ino)),
             ..Removed::default()
         };
         // Removing an entry bumps its folder's mtime; put it back, so a

@@ -111,6 +111,11 @@ pub fn move_by_copy_at(
     shown: &Path,
 ) -> Result<(), String> {
     let refused = |e: String| format!("{e}: not moved");
+    // What is copied, and from when: the source removed at the end must be
+    // this folder, and anything written in it after the copy began stays.
+    let ident = fsat::ident_at(src, name)
+        .map_err(|e| refused(format!("{}: {}", shown.display(), fsat::reason(e))))?;
+    let began = jiff::Timestamp::now();
     let survey = copy::survey(src, name, shown).map_err(refused)?;
     copy::check_space(dst, survey.disk, Path::new(to)).map_err(refused)?;
     let tmp = format!(
@@ -142,8 +147,21 @@ pub fn move_by_copy_at(
         discard();
         return Err(format!("cannot put the copy in place: {}", fsat::reason(e)));
     }
-    let mut removed = Removed::default();
+    let mut removed = Removed {
+        guard: Some(began.as_second()),
+        guard_nsec: began.subsec_nanosecond().max(0) as u32,
+        expect: Some((ident.dev, ident.ino)),
+        ..Removed::default()
+    };
     fsat::remove_at(src, name, shown, false, &mut removed);
+    if removed.kept_recent > 0 {
+        return Err(format!(
+            "the copy is in place, but {} files were written in the source during the move: \
+             they were left at {} (copy them over by hand)",
+            removed.kept_recent,
+            shown.display()
+        ));
+    }
     match removed.errors.first() {
         None => Ok(()),
         Some(e) => Err(format!(

@@ -307,7 +307,13 @@ pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
             // The record's own bytes leave the run out: it is counted once,
             // as its own target.
             if std::fs::symlink_metadata(root.join(&rel).join("run")).is_ok() {
+                let before = b.plan.targets.len();
                 b.add(&rel, &rel, OsStr::new("run"), what.clone());
+                if b.plan.targets.len() == before {
+                    // The run is skipped (a mount, unreadable): its record
+                    // stays, so what is there can still be restored.
+                    continue;
+                }
             }
             b.add_except(
                 &rel,

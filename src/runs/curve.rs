@@ -13,6 +13,10 @@ use super::summary::Stats;
 /// and the last.
 pub(crate) const BUCKETS: usize = 1 << 15;
 
+/// Curves one file may hold: past this, further columns are not read (a
+/// file of 100,000 distinct keys would otherwise take minutes and GiBs).
+pub(crate) const MAX_SERIES: usize = 2000;
+
 /// A point and its index in the file's order.
 type At = (u64, (f64, f64));
 
@@ -161,6 +165,11 @@ pub(crate) struct SeriesAcc {
     /// Rows seen.
     pub(crate) rows: u64,
     columns: Vec<(String, Curve)>,
+    /// Column name → its place in `columns`: rows find their columns in
+    /// constant time, however many there are.
+    index: std::collections::HashMap<String, usize>,
+    /// Columns left out past [`MAX_SERIES`].
+    pub(crate) dropped: u64,
     cap: usize,
 }
 
@@ -177,6 +186,8 @@ impl SeriesAcc {
             x: None,
             rows: 0,
             columns: Vec::new(),
+            index: std::collections::HashMap::new(),
+            dropped: 0,
             cap,
         }
     }
@@ -200,11 +211,13 @@ impl SeriesAcc {
                 continue;
             }
             let Some(y) = json_number(v) else { continue };
-            match self.columns.iter_mut().find(|(c, _)| c == k) {
-                Some((_, curve)) => curve.push((xv, y)),
+            match self.index.get(k) {
+                Some(&i) => self.columns[i].1.push((xv, y)),
+                None if self.columns.len() >= MAX_SERIES => self.dropped += 1,
                 None => {
                     let mut curve = Curve::new(self.cap);
                     curve.push((xv, y));
+                    self.index.insert(k.clone(), self.columns.len());
                     self.columns.push((k.clone(), curve));
                 }
             }

@@ -214,9 +214,10 @@ pub fn key_metrics(
 /// file (`val_loss [lightning.csv]`).
 pub fn summarize(series: &[Series]) -> Vec<SeriesSummary> {
     let mut out: Vec<SeriesSummary> = Vec::with_capacity(series.len());
+    let mut seen = std::collections::HashSet::new();
     for s in series {
         let mut sum = SeriesSummary::of(s);
-        if out.iter().any(|o| o.name == sum.name) {
+        if !seen.insert(sum.name.clone()) {
             sum.name = format!("{} [{}]", sum.name, sum.file);
         }
         out.push(sum);

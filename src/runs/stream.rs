@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use rustix::fs::Stat;
 use serde_json::Value;
 
-use super::curve::{BUCKETS, Curve, SeriesAcc};
+use super::curve::{BUCKETS, Curve, MAX_SERIES, SeriesAcc};
 use super::info::kind_of;
 use super::metrics::{Metrics, Naming, Scalar, Series, x_column};
 
@@ -358,7 +358,8 @@ impl Stream {
                 .and_then(|x| headers.iter().position(|h| h == x))
                 .or_else(|| first.first()?.parse::<f64>().ok().map(|_| 0));
             c.series = Some(x);
-            c.columns = vec![Curve::new(self.caps.buckets); expected];
+            // At most MAX_SERIES curves (and the x column) a file.
+            c.columns = vec![Curve::new(self.caps.buckets); expected.min(MAX_SERIES + 1)];
             add_row(c, |i| first.get(i)?.parse().ok());
         }
         add_row(c, |i| number(r.get(i)?));
@@ -475,6 +476,22 @@ impl Stream {
         }
         if let Some(e) = self.stopped.as_ref().or(self.error.as_ref()) {
             m.errors.push(format!("{rel}: {e}"));
+        }
+        let dropped = match self.format {
+            // Columns past the cap have no curve (a one-row file has none
+            // at all: its numbers are scalars).
+            Format::Csv(_) if self.csv.columns.is_empty() => 0,
+            Format::Csv(_) => self
+                .csv
+                .headers
+                .as_ref()
+                .map_or(0, |h| h.len().saturating_sub(self.csv.columns.len()) as u64),
+            Format::Jsonl => self.jsonl.dropped,
+        };
+        if dropped > 0 {
+            m.notes.push(format!(
+                "{rel}: more than {MAX_SERIES} metrics: the rest were not read"
+            ));
         }
         if self.skipped > 0 {
             m.notes.push(format!(

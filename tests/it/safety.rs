@@ -17,6 +17,8 @@ mod mounts;
 mod promote_cases;
 #[path = "safety/records.rs"]
 mod records;
+#[path = "safety/review.rs"]
+mod review;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
