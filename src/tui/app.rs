@@ -214,7 +214,7 @@ pub struct App {
     /// The command that opens plots on a desktop (`plot_opener` in the config).
     pub plot_opener: Option<String>,
     /// How images are drawn: a terminal graphics protocol or half-blocks.
-    pub graphics: ratatui_image::picker::Picker,
+    pub graphics: super::plot::Graphics,
     /// Artifacts promoted from each run (by run folder).
     pub promoted_from: HashMap<PathBuf, Vec<PathBuf>>,
     /// Where each run strays from the layout (by run folder).
@@ -321,7 +321,7 @@ pub struct Viewer {
     pub image: Option<(
         PathBuf,
         ratatui::layout::Size,
-        Result<ratatui_image::protocol::Protocol, String>,
+        Result<super::plot::Image, String>,
     )>,
     /// A decode asked for and not back yet.
     pub pending: Option<(PathBuf, ratatui::layout::Size)>,
@@ -350,32 +350,6 @@ pub fn osc52(text: &str) -> String {
         "\x1b]52;c;{}\x07",
         base64::engine::general_purpose::STANDARD.encode(text)
     )
-}
-
-/// Decodes an image file and fits it to `size` (columns, rows) for
-/// `graphics`. A file that is not an image gives a message, never a panic.
-pub fn decode_plot(
-    graphics: &ratatui_image::picker::Picker,
-    path: &std::path::Path,
-    size: ratatui::layout::Size,
-) -> Result<ratatui_image::protocol::Protocol, String> {
-    let image = image::ImageReader::open(path)
-        .map_err(|e| format!("cannot open: {e}"))?
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?
-        .decode()
-        .map_err(|e| format!("not a valid image: {e}"))?;
-    // Scale to fill the space (a 200 px plot would otherwise be a stamp in
-    // the middle of the screen), keeping its proportions.
-    let font = graphics.font_size();
-    let (w, h) = (
-        u32::from(size.width) * u32::from(font.width),
-        u32::from(size.height) * u32::from(font.height),
-    );
-    let image = image.resize(w.max(1), h.max(1), image::imageops::FilterType::Triangle);
-    graphics
-        .new_protocol(image, size, ratatui_image::Resize::Fit(None))
-        .map_err(|e| format!("cannot draw it: {e}"))
 }
 
 /// What can be promoted from a run, and the choice being made.
@@ -557,7 +531,7 @@ impl App {
             viewer: None,
             compare: None,
             plot_opener: None,
-            graphics: ratatui_image::picker::Picker::halfblocks(),
+            graphics: super::plot::Graphics::default(),
             promoted_from: HashMap::new(),
             findings: HashMap::new(),
             tracker: None,
@@ -901,7 +875,7 @@ impl App {
         &mut self,
         path: PathBuf,
         size: ratatui::layout::Size,
-        image: Result<ratatui_image::protocol::Protocol, String>,
+        image: Result<super::plot::Image, String>,
     ) {
         let Some(v) = &mut self.viewer else { return };
         if v.pending

@@ -9,6 +9,7 @@ pub mod app;
 pub mod keymap;
 pub mod loader;
 pub mod picture;
+pub mod plot;
 pub mod theme;
 pub mod tree;
 pub mod ui;
@@ -79,7 +80,7 @@ enum Msg {
     Plot(
         std::path::PathBuf,
         ratatui::layout::Size,
-        Result<ratatui_image::protocol::Protocol, String>,
+        Result<plot::Image, String>,
     ),
     /// Promotions and layout findings, by run.
     Layout(Box<app::LayoutNotes>),
@@ -317,24 +318,6 @@ fn install_panic_hook() {
     }));
 }
 
-/// How plots are drawn: unicode half-blocks, which work in every terminal
-/// and over any SSH link, unless `RUNYARD_GRAPHICS=auto` asks the terminal
-/// for kitty, sixel or iTerm2 graphics. Asking is opt-in: when a terminal
-/// (or tmux in between) leaves a query unanswered, the query's reader
-/// outlives its timeout and swallowed the first keys in our tests. Must
-/// run before the input thread reads stdin.
-fn graphics_picker() -> ratatui_image::picker::Picker {
-    if std::env::var("RUNYARD_GRAPHICS").as_deref() != Ok("auto") {
-        return ratatui_image::picker::Picker::halfblocks();
-    }
-    let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
-        timeout: Duration::from_millis(200),
-        ..Default::default()
-    };
-    ratatui_image::picker::Picker::from_query_stdio_with_options(options)
-        .unwrap_or_else(|_| ratatui_image::picker::Picker::halfblocks())
-}
-
 /// Runs the explorer on `root` until the user quits or the terminal goes away.
 pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -354,7 +337,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let loader = Loader::start(2, tx.clone(), Msg::Loaded);
     let mut scan_stop = start_scan(root, &opts.scan, app.generation, tx.clone());
     let (guard, mut term) = TerminalGuard::enter()?;
-    app.graphics = graphics_picker();
+    app.graphics = plot::from_terminal();
     let pause = Arc::new(InputPause::default());
     spawn_input(tx.clone(), stop.clone(), pause.clone());
     let mut live = Live::new(tx.clone(), root);
@@ -608,7 +591,7 @@ fn carry_out(
                 let tx = tx.clone();
                 let graphics = app.graphics.clone();
                 std::thread::spawn(move || {
-                    let image = app::decode_plot(&graphics, &path, size);
+                    let image = plot::decode(&graphics, &path, size);
                     let _ = tx.send(Msg::Plot(path, size, image));
                 });
             }

@@ -97,7 +97,7 @@ fn settle(app: &mut App) {
                 Request::Copy(text) => COPIED.with(|c| c.borrow_mut().push(text)),
                 Request::OpenExternal(p) => OPENED.with(|o| o.borrow_mut().push(p)),
                 Request::DecodePlot(path, size) => {
-                    let image = runyard::tui::app::decode_plot(&app.graphics, &path, size);
+                    let image = runyard::tui::plot::decode(&app.graphics, &path, size);
                     app.plot_decoded(path, size, image);
                 }
                 Request::Promote(path, what, name) => {

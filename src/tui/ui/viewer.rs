@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
                 fit.width.min(inner.width),
                 fit.height.min(inner.height),
             );
-            frame.render_widget(ratatui_image::Image::new(image), at);
+            image.render(frame, at);
         }
         Some((p, _, Err(e))) if p == path => {
             let msg = Paragraph::new(vec![
