@@ -1,15 +1,17 @@
-//! What the explorer can be asked to do. Keys, the mouse and the event
-//! loop all become actions; [`super::update::update`] applies them.
+//! What a key can ask the explorer to do, named for what it does in any
+//! view: `Next` moves to the next row, item, plot or line wherever it is
+//! pressed; `Accept` and `Cancel` answer whatever is asked. The keymap
+//! turns keys into actions; [`super::update::update`] applies them.
 
 /// One thing to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// Leave the explorer.
     Quit,
-    /// Move the selection (or scroll the focused pane) down one row.
-    Down,
-    /// Move up one row.
-    Up,
+    /// The next row, item or plot (or scroll the focused pane down).
+    Next,
+    /// The previous one (or scroll up).
+    Prev,
     /// Down one page.
     PageDown,
     /// Up one page.
@@ -24,20 +26,30 @@ pub enum Action {
     Collapse,
     /// Expand or collapse.
     Toggle,
+    /// The next column (compare).
+    NextColumn,
+    /// The previous column (compare).
+    PrevColumn,
     /// Start typing a filter.
     StartFilter,
-    /// A character typed into the filter.
-    FilterInput(char),
-    /// Delete the filter's last character.
-    FilterBackspace,
-    /// Delete the whole query.
-    FilterClear,
-    /// Keep the filter, back to browsing.
-    AcceptFilter,
-    /// Clear the filter.
+    /// A character typed into the filter or a name.
+    Input(char),
+    /// Delete the last character typed.
+    Backspace,
+    /// Delete everything typed.
+    Erase,
+    /// Yes: keep what was typed, apply the plan, promote.
+    Accept,
+    /// No: drop what was typed, change nothing.
+    Cancel,
+    /// Close the view on top (help, plot, comparison).
+    Close,
+    /// Clear the filter (browsing).
     ClearFilter,
-    /// Next sort order.
+    /// Next sort order of the tree.
     CycleSort,
+    /// Sort the comparison by the highlighted column.
+    SortByColumn,
     /// Jump to the latest run.
     Latest,
     /// Walk the tree again.
@@ -50,10 +62,8 @@ pub enum Action {
     NextSeries,
     /// Chart the previous series.
     PrevSeries,
-    /// Open the help overlay.
+    /// Open the help.
     Help,
-    /// Close the help overlay.
-    CloseHelp,
     /// Mark or unmark the selected run (or every run under a task or model).
     ToggleMark,
     /// Clear every mark.
@@ -64,10 +74,6 @@ pub enum Action {
     PlanPrune,
     /// Plan moving runs to the trash.
     PlanTrash,
-    /// Apply the plan in the confirm popup.
-    ConfirmYes,
-    /// Close the confirm popup without changing anything.
-    ConfirmNo,
     /// Next smoothing weight for the chart (off, 0.6, 0.9, 0.99).
     CycleSmoothing,
     /// The chart's next x axis (step, then epoch or another such column).
@@ -78,8 +84,6 @@ pub enum Action {
     OpenCompare,
     /// Show the selected run's plots full screen.
     OpenPlot,
-    /// Back from the plot view.
-    ClosePlot,
     /// Copy the shown plot's path (or the selected run's) to the clipboard.
     CopyPath,
     /// Open the shown plot with the desktop's viewer.
@@ -87,13 +91,7 @@ pub enum Action {
     /// Open the promote picker for the selected run.
     OpenPromote,
     /// Edit the promotion's target name.
-    EditPromoteName,
+    Rename,
     /// Open the first tracker note that links to the selected run.
     OpenNote,
-    /// A key whose feature is not built yet: shows why.
-    Disabled(&'static str),
-    /// A mouse click at a screen cell (column, row).
-    Click(u16, u16),
-    /// The wheel turned over a screen cell: `true` is down.
-    Wheel(bool, u16, u16),
 }
