@@ -274,7 +274,9 @@ fn export_candidates(run: &std::path::Path) -> Vec<String> {
                 )
         })
         .flatten()
-        .filter(|e| e.file_type().is_file())
+        // Links and FIFOs named like exports are offered too: planning says
+        // why they cannot be promoted, rather than leaving them out unseen.
+        .filter(|e| !e.file_type().is_dir())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_lowercase();
             let ext = name.rsplit_once('.').map(|(_, x)| x.to_string());

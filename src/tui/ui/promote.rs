@@ -57,8 +57,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             // Offered all the same, with the reason: a candidate never
             // vanishes without a word.
+            // The reason without the path it starts with: the label says which.
             Err(why) => spans.push(Span::styled(
-                format!("  cannot be promoted: {}", fmt::escape(why)),
+                format!(
+                    "  cannot be promoted: {}",
+                    fmt::escape(why.rsplit_once(": ").map_or(why.as_str(), |(_, w)| w))
+                ),
                 t.error(),
             )),
         }
