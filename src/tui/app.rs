@@ -274,11 +274,10 @@ impl Settings {
         }
     }
 
-    /// With a config's key bindings, theme, key metrics and first sort.
-    /// Errors name the setting (`keys.quit`) and say what is wrong.
-    pub fn configured(mut self, config: &crate::config::Config) -> Result<Settings, String> {
-        self.bindings =
-            keymap::with_overrides(&config.keys).map_err(|(k, m)| format!("{k}: {m}"))?;
+    /// With a config's key bindings, theme, key metrics and first sort
+    /// (all read and checked with the config).
+    pub fn configured(mut self, config: &crate::config::Config) -> Settings {
+        self.bindings = config.bindings.clone();
         self.theme = Theme::from_config(&config.theme);
         self.plot_opener = config.general.plot_opener.clone();
         self.key_metrics = config
@@ -287,11 +286,9 @@ impl Settings {
             .map(|(t, m)| (t.clone(), m.resolve()))
             .collect();
         if let Some(sort) = &config.general.default_sort {
-            self.sort = sort
-                .parse()
-                .map_err(|e| format!("general.default_sort: {e}"))?;
+            self.sort = sort.key().clone();
         }
-        Ok(self)
+        self
     }
 }
 

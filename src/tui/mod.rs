@@ -14,7 +14,6 @@
 //!                ui::draw(&App) ─▶ DrawReport ─▶ Msg::Drawn
 //! ```
 
-pub mod action;
 pub mod app;
 pub mod effects;
 pub mod keymap;
@@ -122,6 +121,8 @@ impl Watch {
                 let _ = tx.send(Event2::Fs);
             }
         })
+        // No watcher (inotify limits, an unsupported filesystem): the tree
+        // is polled instead, and the status line says "polling".
         .ok();
         Watch {
             watcher,
@@ -223,13 +224,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
     }
     install_panic_hook();
-    let mut settings = Settings::new(opts.window, Theme::from_env())
-        .configured(&opts.config)
-        .map_err(|e| anyhow::anyhow!(e))?;
-    // NO_COLOR wins over the config's theme.
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        settings.theme = Theme::from_env();
-    }
+    let mut settings = Settings::new(opts.window, Theme::from_env()).configured(&opts.config);
     settings.tracker = Some(opts.tracker.clone());
     let (tx, rx) = mpsc::channel::<Event2>();
     let (work_tx, work_rx) = mpsc::channel::<Msg>();

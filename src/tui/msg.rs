@@ -10,8 +10,8 @@ use std::time::Instant;
 use jiff::Timestamp;
 use ratatui::layout::Size;
 
-use super::action::Action;
 use super::app::{Backlink, CompareView, LayoutNotes};
+use super::keymap::Action;
 use super::plot::{Graphics, Image};
 use super::ui::DrawReport;
 use crate::catalog::cache::ScanCache;

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::action::Action;
 use super::app::{App, Focus, Overlay};
+use super::keymap::Action;
 use super::msg::{Msg, Request};
 use super::tree::{Node, NodeId};
 use crate::catalog::ScanEvent;
@@ -66,10 +66,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
         }
         Msg::Tick(at, now) => tick(app, at, now),
         Msg::Quit => app.quit = true,
-        Msg::Configure(config) => match app.settings.clone().configured(&config) {
-            Ok(s) => app.configure(s),
-            Err(e) => app.say(format!("config not applied: {e}")),
-        },
+        Msg::Configure(config) => {
+            let settings = app.settings.clone().configured(&config);
+            app.configure(settings);
+        }
         Msg::Scan(g, ev) if g == app.generation => {
             let done = matches!(ev, ScanEvent::Done(_));
             app.scan_event(ev);

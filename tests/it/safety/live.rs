@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use runyard::catalog::{self, Catalog, ScanOptions};
 use runyard::runs::{Caps, Metrics, MetricsReader, RunDetails};
-use runyard::tui::action::Action;
 use runyard::tui::app::{App, Settings};
+use runyard::tui::keymap::Action;
 use runyard::tui::msg::{Msg, Request};
 use runyard::tui::theme::Theme;
 use runyard::tui::update::update;
