@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::app::{self, CompareView};
 use super::msg::{Candidate, Msg, Request};
+use super::notes;
+use super::overlay::CompareView;
 use crate::catalog::{self, ScanOptions};
 use crate::ops::promote::What;
 use crate::runs::{MetricsReader, RunDetails, RunSummary};
@@ -167,11 +168,11 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
         Request::Notes(catalog, tracker) => {
             if let Some(tracker) = tracker {
                 let (checked, _) = crate::tracker::check_all(&catalog, &tracker);
-                if !out(Msg::Backlinks(app::backlinks_of(&checked, &catalog.root))) {
+                if !out(Msg::Backlinks(notes::backlinks_of(&checked, &catalog.root))) {
                     return;
                 }
             }
-            out(Msg::Layout(Box::new(app::layout_notes(&catalog))));
+            out(Msg::Layout(Box::new(notes::layout_notes(&catalog))));
         }
         Request::Compare(runs, configured) => {
             let view = CompareView::load(&runs, &configured);

@@ -19,6 +19,8 @@ pub mod effects;
 pub mod keymap;
 pub mod loader;
 pub mod msg;
+pub mod notes;
+pub mod overlay;
 pub mod picture;
 pub mod plot;
 pub mod theme;
@@ -253,18 +255,16 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let pause = Arc::new(InputPause::default());
     spawn_input(tx.clone(), stop.clone(), pause.clone());
     let mut watch = Watch::new(tx.clone(), root);
+    settings.live = if watch.watcher.is_some() {
+        "watching"
+    } else {
+        "polling"
+    };
     let mut app = App::new(Catalog::new(root), settings);
     let mut pending = vec![Request::Scan {
         root: root.to_path_buf(),
         generation: app.generation,
     }];
-    // Through update, like everything else: the first tick says how the
-    // tree is kept fresh.
-    app.live.how = if watch.watcher.is_some() {
-        "watching"
-    } else {
-        "polling"
-    };
 
     let mut dirty = true;
     let mut urgent = true;
@@ -280,7 +280,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     // Straight to the terminal between frames: ratatui never
                     // draws escape sequences of its own.
                     let mut out = std::io::stdout();
-                    let _ = out.write_all(app::osc52(&text).as_bytes());
+                    let _ = out.write_all(osc52(&text).as_bytes());
                     let _ = out.flush();
                 }
                 Request::OpenNote(note) => {
@@ -431,6 +431,15 @@ fn open_note(
         Ok(s) => Some(format!("{pager} exited with {s}")),
         Err(e) => Some(format!("cannot start {pager}: {e} (set $PAGER)")),
     })
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 /// Draws one frame inside a synchronized update, so terminals that support

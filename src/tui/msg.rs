@@ -10,8 +10,9 @@ use std::time::Instant;
 use jiff::Timestamp;
 use ratatui::layout::Size;
 
-use super::app::{Backlink, CompareView, LayoutNotes};
 use super::keymap::Action;
+use super::notes::{Backlink, LayoutNotes};
+use super::overlay::CompareView;
 use super::plot::{Graphics, Image};
 use super::ui::DrawReport;
 use crate::catalog::cache::ScanCache;

@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::app::{App, Focus, Overlay};
+use super::app::{App, Focus};
 use super::keymap::Action;
 use super::msg::{Msg, Request};
+use super::overlay::Overlay;
 use super::tree::{Node, NodeId};
 use crate::catalog::ScanEvent;
 use crate::fmt;
@@ -497,7 +498,7 @@ fn picker(app: &mut App, action: Action) {
     let Some(Overlay::Promote(p)) = &mut app.overlay else {
         return;
     };
-    let replan = |p: &super::app::Picker,
+    let replan = |p: &super::overlay::Picker,
                   app_root: &std::path::Path,
                   run: &crate::catalog::Run,
                   name: Option<String>| Request::Replan {

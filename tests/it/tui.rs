@@ -775,7 +775,7 @@ fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
         "{copied:?}"
     );
     assert_eq!(
-        runyard::tui::app::osc52("hi"),
+        runyard::tui::osc52("hi"),
         "\x1b]52;c;aGk=\x07",
         "OSC 52 carries base64"
     );

@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         Paragraph::new(lines),
         inner,
         match &app.overlay {
-            Some(crate::tui::app::Overlay::Help(s)) => s.offset,
+            Some(crate::tui::overlay::Overlay::Help(s)) => s.offset,
             _ => 0,
         },
     )

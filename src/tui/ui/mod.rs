@@ -18,7 +18,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, Areas, Focus, Overlay};
+use super::app::{App, Areas, Focus};
+use super::overlay::Overlay;
 use crate::fmt;
 
 /// Below this the layout cannot show anything useful.
