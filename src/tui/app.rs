@@ -284,6 +284,8 @@ pub struct App {
     pub marks: BTreeSet<PathBuf>,
     /// What is drawn over the panes, if anything.
     pub overlay: Option<Overlay>,
+    /// A background result that arrived while another overlay was open.
+    pub waiting: Option<Overlay>,
     /// Background work the status line shows: "planning…", "comparing…".
     pub busy: Option<String>,
     /// A plan being built (its kind).
@@ -349,6 +351,7 @@ impl App {
             notes: Notes::default(),
             marks: BTreeSet::new(),
             overlay: None,
+            waiting: None,
             busy: None,
             planning: None,
             applying: None,

@@ -194,11 +194,13 @@ impl App {
     }
 
     /// Opens an overlay that a background result brings (a plan, a
-    /// comparison), unless another is open: results never stack overlays,
-    /// and never take the keys from what the user is looking at.
+    /// comparison). Results never stack overlays nor take the keys from
+    /// what the user is looking at: while another is open, the newest
+    /// result waits and opens when that one closes.
     pub(super) fn offer(&mut self, overlay: Overlay, what: &str) {
         if self.overlay.is_some() {
-            self.say(format!("{what} is ready: close this view to see it"));
+            self.say(format!("{what} is ready: it opens when this view closes"));
+            self.waiting = Some(overlay);
             return;
         }
         self.overlay = Some(overlay);

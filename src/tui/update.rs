@@ -130,6 +130,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
         Msg::Plot(path, size, image) => app.plot_decoded(path, size, image),
         Msg::Say(text) => app.say(text),
     }
+    if app.overlay.is_none() {
+        app.overlay = app.waiting.take();
+    }
     app.refresh();
     std::mem::take(&mut app.outbox)
 }

@@ -837,3 +837,61 @@ fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
     assert!(app.compare().is_none());
     assert_eq!(selected_label(&app), "ocr");
 }
+
+#[test]
+fn a_result_that_lands_under_an_open_view_waits_for_it_to_close() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    // Ask for a cleanup plan, and open the help before it is built.
+    let asked = update(&mut app.app, Msg::Key(Action::PlanEphemeral));
+    assert!(asked.iter().any(|r| matches!(r, Request::Plan(..))));
+    press(&mut app, "?");
+    app.run(asked);
+    assert!(matches!(
+        app.overlay,
+        Some(runyard::tui::overlay::Overlay::Help(_))
+    ));
+    let msg = &app.message.as_ref().unwrap().0;
+    assert!(msg.contains("opens when this view closes"), "{msg}");
+    // Closing the help shows the plan; nothing changed on disk meanwhile.
+    press(&mut app, "\x1b");
+    assert!(app.confirm().is_some());
+    press(&mut app, "n");
+    assert!(app.overlay.is_none());
+    assert!(
+        root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42/tmp")
+            .exists()
+    );
+}
+
+#[test]
+fn the_promote_picker_is_planned_off_the_ui_thread_and_names_what_it_cannot_copy() {
+    let (_tmp, root) = common::demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    std::os::unix::fs::symlink("/etc/hostname", run.join("model.onnx")).unwrap();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    // `p` only asks: the candidates are planned by the runner.
+    let asked = update(&mut app.app, Msg::Key(Action::OpenPromote));
+    assert!(app.picker().is_none());
+    assert!(
+        matches!(asked.as_slice(), [Request::PlanPromote { .. }]),
+        "{asked:?}"
+    );
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("planning what to promote…"), "{screen}");
+    app.run(asked);
+    let picker = app.picker().expect("the picker opens once planned");
+    let (_, why) = picker
+        .items
+        .iter()
+        .find(|(w, _)| matches!(w, runyard::ops::promote::What::Export(f) if f == "model.onnx"))
+        .expect("the link is offered, not dropped");
+    assert!(why.is_err(), "{why:?}");
+    let screen = render(&mut app, 160, 40);
+    assert!(
+        screen.contains("model.onnx") && screen.contains("cannot be promoted: "),
+        "{screen}"
+    );
+}
