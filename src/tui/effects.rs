@@ -116,7 +116,6 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
             ));
         }
         Request::PlanPromote {
-            key,
             root,
             run,
             plots,
@@ -141,7 +140,7 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
                     (w, plan)
                 })
                 .collect();
-            out(Msg::PromotePlanned(key, planned));
+            out(Msg::PromotePlanned(run, planned));
         }
         Request::Replan {
             index,

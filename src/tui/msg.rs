@@ -56,7 +56,7 @@ pub enum Msg {
     Applied(PlanKind, Box<Report>),
     /// What a run offers to promote, each planned: where it would land and
     /// its bytes, or why it cannot be promoted.
-    PromotePlanned(RunKey, Vec<Candidate>),
+    PromotePlanned(Box<crate::catalog::Run>, Vec<Candidate>),
     /// One candidate planned again under a typed name (or the proposed one).
     Replanned(usize, Option<String>, Result<(PathBuf, u64), String>),
     /// A promotion finished: the artifact, or why not.
@@ -108,8 +108,6 @@ pub enum Request {
     Apply(Box<Plan>),
     /// Find what a run offers to promote and plan each (walks `data/`).
     PlanPromote {
-        /// The run then.
-        key: RunKey,
         /// The outputs root.
         root: PathBuf,
         /// The run.

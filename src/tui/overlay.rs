@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use super::app::{App, Scroll};
 use super::msg::Request;
 use super::tree::Node;
-use crate::catalog::RunKey;
 use crate::ops::{Plan, PlanKind, Report};
 use crate::runs::RunSummary;
 
@@ -41,8 +40,9 @@ pub struct Confirm {
 /// What can be promoted from a run, and the choice being made.
 #[derive(Debug, Clone)]
 pub struct Picker {
-    /// The run.
-    pub run: RunKey,
+    /// The run, as it was when the picker opened: a refresh may renumber
+    /// or remove runs meanwhile, and promotion checks the run again anyway.
+    pub run: Box<crate::catalog::Run>,
     /// The items: what, and where it would land (relative to the root)
     /// with its bytes, or why it cannot be promoted.
     pub items: Vec<super::msg::Candidate>,
@@ -231,7 +231,6 @@ impl App {
             .collect();
         self.busy = Some("planning what to promote…".into());
         self.outbox.push(Request::PlanPromote {
-            key: k,
             root: self.catalog.root.clone(),
             run: Box::new(self.catalog.runs[k].clone()),
             plots,
@@ -241,9 +240,15 @@ impl App {
 
     /// The promote picker's candidates, planned: open it (unless the user
     /// moved on to another run or view meanwhile).
-    pub(super) fn promote_planned(&mut self, key: RunKey, items: Vec<super::msg::Candidate>) {
+    pub(super) fn promote_planned(
+        &mut self,
+        run: Box<crate::catalog::Run>,
+        items: Vec<super::msg::Candidate>,
+    ) {
         self.busy = None;
-        if self.selected_run() != Some(key) {
+        // Found by folder: a refresh may have renumbered the runs meanwhile.
+        let selected = self.selected_run().map(|k| &self.catalog.runs[k].path);
+        if selected != Some(&run.path) {
             return;
         }
         if items.is_empty() {
@@ -253,7 +258,7 @@ impl App {
         let selected = items.iter().position(|(_, r)| r.is_ok()).unwrap_or(0);
         self.offer(
             Overlay::Promote(Picker {
-                run: key,
+                run,
                 items,
                 selected,
                 name: None,

@@ -97,7 +97,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
         Msg::Planned(plan) => app.planned(*plan),
         Msg::Progress(done, total) => app.applying = Some((done, total)),
         Msg::Applied(kind, report) => app.applied(kind, *report),
-        Msg::PromotePlanned(key, items) => app.promote_planned(key, items),
+        Msg::PromotePlanned(run, items) => app.promote_planned(run, items),
         Msg::Replanned(index, name, result) => {
             if let Some(Overlay::Promote(p)) = &mut app.overlay {
                 p.planning = false;
@@ -522,7 +522,7 @@ fn picker(app: &mut App, action: Action) {
                 let name = (!name.trim().is_empty()).then(|| name.trim().to_string());
                 // Show where the new name lands, or why it cannot be used.
                 p.planning = true;
-                let req = replan(p, &app.catalog.root, &app.catalog.runs[p.run], name);
+                let req = replan(p, &app.catalog.root, &p.run, name);
                 app.outbox.push(req);
             }
             Action::Cancel => p.editing = None,
@@ -535,7 +535,7 @@ fn picker(app: &mut App, action: Action) {
             // A typed name belongs to the item it was typed for: leaving the
             // item puts back the proposed destination.
             if p.name.take().is_some() {
-                let req = replan(p, &app.catalog.root, &app.catalog.runs[p.run], None);
+                let req = replan(p, &app.catalog.root, &p.run, None);
                 app.outbox.push(req);
             }
             let n = p.items.len();
@@ -573,7 +573,7 @@ fn picker(app: &mut App, action: Action) {
                 return;
             }
             let what = p.items[p.selected].0.clone();
-            let run = Box::new(app.catalog.runs[p.run].clone());
+            let run = p.run.clone();
             let name = p.name.clone();
             app.overlay = None;
             app.outbox.push(Request::Promote {

@@ -14,7 +14,7 @@ use crate::tui::app::App;
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(p) = app.picker() else { return };
     let t = &app.settings.theme;
-    let run = &app.catalog.runs[p.run];
+    let run = &p.run;
     let mut lines = vec![
         Line::from(Span::styled(
             format!("from {}", fmt::escape(&run.label())),
