@@ -1,14 +1,22 @@
 //! The config file: `$XDG_CONFIG_HOME/runyard/config.toml` (or
 //! `~/.config/runyard/config.toml`). Every key is optional; unknown keys,
 //! wrong types and broken TOML are errors that name the file, line and key.
+//! It is read once into typed values (a sort key, colours, keys, the merged
+//! key table): nothing downstream parses a setting again.
+
+pub mod keymap;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use ratatui::style::Color;
+use serde::{Deserialize, Deserializer};
+
+use crate::catalog::SortKey;
+use keymap::{Binding, KeysSpec};
 
 /// The whole file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// General settings.
@@ -21,7 +29,81 @@ pub struct Config {
     /// Key bindings: `action = "key"` or `action = ["key", "key"]`,
     /// replacing that action's default keys.
     pub keys: BTreeMap<String, KeysSpec>,
+    /// The key table with `keys` merged over the defaults (checked: no
+    /// unknown action, no key bound twice in a mode).
+    #[serde(skip)]
+    pub bindings: Vec<Binding>,
 }
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            general: General::default(),
+            metrics: BTreeMap::new(),
+            theme: ThemeConfig::default(),
+            keys: BTreeMap::new(),
+            bindings: keymap::bindings(),
+        }
+    }
+}
+
+/// The first sort, as read: the sort key, and the text it was written as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortSpec {
+    key: SortKey,
+    written: String,
+}
+
+impl SortSpec {
+    /// The sort key.
+    pub fn key(&self) -> &SortKey {
+        &self.key
+    }
+}
+
+/// The text as written, so code that still parses it itself (`ls`) reads
+/// the same thing; new code takes [`SortSpec::key`].
+impl std::ops::Deref for SortSpec {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.written
+    }
+}
+
+impl<'de> Deserialize<'de> for SortSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SortSpec, D::Error> {
+        let written = String::deserialize(d)?;
+        let key = written
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format!("general.default_sort: {e}")))?;
+        Ok(SortSpec { key, written })
+    }
+}
+
+/// Reads a colour: a name (`cyan`), an index (`42`) or `#rrggbb`; `key`
+/// names the setting in the error.
+fn colour<'de, D: Deserializer<'de>>(d: D, key: &str) -> Result<Option<Color>, D::Error> {
+    let v = String::deserialize(d)?;
+    v.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "{key}: {v:?} is not a colour (a name like \"cyan\", an index like \"42\", or \"#rrggbb\")"
+        ))
+    })
+}
+
+/// One reader a colour setting, so the error names the setting.
+macro_rules! colour_field {
+    ($name:ident, $key:literal) => {
+        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Color>, D::Error> {
+            colour(d, $key)
+        }
+    };
+}
+colour_field!(accent, "theme.accent");
+colour_field!(selection, "theme.selection");
+colour_field!(good, "theme.good");
+colour_field!(warn, "theme.warn");
+colour_field!(error, "theme.error");
 
 /// `[general]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -32,7 +114,7 @@ pub struct General {
     /// Threads that walk the tree (default: the cores, 2 to 8).
     pub scan_threads: Option<usize>,
     /// The explorer's and `ls`'s first sort: time, size, reclaimable, key-metric or a metric name.
-    pub default_sort: Option<String>,
+    pub default_sort: Option<SortSpec>,
     /// The experiment tracker, relative to the outputs root's parent (default `experiment-tracker`).
     pub tracker: Option<PathBuf>,
     /// The command that opens a plot on a desktop (default: the system opener).
@@ -89,26 +171,6 @@ impl KeyMetricSpec {
     }
 }
 
-/// One key or several.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum KeysSpec {
-    /// `"j"`.
-    One(String),
-    /// `["j", "Down"]`.
-    Many(Vec<String>),
-}
-
-impl KeysSpec {
-    /// The keys as written.
-    pub fn list(&self) -> Vec<&str> {
-        match self {
-            KeysSpec::One(k) => vec![k.as_str()],
-            KeysSpec::Many(v) => v.iter().map(String::as_str).collect(),
-        }
-    }
-}
-
 /// `[theme]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -116,15 +178,20 @@ pub struct ThemeConfig {
     /// `false` for the no-colour theme (`NO_COLOR` turns colours off anyway).
     pub color: Option<bool>,
     /// Titles, focused borders, key names.
-    pub accent: Option<String>,
+    #[serde(deserialize_with = "accent")]
+    pub accent: Option<Color>,
     /// The background of the selected row.
-    pub selection: Option<String>,
+    #[serde(deserialize_with = "selection")]
+    pub selection: Option<Color>,
     /// Key metrics and finished runs.
-    pub good: Option<String>,
+    #[serde(deserialize_with = "good")]
+    pub good: Option<Color>,
     /// Reclaimable bytes, stalled runs, ephemeral bars.
-    pub warn: Option<String>,
+    #[serde(deserialize_with = "warn")]
+    pub warn: Option<Color>,
     /// Problems and failed runs.
-    pub error: Option<String>,
+    #[serde(deserialize_with = "error")]
+    pub error: Option<Color>,
 }
 
 /// A config that could not be used.
@@ -210,7 +277,7 @@ impl Config {
 
     /// Parses config text (`path` names it in errors) and checks its values.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),
             message: e.to_string().trim_end().replace('\n', "\n    "),
         })?;
@@ -219,37 +286,16 @@ impl Config {
             key,
             message,
         };
-        if let Some(s) = &config.general.default_sort {
-            s.parse::<crate::catalog::SortKey>()
-                .map_err(|e| bad("general.default_sort".into(), e))?;
-        }
         if config.general.scan_threads == Some(0) {
             return Err(bad(
                 "general.scan_threads".into(),
                 "must be at least 1".into(),
             ));
         }
-        for (field, value) in [
-            ("accent", &config.theme.accent),
-            ("selection", &config.theme.selection),
-            ("good", &config.theme.good),
-            ("warn", &config.theme.warn),
-            ("error", &config.theme.error),
-        ] {
-            if let Some(v) = value
-                && v.parse::<ratatui::style::Color>().is_err()
-            {
-                return Err(bad(
-                    format!("theme.{field}"),
-                    format!(
-                        "{v:?} is not a colour (a name like \"cyan\", an index like \"42\", or \"#rrggbb\")"
-                    ),
-                ));
-            }
-        }
-        // Key bindings are checked against the keymap, conflicts included.
-        crate::tui::keymap::with_overrides(&config.keys)
-            .map_err(|(key, message)| bad(key, message))?;
+        // The keys merged over the defaults: unknown actions and keys bound
+        // twice in a mode are errors now, not when the explorer starts.
+        config.bindings =
+            keymap::with_overrides(&config.keys).map_err(|(key, message)| bad(key, message))?;
         Ok(config)
     }
 

@@ -10,10 +10,13 @@ use jiff::{SignedDuration, Timestamp};
 use ratatui::layout::Rect;
 
 use super::keymap::{self, Binding, Mode};
+use super::msg::Request;
+use super::notes::Notes;
+use super::overlay::Overlay;
 use super::theme::Theme;
 use super::tree::{self, Expansion, Node, NodeId, Row, TreeInput};
 use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
-use crate::ops::{Plan, PlanKind, Report, RunRef};
+use crate::ops::{PlanKind, RunRef};
 use crate::runs::{RunDetails, RunSummary, Status};
 
 /// How many runs' details stay loaded.
@@ -52,61 +55,65 @@ impl Focus {
             Focus::Disk => Focus::Metrics,
         }
     }
+}
 
-    /// Index into per-pane arrays (panes only).
-    pub fn pane(self) -> Option<usize> {
-        match self {
-            Focus::Tree => None,
-            Focus::Info => Some(0),
-            Focus::Metrics => Some(1),
-            Focus::Disk => Some(2),
+/// A scroll position and the largest useful one, which drawing measures
+/// (unknown, so unbounded, until the pane is first drawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// The first line shown.
+    pub offset: u16,
+    /// The largest offset that still shows something, from the last frame.
+    pub max: u16,
+}
+
+impl Default for Scroll {
+    fn default() -> Scroll {
+        Scroll {
+            offset: 0,
+            max: u16::MAX,
         }
     }
 }
 
-/// Work the event loop does for the app, off the UI thread.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// Read these runs' `run_info.json` and small metric files.
-    Summaries(Vec<(RunKey, PathBuf)>),
-    /// Read everything about one run.
-    Details(RunKey, PathBuf),
-    /// Start a new scan (the old one is dropped).
-    Rescan,
-    /// Build a plan off the UI thread.
-    Plan(PlanKind, Vec<RunRef>),
-    /// Apply a confirmed plan off the UI thread.
-    Apply(Box<Plan>),
-    /// Read the tracker's notes for backlinks, and what was promoted from
-    /// each run and where it strays from the layout.
-    Backlinks,
-    /// Show a note in the pager (the terminal is handed over meanwhile).
-    OpenNote(PathBuf),
-    /// Promote something from a run (copy into artifacts/).
-    Promote(PathBuf, crate::ops::promote::What, Option<String>),
-    /// Put text on the clipboard of the user's terminal (OSC 52, works over SSH).
-    Copy(String),
-    /// Open a file with the desktop's viewer (or the configured command).
-    OpenExternal(PathBuf),
-    /// Compare runs: (label, task, folder) of each, read off the UI thread.
-    Compare(Vec<(String, String, PathBuf)>),
-    /// Decode a plot and fit it to a size (columns, rows), off the UI thread.
-    DecodePlot(PathBuf, ratatui::layout::Size),
+impl Scroll {
+    /// Moves by `delta` lines, within 0..=max.
+    pub fn by(&mut self, delta: isize) {
+        self.offset = (self.offset as isize + delta).clamp(0, self.max as isize) as u16;
+    }
+
+    /// Takes the largest useful offset the last frame measured.
+    pub fn measured(&mut self, max: u16) {
+        self.max = max;
+        self.offset = self.offset.min(max);
+    }
 }
 
-/// A plan waiting for yes or no.
-#[derive(Debug, Clone)]
-pub struct Confirm {
-    /// The plan.
-    pub plan: Plan,
-    /// Scroll of the popup.
-    pub scroll: u16,
-    /// Marked runs in the plan that the tree does not show now (filtered or folded).
-    pub hidden: Vec<String>,
+/// The three panes beside the tree, each with its own scroll.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Panes {
+    /// run_info (or the roll-up of a task or model).
+    pub info: Scroll,
+    /// Metrics and the chart.
+    pub metrics: Scroll,
+    /// Disk usage.
+    pub disk: Scroll,
+}
+
+impl Panes {
+    /// The focused pane's scroll (none for the tree).
+    pub fn get_mut(&mut self, focus: Focus) -> Option<&mut Scroll> {
+        match focus {
+            Focus::Tree => None,
+            Focus::Info => Some(&mut self.info),
+            Focus::Metrics => Some(&mut self.metrics),
+            Focus::Disk => Some(&mut self.disk),
+        }
+    }
 }
 
 /// Where the last frame drew things, for mouse clicks.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Areas {
     /// The tree pane, borders included.
     pub tree: Rect,
@@ -114,16 +121,40 @@ pub struct Areas {
     pub panes: [Rect; 3],
 }
 
-/// The explorer's state.
-pub struct App {
-    /// The tree, filling in while the scan runs.
-    pub catalog: Catalog,
-    /// Bumped by each rescan; results from older scans are dropped.
-    pub generation: u64,
+/// The tree pane: its rows, the selection and what shapes the rows.
+#[derive(Debug)]
+pub struct TreeView {
+    /// Visible rows.
+    pub rows: Vec<Row>,
+    /// The rows need building again (folding, sorting, filtering, new runs).
+    pub rows_dirty: bool,
+    /// Index of the selected row.
+    pub selected: usize,
+    /// The selected node, to find it again after the rows change.
+    pub selected_id: Option<NodeId>,
+    /// First row shown in the tree pane.
+    pub offset: usize,
+    /// Rows that fit in the pane, from the last frame (0 before it).
+    pub page: usize,
+    /// Folded and unfolded tasks and models.
+    pub expansion: Expansion,
+    /// The filter query.
+    pub query: String,
+    /// True while typing the filter.
+    pub filtering: bool,
+    /// The order of runs.
+    pub sort: SortKey,
+    /// False until the user moves: while the scan inserts rows above it,
+    /// the selection stays on the first row instead of following a node.
+    pub user_moved: bool,
+}
+
+/// What has been read of the runs, and the reads on their way.
+#[derive(Debug, Default)]
+pub struct Loads {
     /// Summaries loaded so far.
     pub summaries: HashMap<RunKey, RunSummary>,
     requested: HashSet<RunKey>,
-    /// Everything about the selected run, once loaded.
     /// The last few runs' details, newest last, so moving back and forth
     /// between runs does not read their files again.
     pub details: Vec<(RunKey, Box<RunDetails>)>,
@@ -138,28 +169,11 @@ pub struct App {
     /// Run keys by folder, for loads that come back after a refresh
     /// renumbered the runs: (generation, runs indexed, index).
     index: (u64, usize, HashMap<PathBuf, RunKey>),
-    /// Visible rows.
-    pub rows: Vec<Row>,
-    rows_dirty: bool,
-    /// Index of the selected row.
-    pub selected: usize,
-    selected_id: Option<NodeId>,
-    /// First row shown in the tree pane.
-    pub offset: usize,
-    /// Folded and unfolded tasks and models.
-    pub expansion: Expansion,
-    /// The filter query.
-    pub query: String,
-    /// True while typing the filter.
-    pub filtering: bool,
-    /// The order of runs.
-    pub sort: SortKey,
-    /// Which pane has focus.
-    pub focus: Focus,
-    /// Scroll offsets of the three panes.
-    pub scroll: [u16; 3],
-    /// The largest useful scroll of each pane (and the help), from the last frame.
-    pub scroll_max: [u16; 4],
+}
+
+/// How the metrics chart is drawn.
+#[derive(Debug, Clone, Default)]
+pub struct Chart {
     /// Which series the chart shows.
     pub series: usize,
     /// Which x axis the chart uses: 0 the file's own, then other columns.
@@ -168,12 +182,28 @@ pub struct App {
     pub smoothing: f64,
     /// The chart's y axis is logarithmic.
     pub log_y: bool,
-    /// The help overlay's scroll, when open.
-    pub help: Option<u16>,
-    /// A message for the status line, and when it was set.
-    pub message: Option<(String, Instant)>,
-    /// The clock: which runs are active, how old things are.
-    pub now: Timestamp,
+}
+
+/// Keeping the tree fresh: whether something changed, and when the last
+/// quiet refresh started.
+#[derive(Debug)]
+pub struct Live {
+    /// How: "watching" or "polling" (empty in tests: no refresh).
+    pub how: &'static str,
+    /// The watcher saw a change not yet refreshed.
+    pub dirty: bool,
+    /// A refresh is on its way.
+    pub in_flight: bool,
+    /// When the last refresh started (or the scan finished).
+    pub last: Instant,
+    /// Runs the watcher saw change: the next refresh walks them whatever
+    /// the cache says (a file appended in place changes no folder).
+    pub touched: HashSet<PathBuf>,
+}
+
+/// Settings fixed for the session (from the config and the terminal).
+#[derive(Clone)]
+pub struct Settings {
     /// Runs that wrote within this window are active.
     pub window: SignedDuration,
     /// The time zone times are shown in (the system's; tests pin one).
@@ -182,47 +212,102 @@ pub struct App {
     pub key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
     /// Colours (or none).
     pub theme: Theme,
-    /// Set when the user asked to quit.
-    pub quit: bool,
-    /// Work for the event loop.
-    pub outbox: Vec<Request>,
-    /// Where the last frame drew things.
-    pub areas: Areas,
     /// The key bindings.
     pub bindings: Vec<Binding>,
-    /// When the current scan started.
-    pub scan_started: Instant,
-    /// False until the user moves: while the scan inserts rows above it,
-    /// the selection stays on the first row instead of following a node.
-    pub user_moved: bool,
-    /// Marked runs, by folder: re-sorting or filtering never changes them.
-    pub marks: BTreeSet<PathBuf>,
-    /// A plan being built (its kind), shown as "planning…".
-    pub planning: Option<PlanKind>,
-    /// The confirm popup.
-    pub confirm: Option<Confirm>,
-    /// A plan being applied: (paths done, paths in all).
-    pub applying: Option<(usize, usize)>,
-    /// How the tree is kept fresh: "watching" or "polling" (empty in tests).
-    pub live: &'static str,
-    /// The promote picker, when open.
-    pub promote: Option<Picker>,
-    /// The comparison of runs, when open.
-    pub compare: Option<CompareView>,
-    /// The plot shown full screen, when open.
-    pub viewer: Option<Viewer>,
     /// The command that opens plots on a desktop (`plot_opener` in the config).
     pub plot_opener: Option<String>,
-    /// How images are drawn: a terminal graphics protocol or half-blocks.
-    pub graphics: ratatui_image::picker::Picker,
-    /// Artifacts promoted from each run (by run folder).
-    pub promoted_from: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Where each run strays from the layout (by run folder).
-    pub findings: HashMap<PathBuf, Vec<crate::check::Finding>>,
-    /// Tracker notes that link to each run (by run folder).
-    pub backlinks: HashMap<PathBuf, Vec<Backlink>>,
-    /// The tracker folder notes are read from.
+    /// How images are drawn: half-blocks or a terminal graphics protocol.
+    pub graphics: super::plot::Graphics,
+    /// The tracker folder notes are read from (none: not read).
     pub tracker: Option<PathBuf>,
+    /// The first sort, from the config.
+    pub sort: SortKey,
+    /// How the tree is kept fresh: "watching", "polling", or empty (no
+    /// refresh: tests).
+    pub live: &'static str,
+}
+
+impl Settings {
+    /// The defaults: no config, half-blocks, no tracker.
+    pub fn new(window: SignedDuration, theme: Theme) -> Settings {
+        Settings {
+            window,
+            tz: jiff::tz::TimeZone::system(),
+            key_metrics: Default::default(),
+            theme,
+            bindings: keymap::bindings(),
+            plot_opener: None,
+            graphics: Default::default(),
+            tracker: None,
+            sort: SortKey::Time,
+            live: "",
+        }
+    }
+
+    /// With a config's key bindings, theme, key metrics and first sort
+    /// (all read and checked with the config).
+    pub fn configured(mut self, config: &crate::config::Config) -> Settings {
+        self.bindings = config.bindings.clone();
+        self.theme = Theme::from_config(&config.theme);
+        self.plot_opener = config.general.plot_opener.clone();
+        self.key_metrics = config
+            .metrics
+            .iter()
+            .map(|(t, m)| (t.clone(), m.resolve()))
+            .collect();
+        if let Some(sort) = &config.general.default_sort {
+            self.sort = sort.key().clone();
+        }
+        self
+    }
+}
+
+/// The explorer's state.
+pub struct App {
+    /// The tree, filling in while the scan runs.
+    pub catalog: Catalog,
+    /// Bumped by each rescan and refresh; results from older scans are dropped.
+    pub generation: u64,
+    /// The tree pane.
+    pub tree: TreeView,
+    /// What has been read of the runs.
+    pub loaded: Loads,
+    /// Which pane has focus.
+    pub focus: Focus,
+    /// The panes' scrolls.
+    pub panes: Panes,
+    /// The metrics chart.
+    pub chart: Chart,
+    /// Tracker backlinks, promotions and layout findings.
+    pub notes: Notes,
+    /// Marked runs, by folder: re-sorting or filtering never changes them.
+    pub marks: BTreeSet<PathBuf>,
+    /// What is drawn over the panes, if anything.
+    pub overlay: Option<Overlay>,
+    /// A background result that arrived while another overlay was open.
+    pub waiting: Option<Overlay>,
+    /// Background work the status line shows: "planning…", "comparing…".
+    pub busy: Option<String>,
+    /// A plan being built (its kind).
+    pub planning: Option<PlanKind>,
+    /// A plan being applied: (paths done, paths in all).
+    pub applying: Option<(usize, usize)>,
+    /// A message for the status line, and when it was set.
+    pub message: Option<(String, Instant)>,
+    /// The clock: which runs are active, how old things are.
+    pub now: Timestamp,
+    /// Config and terminal settings.
+    pub settings: Settings,
+    /// Keeping the tree fresh.
+    pub live: Live,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+    /// Work for the event loop, handed out by `update`.
+    pub(super) outbox: Vec<Request>,
+    /// Where the last frame drew things.
+    pub areas: Areas,
+    /// When the current scan started.
+    pub scan_started: Instant,
 }
 
 /// Loads on their way, by run folder: the generation and key each was asked under.
@@ -239,393 +324,75 @@ struct Stale {
     details: HashSet<PathBuf>,
 }
 
-/// The points of one series: (x, y) in file order.
-pub type Points = Vec<(f64, f64)>;
-
-/// Runs side by side: the table, the series the runs share for the overlay
-/// chart, and what the user picked.
-#[derive(Debug, Clone)]
-pub struct CompareView {
-    /// Runs × metrics.
-    pub table: crate::compare::Comparison,
-    /// Series found in two runs or more: name, and per row its points.
-    pub series: Vec<(String, Vec<Option<Points>>)>,
-    /// The highlighted column (the one `s` sorts by).
-    pub column: usize,
-    /// The series the chart overlays.
-    pub chart: usize,
-    /// The first run row shown (the table scrolls when runs do not fit).
-    pub row: usize,
-}
-
-impl CompareView {
-    /// Reads the runs and builds the view (off the UI thread: it reads
-    /// every metrics file of every run).
-    pub fn load(
-        runs: &[(String, String, PathBuf)],
-        configured: &std::collections::BTreeMap<String, crate::config::KeyMetric>,
-    ) -> CompareView {
-        let summaries: Vec<RunSummary> = runs.iter().map(|r| RunSummary::load(&r.2)).collect();
-        let rows: Vec<(String, String, &RunSummary)> = runs
-            .iter()
-            .zip(&summaries)
-            .map(|(r, s)| (r.0.clone(), r.1.clone(), s))
-            .collect();
-        let table = crate::compare::Comparison::new(&rows, configured);
-        let details: Vec<crate::runs::Metrics> = runs
-            .iter()
-            .map(|r| crate::runs::Metrics::load(&r.2, false))
-            .collect();
-        let mut names: Vec<String> = details
-            .iter()
-            .flat_map(|m| m.series.iter().map(|s| s.name.clone()))
-            .collect();
-        names.sort();
-        names.dedup();
-        let series = names
-            .into_iter()
-            .map(|name| {
-                let per_run: Vec<Option<Points>> = details
-                    .iter()
-                    .map(|m| {
-                        m.series
-                            .iter()
-                            .find(|s| s.name == name)
-                            .map(|s| s.points.clone())
-                    })
-                    .collect();
-                (name, per_run)
-            })
-            .filter(|(_, per_run)| per_run.iter().filter(|p| p.is_some()).count() >= 2)
-            .collect();
-        CompareView {
-            table,
-            series,
-            column: 0,
-            chart: 0,
-            row: 0,
-        }
-    }
-}
-
-/// A plot shown full screen: the run's plots, the one shown, and its image
-/// once decoded for the size it is drawn at.
-pub struct Viewer {
-    /// The run's plots: path and bytes.
-    pub plots: Vec<(PathBuf, u64)>,
-    /// The one shown.
-    pub index: usize,
-    /// The size (columns, rows) the image was last drawn in.
-    pub size: ratatui::layout::Size,
-    /// The decoded image, for which file and size; or why it cannot be shown.
-    pub image: Option<(
-        PathBuf,
-        ratatui::layout::Size,
-        Result<ratatui_image::protocol::Protocol, String>,
-    )>,
-    /// A decode asked for and not back yet.
-    pub pending: Option<(PathBuf, ratatui::layout::Size)>,
-}
-
-impl Viewer {
-    /// The plot shown.
-    pub fn current(&self) -> &std::path::Path {
-        &self.plots[self.index].0
-    }
-}
-
-/// True where a desktop viewer can show a window: macOS, or a Linux session
-/// with an X or Wayland display (not a plain SSH login).
-pub fn desktop_reachable() -> bool {
-    cfg!(target_os = "macos")
-        || ["DISPLAY", "WAYLAND_DISPLAY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
-}
-
-/// The OSC 52 sequence that puts `text` on the terminal's clipboard.
-pub fn osc52(text: &str) -> String {
-    use base64::Engine;
-    format!(
-        "\x1b]52;c;{}\x07",
-        base64::engine::general_purpose::STANDARD.encode(text)
-    )
-}
-
-/// Decodes an image file and fits it to `size` (columns, rows) for
-/// `graphics`. A file that is not an image gives a message, never a panic.
-pub fn decode_plot(
-    graphics: &ratatui_image::picker::Picker,
-    path: &std::path::Path,
-    size: ratatui::layout::Size,
-) -> Result<ratatui_image::protocol::Protocol, String> {
-    let image = image::ImageReader::open(path)
-        .map_err(|e| format!("cannot open: {e}"))?
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?
-        .decode()
-        .map_err(|e| format!("not a valid image: {e}"))?;
-    // Scale to fill the space (a 200 px plot would otherwise be a stamp in
-    // the middle of the screen), keeping its proportions.
-    let font = graphics.font_size();
-    let (w, h) = (
-        u32::from(size.width) * u32::from(font.width),
-        u32::from(size.height) * u32::from(font.height),
-    );
-    let image = image.resize(w.max(1), h.max(1), image::imageops::FilterType::Triangle);
-    graphics
-        .new_protocol(image, size, ratatui_image::Resize::Fit(None))
-        .map_err(|e| format!("cannot draw it: {e}"))
-}
-
-/// What can be promoted from a run, and the choice being made.
-#[derive(Debug, Clone)]
-pub struct Picker {
-    /// The run.
-    pub run: RunKey,
-    /// The items: what, where it would land (relative to the root), bytes.
-    pub items: Vec<(crate::ops::promote::What, PathBuf, u64)>,
-    /// The highlighted item.
-    pub selected: usize,
-    /// A target name the user typed for the highlighted item.
-    pub name: Option<String>,
-    /// The name being typed, while editing.
-    pub editing: Option<String>,
-}
-
-/// A tracker note that links to a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backlink {
-    /// The note.
-    pub file: PathBuf,
-    /// The heading above the link.
-    pub heading: Option<String>,
-    /// True for an incident report.
-    pub incident: bool,
-}
-
-/// Files in a run that look like exports (ONNX, TorchScript, TFLite,
-/// safetensors, submission files), relative to the run. Ephemeral folders
-/// and checkpoints/ are left out: they have their own kind.
-fn export_candidates(run: &std::path::Path) -> Vec<String> {
-    const EXTS: &[&str] = &[
-        "onnx",
-        "torchscript",
-        "ts",
-        "tflite",
-        "safetensors",
-        "engine",
-        "mlmodel",
-        "pb",
-    ];
-    let mut out: Vec<String> = walkdir::WalkDir::new(run)
-        .max_depth(3)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() != 1
-                || !matches!(
-                    e.file_name().to_str(),
-                    Some("tmp" | "cache" | "checkpoints" | "plots")
-                )
-        })
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_lowercase();
-            let ext = name.rsplit_once('.').map(|(_, x)| x.to_string());
-            let export =
-                ext.as_deref().is_some_and(|x| EXTS.contains(&x)) || name.starts_with("submission");
-            export.then(|| {
-                e.path()
-                    .strip_prefix(run)
-                    .unwrap_or(e.path())
-                    .to_string_lossy()
-                    .into_owned()
-            })
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// What the run pane shows beside the tracker notes, read off the disk in the
-/// background: artifacts promoted from each run, and where each run strays
-/// from the layout (the `runyard check` findings), both by run folder.
-pub type LayoutNotes = (
-    HashMap<PathBuf, Vec<PathBuf>>,
-    HashMap<PathBuf, Vec<crate::check::Finding>>,
-);
-
-/// Reads the promotions and layout findings of every run in `catalog`.
-pub fn layout_notes(catalog: &crate::catalog::Catalog) -> LayoutNotes {
-    let root = &catalog.root;
-    let promoted = crate::ops::promote::promoted_from(root)
-        .into_iter()
-        .map(|(run, list)| (root.join(run), list))
-        .collect();
-    let mut findings = HashMap::new();
-    for k in catalog.run_keys() {
-        let r = &catalog.runs[k];
-        let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
-        let f = crate::check::run_findings(&r.path, rel, &r.name);
-        if !f.is_empty() {
-            findings.insert(r.path.clone(), f);
-        }
-    }
-    (promoted, findings)
-}
-
-/// Groups checked links by the run they point to.
-pub fn backlinks_of(
-    checked: &[crate::tracker::Checked],
-    root: &std::path::Path,
-) -> HashMap<PathBuf, Vec<Backlink>> {
-    let mut out: HashMap<PathBuf, Vec<Backlink>> = HashMap::new();
-    for c in checked {
-        let Some(run) = &c.run else { continue };
-        let b = Backlink {
-            file: c.link.file.clone(),
-            heading: c.link.heading.clone(),
-            incident: c
-                .link
-                .file
-                .components()
-                .any(|x| x.as_os_str() == "incident_reports"),
-        };
-        let list = out.entry(root.join(run)).or_default();
-        if !list.contains(&b) {
-            list.push(b);
-        }
-    }
-    // Incident reports first: they are why a run matters.
-    for list in out.values_mut() {
-        list.sort_by_key(|b| !b.incident);
-    }
-    out
-}
-
 impl App {
     /// An app for `catalog` (usually empty: the scan fills it in).
-    pub fn new(catalog: Catalog, window: SignedDuration, theme: Theme) -> App {
+    pub fn new(catalog: Catalog, settings: Settings) -> App {
+        let how = settings.live;
         App {
             catalog,
             generation: 0,
-            summaries: HashMap::new(),
-            requested: HashSet::new(),
-            details: Vec::new(),
-            pending: Pending::default(),
-            stale: Stale::default(),
-            rescanned: 0,
-            index: (0, 0, HashMap::new()),
-            rows: Vec::new(),
-            rows_dirty: true,
-            selected: 0,
-            selected_id: None,
-            offset: 0,
-            expansion: Expansion::default(),
-            query: String::new(),
-            filtering: false,
-            sort: SortKey::Time,
+            tree: TreeView {
+                rows: Vec::new(),
+                rows_dirty: true,
+                selected: 0,
+                selected_id: None,
+                offset: 0,
+                page: 0,
+                expansion: Expansion::default(),
+                query: String::new(),
+                filtering: false,
+                sort: settings.sort.clone(),
+                user_moved: false,
+            },
+            loaded: Loads::default(),
             focus: Focus::Tree,
-            scroll: [0; 3],
-            scroll_max: [u16::MAX; 4],
-            series: 0,
-            smoothing: 0.0,
-            x_axis: 0,
-            log_y: false,
-            help: None,
+            panes: Panes::default(),
+            chart: Chart::default(),
+            notes: Notes::default(),
+            marks: BTreeSet::new(),
+            overlay: None,
+            waiting: None,
+            busy: None,
+            planning: None,
+            applying: None,
             message: None,
             now: Timestamp::now(),
-            window,
-            tz: jiff::tz::TimeZone::system(),
-            key_metrics: Default::default(),
-            theme,
+            settings,
+            live: Live {
+                how,
+                dirty: false,
+                in_flight: false,
+                last: Instant::now(),
+                touched: HashSet::new(),
+            },
             quit: false,
             outbox: Vec::new(),
             areas: Areas::default(),
-            bindings: keymap::bindings(),
             scan_started: Instant::now(),
-            user_moved: false,
-            marks: BTreeSet::new(),
-            planning: None,
-            confirm: None,
-            applying: None,
-            live: "",
-            backlinks: HashMap::new(),
-            promote: None,
-            viewer: None,
-            compare: None,
-            plot_opener: None,
-            graphics: ratatui_image::picker::Picker::halfblocks(),
-            promoted_from: HashMap::new(),
-            findings: HashMap::new(),
-            tracker: None,
         }
     }
 
-    /// The key mode the app is in.
+    /// The key mode the app is in: the overlay's, else the filter's or browsing.
     pub fn mode(&self) -> Mode {
-        if self.compare.is_some() {
-            Mode::Compare
-        } else if self.viewer.is_some() {
-            Mode::Viewer
-        } else if let Some(p) = &self.promote {
-            if p.editing.is_some() {
-                Mode::PromoteName
-            } else {
-                Mode::Promote
-            }
-        } else if self.confirm.is_some() {
-            Mode::Confirm
-        } else if self.help.is_some() {
-            Mode::Help
-        } else if self.filtering {
-            Mode::Filter
-        } else {
-            Mode::Browse
+        match &self.overlay {
+            Some(Overlay::Compare(_)) => Mode::Compare,
+            Some(Overlay::Viewer(_)) => Mode::Viewer,
+            Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
+            Some(Overlay::Promote(_)) => Mode::Promote,
+            Some(Overlay::Confirm(_)) => Mode::Confirm,
+            Some(Overlay::Help(_)) => Mode::Help,
+            None if self.tree.filtering => Mode::Filter,
+            None => Mode::Browse,
         }
     }
 
     /// Folds a scan event in.
-    pub fn apply_scan(&mut self, event: ScanEvent) {
+    pub(super) fn scan_event(&mut self, event: ScanEvent) {
         let structural = matches!(event, ScanEvent::Run(_) | ScanEvent::RunDone { .. });
         self.catalog.apply(event);
         if structural {
-            self.rows_dirty = true;
+            self.tree.rows_dirty = true;
         }
-    }
-
-    /// Stores a loaded summary asked for under `generation` as run `key`
-    /// (dropped if it belongs to an older scan).
-    pub fn apply_summary(&mut self, generation: u64, key: RunKey, summary: RunSummary) {
-        if let Some(path) = self.asked_path(&self.pending.summaries, generation, key) {
-            self.summary_loaded(generation, key, &path, summary);
-        }
-    }
-
-    /// Stores a loaded run's details asked for under `generation` as run
-    /// `key` (dropped if it belongs to an older scan).
-    pub fn apply_details(&mut self, generation: u64, key: RunKey, details: RunDetails) {
-        if let Some(path) = self.asked_path(&self.pending.details, generation, key) {
-            self.details_loaded(generation, key, &path, details);
-        }
-    }
-
-    /// The folder of the run a load was asked for as (`generation`, `key`).
-    fn asked_path(
-        &self,
-        pending: &HashMap<PathBuf, (u64, RunKey)>,
-        generation: u64,
-        key: RunKey,
-    ) -> Option<PathBuf> {
-        if generation == self.generation {
-            return self.catalog.runs.get(key).map(|r| r.path.clone());
-        }
-        pending
-            .iter()
-            .find(|(_, at)| **at == (generation, key))
-            .map(|(p, _)| p.clone())
     }
 
     /// The run in the catalog now that a load of `path`, asked for under
@@ -638,14 +405,14 @@ impl App {
         path: &std::path::Path,
         details: bool,
     ) -> Option<RunKey> {
-        if generation < self.rescanned {
+        if generation < self.loaded.rescanned {
             // Asked before a rescan: a newer load may be on its way for the same run.
             return None;
         }
         let pending = if details {
-            &mut self.pending.details
+            &mut self.loaded.pending.details
         } else {
-            &mut self.pending.summaries
+            &mut self.loaded.pending.summaries
         };
         pending.remove(path);
         if generation == self.generation
@@ -655,7 +422,7 @@ impl App {
         }
         // A refresh renumbered the runs meanwhile: find the run by folder.
         let runs = self.catalog.runs.len();
-        if self.index.0 != self.generation || self.index.1 != runs {
+        if self.loaded.index.0 != self.generation || self.loaded.index.1 != runs {
             let index = self
                 .catalog
                 .runs
@@ -663,13 +430,13 @@ impl App {
                 .enumerate()
                 .map(|(k, r)| (r.path.clone(), k))
                 .collect();
-            self.index = (self.generation, runs, index);
+            self.loaded.index = (self.generation, runs, index);
         }
-        self.index.2.get(path).copied()
+        self.loaded.index.2.get(path).copied()
     }
 
     /// Stores a loaded summary of the run at `path` (see [`Loaded`](super::loader::Loaded)).
-    pub fn summary_loaded(
+    pub(super) fn summary_loaded(
         &mut self,
         generation: u64,
         key: RunKey,
@@ -679,15 +446,15 @@ impl App {
         let Some(key) = self.landed(generation, key, path, false) else {
             return;
         };
-        self.summaries.insert(key, summary);
+        self.loaded.summaries.insert(key, summary);
         // Notes take part in the filter and metrics in the metric sort.
-        if !self.query.is_empty() || self.sort == SortKey::KeyMetric {
-            self.rows_dirty = true;
+        if !self.tree.query.is_empty() || self.tree.sort == SortKey::KeyMetric {
+            self.tree.rows_dirty = true;
         }
     }
 
     /// Stores loaded details of the run at `path`.
-    pub fn details_loaded(
+    pub(super) fn details_loaded(
         &mut self,
         generation: u64,
         key: RunKey,
@@ -697,12 +464,15 @@ impl App {
         let Some(key) = self.landed(generation, key, path, true) else {
             return;
         };
-        self.details.retain(|(k, _)| *k != key);
-        self.details.push((key, Box::new(details)));
-        if self.details.len() > DETAILS_KEPT {
-            self.details.remove(0);
+        self.loaded.details.retain(|(k, _)| *k != key);
+        self.loaded.details.push((key, Box::new(details)));
+        if self.loaded.details.len() > DETAILS_KEPT {
+            self.loaded.details.remove(0);
         }
-        self.series = self.series.min(self.details_series_len().saturating_sub(1));
+        self.chart.series = self
+            .chart
+            .series
+            .min(self.details_series_len().saturating_sub(1));
     }
 
     /// True while a load of the run's details is on its way.
@@ -710,7 +480,7 @@ impl App {
         self.catalog
             .runs
             .get(key)
-            .is_some_and(|r| self.pending.details.contains_key(&r.path))
+            .is_some_and(|r| self.loaded.pending.details.contains_key(&r.path))
     }
 
     fn details_series_len(&self) -> usize {
@@ -719,8 +489,8 @@ impl App {
     }
 
     /// Marks the rows for a rebuild (after folding, sorting, filtering).
-    pub fn invalidate(&mut self) {
-        self.rows_dirty = true;
+    pub(super) fn invalidate(&mut self) {
+        self.tree.rows_dirty = true;
     }
 
     /// A quiet refresh finished: take its catalog, keeping what is loaded
@@ -729,7 +499,7 @@ impl App {
     /// keeps showing what was loaded until it is read again; loads on their
     /// way are kept (they find their run by folder when they land), and a
     /// run is read again only once no load of it is on its way.
-    pub fn swap_catalog(&mut self, new: Catalog) {
+    pub(super) fn swap_catalog(&mut self, new: Catalog) {
         let old = std::mem::replace(&mut self.catalog, new);
         self.generation += 1;
         let by_path: HashMap<&std::path::Path, RunKey> = self
@@ -745,12 +515,12 @@ impl App {
         let changed = |k: RunKey, nk: RunKey| {
             !std::sync::Arc::ptr_eq(&old.runs[k].stamps, &catalog.runs[nk].stamps)
         };
-        self.summaries = std::mem::take(&mut self.summaries)
+        self.loaded.summaries = std::mem::take(&mut self.loaded.summaries)
             .into_iter()
             .filter_map(|(k, s)| Some((same_run(k)?, s)))
             .collect();
         let mut stale_summaries: HashMap<PathBuf, RunKey> =
-            std::mem::take(&mut self.stale.summaries)
+            std::mem::take(&mut self.loaded.stale.summaries)
                 .into_keys()
                 .filter_map(|p| {
                     let nk = *by_path.get(p.as_path())?;
@@ -758,233 +528,48 @@ impl App {
                 })
                 .collect();
         let mut requested = HashSet::new();
-        for &k in &self.requested {
+        for &k in &self.loaded.requested {
             let Some(nk) = same_run(k) else { continue };
             requested.insert(nk);
             if changed(k, nk) {
                 stale_summaries.insert(catalog.runs[nk].path.clone(), nk);
             }
         }
-        self.requested = requested;
-        self.stale.summaries = stale_summaries;
+        self.loaded.requested = requested;
+        self.loaded.stale.summaries = stale_summaries;
         let mut details = Vec::new();
-        for (k, d) in std::mem::take(&mut self.details) {
+        for (k, d) in std::mem::take(&mut self.loaded.details) {
             let Some(nk) = same_run(k) else { continue };
             if changed(k, nk) {
-                self.stale.details.insert(catalog.runs[nk].path.clone());
+                self.loaded
+                    .stale
+                    .details
+                    .insert(catalog.runs[nk].path.clone());
             }
             details.push((nk, d));
         }
-        self.details = details;
+        self.loaded.details = details;
         // A run that changed while its details load is read once more
         // after that load lands (which may have read it before the change).
-        for p in self.pending.details.keys() {
+        for p in self.loaded.pending.details.keys() {
             let old_key = old.runs.iter().position(|r| r.path == *p);
             let new_key = by_path.get(p.as_path()).copied();
             if let (Some(k), Some(nk)) = (old_key, new_key)
                 && changed(k, nk)
             {
-                self.stale.details.insert(p.clone());
+                self.loaded.stale.details.insert(p.clone());
             }
         }
-        self.stale
+        self.loaded
+            .stale
             .details
             .retain(|p| by_path.contains_key(p.as_path()));
         self.forget_vanished_marks();
-        self.rows_dirty = true;
-    }
-
-    /// Opens the promote picker for the selected run: its data, each plot,
-    /// each checkpoint, with the target names promotion would use.
-    pub fn open_promote(&mut self) {
-        let Some(k) = self.selected_run() else {
-            self.say("select a run to promote from");
-            return;
-        };
-        let r = &self.catalog.runs[k];
-        let today = jiff::ZonedDateTime::now().date();
-        let mut candidates = Vec::new();
-        if r.usage.as_ref().is_some_and(|u| u.data.apparent > 4096) {
-            candidates.push(crate::ops::promote::What::Data);
-        }
-        if let Some(d) = self.selected_details() {
-            for p in &d.plots {
-                candidates.push(crate::ops::promote::What::Plot(
-                    p.rel.trim_start_matches("plots/").to_string(),
-                ));
-            }
-            for f in export_candidates(&r.path) {
-                candidates.push(crate::ops::promote::What::Export(f));
-            }
-            for c in d.checkpoints.iter().filter(|c| !c.prune) {
-                candidates.push(crate::ops::promote::What::Checkpoint(
-                    c.file.rel.trim_start_matches("checkpoints/").to_string(),
-                ));
-            }
-        }
-        let items: Vec<_> = candidates
-            .into_iter()
-            .filter_map(|w| {
-                // A training run's data needs a name: propose the model's.
-                let name = (w == crate::ops::promote::What::Data && !r.is_preproc())
-                    .then_some(r.model.as_str());
-                let plan = crate::ops::promote::plan(&self.catalog.root, r, w.clone(), name, today)
-                    .ok()?;
-                Some((w, plan.dest, plan.bytes))
-            })
-            .collect();
-        if items.is_empty() {
-            self.say("nothing to promote here (no data/, plots or kept checkpoints)");
-            return;
-        }
-        self.promote = Some(Picker {
-            run: k,
-            items,
-            selected: 0,
-            name: None,
-            editing: None,
-        });
-    }
-
-    /// Opens the selected run's plots full screen, the first one shown.
-    pub fn open_viewer(&mut self) {
-        let Some(k) = self.selected_run() else {
-            self.say("select a run to see its plots");
-            return;
-        };
-        let run = self.catalog.runs[k].path.clone();
-        let Some(d) = self.selected_details() else {
-            self.say("still reading the run; try again in a moment");
-            return;
-        };
-        let plots: Vec<(PathBuf, u64)> = d
-            .plots
-            .iter()
-            .filter(|p| !p.is_dir && !p.is_link)
-            .map(|p| (run.join(&p.rel), p.usage.apparent))
-            .collect();
-        if plots.is_empty() {
-            self.say("this run has no plots (PNG or JPEG under plots/)");
-            return;
-        }
-        self.viewer = Some(Viewer {
-            plots,
-            index: 0,
-            size: ratatui::layout::Size::default(),
-            image: None,
-            pending: None,
-        });
-    }
-
-    /// Asks for the shown plot at the size it is drawn at, unless it is
-    /// there or on its way.
-    pub fn want_plot(&mut self, size: ratatui::layout::Size) {
-        let Some(v) = &mut self.viewer else { return };
-        v.size = size;
-        let path = v.current().to_path_buf();
-        let have = v
-            .image
-            .as_ref()
-            .is_some_and(|(p, s, _)| *p == path && *s == size);
-        let asked = v
-            .pending
-            .as_ref()
-            .is_some_and(|(p, s)| *p == path && *s == size);
-        if !have && !asked && size.width > 0 && size.height > 0 {
-            v.pending = Some((path.clone(), size));
-            self.outbox.push(Request::DecodePlot(path, size));
-        }
-    }
-
-    /// Takes a decoded plot (dropped if the viewer moved on meanwhile).
-    pub fn plot_decoded(
-        &mut self,
-        path: PathBuf,
-        size: ratatui::layout::Size,
-        image: Result<ratatui_image::protocol::Protocol, String>,
-    ) {
-        let Some(v) = &mut self.viewer else { return };
-        if v.pending
-            .as_ref()
-            .is_some_and(|(p, s)| *p == path && *s == size)
-        {
-            v.pending = None;
-        }
-        if *v.current() == path {
-            v.image = Some((path, size, image));
-        }
-    }
-
-    /// `c`: compares the marked runs, or the runs of the selected model or task.
-    pub fn open_compare(&mut self) {
-        let keys = self.op_runs();
-        if keys.len() < 2 {
-            self.say("mark two runs or more (Space), or select a model, to compare");
-            return;
-        }
-        let runs = keys
-            .iter()
-            .map(|&k| {
-                let r = &self.catalog.runs[k];
-                (r.label(), r.task.clone(), r.path.clone())
-            })
-            .collect();
-        self.say(format!("comparing {} runs…", keys.len()));
-        self.outbox.push(Request::Compare(runs));
-    }
-
-    /// The path `y` copies: the shown plot, else the selected run's folder.
-    pub fn copy_path(&mut self) {
-        let path = match &self.viewer {
-            Some(v) => Some(v.current().to_path_buf()),
-            None => self
-                .selected_run()
-                .map(|k| self.catalog.runs[k].path.clone()),
-        };
-        match path {
-            Some(p) => {
-                self.say(format!(
-                    "copied to the terminal's clipboard (OSC 52): {}",
-                    crate::fmt::escape(&p.to_string_lossy())
-                ));
-                self.outbox
-                    .push(Request::Copy(p.to_string_lossy().into_owned()));
-            }
-            None => self.say("select a run to copy its path"),
-        }
-    }
-
-    /// `O`: the shown plot in the desktop's viewer, when there is a desktop.
-    pub fn open_external(&mut self) {
-        let Some(path) = self.viewer.as_ref().map(|v| v.current().to_path_buf()) else {
-            return;
-        };
-        if self.plot_opener.is_none() && !desktop_reachable() {
-            self.say(
-                "no desktop here (no DISPLAY or WAYLAND_DISPLAY): the plot stays in the terminal",
-            );
-            return;
-        }
-        self.say(format!(
-            "opening {}",
-            crate::fmt::escape(&path.to_string_lossy())
-        ));
-        self.outbox.push(Request::OpenExternal(path));
-    }
-
-    /// Reports how a promotion went.
-    pub fn promoted(&mut self, result: Result<PathBuf, String>) {
-        match result {
-            Ok(p) => self.say(format!(
-                "promoted: {} (with its provenance record)",
-                p.display()
-            )),
-            Err(e) => self.say(format!("not promoted: {e}")),
-        }
+        self.tree.rows_dirty = true;
     }
 
     /// Drops marks of runs that are gone (deleted outside the explorer).
-    pub fn forget_vanished_marks(&mut self) {
+    pub(super) fn forget_vanished_marks(&mut self) {
         if self.marks.is_empty() || self.catalog.done.is_none() {
             return;
         }
@@ -997,88 +582,105 @@ impl App {
     }
 
     /// Starts a new scan: the tree empties and fills in again.
-    pub fn rescan(&mut self) {
+    pub(super) fn rescan(&mut self) {
         self.generation += 1;
         self.catalog = Catalog::new(&self.catalog.root);
-        self.summaries.clear();
-        self.requested.clear();
-        self.details.clear();
-        self.pending = Pending::default();
-        self.stale = Stale::default();
-        self.rescanned = self.generation;
-        self.rows_dirty = true;
+        self.loaded = Loads {
+            rescanned: self.generation,
+            ..Loads::default()
+        };
+        self.tree.rows_dirty = true;
         self.scan_started = Instant::now();
-        self.outbox.push(Request::Rescan);
+        self.outbox.push(Request::Scan {
+            root: self.catalog.root.clone(),
+            generation: self.generation,
+        });
     }
 
     /// Shows a message in the status line for a few seconds.
-    pub fn say(&mut self, message: impl Into<String>) {
+    pub(super) fn say(&mut self, message: impl Into<String>) {
         self.message = Some((message.into(), Instant::now()));
     }
 
     /// Rows that fit in the tree pane (a guess before the first frame).
     pub fn page(&self) -> usize {
-        (self.areas.tree.height.saturating_sub(2) as usize).max(if self.areas.tree.height == 0 {
+        if self.tree.page == 0 {
             40
         } else {
-            1
-        })
+            self.tree.page
+        }
     }
 
     /// Rebuilds rows if needed, keeps the selection on the same node, keeps
     /// it in view, and asks for the files the visible rows need.
-    pub fn refresh(&mut self) {
-        if self.rows_dirty {
-            self.rows_dirty = false;
-            self.rows = tree::build_rows(&TreeInput {
+    pub(super) fn refresh(&mut self) {
+        if self.tree.rows_dirty {
+            self.tree.rows_dirty = false;
+            self.tree.rows = tree::build_rows(&TreeInput {
                 catalog: &self.catalog,
-                summaries: &self.summaries,
-                sort: &self.sort,
-                query: &self.query,
-                expansion: &self.expansion,
-                key_metrics: &self.key_metrics,
+                summaries: &self.loaded.summaries,
+                sort: &self.tree.sort,
+                query: &self.tree.query,
+                expansion: &self.tree.expansion,
+                key_metrics: &self.settings.key_metrics,
             });
-            if !self.user_moved {
-                self.selected = 0;
-            } else if let Some(id) = &self.selected_id
-                && let Some(i) = self.rows.iter().position(|r| &r.id == id)
+            if !self.tree.user_moved {
+                self.tree.selected = 0;
+            } else if let Some(id) = &self.tree.selected_id
+                && let Some(i) = self.tree.rows.iter().position(|r| &r.id == id)
             {
-                self.selected = i;
+                self.tree.selected = i;
             }
         }
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-        // With no rows (a rescan just started) the old selection is kept,
-        // to be found again as the scan refills the tree.
-        if let Some(row) = self.rows.get(self.selected) {
-            self.selected_id = Some(row.id.clone());
+        self.tree.selected = self
+            .tree
+            .selected
+            .min(self.tree.rows.len().saturating_sub(1));
+        // While a scan refills the tree (a rescan), the selected node may
+        // not be back yet: keep looking for it until the scan is done,
+        // whatever row the index points at meanwhile.
+        if let Some(row) = self.tree.rows.get(self.tree.selected) {
+            let waiting = self.tree.user_moved
+                && self.catalog.done.is_none()
+                && self
+                    .tree
+                    .selected_id
+                    .as_ref()
+                    .is_some_and(|id| *id != row.id);
+            if !waiting {
+                self.tree.selected_id = Some(row.id.clone());
+            }
         }
         let page = self.page();
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + page {
-            self.offset = self.selected + 1 - page;
+        if self.tree.selected < self.tree.offset {
+            self.tree.offset = self.tree.selected;
+        } else if self.tree.selected >= self.tree.offset + page {
+            self.tree.offset = self.tree.selected + 1 - page;
         }
         // After a resize the pane may show more rows: fill it.
-        self.offset = self.offset.min(self.rows.len().saturating_sub(page));
+        self.tree.offset = self
+            .tree
+            .offset
+            .min(self.tree.rows.len().saturating_sub(page));
         self.request_visible(page);
     }
 
     fn request_visible(&mut self, page: usize) {
         let mut want = Vec::new();
         // Visible rows first, then a page either side so scrolling finds them ready.
-        let lo = self.offset.saturating_sub(page);
-        let hi = (self.offset + 2 * page).min(self.rows.len());
-        for row in &self.rows[lo..hi] {
+        let lo = self.tree.offset.saturating_sub(page);
+        let hi = (self.tree.offset + 2 * page).min(self.tree.rows.len());
+        for row in &self.tree.rows[lo..hi] {
             if let Node::Run(k) = row.node
-                && self.requested.insert(k)
+                && self.loaded.requested.insert(k)
             {
                 want.push((k, self.catalog.runs[k].path.clone()));
             }
         }
         // Once the scan is done, everything else (for the filter's notes and the metric sort).
-        if self.catalog.done.is_some() && self.requested.len() < self.catalog.runs.len() {
+        if self.catalog.done.is_some() && self.loaded.requested.len() < self.catalog.runs.len() {
             for (k, r) in self.catalog.runs.iter().enumerate() {
-                if self.requested.insert(k) {
+                if self.loaded.requested.insert(k) {
                     want.push((k, r.path.clone()));
                 }
             }
@@ -1086,46 +688,49 @@ impl App {
         // Runs that changed since their summary was read, once no read of
         // them is on its way (that one lands first, then this one).
         let again: Vec<(PathBuf, RunKey)> = self
+            .loaded
             .stale
             .summaries
             .iter()
-            .filter(|(p, _)| !self.pending.summaries.contains_key(*p))
+            .filter(|(p, _)| !self.loaded.pending.summaries.contains_key(*p))
             .map(|(p, &k)| (p.clone(), k))
             .collect();
         for (p, k) in again {
-            self.stale.summaries.remove(&p);
+            self.loaded.stale.summaries.remove(&p);
             want.push((k, p));
         }
         if !want.is_empty() {
             for (k, p) in &want {
-                self.pending
+                self.loaded
+                    .pending
                     .summaries
                     .insert(p.clone(), (self.generation, *k));
             }
-            self.outbox.push(Request::Summaries(want));
+            self.outbox.push(Request::Summaries(self.generation, want));
         }
         // The selected run's details: when not loaded, or older than the
         // run; never while a load of them is on its way.
         if let Some(k) = self.selected_run() {
             let r = &self.catalog.runs[k];
-            let loaded = self.details.iter().any(|(dk, _)| *dk == k);
-            if (!loaded || self.stale.details.contains(&r.path))
-                && !self.pending.details.contains_key(&r.path)
+            let loaded = self.loaded.details.iter().any(|(dk, _)| *dk == k);
+            if (!loaded || self.loaded.stale.details.contains(&r.path))
+                && !self.loaded.pending.details.contains_key(&r.path)
                 && r.usage.is_some()
             {
                 let path = r.path.clone();
-                self.stale.details.remove(&path);
-                self.pending
+                self.loaded.stale.details.remove(&path);
+                self.loaded
+                    .pending
                     .details
                     .insert(path.clone(), (self.generation, k));
-                self.outbox.push(Request::Details(k, path));
+                self.outbox.push(Request::Details(self.generation, k, path));
             }
         }
     }
 
     /// The selected row's node.
     pub fn selected_node(&self) -> Option<Node> {
-        self.rows.get(self.selected).map(|r| r.node)
+        self.tree.rows.get(self.tree.selected).map(|r| r.node)
     }
 
     /// The selected run, when a run row is selected.
@@ -1139,7 +744,8 @@ impl App {
     /// The loaded details of the selected run.
     pub fn selected_details(&self) -> Option<&RunDetails> {
         let k = self.selected_run()?;
-        self.details
+        self.loaded
+            .details
             .iter()
             .rev()
             .find(|(dk, _)| *dk == k)
@@ -1163,43 +769,26 @@ impl App {
 
     /// True when the run wrote within the active window.
     pub fn is_active(&self, key: RunKey) -> bool {
-        self.catalog.runs[key].is_active(self.now, self.window)
+        self.catalog.runs[key].is_active(self.now, self.settings.window)
     }
 
-    /// Applies a config: key bindings, theme, key metrics, the first sort.
-    /// The config was checked when read, so its keys merge without conflict.
-    pub fn configure(&mut self, config: &crate::config::Config) {
-        if let Ok(table) = super::keymap::with_overrides(&config.keys) {
-            self.bindings = table;
-        }
-        self.theme = Theme::from_config(&config.theme);
-        self.plot_opener = config.general.plot_opener.clone();
-        self.key_metrics = config
-            .metrics
-            .iter()
-            .map(|(t, m)| (t.clone(), m.resolve()))
-            .collect();
-        if let Some(sort) = config
-            .general
-            .default_sort
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-        {
-            self.sort = sort;
-        }
-        self.rows_dirty = true;
+    /// Takes new settings (a config read again): the rows are built anew.
+    pub(super) fn configure(&mut self, settings: Settings) {
+        self.tree.sort = settings.sort.clone();
+        self.settings = settings;
+        self.tree.rows_dirty = true;
     }
 
     /// A run's key metric: the task's configured one, else its own first.
     pub fn key_metric(&self, key: RunKey) -> Option<(String, f64, bool)> {
-        let s = self.summaries.get(&key)?;
-        tree::key_metric(&self.key_metrics, &self.catalog.runs[key].task, s)
+        let s = self.loaded.summaries.get(&key)?;
+        tree::key_metric(&self.settings.key_metrics, &self.catalog.runs[key].task, s)
     }
 
     /// A run's status (unknown until its summary is read, unless active).
     pub fn status(&self, key: RunKey) -> Status {
         let active = self.is_active(key);
-        match self.summaries.get(&key) {
+        match self.loaded.summaries.get(&key) {
             Some(s) => s.status(active),
             None => Status::of(None, active),
         }
@@ -1225,10 +814,11 @@ impl App {
     /// matching ones (so an operation never reaches runs the user cannot see).
     pub fn visible_runs_of(&self, node: Node) -> Vec<RunKey> {
         let all = self.runs_of(Some(node));
-        if self.query.is_empty() {
+        if self.tree.query.is_empty() {
             return all;
         }
         let shown: HashSet<RunKey> = self
+            .tree
             .rows
             .iter()
             .filter_map(|r| {
@@ -1255,6 +845,7 @@ impl App {
                         .to_path_buf(),
                     newest_mtime: r.usage.as_ref().and_then(|u| u.newest_mtime),
                     status: self
+                        .loaded
                         .summaries
                         .get(&k)
                         .and_then(|s| s.info.as_ref()?.status.clone()),
@@ -1263,94 +854,21 @@ impl App {
             .collect()
     }
 
-    /// A built plan arrives: open the confirm popup (or say there is nothing to do).
-    pub fn apply_planned(&mut self, plan: Plan) {
-        self.planning = None;
-        self.message = None;
-        if plan.is_empty() {
-            let why = plan
-                .skipped
-                .first()
-                .map(|n| format!(" ({})", n.why))
-                .unwrap_or_default();
-            self.say(format!("nothing to {}{why}", plan.kind.verb()));
-            return;
-        }
-        let shown: HashSet<&PathBuf> = self
-            .rows
-            .iter()
-            .filter_map(|r| {
-                if let Node::Run(k) = r.node {
-                    Some(&self.catalog.runs[k].path)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let hidden = self
-            .marks
-            .iter()
-            .filter(|p| !shown.contains(p))
-            .map(|p| {
-                p.strip_prefix(&self.catalog.root)
-                    .unwrap_or(p)
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        self.confirm = Some(Confirm {
-            plan,
-            scroll: 0,
-            hidden,
-        });
-    }
-
-    /// A plan finished applying: report, clear the marks, rescan.
-    pub fn apply_report(&mut self, kind: PlanKind, report: Report) {
-        self.applying = None;
-        let verb = if kind == PlanKind::Trash {
-            "moved to the trash"
-        } else {
-            "freed"
-        };
-        let mut msg = format!(
-            "{} {verb} ({} paths)",
-            crate::fmt::size(report.freed),
-            report.done
-        );
-        if !report.skipped.is_empty() {
-            msg.push_str(&format!(", {} skipped", report.skipped.len()));
-        }
-        if let Some(e) = report.errors.first() {
-            msg.push_str(&format!(
-                ", {} errors: {}",
-                report.errors.len(),
-                crate::fmt::escape(e)
-            ));
-        }
-        if kind == PlanKind::Trash && report.done > 0 {
-            msg.push_str(" · undo: runyard restore");
-        }
-        self.marks.clear();
-        self.rescan();
-        self.say(msg);
-    }
-
     /// Selects the row of `id`, unfolding its task and model if needed.
-    pub fn reveal(&mut self, key: RunKey) {
+    pub(super) fn reveal(&mut self, key: RunKey) {
         let r = &self.catalog.runs[key];
         let models_open = tree::models_open_by_default(self.catalog.runs.len());
         let model_id = NodeId::Model(r.task.clone(), r.model.clone());
         let task_id = NodeId::Task(r.task.clone());
-        if !self.expansion.is_open(&model_id, models_open) {
-            self.expansion.toggle(model_id);
+        if !self.tree.expansion.is_open(&model_id, models_open) {
+            self.tree.expansion.toggle(model_id);
         }
-        if !self.expansion.is_open(&task_id, true) {
-            self.expansion.toggle(task_id);
+        if !self.tree.expansion.is_open(&task_id, true) {
+            self.tree.expansion.toggle(task_id);
         }
-        self.selected_id = Some(NodeId::Run(r.path.clone()));
-        self.user_moved = true;
-        self.rows_dirty = true;
+        self.tree.selected_id = Some(NodeId::Run(r.path.clone()));
+        self.tree.user_moved = true;
+        self.tree.rows_dirty = true;
         self.refresh();
     }
 }

@@ -25,16 +25,13 @@ impl Theme {
     /// The configured theme; `NO_COLOR` still wins over `color = true`.
     pub fn from_config(c: &crate::config::ThemeConfig) -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let pick = |v: &Option<String>, default: Color| {
-            v.as_deref().and_then(|v| v.parse().ok()).unwrap_or(default)
-        };
         Theme {
             mono: no_color || c.color == Some(false),
-            accent: pick(&c.accent, Color::Cyan),
-            selection: pick(&c.selection, Color::Blue),
-            good: pick(&c.good, Color::Green),
-            warn: pick(&c.warn, Color::Yellow),
-            bad: pick(&c.error, Color::Red),
+            accent: c.accent.unwrap_or(Color::Cyan),
+            selection: c.selection.unwrap_or(Color::Blue),
+            good: c.good.unwrap_or(Color::Green),
+            warn: c.warn.unwrap_or(Color::Yellow),
+            bad: c.error.unwrap_or(Color::Red),
         }
     }
 

@@ -1,143 +1,360 @@
-//! Applying actions to the app: no terminal I/O here, so tests drive the
-//! explorer with actions alone.
+//! The one place the explorer's state changes: [`update`] takes a message
+//! (a key, a scan event, a loaded file, what a frame measured, a tick)
+//! and returns the work to do as [`Request`]s. No terminal I/O and no file
+//! is read here, so tests drive the explorer with messages alone.
 
-use super::action::Action;
-use super::app::{App, Focus, Request};
+use std::time::{Duration, Instant};
+
+use super::app::{App, Focus};
+use super::keymap::Action;
+use super::msg::{Msg, Request};
+use super::overlay::Overlay;
 use super::tree::{Node, NodeId};
+use crate::catalog::ScanEvent;
 use crate::fmt;
-use crate::ops::PlanKind;
+use crate::ops::{PlanKind, PlanOptions};
 
-/// Applies one action. Returns a follow-up action, if any.
-pub fn update(app: &mut App, action: Action) -> Option<Action> {
-    if let Some(c) = &mut app.compare
-        && action != Action::Quit
-    {
-        let n = c.table.columns.len().max(1);
-        match action {
-            Action::Expand => c.column = (c.column + 1) % n,
-            Action::Collapse => c.column = (c.column + n - 1) % n,
-            Action::Down => c.row = (c.row + 1).min(c.table.runs.len().saturating_sub(1)),
-            Action::Up => c.row = c.row.saturating_sub(1),
-            Action::CycleSort => {
-                if let Some(col) = c.table.columns.get(c.column) {
-                    let name = col.name.clone();
-                    // Keep the chart's rows in step with the table's.
-                    let before = c.table.runs.clone();
-                    if c.table.sort_by(&name).is_ok() {
-                        let order: Vec<usize> = c
-                            .table
-                            .runs
-                            .iter()
-                            .map(|r| before.iter().position(|b| b == r).unwrap_or(0))
-                            .collect();
-                        for (_, per_run) in &mut c.series {
-                            *per_run = order.iter().map(|&i| per_run[i].clone()).collect();
+/// Status messages fade after this long.
+const MESSAGE_TTL: Duration = Duration::from_secs(4);
+/// Refreshes at most this often when the filesystem reports changes, so a
+/// job writing thousands of files a second costs one refresh a second.
+const REFRESH_MIN: Duration = Duration::from_secs(1);
+/// Refreshes at least this often while a run is active (its sizes and
+/// metrics move), or where changes cannot be watched (NFS).
+const POLL_ACTIVE: Duration = Duration::from_secs(5);
+/// And this often otherwise, as a safety net.
+const POLL_IDLE: Duration = Duration::from_secs(30);
+/// Watching more folders than this would exhaust inotify watches on big
+/// trees; above it only the top levels are watched and polling does the rest.
+const WATCH_LIMIT: usize = 4000;
+
+/// Applies one message and returns the work it calls for.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
+    match msg {
+        Msg::Key(action) => {
+            app.message = None;
+            key(app, action);
+        }
+        Msg::Click(col, row) => click(app, col, row),
+        Msg::Wheel(down, col, row) => {
+            let step = if down { 3 } else { -3 };
+            if app.areas.tree.contains((col, row).into()) {
+                app.focus = Focus::Tree;
+            } else if let Some(i) = app
+                .areas
+                .panes
+                .iter()
+                .position(|r| r.contains((col, row).into()))
+            {
+                app.focus = [Focus::Info, Focus::Metrics, Focus::Disk][i];
+            }
+            move_or_scroll(app, step);
+        }
+        Msg::Drawn(report) => {
+            app.areas = report.areas;
+            app.tree.page = report.tree_page;
+            app.panes.info.measured(report.info);
+            app.panes.metrics.measured(report.metrics);
+            app.panes.disk.measured(report.disk);
+            match &mut app.overlay {
+                Some(Overlay::Help(s)) => s.measured(report.overlay),
+                Some(Overlay::Confirm(c)) => c.scroll.measured(report.overlay),
+                _ => {}
+            }
+            if let Some(size) = report.plot {
+                app.want_plot(size);
+            }
+        }
+        Msg::Tick(at, now) => tick(app, at, now),
+        Msg::Quit => app.quit = true,
+        Msg::Configure(config) => {
+            let settings = app.settings.clone().configured(&config);
+            app.configure(settings);
+        }
+        Msg::Scan(g, ev) if g == app.generation => {
+            let done = matches!(ev, ScanEvent::Done(_));
+            app.scan_event(ev);
+            if done {
+                scan_finished(app);
+            }
+        }
+        Msg::Scan(..) => {}
+        Msg::Summary(g, k, p, s) => app.summary_loaded(g, k, &p, *s),
+        Msg::Details(g, k, p, d) => app.details_loaded(g, k, &p, *d),
+        Msg::Refreshed(tag, c) => {
+            app.live.in_flight = false;
+            // A rescan started meanwhile: its result wins.
+            if tag == app.generation && app.catalog.done.is_some() {
+                app.swap_catalog(*c);
+                watch(app);
+                notes(app);
+            }
+        }
+        Msg::Changed(runs) => {
+            app.live.dirty = true;
+            app.live.touched.extend(runs);
+        }
+        Msg::Planned(plan) => app.planned(*plan),
+        Msg::Progress(done, total) => app.applying = Some((done, total)),
+        Msg::Applied(kind, report) => app.applied(kind, *report),
+        Msg::PromotePlanned(run, items) => app.promote_planned(run, items),
+        Msg::Replanned(index, name, result) => {
+            if let Some(Overlay::Promote(p)) = &mut app.overlay {
+                p.planning = false;
+                match result {
+                    Ok(landing) => {
+                        if let Some(item) = p.items.get_mut(index) {
+                            item.1 = Ok(landing);
                         }
-                        app.say(format!("sorted by {name}, best first"));
+                        if index == p.selected {
+                            p.name = name;
+                        }
                     }
+                    Err(e) => app.say(format!("that name cannot be used: {e}")),
                 }
             }
-            Action::NextSeries if !c.series.is_empty() => {
-                c.chart = (c.chart + 1) % c.series.len();
+        }
+        Msg::Promoted(r) => {
+            // The run pane lists what was promoted: read it again.
+            if r.is_ok() {
+                notes(app);
             }
-            Action::ClosePlot => app.compare = None,
-            _ => {}
+            app.promoted(r);
         }
-        return None;
+        Msg::Backlinks(b) => app.notes.backlinks = b,
+        Msg::Layout(notes) => (app.notes.promoted_from, app.notes.findings) = *notes,
+        Msg::Compared(view) => {
+            app.busy = None;
+            app.offer(Overlay::Compare(*view), "the comparison");
+        }
+        Msg::Plot(path, size, image) => app.plot_decoded(path, size, image),
+        Msg::Say(text) => app.say(text),
     }
-    if let Some(v) = &mut app.viewer
-        && action != Action::Quit
+    if app.overlay.is_none() {
+        app.overlay = app.waiting.take();
+    }
+    app.refresh();
+    std::mem::take(&mut app.outbox)
+}
+
+/// A scan finished: drop marks of runs that are gone, save the cache,
+/// watch the tree, read the notes.
+fn scan_finished(app: &mut App) {
+    app.forget_vanished_marks();
+    app.live.last = Instant::now();
+    if let Some(stats) = app.catalog.done {
+        app.outbox.push(Request::SaveCache(
+            Box::new(app.catalog.clone()),
+            stats.started_at,
+            app.settings.window.as_secs(),
+        ));
+    }
+    watch(app);
+    notes(app);
+}
+
+/// Asks for the tracker's backlinks, the promotions and layout findings.
+fn notes(app: &mut App) {
+    app.outbox.push(Request::Notes(
+        Box::new(app.catalog.clone()),
+        app.settings.tracker.clone(),
+    ));
+}
+
+/// Asks the loop to watch where runs appear (root, experiments/, tasks,
+/// models) and, recursively, the runs that are active now.
+fn watch(app: &mut App) {
+    if app.live.how.is_empty() {
+        return;
+    }
+    let c = &app.catalog;
+    let experiments = c.root.join(crate::layout::EXPERIMENTS);
+    let mut want: Vec<(std::path::PathBuf, bool)> =
+        vec![(c.root.clone(), false), (experiments.clone(), false)];
+    for t in &c.tasks {
+        want.push((experiments.join(&t.name), false));
+    }
+    let models: usize = c.tasks.iter().map(|t| t.models.len()).sum();
+    if models + want.len() <= WATCH_LIMIT {
+        for t in &c.tasks {
+            for m in &t.models {
+                want.push((experiments.join(&t.name).join(&m.name), false));
+            }
+        }
+    }
+    // Every run when the tree is small enough to watch whole (a run that
+    // starts writing again is then seen at once); else the active ones.
+    let folders: u64 = c
+        .runs
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.dirs)
+        .sum();
+    let all = want.len() as u64 + folders <= WATCH_LIMIT as u64;
+    for k in c.run_keys() {
+        if (all || app.is_active(k)) && want.len() < WATCH_LIMIT {
+            want.push((c.runs[k].path.clone(), true));
+        }
+    }
+    app.outbox.push(Request::Watch(want));
+}
+
+/// The clock moved: fade the message, start a quiet refresh when due.
+fn tick(app: &mut App, at: Instant, now: jiff::Timestamp) {
+    app.now = now;
+    if let Some((_, set)) = &app.message
+        && at.saturating_duration_since(*set) > MESSAGE_TTL
     {
-        let n = v.plots.len();
-        match action {
-            Action::Down => v.index = (v.index + 1) % n,
-            Action::Up => v.index = (v.index + n - 1) % n,
-            Action::ClosePlot => app.viewer = None,
-            Action::CopyPath => app.copy_path(),
-            Action::OpenExternal => app.open_external(),
-            _ => {}
-        }
-        return None;
+        app.message = None;
     }
-    if app.promote.is_some() && action != Action::Quit {
-        picker(app, action);
-        app.refresh();
-        return None;
+    let live = &app.live;
+    if live.how.is_empty() || live.in_flight || app.catalog.done.is_none() || app.applying.is_some()
+    {
+        return;
+    }
+    let any_active = app.catalog.run_keys().any(|k| app.is_active(k));
+    let poll = if live.how != "watching" || any_active {
+        POLL_ACTIVE
+    } else {
+        POLL_IDLE
+    };
+    let since = at.saturating_duration_since(live.last);
+    if !((live.dirty && since >= REFRESH_MIN) || since >= poll) {
+        return;
+    }
+    app.live.in_flight = true;
+    app.live.dirty = false;
+    app.live.last = at;
+    let started = jiff::Timestamp::now().as_second();
+    let mut cache = crate::catalog::cache::ScanCache::from_catalog(
+        &app.catalog,
+        started,
+        app.settings.window.as_secs(),
+    );
+    // Runs the watcher saw change are walked whatever their folders say.
+    for run in std::mem::take(&mut app.live.touched) {
+        if let Ok(rel) = run.strip_prefix(&app.catalog.root) {
+            cache.runs.remove(&*rel.to_string_lossy());
+        }
+    }
+    app.outbox.push(Request::Refresh {
+        root: app.catalog.root.clone(),
+        generation: app.generation,
+        cache: Box::new(cache),
+    });
+}
+
+/// Applies a key's action: the overlay takes it when one is open.
+fn key(app: &mut App, action: Action) {
+    if action == Action::Quit {
+        app.quit = true;
+        return;
+    }
+    match &mut app.overlay {
+        Some(Overlay::Compare(_)) => return compare(app, action),
+        Some(Overlay::Viewer(v)) => {
+            let n = v.plots.len();
+            let size = v.size;
+            match action {
+                // The new plot at the size the last frame drew it.
+                Action::Next => {
+                    v.index = (v.index + 1) % n;
+                    app.want_plot(size);
+                }
+                Action::Prev => {
+                    v.index = (v.index + n - 1) % n;
+                    app.want_plot(size);
+                }
+                Action::Close => app.overlay = None,
+                Action::CopyPath => app.copy_path(),
+                Action::OpenExternal => app.open_external(),
+                _ => {}
+            }
+            return;
+        }
+        Some(Overlay::Promote(_)) => return picker(app, action),
+        Some(Overlay::Confirm(c)) => {
+            match action {
+                Action::Next => c.scroll.by(1),
+                Action::Prev => c.scroll.by(-1),
+                Action::PageDown => c.scroll.by(10),
+                Action::PageUp => c.scroll.by(-10),
+                Action::Accept => {
+                    if let Some(Overlay::Confirm(c)) = app.overlay.take() {
+                        app.applying = Some((0, c.plan.targets.len()));
+                        app.say(format!("{}…", c.plan.kind.verb()));
+                        app.outbox.push(Request::Apply(Box::new(c.plan)));
+                    }
+                }
+                Action::Cancel => {
+                    app.overlay = None;
+                    app.say("cancelled: nothing changed");
+                }
+                _ => {}
+            }
+            return;
+        }
+        Some(Overlay::Help(s)) => {
+            match action {
+                Action::Next => s.by(1),
+                Action::Prev => s.by(-1),
+                Action::Close => app.overlay = None,
+                _ => {}
+            }
+            return;
+        }
+        None => {}
     }
     match action {
-        Action::Quit => app.quit = true,
-        Action::Down | Action::Up | Action::PageDown | Action::PageUp if app.confirm.is_some() => {
-            let step: i32 = match action {
-                Action::Down => 1,
-                Action::Up => -1,
-                Action::PageDown => 10,
-                _ => -10,
-            };
-            if let Some(c) = &mut app.confirm {
-                c.scroll = (c.scroll as i32 + step).clamp(0, u16::MAX as i32) as u16;
-            }
-        }
-        Action::Down | Action::Up if app.help.is_some() => {
-            let h = app.help.unwrap_or(0);
-            app.help = Some(if action == Action::Down {
-                h.saturating_add(1)
-            } else {
-                h.saturating_sub(1)
-            });
-        }
-        Action::Down => move_or_scroll(app, 1),
-        Action::Up => move_or_scroll(app, -1),
+        Action::Next => move_or_scroll(app, 1),
+        Action::Prev => move_or_scroll(app, -1),
         Action::PageDown => move_or_scroll(app, app.page() as isize),
         Action::PageUp => move_or_scroll(app, -(app.page() as isize)),
         Action::Top | Action::Bottom if app.focus != Focus::Tree => {
-            if let Some(p) = app.focus.pane() {
-                app.scroll[p] = if action == Action::Top {
-                    0
-                } else {
-                    app.scroll_max[p]
-                };
+            if let Some(s) = app.panes.get_mut(app.focus) {
+                s.offset = if action == Action::Top { 0 } else { s.max };
             }
         }
         Action::Top => select(app, 0),
-        Action::Bottom => select(app, app.rows.len().saturating_sub(1)),
+        Action::Bottom => select(app, app.tree.rows.len().saturating_sub(1)),
         Action::Expand => expand(app),
         Action::Collapse => collapse(app),
         Action::Toggle => {
-            if let Some(row) = app.rows.get(app.selected)
+            if let Some(row) = app.tree.rows.get(app.tree.selected)
                 && row.depth < 2
             {
-                app.expansion.toggle(row.id.clone());
+                app.tree.expansion.toggle(row.id.clone());
                 app.invalidate();
             }
         }
         Action::StartFilter => {
-            app.filtering = true;
+            app.tree.filtering = true;
             app.focus = Focus::Tree;
         }
-        Action::FilterInput(c) => {
-            app.query.push(c);
+        Action::Input(c) => {
+            app.tree.query.push(c);
             app.invalidate();
         }
-        Action::FilterBackspace => {
-            app.query.pop();
+        Action::Backspace => {
+            app.tree.query.pop();
             app.invalidate();
         }
-        Action::FilterClear => {
-            app.query.clear();
+        Action::Erase => {
+            app.tree.query.clear();
             app.invalidate();
         }
-        Action::AcceptFilter => app.filtering = false,
-        Action::ClearFilter => {
-            app.filtering = false;
-            if !app.query.is_empty() {
-                app.query.clear();
+        Action::Accept => app.tree.filtering = false,
+        Action::Cancel | Action::ClearFilter => {
+            app.tree.filtering = false;
+            if !app.tree.query.is_empty() {
+                app.tree.query.clear();
                 app.invalidate();
             }
         }
         Action::CycleSort => {
-            app.sort = app.sort.next();
+            app.tree.sort = app.tree.sort.next();
             app.invalidate();
-            app.say(format!("sort: {}", app.sort.label()));
+            app.say(format!("sort: {}", app.tree.sort.label()));
         }
         Action::Latest => latest(app),
         Action::Rescan => {
@@ -151,51 +368,46 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
             if n == 0 {
                 app.say("no series to chart for this selection");
             } else {
-                app.series = if action == Action::NextSeries {
-                    (app.series + 1) % n
+                app.chart.series = if action == Action::NextSeries {
+                    (app.chart.series + 1) % n
                 } else {
-                    (app.series + n - 1) % n
+                    (app.chart.series + n - 1) % n
                 };
             }
         }
-        Action::Help => app.help = Some(0),
-        Action::CloseHelp => app.help = None,
-        Action::Disabled(why) => app.say(why),
+        Action::Help => app.overlay = Some(Overlay::Help(Default::default())),
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
         Action::OpenCompare => app.open_compare(),
         Action::CycleSmoothing => {
-            app.smoothing = match app.smoothing {
+            app.chart.smoothing = match app.chart.smoothing {
                 s if s < 0.5 => 0.6,
                 s if s < 0.8 => 0.9,
                 s if s < 0.95 => 0.99,
                 _ => 0.0,
             };
-            app.say(if app.smoothing == 0.0 {
+            app.say(if app.chart.smoothing == 0.0 {
                 "chart: raw values".to_string()
             } else {
-                format!("chart: smoothed (EMA {})", app.smoothing)
+                format!("chart: smoothed (EMA {})", app.chart.smoothing)
             });
         }
         Action::NextXAxis => {
-            app.x_axis += 1;
+            app.chart.x_axis += 1;
             app.say("chart: next x axis (the file's own after the last)");
         }
         Action::ToggleLog => {
-            app.log_y = !app.log_y;
-            app.say(if app.log_y {
+            app.chart.log_y = !app.chart.log_y;
+            app.say(if app.chart.log_y {
                 "chart: log scale (values ≤ 0 are left out)"
             } else {
                 "chart: linear scale"
             });
         }
         Action::CopyPath => app.copy_path(),
-        Action::OpenExternal => {}
-        Action::ClosePlot => app.viewer = None,
-        Action::EditPromoteName => {}
         Action::OpenNote => match app.selected_run().map(|k| app.catalog.runs[k].path.clone()) {
-            Some(path) => match app.backlinks.get(&path).and_then(|b| b.first()) {
+            Some(path) => match app.notes.backlinks.get(&path).and_then(|b| b.first()) {
                 Some(b) => app.outbox.push(Request::OpenNote(b.file.clone())),
                 None => app.say("no tracker note links to this run"),
             },
@@ -206,116 +418,139 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
             app.marks.clear();
             app.say(format!("{n} marks cleared"));
         }
-        Action::PlanEphemeral | Action::PlanPrune | Action::PlanTrash => {
-            if app.applying.is_some() || app.planning.is_some() {
-                app.say("busy: wait for the current operation to finish");
-            } else {
-                let keys = app.op_runs();
-                if keys.is_empty() {
-                    app.say("select or mark runs first");
-                } else {
-                    let kind = match action {
-                        Action::PlanEphemeral => PlanKind::Ephemeral,
-                        Action::PlanPrune => PlanKind::Prune,
-                        _ => PlanKind::Trash,
-                    };
-                    app.planning = Some(kind);
-                    let refs = app.run_refs(&keys);
-                    app.outbox.push(Request::Plan(kind, refs));
-                    app.say(format!("planning: {}…", kind.verb()));
+        Action::PlanEphemeral | Action::PlanPrune | Action::PlanTrash => plan(app, action),
+        // Keys of views that are not open.
+        Action::Quit
+        | Action::Close
+        | Action::NextColumn
+        | Action::PrevColumn
+        | Action::SortByColumn
+        | Action::OpenExternal
+        | Action::Rename => {}
+    }
+}
+
+/// `d`, `P`, `D`: plans the change off the UI thread ("planning…").
+fn plan(app: &mut App, action: Action) {
+    if app.applying.is_some() || app.planning.is_some() {
+        app.say("busy: wait for the current operation to finish");
+        return;
+    }
+    let keys = app.op_runs();
+    if keys.is_empty() {
+        app.say("select or mark runs first");
+        return;
+    }
+    let kind = match action {
+        Action::PlanEphemeral => PlanKind::Ephemeral,
+        Action::PlanPrune => PlanKind::Prune,
+        _ => PlanKind::Trash,
+    };
+    app.planning = Some(kind);
+    let refs = app.run_refs(&keys);
+    let opts = PlanOptions {
+        force: false,
+        window: app.settings.window,
+        now: jiff::Timestamp::now(),
+    };
+    app.outbox
+        .push(Request::Plan(kind, app.catalog.root.clone(), refs, opts));
+    app.say(format!("planning: {}…", kind.verb()));
+}
+
+/// Keys while runs are compared.
+fn compare(app: &mut App, action: Action) {
+    let Some(Overlay::Compare(c)) = &mut app.overlay else {
+        return;
+    };
+    let n = c.table.columns.len().max(1);
+    match action {
+        Action::NextColumn => c.column = (c.column + 1) % n,
+        Action::PrevColumn => c.column = (c.column + n - 1) % n,
+        Action::Next => c.row = (c.row + 1).min(c.table.runs.len().saturating_sub(1)),
+        Action::Prev => c.row = c.row.saturating_sub(1),
+        Action::SortByColumn => {
+            if let Some(col) = c.table.columns.get(c.column) {
+                let name = col.name.clone();
+                // Keep the chart's rows in step with the table's.
+                let before = c.table.runs.clone();
+                if c.table.sort_by(&name).is_ok() {
+                    let order: Vec<usize> = c
+                        .table
+                        .runs
+                        .iter()
+                        .map(|r| before.iter().position(|b| b == r).unwrap_or(0))
+                        .collect();
+                    for (_, per_run) in &mut c.series {
+                        *per_run = order.iter().map(|&i| per_run[i].clone()).collect();
+                    }
+                    app.say(format!("sorted by {name}, best first"));
                 }
             }
         }
-        Action::ConfirmYes => {
-            if let Some(c) = app.confirm.take() {
-                app.applying = Some((0, c.plan.targets.len()));
-                app.say(format!("{}…", c.plan.kind.verb()));
-                app.outbox.push(Request::Apply(Box::new(c.plan)));
-            }
+        Action::NextSeries if !c.series.is_empty() => {
+            c.chart = (c.chart + 1) % c.series.len();
         }
-        Action::ConfirmNo => {
-            if app.confirm.take().is_some() {
-                app.say("cancelled: nothing changed");
-            }
-        }
-        Action::Click(col, row) => click(app, col, row),
-        Action::Wheel(down, col, row) => {
-            let step = if down { 3 } else { -3 };
-            if contains(app.areas.tree, col, row) {
-                app.focus = Focus::Tree;
-            } else if let Some(i) = app.areas.panes.iter().position(|r| contains(*r, col, row)) {
-                app.focus = [Focus::Info, Focus::Metrics, Focus::Disk][i];
-            }
-            move_or_scroll(app, step);
-        }
+        Action::Close => app.overlay = None,
+        _ => {}
     }
-    app.refresh();
-    None
 }
 
 /// Keys while the promote picker is open.
 fn picker(app: &mut App, action: Action) {
-    let Some(p) = &mut app.promote else { return };
+    let Some(Overlay::Promote(p)) = &mut app.overlay else {
+        return;
+    };
+    let replan = |p: &super::overlay::Picker,
+                  app_root: &std::path::Path,
+                  run: &crate::catalog::Run,
+                  name: Option<String>| Request::Replan {
+        index: p.selected,
+        root: app_root.to_path_buf(),
+        run: Box::new(run.clone()),
+        what: p.items[p.selected].0.clone(),
+        name,
+    };
     if let Some(buf) = &mut p.editing {
         match action {
-            Action::FilterInput(c) => buf.push(c),
-            Action::FilterBackspace => {
+            Action::Input(c) => buf.push(c),
+            Action::Backspace => {
                 buf.pop();
             }
-            Action::AcceptFilter => {
+            Action::Accept => {
                 let name = p.editing.take().unwrap_or_default();
                 let name = (!name.trim().is_empty()).then(|| name.trim().to_string());
                 // Show where the new name lands, or why it cannot be used.
-                let run = &app.catalog.runs[p.run];
-                let what = p.items[p.selected].0.clone();
-                let today = jiff::ZonedDateTime::now().date();
-                match crate::ops::promote::plan(
-                    &app.catalog.root,
-                    run,
-                    what,
-                    name.as_deref(),
-                    today,
-                ) {
-                    Ok(plan) => {
-                        p.items[p.selected].1 = plan.dest;
-                        p.name = name;
-                    }
-                    Err(e) => {
-                        let msg = format!("that name cannot be used: {e}");
-                        app.say(msg);
-                    }
-                }
+                p.planning = true;
+                let req = replan(p, &app.catalog.root, &p.run, name);
+                app.outbox.push(req);
             }
-            Action::ClearFilter => p.editing = None,
+            Action::Cancel => p.editing = None,
             _ => {}
         }
         return;
     }
     match action {
-        Action::Down | Action::Up => {
+        Action::Next | Action::Prev => {
             // A typed name belongs to the item it was typed for: leaving the
             // item puts back the proposed destination.
             if p.name.take().is_some() {
-                let run = &app.catalog.runs[p.run];
-                let what = p.items[p.selected].0.clone();
-                let today = jiff::ZonedDateTime::now().date();
-                if let Ok(plan) =
-                    crate::ops::promote::plan(&app.catalog.root, run, what, None, today)
-                {
-                    p.items[p.selected].1 = plan.dest;
-                }
+                let req = replan(p, &app.catalog.root, &p.run, None);
+                app.outbox.push(req);
             }
             let n = p.items.len();
-            p.selected = if action == Action::Down {
+            p.selected = if action == Action::Next {
                 (p.selected + 1) % n
             } else {
                 (p.selected + n - 1) % n
             };
         }
-        Action::EditPromoteName => {
+        Action::Rename => {
             let proposed = p.items[p.selected]
                 .1
-                .file_name()
+                .as_ref()
+                .ok()
+                .and_then(|(dest, _)| dest.file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             // A dataset's name is the part before _v<N>: the version is always the next free one.
@@ -327,16 +562,30 @@ fn picker(app: &mut App, action: Action) {
             };
             p.editing = Some(p.name.clone().unwrap_or(proposed));
         }
-        Action::ConfirmYes => {
+        Action::Accept => {
+            if p.planning {
+                app.say("still planning the new name; a moment");
+                return;
+            }
+            if let Err(why) = &p.items[p.selected].1 {
+                let msg = format!("cannot promote this: {why}");
+                app.say(msg);
+                return;
+            }
             let what = p.items[p.selected].0.clone();
-            let path = app.catalog.runs[p.run].path.clone();
+            let run = p.run.clone();
             let name = p.name.clone();
-            app.promote = None;
-            app.outbox.push(Request::Promote(path, what, name));
+            app.overlay = None;
+            app.outbox.push(Request::Promote {
+                root: app.catalog.root.clone(),
+                run,
+                what,
+                name,
+            });
             app.say("promoting…");
         }
-        Action::ConfirmNo => {
-            app.promote = None;
+        Action::Cancel => {
+            app.overlay = None;
             app.say("nothing promoted");
         }
         _ => {}
@@ -371,42 +620,39 @@ fn toggle_mark(app: &mut App) {
     ));
 }
 
-fn contains(r: ratatui::layout::Rect, col: u16, row: u16) -> bool {
-    col >= r.x && col < r.x + r.width && row >= r.y && row < r.y + r.height
-}
-
 fn select(app: &mut App, i: usize) {
-    app.user_moved = true;
-    app.selected = i.min(app.rows.len().saturating_sub(1));
-    app.scroll = [0; 3];
+    app.tree.user_moved = true;
+    app.tree.selected = i.min(app.tree.rows.len().saturating_sub(1));
+    // The user's choice: what the tree keeps selected from now on.
+    if let Some(row) = app.tree.rows.get(app.tree.selected) {
+        app.tree.selected_id = Some(row.id.clone());
+    }
+    app.panes = Default::default();
 }
 
 fn move_or_scroll(app: &mut App, delta: isize) {
-    match app.focus.pane() {
-        Some(p) => {
-            let s = app.scroll[p] as isize + delta;
-            app.scroll[p] = s.clamp(0, app.scroll_max[p] as isize) as u16;
-        }
+    match app.panes.get_mut(app.focus) {
+        Some(s) => s.by(delta),
         None => {
-            let i =
-                (app.selected as isize + delta).clamp(0, app.rows.len().saturating_sub(1) as isize);
+            let i = (app.tree.selected as isize + delta)
+                .clamp(0, app.tree.rows.len().saturating_sub(1) as isize);
             select(app, i as usize);
         }
     }
 }
 
 fn expand(app: &mut App) {
-    let Some(row) = app.rows.get(app.selected) else {
+    let Some(row) = app.tree.rows.get(app.tree.selected) else {
         return;
     };
     match row.node {
         // A run has nothing to unfold (Tab moves into its panes).
         Node::Run(_) => {}
         _ if !row.open => {
-            app.expansion.toggle(row.id.clone());
+            app.tree.expansion.toggle(row.id.clone());
             app.invalidate();
         }
-        _ => select(app, app.selected + 1),
+        _ => select(app, app.tree.selected + 1),
     }
 }
 
@@ -415,17 +661,17 @@ fn collapse(app: &mut App) {
         app.focus = Focus::Tree;
         return;
     }
-    let Some(row) = app.rows.get(app.selected) else {
+    let Some(row) = app.tree.rows.get(app.tree.selected) else {
         return;
     };
     if row.depth < 2 && row.open {
-        app.expansion.toggle(row.id.clone());
+        app.tree.expansion.toggle(row.id.clone());
         app.invalidate();
         return;
     }
     // Step out to the parent row.
     let depth = row.depth;
-    if let Some(parent) = app.rows[..app.selected]
+    if let Some(parent) = app.tree.rows[..app.tree.selected]
         .iter()
         .rposition(|r| r.depth < depth)
     {
@@ -441,8 +687,9 @@ fn latest(app: &mut App) {
         _ => None,
     };
     let mut keys = app.runs_of(scope);
-    if !app.query.is_empty() {
+    if !app.tree.query.is_empty() {
         let shown: std::collections::HashSet<_> = app
+            .tree
             .rows
             .iter()
             .filter_map(|r| {
@@ -478,30 +725,35 @@ fn latest(app: &mut App) {
         .unwrap_or_default();
     let msg = format!("latest run{where_}: {}{when}", fmt::escape(&r.label()));
     app.reveal(k);
-    app.scroll = [0; 3];
+    app.panes = Default::default();
     app.say(msg);
     debug_assert!(matches!(
-        app.rows.get(app.selected).map(|r| &r.id),
+        app.tree.rows.get(app.tree.selected).map(|r| &r.id),
         Some(NodeId::Run(_))
     ));
 }
 
 fn click(app: &mut App, col: u16, row: u16) {
     let tree = app.areas.tree;
-    if contains(tree, col, row) {
+    if tree.contains((col, row).into()) {
         app.focus = Focus::Tree;
         // Row 0 of the pane is its border.
         if row > tree.y {
-            let i = app.offset + (row - tree.y - 1) as usize;
-            if i < app.rows.len() {
-                if i == app.selected && app.rows[i].depth < 2 {
-                    app.expansion.toggle(app.rows[i].id.clone());
+            let i = app.tree.offset + (row - tree.y - 1) as usize;
+            if i < app.tree.rows.len() {
+                if i == app.tree.selected && app.tree.rows[i].depth < 2 {
+                    app.tree.expansion.toggle(app.tree.rows[i].id.clone());
                     app.invalidate();
                 }
                 select(app, i);
             }
         }
-    } else if let Some(i) = app.areas.panes.iter().position(|r| contains(*r, col, row)) {
+    } else if let Some(i) = app
+        .areas
+        .panes
+        .iter()
+        .position(|r| r.contains((col, row).into()))
+    {
         app.focus = [Focus::Info, Focus::Metrics, Focus::Disk][i];
     }
 }

@@ -3,133 +3,110 @@
 
 use crate::common;
 
-use std::path::Path;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use runyard::catalog::{self, Catalog, ScanOptions, SortKey};
-use runyard::runs::{RunDetails, RunSummary};
-use runyard::tui::app::{App, Request};
+use runyard::catalog::{Catalog, SortKey};
+use runyard::tui::app::{App, Settings};
+use runyard::tui::effects::{Env, perform};
 use runyard::tui::keymap;
+use runyard::tui::keymap::Action;
+use runyard::tui::msg::{Msg, Request};
 use runyard::tui::theme::Theme;
 use runyard::tui::tree::Node;
 use runyard::tui::{ui, update::update};
 
-/// An app over `root`, fully scanned, with every file it asks for loaded,
-/// and a fixed clock so ages in snapshots do not drift.
-fn app_for(root: &Path) -> App {
-    let handle = catalog::spawn(root, ScanOptions::default());
-    let mut app = App::new(
-        Catalog::new(root),
-        jiff::SignedDuration::from_mins(10),
-        Theme::new(true),
-    );
-    for ev in handle.events.iter() {
-        app.apply_scan(ev);
-    }
-    app.now = "2026-11-26T12:00:00Z".parse().unwrap();
-    app.tz = jiff::tz::TimeZone::UTC;
-    settle(&mut app);
-    app
-}
-
-thread_local! {
+/// The explorer with the real effect runner inline: every request `update`
+/// returns is performed by `effects::perform` and its answers are fed back,
+/// until nothing is left to do. What the event loop does itself (clipboard,
+/// pager, watcher) is recorded instead.
+struct Yard {
+    app: App,
+    env: Env,
     /// Text the explorer put on the clipboard.
-    static COPIED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// Notes the explorer asked to open in the pager.
-    static OPENED: std::cell::RefCell<Vec<std::path::PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+    copied: Vec<String>,
+    /// Notes and plots the explorer asked to open.
+    opened: Vec<PathBuf>,
+    /// Read the tracker and layout notes when asked (off: snapshots show
+    /// the tree as it is before they land).
+    read_notes: bool,
 }
 
-/// Carries out the app's requests the way the event loop does, synchronously.
-fn settle(app: &mut App) {
-    for _ in 0..4 {
-        app.refresh();
-        for req in std::mem::take(&mut app.outbox) {
+impl std::ops::Deref for Yard {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl Yard {
+    /// Sends a message and settles: performs what it asks, feeds the answers back.
+    fn send(&mut self, msg: Msg) {
+        let reqs = update(&mut self.app, msg);
+        self.run(reqs);
+    }
+
+    /// Performs requests and everything that follows from them.
+    fn run(&mut self, reqs: Vec<Request>) {
+        let mut queue: VecDeque<Request> = reqs.into();
+        while let Some(req) = queue.pop_front() {
+            let mut answers = Vec::new();
             match req {
-                Request::Summaries(v) => {
-                    for (k, p) in v {
-                        app.apply_summary(app.generation, k, RunSummary::load(&p));
-                    }
+                Request::Copy(text) => self.copied.push(text),
+                Request::OpenNote(p) => self.opened.push(p),
+                Request::OpenExternal(_, ref p) => {
+                    self.opened.push(p.clone());
+                    perform(req, &self.env, &mut |m| {
+                        answers.push(m);
+                        true
+                    });
                 }
-                Request::Details(k, p) => {
-                    app.apply_details(app.generation, k, RunDetails::load(&p))
-                }
-                Request::Plan(kind, runs) => {
-                    let opts = runyard::ops::PlanOptions {
-                        force: false,
-                        window: app.window,
-                        now: jiff::Timestamp::now(),
-                    };
-                    let root = app.catalog.root.clone();
-                    let plan = match kind {
-                        runyard::ops::PlanKind::Prune => {
-                            runyard::ops::plan_prune(&root, &runs, &opts)
-                        }
-                        runyard::ops::PlanKind::Trash => {
-                            runyard::ops::plan_trash(&root, &runs, &opts)
-                        }
-                        _ => runyard::ops::plan_ephemeral(&root, &runs, &opts),
-                    };
-                    app.apply_planned(plan);
-                }
-                Request::Apply(plan) => {
-                    let report = runyard::ops::apply(&plan, 2, &|_, _| {});
-                    app.apply_report(plan.kind, report);
-                }
-                Request::Backlinks => {
-                    let tracker = app
-                        .tracker
-                        .clone()
-                        .unwrap_or_else(|| runyard::tracker::find_tracker(&app.catalog.root, None));
-                    let (checked, _) = runyard::tracker::check_all(&app.catalog, &tracker);
-                    app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
-                    (app.promoted_from, app.findings) =
-                        runyard::tui::app::layout_notes(&app.catalog);
-                }
-                Request::OpenNote(p) => OPENED.with(|o| o.borrow_mut().push(p)),
-                Request::Compare(runs) => {
-                    app.compare = Some(runyard::tui::app::CompareView::load(
-                        &runs,
-                        &app.key_metrics,
-                    ));
-                }
-                Request::Copy(text) => COPIED.with(|c| c.borrow_mut().push(text)),
-                Request::OpenExternal(p) => OPENED.with(|o| o.borrow_mut().push(p)),
-                Request::DecodePlot(path, size) => {
-                    let image = runyard::tui::app::decode_plot(&app.graphics, &path, size);
-                    app.plot_decoded(path, size, image);
-                }
-                Request::Promote(path, what, name) => {
-                    let root = app.catalog.root.clone();
-                    let run = app.catalog.runs.iter().find(|r| r.path == path).cloned();
-                    let today = jiff::ZonedDateTime::now().date();
-                    let result = run
-                        .ok_or_else(|| "the run is gone".to_string())
-                        .and_then(|run| {
-                            runyard::ops::promote::plan(&root, &run, what, name.as_deref(), today)
-                                .and_then(|p| runyard::ops::promote::apply(&root, &p, &run))
-                        });
-                    if result.is_ok() {
-                        app.outbox.push(Request::Backlinks);
-                    }
-                    app.promoted(result);
-                }
-                Request::Rescan => {
-                    for ev in catalog::spawn(&app.catalog.root.clone(), ScanOptions::default())
-                        .events
-                        .iter()
-                    {
-                        app.apply_scan(ev);
-                    }
-                }
+                // The user's cache folder is not the tests' to write.
+                Request::Watch(_) | Request::SaveCache(..) => {}
+                Request::Notes(..) if !self.read_notes => {}
+                req => perform(req, &self.env, &mut |m| {
+                    answers.push(m);
+                    true
+                }),
+            }
+            for m in answers {
+                queue.extend(update(&mut self.app, m));
             }
         }
     }
 }
 
+/// An app over `root`, fully scanned, with every file it asks for loaded,
+/// and a fixed clock so ages in snapshots do not drift.
+fn app_for(root: &Path) -> Yard {
+    let mut settings = Settings::new(jiff::SignedDuration::from_mins(10), Theme::new(true));
+    settings.tz = jiff::tz::TimeZone::UTC;
+    // As the CLI gives it; read only in tests that let the runner read notes.
+    settings.tracker = Some(runyard::tracker::find_tracker(root, None));
+    let mut y = Yard {
+        app: App::new(Catalog::new(root), settings),
+        env: Env::default(),
+        copied: Vec::new(),
+        opened: Vec::new(),
+        read_notes: false,
+    };
+    y.send(Msg::Tick(
+        Instant::now(),
+        "2026-11-26T12:00:00Z".parse().unwrap(),
+    ));
+    y.run(vec![Request::Scan {
+        root: root.to_path_buf(),
+        generation: 0,
+    }]);
+    y
+}
+
 /// Presses keys as the event loop would: through the keymap, in the app's mode.
-fn press(app: &mut App, keys: &str) {
+fn press(app: &mut Yard, keys: &str) {
     for c in keys.chars() {
         let code = match c {
             '\n' => KeyCode::Enter,
@@ -142,19 +119,21 @@ fn press(app: &mut App, keys: &str) {
         } else {
             KeyModifiers::NONE
         };
-        if let Some(a) = keymap::dispatch(&app.bindings, app.mode(), &KeyEvent::new(code, mods)) {
-            update(app, a);
+        let event = KeyEvent::new(code, mods);
+        if let Some(a) = keymap::dispatch(&app.settings.bindings, app.mode(), &event) {
+            app.send(Msg::Key(a));
         }
-        settle(app);
     }
 }
 
-/// Draws a frame and returns it as text, temp paths masked.
-fn render(app: &mut App, w: u16, h: u16) -> String {
+/// Draws a frame, tells the app what it measured, draws again, and returns
+/// the frame as text, temp paths masked.
+fn render(app: &mut Yard, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, app)).unwrap();
-    settle(app);
-    term.draw(|f| ui::draw(f, app)).unwrap();
+    let mut report = Default::default();
+    term.draw(|f| report = ui::draw(f, &app.app)).unwrap();
+    app.send(Msg::Drawn(report));
+    term.draw(|f| report = ui::draw(f, &app.app)).unwrap();
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..buf.area.height {
@@ -208,7 +187,7 @@ fn help_overlay_snapshot() {
     );
     insta::assert_snapshot!("help_overlay", screen);
     press(&mut app, "\x1b");
-    assert!(app.help.is_none());
+    assert!(app.overlay.is_none());
 }
 
 #[test]
@@ -216,10 +195,11 @@ fn filter_snapshot_and_latest_within_it() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     press(&mut app, "/vit");
-    assert!(app.filtering);
+    assert!(app.tree.filtering);
     insta::assert_snapshot!("filter_vit", render(&mut app, 110, 24));
     // Only vit-small runs are shown; L picks the latest of them.
     let runs: Vec<String> = app
+        .tree
         .rows
         .iter()
         .filter_map(|r| {
@@ -251,7 +231,7 @@ fn filter_snapshot_and_latest_within_it() {
     );
     // Esc clears the filter; the selection stays on the same run.
     press(&mut app, "\x1b");
-    assert!(app.query.is_empty());
+    assert!(app.tree.query.is_empty());
     assert_eq!(
         selected_label(&app),
         "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
@@ -259,6 +239,7 @@ fn filter_snapshot_and_latest_within_it() {
     // Notes match by words: only the failed crnn run's notes mention memory.
     press(&mut app, "\x1b/out of memory");
     let shown: Vec<String> = app
+        .tree
         .rows
         .iter()
         .filter_map(|r| {
@@ -304,7 +285,7 @@ fn latest_jumps_within_the_selected_task_or_model() {
     press(&mut app, "gjjjjj");
     assert_eq!(selected_label(&app), "ocr/crnn");
     press(&mut app, "\n");
-    assert!(!app.rows[app.selected].open);
+    assert!(!app.tree.rows[app.tree.selected].open);
     press(&mut app, "L");
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-06_09-10-00_seed7");
 }
@@ -316,7 +297,7 @@ fn sort_then_select_keeps_the_selection_on_its_run() {
     press(&mut app, "jjjjjjj");
     let before = selected_label(&app);
     press(&mut app, "s");
-    assert_eq!(app.sort, SortKey::Size);
+    assert_eq!(app.tree.sort, SortKey::Size);
     assert_eq!(
         selected_label(&app),
         before,
@@ -326,9 +307,10 @@ fn sort_then_select_keeps_the_selection_on_its_run() {
     press(&mut app, "g");
     assert_eq!(selected_label(&app), "ocr");
     press(&mut app, "ss");
-    assert_eq!(app.sort, SortKey::KeyMetric);
+    assert_eq!(app.tree.sort, SortKey::KeyMetric);
     // By key metric: within vit-small the better val/acc first.
     let vit: Vec<String> = app
+        .tree
         .rows
         .iter()
         .filter_map(|r| {
@@ -342,7 +324,7 @@ fn sort_then_select_keeps_the_selection_on_its_run() {
         .collect();
     assert_eq!(vit[0], "ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
     press(&mut app, "s");
-    assert_eq!(app.sort, SortKey::Time);
+    assert_eq!(app.tree.sort, SortKey::Time);
 }
 
 #[test]
@@ -381,35 +363,28 @@ fn resize_down_to_one_cell_and_back() {
 fn folding_tab_focus_and_mouse() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    let rows = app.rows.len();
+    let rows = app.tree.rows.len();
     press(&mut app, "h");
-    assert!(app.rows.len() < rows, "h folds the task");
+    assert!(app.tree.rows.len() < rows, "h folds the task");
     press(&mut app, "l");
-    assert_eq!(app.rows.len(), rows);
+    assert_eq!(app.tree.rows.len(), rows);
     press(&mut app, "\t");
     assert_eq!(app.focus, runyard::tui::app::Focus::Info);
     press(&mut app, "jj");
-    assert_eq!(app.scroll[0], 2, "j scrolls the focused pane");
-    assert_eq!(app.selected, 0, "and leaves the tree alone");
+    assert_eq!(app.panes.info.offset, 2, "j scrolls the focused pane");
+    assert_eq!(app.tree.selected, 0, "and leaves the tree alone");
     render(&mut app, 120, 30);
     // A click on the fourth tree row selects it.
     let tree = app.areas.tree;
-    update(
-        &mut app,
-        runyard::tui::action::Action::Click(tree.x + 5, tree.y + 4),
-    );
-    assert_eq!(app.selected, 3);
+    app.send(Msg::Click(tree.x + 5, tree.y + 4));
+    assert_eq!(app.tree.selected, 3);
     assert_eq!(app.focus, runyard::tui::app::Focus::Tree);
-    update(
-        &mut app,
-        runyard::tui::action::Action::Wheel(true, tree.x + 5, tree.y + 4),
-    );
-    assert_eq!(app.selected, 6);
-    // A disabled slot says why.
+    app.send(Msg::Wheel(true, tree.x + 5, tree.y + 4));
+    assert_eq!(app.tree.selected, 6);
     // A task has no plots of its own: o says so.
     press(&mut app, "g");
     press(&mut app, "o");
-    assert!(app.viewer.is_none());
+    assert!(app.viewer().is_none());
     assert!(app.message.as_ref().unwrap().0.contains("select a run"));
 }
 
@@ -484,7 +459,7 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
     press(&mut app, "ss/crnn\n");
     assert!(app.marks.contains(&crnn42) && app.marks.contains(&depth8));
     press(&mut app, "d");
-    let c = app.confirm.as_ref().expect("the confirm popup is open");
+    let c = app.confirm().expect("the confirm popup is open");
     assert_eq!(
         c.hidden,
         ["experiments/recsys/xgb-v1/2025-11-22_16-20-05_depth8"]
@@ -500,7 +475,7 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
     insta::assert_snapshot!("confirm_clean", screen);
     // Enter is No.
     press(&mut app, "\n");
-    assert!(app.confirm.is_none());
+    assert!(app.confirm().is_none());
     assert!(crnn42.join("tmp").exists());
     press(&mut app, "dy");
     for r in [&crnn42, &depth8] {
@@ -548,9 +523,8 @@ fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
         Path::new("config.toml"),
     )
     .unwrap();
-    app.configure(&config);
-    settle(&mut app);
-    assert_eq!(app.sort, SortKey::KeyMetric);
+    app.send(Msg::Configure(Box::new(config)));
+    assert_eq!(app.tree.sort, SortKey::KeyMetric);
     let screen = render(&mut app, 120, 30);
     assert!(
         screen.contains("best      val/acc 0.71  vit-small/2025-12-08_18-45-12_lr3e-4"),
@@ -561,6 +535,7 @@ fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
         "{screen}"
     );
     let crnn: Vec<String> = app
+        .tree
         .rows
         .iter()
         .filter_map(|r| {
@@ -590,12 +565,12 @@ fn backlinks_show_on_the_run_and_flag_incident_runs() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     let tracker = root.parent().unwrap().join("experiment-tracker");
-    let (checked, errors) = runyard::tracker::check_all(&app.catalog, &tracker);
+    let (_, errors) = runyard::tracker::check_all(&app.catalog, &tracker);
     assert!(errors.is_empty(), "{errors:?}");
-    app.backlinks = runyard::tui::app::backlinks_of(&checked, &app.catalog.root);
-    app.tracker = Some(tracker);
-    app.invalidate();
-    press(&mut app, "jjjjjjjjjjj");
+    app.read_notes = true;
+    let catalog = Box::new(app.catalog.clone());
+    app.run(vec![Request::Notes(catalog, Some(tracker))]);
+    press(&mut app, "jjjjjjjjjj");
     assert_eq!(
         selected_label(&app),
         "ocr/vit-small/2025-12-08_18-45-12_lr3e-4"
@@ -611,7 +586,7 @@ fn backlinks_show_on_the_run_and_flag_incident_runs() {
         "{screen}"
     );
     press(&mut app, "n");
-    let opened = OPENED.with(|o| o.borrow().clone());
+    let opened = app.opened.clone();
     assert_eq!(opened.len(), 1);
     assert!(opened[0].ends_with("incident_reports/2025-12-07_vit_divergence.md"));
 }
@@ -640,39 +615,46 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
 
     // Cancelling changes nothing.
     press(&mut app, "\x1b");
-    assert!(app.promote.is_none());
+    assert!(app.picker().is_none());
     assert!(app.message.as_ref().unwrap().0.contains("nothing promoted"));
 
     // Pick the validation-accuracy plot, rename it, promote it.
     press(&mut app, "p");
-    let picker = app.promote.as_ref().unwrap();
+    let picker = app.picker().unwrap();
     let at = picker
         .items
         .iter()
-        .position(|(w, _, _)| matches!(w, runyard::ops::promote::What::Plot(f) if f == "val_acc_curve.png"))
+        .position(
+            |(w, _)| matches!(w, runyard::ops::promote::What::Plot(f) if f == "val_acc_curve.png"),
+        )
         .expect("the plot is offered");
     for _ in 0..at {
         press(&mut app, "j");
     }
     press(&mut app, "e");
     // The proposed name is in the buffer: clear it, type a new one.
-    let proposed = app.promote.as_ref().unwrap().editing.clone().unwrap();
+    let proposed = app.picker().unwrap().editing.clone().unwrap();
     assert!(proposed.ends_with(".png"), "{proposed}");
     for _ in 0..proposed.chars().count() {
-        update(&mut app, runyard::tui::action::Action::FilterBackspace);
+        app.send(Msg::Key(Action::Backspace));
     }
     press(&mut app, "crnn_val_acc.png\n");
-    let picker = app.promote.as_ref().unwrap();
+    let picker = app.picker().unwrap();
     assert_eq!(picker.name.as_deref(), Some("crnn_val_acc.png"));
     assert!(
         picker.items[at]
             .1
+            .as_ref()
+            .unwrap()
+            .0
             .ends_with("artifacts/plots/crnn_val_acc.png"),
         "{:?}",
         picker.items[at].1
     );
+    // Promoting reads the provenance records again: let the runner read them.
+    app.read_notes = true;
     press(&mut app, "y");
-    assert!(app.promote.is_none());
+    assert!(app.picker().is_none());
     let message = app.message.as_ref().unwrap().0.clone();
     assert!(message.starts_with("promoted: "), "{message}");
 
@@ -698,12 +680,17 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
         press(&mut app, "j");
     }
     press(&mut app, "e");
-    let proposed = app.promote.as_ref().unwrap().editing.clone().unwrap();
+    let proposed = app.picker().unwrap().editing.clone().unwrap();
     for _ in 0..proposed.chars().count() {
-        update(&mut app, runyard::tui::action::Action::FilterBackspace);
+        app.send(Msg::Key(Action::Backspace));
     }
     press(&mut app, "crnn_val_acc.png\n");
-    let dest = app.promote.as_ref().unwrap().items[at].1.clone();
+    let dest = app.picker().unwrap().items[at]
+        .1
+        .as_ref()
+        .unwrap()
+        .0
+        .clone();
     assert!(
         dest.ends_with("artifacts/plots/crnn_val_acc-2.png"),
         "{dest:?}"
@@ -721,9 +708,9 @@ fn promote_picker_copies_a_plot_under_a_typed_name() {
 fn runs_that_stray_from_the_layout_are_flagged_with_their_findings() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    app.outbox.push(Request::Backlinks);
-    settle(&mut app);
-    app.invalidate();
+    app.read_notes = true;
+    let catalog = Box::new(app.catalog.clone());
+    app.run(vec![Request::Notes(catalog, None)]);
     press(&mut app, "/old-run-backup\njj");
     assert_eq!(selected_label(&app), "debug/tiny/old-run-backup");
     let screen = render(&mut app, 160, 50);
@@ -747,7 +734,7 @@ fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
     press(&mut app, "jjjjjjj");
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     press(&mut app, "o");
-    assert!(app.viewer.is_some());
+    assert!(app.viewer().is_some());
     // The first frame asks for the image at its size; the next shows it.
     let screen = render(&mut app, 60, 20);
     assert!(screen.contains("confusion_matrix.png"), "{screen}");
@@ -759,31 +746,36 @@ fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
     assert!(screen.contains("train_loss_curve.png"), "{screen}");
     // y copies the plot's path through OSC 52; O hands it to the configured opener.
     press(&mut app, "y");
-    let copied = COPIED.with(|c| c.borrow().clone());
+    let copied = app.copied.clone();
     assert_eq!(copied.len(), 1);
     assert!(
         copied[0].ends_with("plots/train_loss_curve.png"),
         "{copied:?}"
     );
-    app.plot_opener = Some("true".into());
+    let config = runyard::config::Config::parse(
+        "[general]\nplot_opener = \"true\"\n",
+        Path::new("config.toml"),
+    )
+    .unwrap();
+    app.send(Msg::Configure(Box::new(config)));
     press(&mut app, "O");
-    let opened = OPENED.with(|o| o.borrow().clone());
+    let opened = app.opened.clone();
     assert!(
         opened[0].ends_with("plots/train_loss_curve.png"),
         "{opened:?}"
     );
     press(&mut app, "\x1b");
-    assert!(app.viewer.is_none());
+    assert!(app.viewer().is_none());
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     // Outside the viewer, y copies the run's folder.
     press(&mut app, "y");
-    let copied = COPIED.with(|c| c.borrow().clone());
+    let copied = app.copied.clone();
     assert!(
         copied[1].ends_with("experiments/ocr/crnn/2025-12-04_14-32-10_seed42"),
         "{copied:?}"
     );
     assert_eq!(
-        runyard::tui::app::osc52("hi"),
+        runyard::tui::osc52("hi"),
         "\x1b]52;c;aGk=\x07",
         "OSC 52 carries base64"
     );
@@ -818,30 +810,88 @@ fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
     let mut app = app_for(&root);
     // One run alone is not a comparison.
     press(&mut app, "jjjjjjjc");
-    assert!(app.compare.is_none());
+    assert!(app.compare().is_none());
     assert!(app.message.as_ref().unwrap().0.contains("mark two runs"));
     // The ocr task: its four runs.
     press(&mut app, "gjjjj");
     assert_eq!(selected_label(&app), "ocr");
     press(&mut app, "c");
-    let c = app.compare.as_ref().expect("the comparison opens");
+    let c = app.compare().expect("the comparison opens");
     assert_eq!(c.table.runs.len(), 4);
     assert!(!c.series.is_empty(), "the runs share series to overlay");
     // Highlight val/loss, sort by it: lowest loss first.
     press(&mut app, "ls");
-    let c = app.compare.as_ref().unwrap();
+    let c = app.compare().unwrap();
     assert_eq!(c.table.columns[c.column].name, "val/loss");
     assert_eq!(c.table.runs[0], "ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
     assert_eq!(c.table.runs[3], "ocr/vit-small/2025-12-08_18-45-12_lr3e-4");
     insta::assert_snapshot!("compare_table", render(&mut app, 130, 36));
     press(&mut app, "m");
-    assert_eq!(app.compare.as_ref().unwrap().chart, 1);
+    assert_eq!(app.compare().unwrap().chart, 1);
     // j/k scroll the runs, never past the last.
     press(&mut app, "jjjjjj");
-    assert_eq!(app.compare.as_ref().unwrap().row, 3);
+    assert_eq!(app.compare().unwrap().row, 3);
     press(&mut app, "k");
-    assert_eq!(app.compare.as_ref().unwrap().row, 2);
+    assert_eq!(app.compare().unwrap().row, 2);
     press(&mut app, "\x1b");
-    assert!(app.compare.is_none());
+    assert!(app.compare().is_none());
     assert_eq!(selected_label(&app), "ocr");
+}
+
+#[test]
+fn a_result_that_lands_under_an_open_view_waits_for_it_to_close() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    // Ask for a cleanup plan, and open the help before it is built.
+    let asked = update(&mut app.app, Msg::Key(Action::PlanEphemeral));
+    assert!(asked.iter().any(|r| matches!(r, Request::Plan(..))));
+    press(&mut app, "?");
+    app.run(asked);
+    assert!(matches!(
+        app.overlay,
+        Some(runyard::tui::overlay::Overlay::Help(_))
+    ));
+    let msg = &app.message.as_ref().unwrap().0;
+    assert!(msg.contains("opens when this view closes"), "{msg}");
+    // Closing the help shows the plan; nothing changed on disk meanwhile.
+    press(&mut app, "\x1b");
+    assert!(app.confirm().is_some());
+    press(&mut app, "n");
+    assert!(app.overlay.is_none());
+    assert!(
+        root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42/tmp")
+            .exists()
+    );
+}
+
+#[test]
+fn the_promote_picker_is_planned_off_the_ui_thread_and_names_what_it_cannot_copy() {
+    let (_tmp, root) = common::demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    std::os::unix::fs::symlink("/etc/hostname", run.join("model.onnx")).unwrap();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjj");
+    // `p` only asks: the candidates are planned by the runner.
+    let asked = update(&mut app.app, Msg::Key(Action::OpenPromote));
+    assert!(app.picker().is_none());
+    assert!(
+        matches!(asked.as_slice(), [Request::PlanPromote { .. }]),
+        "{asked:?}"
+    );
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("planning what to promote…"), "{screen}");
+    app.run(asked);
+    let picker = app.picker().expect("the picker opens once planned");
+    let (_, why) = picker
+        .items
+        .iter()
+        .find(|(w, _)| matches!(w, runyard::ops::promote::What::Export(f) if f == "model.onnx"))
+        .expect("the link is offered, not dropped");
+    assert!(why.is_err(), "{why:?}");
+    let screen = render(&mut app, 160, 40);
+    assert!(
+        screen.contains("model.onnx") && screen.contains("cannot be promoted: "),
+        "{screen}"
+    );
 }

@@ -25,8 +25,8 @@ const COLORS: [Color; 6] = [
 
 /// Draws the comparison over `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(c) = &app.compare else { return };
-    let t = &app.theme;
+    let Some(c) = app.compare() else { return };
+    let t = &app.settings.theme;
     frame.render_widget(Clear, area);
     let rows = c.table.runs.len() as u16;
     let table_h = (rows + 3).min(area.height / 2).max(4);
@@ -148,8 +148,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .enumerate()
         .filter_map(|(r, p)| {
-            p.as_ref()
-                .map(|p| (r, chart_points(p, app.smoothing, app.log_y, width)))
+            p.as_ref().map(|p| {
+                (
+                    r,
+                    chart_points(p, app.chart.smoothing, app.chart.log_y, width),
+                )
+            })
         })
         .filter(|(_, d)| !d.is_empty())
         .collect();
@@ -164,7 +168,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 .data(d)
         })
         .collect();
-    let ylabel = |v: f64| fmt::metric(if app.log_y { 10f64.powf(v) } else { v });
+    let ylabel = |v: f64| fmt::metric(if app.chart.log_y { 10f64.powf(v) } else { v });
     let chart = Chart::new(datasets)
         .block(
             Block::bordered()

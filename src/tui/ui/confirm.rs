@@ -14,10 +14,10 @@ fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// Draws the confirm popup over `area`.
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(c) = &app.confirm else { return };
-    let t = &app.theme;
+/// Draws the confirm popup over `area`; returns its largest scroll.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
+    let Some(c) = app.confirm() else { return 0 };
+    let t = &app.settings.theme;
     let plan = &c.plan;
     let runs: std::collections::BTreeSet<_> = plan.targets.iter().map(|x| &x.run).collect();
     let what = if plan.kind == PlanKind::Trash {
@@ -107,11 +107,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::raw("scroll "),
         ]));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((c.scroll, 0)),
-        popup,
-    );
+    let para = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    // The block's borders are counted in the lines: the last useful scroll
+    // leaves the final line above the bottom border.
+    let max =
+        (para.line_count(popup.width).min(u16::MAX as usize) as u16).saturating_sub(popup.height);
+    frame.render_widget(para.scroll((c.scroll.offset, 0)), popup);
+    max
 }

@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             Some(u) => u.clone(),
             None => {
                 frame.render_widget(
-                    Paragraph::new(Span::styled("sizing…", app.theme.dim())),
+                    Paragraph::new(Span::styled("sizing…", app.settings.theme.dim())),
                     inner,
                 );
                 return 0;
@@ -41,11 +41,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             .collect();
         most.sort_by_key(|(_, r)| std::cmp::Reverse(*r));
         if !most.is_empty() {
-            lines.push(Line::from(Span::styled("most to free:", app.theme.dim())));
+            lines.push(Line::from(Span::styled(
+                "most to free:",
+                app.settings.theme.dim(),
+            )));
         }
         for (k, r) in most.into_iter().take(5) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:>8} ", fmt::size_short(r)), app.theme.reclaim()),
+                Span::styled(
+                    format!("  {:>8} ", fmt::size_short(r)),
+                    app.settings.theme.reclaim(),
+                ),
                 Span::raw(
                     fmt::escape(&super::info::short_label(
                         app,
@@ -57,11 +63,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             ]));
         }
     }
-    super::render_scrolled(frame, Paragraph::new(lines), inner, app.scroll[2])
+    super::render_scrolled(frame, Paragraph::new(lines), inner, app.panes.disk.offset)
 }
 
 fn bars(app: &App, u: &RunUsage, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let total = u.total().disk.max(1);
     let bar_w = width.saturating_sub(12 + 9 + 16).clamp(0, 30);
     let row = |name: &str, usage: Usage, ephemeral: bool, note: String| {

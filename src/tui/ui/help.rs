@@ -1,5 +1,4 @@
-//! The `?` overlay: every binding from the keymap table, disabled ones with
-//! the reason.
+//! The `?` overlay: the bindings of the keymap table, by mode.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -11,7 +10,7 @@ use crate::tui::keymap::{Mode, keys_label};
 
 /// Draws the help overlay over `area`; returns its largest scroll.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let mut lines = Vec::new();
     for (mode, heading) in [
         (Mode::Browse, "Browsing"),
@@ -20,18 +19,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         (Mode::Help, "This help"),
     ] {
         lines.push(Line::from(Span::styled(heading, t.title())));
-        for b in app.bindings.iter().filter(|b| b.mode == mode) {
+        for b in app.settings.bindings.iter().filter(|b| b.mode == mode) {
             let keys = format!("  {:<14}", keys_label(b));
-            match b.disabled {
-                None => lines.push(Line::from(vec![
-                    Span::styled(keys, t.metric()),
-                    Span::raw(b.desc),
-                ])),
-                Some(why) => lines.push(Line::from(vec![
-                    Span::styled(keys, t.dim()),
-                    Span::styled(format!("{} — {why}", b.desc), t.dim()),
-                ])),
-            }
+            lines.push(Line::from(vec![
+                Span::styled(keys, t.metric()),
+                Span::raw(b.desc),
+            ]));
         }
         lines.push(Line::from(""));
     }
@@ -50,5 +43,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    super::render_scrolled(frame, Paragraph::new(lines), inner, app.help.unwrap_or(0))
+    super::render_scrolled(
+        frame,
+        Paragraph::new(lines),
+        inner,
+        match &app.overlay {
+            Some(crate::tui::overlay::Overlay::Help(s)) => s.offset,
+            _ => 0,
+        },
+    )
 }

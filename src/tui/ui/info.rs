@@ -27,19 +27,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         frame,
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         inner,
-        app.scroll[0],
+        app.panes.info.offset,
     )
 }
 
 fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
     let r = &app.catalog.runs[k];
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let mut lines = vec![Line::from(Span::styled(
         fmt::escape(&r.label()).into_owned(),
         t.title(),
     ))];
     // Problems first: a broken file is the first thing to know.
-    let summary = app.summaries.get(&k);
+    let summary = app.loaded.summaries.get(&k);
     let details = app.selected_details();
     let mut problems: Vec<String> = r.errors.clone();
     match details {
@@ -88,9 +88,9 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         .and_then(|s| s.parse::<jiff::Timestamp>().ok());
     if let Some(time) = started_at.or(r.time()) {
         let shown = match (&started_at, &r.id) {
-            (Some(ts), _) => fmt::time_in(*ts, &app.tz),
+            (Some(ts), _) => fmt::time_in(*ts, &app.settings.tz),
             (None, Some(id)) => id.time.strftime("%Y-%m-%d %H:%M").to_string(),
-            (None, None) => fmt::time_in(time, &app.tz),
+            (None, None) => fmt::time_in(time, &app.settings.tz),
         };
         lines.push(fact(
             app,
@@ -105,7 +105,13 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             let finished = i.finished_at.as_ref().map(|f| {
                 f.parse::<jiff::Timestamp>().map_or_else(
                     |_| f.clone(),
-                    |ts| format!("{} ({})", fmt::time_in(ts, &app.tz), fmt::age(ts, app.now)),
+                    |ts| {
+                        format!(
+                            "{} ({})",
+                            fmt::time_in(ts, &app.settings.tz),
+                            fmt::age(ts, app.now)
+                        )
+                    },
                 )
             });
             for (key, v) in [
@@ -146,7 +152,7 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             ]));
         }
     }
-    if let Some(list) = app.promoted_from.get(&r.path) {
+    if let Some(list) = app.notes.promoted_from.get(&r.path) {
         lines.push(Line::from(Span::styled(
             "── promoted from this run ──",
             t.dim(),
@@ -155,7 +161,7 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             lines.push(Line::from(fmt::escape(&a.to_string_lossy()).into_owned()));
         }
     }
-    if let Some(list) = app.findings.get(&r.path) {
+    if let Some(list) = app.notes.findings.get(&r.path) {
         lines.push(Line::from(Span::styled(
             "── strays from the layout (runyard check) ──",
             t.dim(),
@@ -176,12 +182,16 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             ]));
         }
     }
-    if let Some(notes) = app.backlinks.get(&r.path) {
+    if let Some(notes) = app.notes.backlinks.get(&r.path) {
         lines.push(Line::from(Span::styled(
             "── tracker notes (n opens the first) ──",
             t.dim(),
         )));
-        let base = app.tracker.as_deref().unwrap_or(std::path::Path::new("/"));
+        let base = app
+            .settings
+            .tracker
+            .as_deref()
+            .unwrap_or(std::path::Path::new("/"));
         for b in notes {
             let file = b
                 .file
@@ -230,7 +240,7 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
 
 fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
     let c = &app.catalog;
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let keys = app.runs_of(Some(node));
     let (name, kind) = match node {
         Node::Task(ti) => (
@@ -313,7 +323,11 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
         .iter()
         .filter(|&&k| {
             !c.runs[k].errors.is_empty()
-                || app.summaries.get(&k).is_some_and(|s| !s.errors.is_empty())
+                || app
+                    .loaded
+                    .summaries
+                    .get(&k)
+                    .is_some_and(|s| !s.errors.is_empty())
         })
         .count();
     if problems > 0 {
@@ -342,7 +356,7 @@ pub fn short_label(app: &App, node: Node, k: RunKey) -> String {
 pub fn judging_metric(app: &App, keys: &[RunKey]) -> Option<(String, bool)> {
     let task = &app.catalog.runs[*keys.first()?].task;
     if keys.iter().all(|&k| &app.catalog.runs[k].task == task)
-        && let Some(km) = app.key_metrics.get(task)
+        && let Some(km) = app.settings.key_metrics.get(task)
     {
         return Some((km.name.clone(), km.lower_is_better));
     }
@@ -362,7 +376,7 @@ pub fn judging_metric(app: &App, keys: &[RunKey]) -> Option<(String, bool)> {
 pub fn best_run(app: &App, keys: &[RunKey]) -> Option<(String, RunKey, f64)> {
     let (metric, lower) = judging_metric(app, keys)?;
     keys.iter()
-        .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))
+        .filter_map(|&k| Some((k, app.loaded.summaries.get(&k)?.metric(&metric)?)))
         .filter(|(_, v)| !v.is_nan())
         .max_by(|a, b| {
             if lower {

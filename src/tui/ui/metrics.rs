@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             let details = app.selected_details();
             let key = details
                 .map(|d| d.key_metrics.clone())
-                .or_else(|| app.summaries.get(&k).map(|s| s.key_metrics.clone()))
+                .or_else(|| app.loaded.summaries.get(&k).map(|s| s.key_metrics.clone()))
                 .unwrap_or_default();
             let scalars: &[Scalar] = details.map_or(&[], |d| &d.metrics.scalars);
             let series: &[Series] = details.map_or(&[], |d| &d.metrics.series);
@@ -39,22 +39,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                     at + i,
                     Line::from(Span::styled(
                         format!("⋯ {}", fmt::escape(note)),
-                        app.theme.error(),
+                        app.settings.theme.error(),
                     )),
                 );
             }
             if series.is_empty() || inner.height < 10 {
-                return render_scrolled(frame, Paragraph::new(lines), inner, app.scroll[1]);
+                return render_scrolled(
+                    frame,
+                    Paragraph::new(lines),
+                    inner,
+                    app.panes.metrics.offset,
+                );
             }
             let text_h = (lines.len() as u16).min(inner.height / 2).max(3);
             let [text, chart] =
                 Layout::vertical([Constraint::Length(text_h), Constraint::Min(4)]).areas(inner);
-            let max = render_scrolled(frame, Paragraph::new(lines), text, app.scroll[1]);
-            let i = app.series.min(series.len() - 1);
+            let max = render_scrolled(frame, Paragraph::new(lines), text, app.panes.metrics.offset);
+            let i = app.chart.series.min(series.len() - 1);
             // Another x column of the same file (epoch beside step): the
             // curve against it, when the user picked one with X.
             let axes = x_axes(series, &series[i]);
-            let shown = match app.x_axis % (axes.len() + 1) {
+            let shown = match app.chart.x_axis % (axes.len() + 1) {
                 0 => series[i].clone(),
                 a => against(&series[i], axes[a - 1]),
             };
@@ -66,7 +71,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             frame,
             Paragraph::new(ranking(app, node)),
             inner,
-            app.scroll[1],
+            app.panes.metrics.offset,
         ),
         None => 0,
     }
@@ -79,7 +84,7 @@ fn scalar_lines(
     series: &[Series],
     width: usize,
 ) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let mut lines = Vec::new();
     if key.is_empty() && scalars.is_empty() && series.is_empty() {
         let msg = if app.selected_details().is_none() {
@@ -279,18 +284,23 @@ fn part_read(notes: &[String], file: &str) -> &'static str {
 /// Draws series `which.0` of `which.1`; `which.2` says if its file was read in part.
 fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &str), area: Rect) {
     let (i, n, part) = which;
-    let t = &app.theme;
-    let data = chart_points(&s.points, app.smoothing, app.log_y, area.width as usize);
+    let t = &app.settings.theme;
+    let data = chart_points(
+        &s.points,
+        app.chart.smoothing,
+        app.chart.log_y,
+        area.width as usize,
+    );
     if data.is_empty() {
         return;
     }
     let [x0, x1, y0, y1] = bounds(std::iter::once(data.as_slice()));
     let file = s.file.rsplit('/').next().unwrap_or(&s.file);
     let mut mode = part.to_string();
-    if app.smoothing > 0.0 {
-        mode.push_str(&format!(" · EMA {}", app.smoothing));
+    if app.chart.smoothing > 0.0 {
+        mode.push_str(&format!(" · EMA {}", app.chart.smoothing));
     }
-    if app.log_y {
+    if app.chart.log_y {
         mode.push_str(" · log");
     }
     let title = format!(
@@ -300,7 +310,7 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
         i + 1,
         n
     );
-    let ylabel = |v: f64| fmt::metric(if app.log_y { 10f64.powf(v) } else { v });
+    let ylabel = |v: f64| fmt::metric(if app.chart.log_y { 10f64.powf(v) } else { v });
     let dataset = Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
@@ -331,14 +341,14 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
 
 /// A task's or model's runs ranked by the key metric.
 fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let keys = app.runs_of(Some(node));
     let Some((metric, lower)) = judging_metric(app, &keys) else {
         return vec![Line::from(Span::styled("no key metrics yet", t.dim()))];
     };
     let mut ranked: Vec<(usize, f64)> = keys
         .iter()
-        .filter_map(|&k| Some((k, app.summaries.get(&k)?.metric(&metric)?)))
+        .filter_map(|&k| Some((k, app.loaded.summaries.get(&k)?.metric(&metric)?)))
         .filter(|(_, v)| !v.is_nan())
         .collect();
     ranked.sort_by(|a, b| {

@@ -12,21 +12,44 @@ mod tree;
 mod viewer;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect, Size};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, Focus};
+use super::app::{App, Areas, Focus};
+use super::overlay::Overlay;
 use crate::fmt;
 
 /// Below this the layout cannot show anything useful.
 const MIN_WIDTH: u16 = 40;
 const MIN_HEIGHT: u16 = 10;
 
-/// Draws one frame and records where things went (for the mouse).
-pub fn draw(frame: &mut Frame, app: &mut App) {
+/// What a frame measured, for [`crate::tui::update::update`]: where the
+/// panes went (for the mouse), how far each can scroll, how many tree rows
+/// fit, and the size the plot view wants its image at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrawReport {
+    /// Where the tree and panes went.
+    pub areas: Areas,
+    /// Tree rows that fit.
+    pub tree_page: usize,
+    /// The largest useful scroll of run_info.
+    pub info: u16,
+    /// Of the metrics pane.
+    pub metrics: u16,
+    /// Of the disk pane.
+    pub disk: u16,
+    /// Of the overlay (help, confirm).
+    pub overlay: u16,
+    /// The size (columns, rows) the shown plot is drawn at.
+    pub plot: Option<Size>,
+}
+
+/// Draws one frame from the app and says what it measured.
+pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
+    let mut report = DrawReport::default();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
@@ -34,8 +57,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(truncate(&msg, area.width as usize)), area);
-        app.areas = Default::default();
-        return;
+        return report;
     }
     let [main, status, hints] = Layout::vertical([
         Constraint::Min(1),
@@ -62,37 +84,29 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         Constraint::Percentage(25),
     ])
     .areas(right);
-    app.areas.tree = tree_area;
-    app.areas.panes = [info_area, metrics_area, disk_area];
-    // The tree's height decides how many rows fit; keep the selection in view.
-    app.refresh();
+    report.areas = Areas {
+        tree: tree_area,
+        panes: [info_area, metrics_area, disk_area],
+    };
+    report.tree_page = (tree_area.height.saturating_sub(2) as usize).max(1);
 
     tree::draw(frame, app, tree_area);
-    app.scroll_max[0] = info::draw(frame, app, info_area);
-    app.scroll_max[1] = metrics::draw(frame, app, metrics_area);
-    app.scroll_max[2] = disk::draw(frame, app, disk_area);
-    for i in 0..3 {
-        app.scroll[i] = app.scroll[i].min(app.scroll_max[i]);
-    }
+    report.info = info::draw(frame, app, info_area);
+    report.metrics = metrics::draw(frame, app, metrics_area);
+    report.disk = disk::draw(frame, app, disk_area);
     draw_status(frame, app, status);
     draw_hints(frame, app, hints);
-    if app.help.is_some() {
-        app.scroll_max[3] = help::draw(frame, app, area);
-    }
-    if app.confirm.is_some() {
-        confirm::draw(frame, app, area);
-    }
-    if app.promote.is_some() {
-        promote::draw(frame, app, area);
-    }
-    if app.compare.is_some() {
-        compare::draw(frame, app, main);
-    }
-    if app.viewer.is_some() {
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help(_)) => report.overlay = help::draw(frame, app, area),
+        Some(Overlay::Confirm(_)) => report.overlay = confirm::draw(frame, app, area),
+        Some(Overlay::Promote(_)) => promote::draw(frame, app, area),
+        Some(Overlay::Compare(_)) => compare::draw(frame, app, main),
         // The status and key-hint lines stay: messages (copied, no desktop)
         // and the viewer's keys show there.
-        viewer::draw(frame, app, main);
+        Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
     }
+    report
 }
 
 /// A popup's area: `width` by `height`, centred in `area`.
@@ -116,8 +130,11 @@ fn render_scrolled(frame: &mut Frame, para: Paragraph, area: Rect, scroll: u16) 
 fn pane<'a>(app: &App, title: &'a str, focus: Focus) -> Block<'a> {
     let focused = app.focus == focus;
     Block::bordered()
-        .border_style(app.theme.border(focused))
-        .title(Span::styled(format!(" {title} "), app.theme.title()))
+        .border_style(app.settings.theme.border(focused))
+        .title(Span::styled(
+            format!(" {title} "),
+            app.settings.theme.title(),
+        ))
 }
 
 /// Cuts a string to `width` columns, ending in `…` when cut.
@@ -144,7 +161,7 @@ pub fn truncate(s: &str, width: usize) -> String {
 /// A `key value` line for the info panes.
 fn fact<'a>(app: &App, key: &str, value: impl Into<Span<'a>>) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{key:<10}"), app.theme.dim()),
+        Span::styled(format!("{key:<10}"), app.settings.theme.dim()),
         value.into(),
     ])
 }
@@ -171,10 +188,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             } else {
                 String::new()
             };
-            let live = if app.live.is_empty() {
+            let live = if app.live.how.is_empty() {
                 String::new()
             } else {
-                format!(" · {}", app.live)
+                format!(" · {}", app.live.how)
             };
             format!(
                 "scanned {} entries in {:.1}s{cached}{live} ",
@@ -183,10 +200,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             )
         }
     };
-    let left = match (&app.message, app.applying) {
-        (_, Some((done, total))) => format!(" applying… {done}/{total} paths"),
-        (Some((m, _)), _) => format!(" {m}"),
-        (None, None) => {
+    let left = match (&app.message, app.applying, &app.busy) {
+        (_, Some((done, total)), _) => format!(" applying… {done}/{total} paths"),
+        (Some((m, _)), _, _) => format!(" {m}"),
+        (None, None, Some(busy)) => format!(" {busy}"),
+        (None, None, None) => {
             let all: Vec<_> = c.run_keys().collect();
             let u = c.rollup(&all);
             let mut s = format!(
@@ -194,16 +212,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 c.runs.len(),
                 fmt::size(u.total().disk),
                 fmt::size(u.reclaimable().disk),
-                app.sort.label()
+                app.tree.sort.label()
             );
             if !app.marks.is_empty() {
                 s.push_str(&format!(" · {} marked", app.marks.len()));
             }
-            if !app.query.is_empty() {
-                let shown = app.rows.iter().filter(|r| r.depth == 2).count();
+            if !app.tree.query.is_empty() {
+                let shown = app.tree.rows.iter().filter(|r| r.depth == 2).count();
                 s.push_str(&format!(
                     " · filter “{}”: {shown} shown",
-                    fmt::escape(&app.query)
+                    fmt::escape(&app.tree.query)
                 ));
             }
             s
@@ -216,7 +234,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let line = Line::from(vec![
         Span::raw(left),
         Span::raw(" ".repeat(pad)),
-        Span::styled(right, app.theme.dim()),
+        Span::styled(right, app.settings.theme.dim()),
     ]);
     frame.render_widget(Paragraph::new(line).style(Style::new()), area);
 }
@@ -225,20 +243,20 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     let mode = app.mode();
     let mut spans = vec![Span::raw(" ")];
     // From the live keymap, so a rebinding in the config shows here too.
-    for b in app.bindings.iter().filter(|b| b.mode == mode) {
+    for b in app.settings.bindings.iter().filter(|b| b.mode == mode) {
         let (Some(hint), Some(first)) = (b.hint, b.keys.first()) else {
             continue;
         };
         let mut keys = super::keymap::key_label(first);
         if let Some(k) = b
             .hint_pair
-            .and_then(|p| app.bindings.iter().find(|o| o.name == p))
+            .and_then(|p| app.settings.bindings.iter().find(|o| o.name == p))
             .and_then(|o| o.keys.first())
         {
             keys = format!("{keys}/{}", super::keymap::key_label(k));
         }
-        spans.push(Span::styled(keys, app.theme.title()));
-        spans.push(Span::styled(format!(" {hint}  "), app.theme.dim()));
+        spans.push(Span::styled(keys, app.settings.theme.title()));
+        spans.push(Span::styled(format!(" {hint}  "), app.settings.theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -12,9 +12,9 @@ use crate::tui::app::App;
 
 /// Draws the picker over `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(p) = &app.promote else { return };
-    let t = &app.theme;
-    let run = &app.catalog.runs[p.run];
+    let Some(p) = app.picker() else { return };
+    let t = &app.settings.theme;
+    let run = &p.run;
     let mut lines = vec![
         Line::from(Span::styled(
             format!("from {}", fmt::escape(&run.label())),
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let labels: Vec<String> = p
         .items
         .iter()
-        .map(|(what, _, _)| match what {
+        .map(|(what, _)| match what {
             What::Data => "data/".to_string(),
             What::Plot(f) => format!("plots/{f}"),
             What::Export(f) => f.clone(),
@@ -39,16 +39,34 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .collect();
     // Columns line up so sizes and destinations read down the list.
     let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    for (i, ((_, dest, bytes), label)) in p.items.iter().zip(&labels).enumerate() {
-        let line = Line::from(vec![
+    for (i, ((_, landing), label)) in p.items.iter().zip(&labels).enumerate() {
+        let mut spans = vec![
             Span::raw(format!("{} ", if i == p.selected { "›" } else { " " })),
             Span::raw(format!("{label:<width$}")),
-            Span::styled(format!("  {:>10}", fmt::size(*bytes)), t.dim()),
-            Span::styled(
-                format!("  → {}", fmt::escape(&dest.to_string_lossy())),
-                t.dim(),
-            ),
-        ]);
+        ];
+        match landing {
+            Ok((dest, bytes)) => {
+                spans.push(Span::styled(
+                    format!("  {:>10}", fmt::size(*bytes)),
+                    t.dim(),
+                ));
+                spans.push(Span::styled(
+                    format!("  → {}", fmt::escape(&dest.to_string_lossy())),
+                    t.dim(),
+                ));
+            }
+            // Offered all the same, with the reason: a candidate never
+            // vanishes without a word.
+            // The reason without the path it starts with: the label says which.
+            Err(why) => spans.push(Span::styled(
+                format!(
+                    "  cannot be promoted: {}",
+                    fmt::escape(why.rsplit_once(": ").map_or(why.as_str(), |(_, w)| w))
+                ),
+                t.error(),
+            )),
+        }
+        let line = Line::from(spans);
         lines.push(if i == p.selected {
             line.style(t.selected(true))
         } else {
@@ -57,6 +75,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::from(""));
     let name = match (&p.editing, &p.name) {
+        (None, _) if p.planning => Line::from(Span::styled("target name: planning…", t.dim())),
         (Some(buf), _) => Line::from(vec![
             Span::styled("target name: ", t.title()),
             Span::raw(format!("{}▏", fmt::escape(buf))),

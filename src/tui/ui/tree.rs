@@ -15,9 +15,9 @@ use crate::tui::tree::{Node, Row};
 /// Draws the tree pane.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let c = &app.catalog;
-    let title = if app.filtering || !app.query.is_empty() {
-        let cursor = if app.filtering { "▏" } else { "" };
-        format!("/{}{cursor}", fmt::escape(&app.query))
+    let title = if app.tree.filtering || !app.tree.query.is_empty() {
+        let cursor = if app.tree.filtering { "▏" } else { "" };
+        format!("/{}{cursor}", fmt::escape(&app.tree.query))
     } else {
         format!(
             "{} ({} runs)",
@@ -29,14 +29,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let block = pane(app, &title, Focus::Tree);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.rows.is_empty() {
+    if app.tree.rows.is_empty() {
         let text = if c.done.is_none() {
             vec![Line::from("scanning…")]
-        } else if !app.query.is_empty() {
+        } else if !app.tree.query.is_empty() {
             vec![Line::from("no run matches the filter (Esc clears it)")]
         } else {
             vec![
-                Line::from(Span::styled("No runs yet.", app.theme.title())),
+                Line::from(Span::styled("No runs yet.", app.settings.theme.title())),
                 Line::from(""),
                 Line::from("Runs live in experiments/<task>/<model>/<run_id>/,"),
                 Line::from("with run ids like 2025-12-04_14-32-10_seed42."),
@@ -52,19 +52,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     let width = inner.width as usize;
     let lines: Vec<Line> = app
+        .tree
         .rows
         .iter()
         .enumerate()
-        .skip(app.offset)
+        .skip(app.tree.offset)
         .take(inner.height as usize)
-        .map(|(i, row)| row_line(app, row, width, i == app.selected))
+        .map(|(i, row)| row_line(app, row, width, i == app.tree.selected))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> {
     let c = &app.catalog;
-    let t = &app.theme;
+    let t = &app.settings.theme;
     let (name, count, usage, icon, metric) = match row.node {
         Node::Task(ti) => {
             let keys = c.runs_under(&c.tasks[ti].name, None);
@@ -114,7 +115,7 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
         left.push(Span::styled(format!("{} ", s.icon()), t.status(s)));
     }
     let problems = matches!(row.node, Node::Run(k) if !c.runs[k].errors.is_empty()
-        || app.summaries.get(&k).is_some_and(|s| !s.errors.is_empty()));
+        || app.loaded.summaries.get(&k).is_some_and(|s| !s.errors.is_empty()));
 
     // Right-hand columns, dropped as the pane narrows.
     let size = usage
@@ -161,8 +162,9 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
     // Flags survive a cut name: ⚑ an incident report links to the run,
     // ◇ it strays from the layout, ⚠ it has problems.
     let flagged = matches!(row.node, Node::Run(k)
-        if app.backlinks.get(&c.runs[k].path).is_some_and(|b| b.iter().any(|b| b.incident)));
-    let strays = matches!(row.node, Node::Run(k) if app.findings.contains_key(&c.runs[k].path));
+        if app.notes.backlinks.get(&c.runs[k].path).is_some_and(|b| b.iter().any(|b| b.incident)));
+    let strays =
+        matches!(row.node, Node::Run(k) if app.notes.findings.contains_key(&c.runs[k].path));
     let mut flags = String::new();
     if flagged {
         flags.push_str(" ⚑");

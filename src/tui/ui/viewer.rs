@@ -9,10 +9,11 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use crate::fmt;
 use crate::tui::app::App;
 
-/// Draws the viewer over `area`, and asks for the image at this size.
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let Some(v) = &app.viewer else { return };
-    let t = &app.theme;
+/// Draws the viewer over `area`; returns the size the image is drawn at
+/// (the app asks for it at that size when it is not).
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> Option<Size> {
+    let v = app.viewer()?;
+    let t = &app.settings.theme;
     let (path, bytes) = &v.plots[v.index];
     let name = path.file_name().map(fmt::escape_os).unwrap_or_default();
     let block = Block::bordered()
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
                 fit.width.min(inner.width),
                 fit.height.min(inner.height),
             );
-            frame.render_widget(ratatui_image::Image::new(image), at);
+            image.render(frame, at);
         }
         Some((p, _, Err(e))) if p == path => {
             let msg = Paragraph::new(vec![
@@ -58,5 +59,5 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         }
         _ => frame.render_widget(Paragraph::new(Span::styled("decoding…", t.dim())), inner),
     }
-    app.want_plot(size);
+    Some(size)
 }

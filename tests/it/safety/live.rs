@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 
 use runyard::catalog::{self, Catalog, ScanOptions};
 use runyard::runs::{Caps, Metrics, MetricsReader, RunDetails};
-use runyard::tui::app::{App, Request};
+use runyard::tui::app::{App, Settings};
+use runyard::tui::keymap::Action;
+use runyard::tui::msg::{Msg, Request};
 use runyard::tui::theme::Theme;
+use runyard::tui::update::update;
 
 /// A run folder with a small valid metrics file, under a fresh `outputs/`.
 fn live_run(w: &World, name: &str) -> PathBuf {
@@ -342,29 +345,25 @@ fn a_file_over_the_tail_cap_is_read_from_its_tail_and_says_so() {
     assert_eq!(m.series[0].points.last().map(|p| p.0), Some(1001.0));
 }
 
-/// An app over `root`, scanned, with the run at `run` selected and nothing
-/// it asked for carried out yet.
-fn app_selecting(root: &Path, run: &Path) -> App {
-    let mut app = App::new(
-        Catalog::new(root),
-        jiff::SignedDuration::from_mins(10),
-        Theme::new(true),
-    );
+/// An app over `root`, scanned, with its latest run selected, and the
+/// requests it made on the way (none carried out).
+fn app_on_latest(root: &Path) -> (App, Vec<Request>) {
+    let settings = Settings::new(jiff::SignedDuration::from_mins(10), Theme::new(true));
+    let mut app = App::new(Catalog::new(root), settings);
+    let mut asked = Vec::new();
     for ev in catalog::spawn(root, ScanOptions::default()).events.iter() {
-        app.apply_scan(ev);
+        asked.extend(update(&mut app, Msg::Scan(0, ev)));
     }
-    let k = app.catalog.runs.iter().position(|r| r.path == run).unwrap();
-    app.reveal(k);
-    app
+    asked.extend(update(&mut app, Msg::Key(Action::Latest)));
+    (app, asked)
 }
 
-/// The details loads the app asks for, taken from its outbox.
-fn details_asked(app: &mut App) -> Vec<(usize, PathBuf)> {
-    app.refresh();
-    std::mem::take(&mut app.outbox)
+/// The details loads among `asked`.
+fn details_in(asked: Vec<Request>) -> Vec<(usize, PathBuf)> {
+    asked
         .into_iter()
         .filter_map(|r| match r {
-            Request::Details(k, p) => Some((k, p)),
+            Request::Details(_, k, p) => Some((k, p)),
             _ => None,
         })
         .collect()
@@ -379,8 +378,8 @@ fn a_refresh_keeps_a_details_load_in_flight_and_asks_again_only_once_it_lands() 
         &b.join("metrics/train_metrics.csv"),
         b"step,loss\n1,2\n2,1\n",
     );
-    let mut app = app_selecting(&w.root, &b);
-    let asked = details_asked(&mut app);
+    let (mut app, asked) = app_on_latest(&w.root);
+    let asked = details_in(asked);
     assert_eq!(asked.len(), 1, "{asked:?}");
     let (key, path) = asked[0].clone();
     assert_eq!(path, b);
@@ -389,14 +388,20 @@ fn a_refresh_keeps_a_details_load_in_flight_and_asks_again_only_once_it_lands() 
     // The run writes while its details load; a quiet refresh takes a new
     // catalog (runs renumbered, generation bumped).
     append(&b.join("metrics/train_metrics.csv"), "3,0.5\n");
-    app.swap_catalog(catalog::scan(&w.root, ScanOptions::default()));
+    let refreshed = Box::new(catalog::scan(&w.root, ScanOptions::default()));
+    let g = app.generation;
+    let asked = update(&mut app, Msg::Refreshed(g, refreshed));
     assert!(
-        details_asked(&mut app).is_empty(),
+        details_in(asked).is_empty(),
         "asked again while a load of the same run is on its way"
     );
 
     // The load lands: it is kept, not dropped as belonging to an older scan.
-    app.apply_details(asked_under, key, RunDetails::load(&path));
+    let details = Box::new(RunDetails::load(&path));
+    let asked = update(
+        &mut app,
+        Msg::Details(asked_under, key, path.clone(), details),
+    );
     assert!(
         app.selected_details().is_some(),
         "the load in flight was discarded"
@@ -407,18 +412,23 @@ fn a_refresh_keeps_a_details_load_in_flight_and_asks_again_only_once_it_lands() 
     );
 
     // The run changed while it loaded: read once more, then no more.
-    let again = details_asked(&mut app);
+    let again = details_in(asked);
     assert_eq!(again.len(), 1, "{again:?}");
-    assert!(details_asked(&mut app).is_empty());
-    app.apply_details(app.generation, again[0].0, RunDetails::load(&again[0].1));
-    assert!(details_asked(&mut app).is_empty());
+    let tick = || Msg::Tick(Instant::now(), jiff::Timestamp::now());
+    assert!(details_in(update(&mut app, tick())).is_empty());
+    let (k, p) = again[0].clone();
+    let details = Box::new(RunDetails::load(&p));
+    let g = app.generation;
+    let asked = update(&mut app, Msg::Details(g, k, p, details));
+    assert!(details_in(asked).is_empty());
 
     // A refresh where nothing changed asks for nothing.
-    let unchanged = catalog::scan(&w.root, ScanOptions::default());
-    app.swap_catalog(unchanged);
+    let unchanged = Box::new(catalog::scan(&w.root, ScanOptions::default()));
+    let g = app.generation;
+    let asked = update(&mut app, Msg::Refreshed(g, unchanged));
     assert!(app.selected_details().is_some(), "loaded details are kept");
     assert!(
-        details_asked(&mut app).len() <= 1,
+        details_in(asked).len() <= 1,
         "at most one read of a run the refresh walked again"
     );
 }
