@@ -414,9 +414,7 @@ pub fn remove_at(dir: BorrowedFd, name: &OsStr, display: &Path, keep_dir: bool, 
         // The folder as opened must be the one checked: a swap between the
         // stat above and the open is caught here.
         Ok(fd)
-            if rustix::fs::fstat(&fd).map_or(true, |now| {
-                swapped(now.st_dev, now.st_ino, out)
-            }) =>
+            if rustix::fs::fstat(&fd).map_or(true, |now| swapped(now.st_dev, now.st_ino, out)) =>
         {
             return;
         }

@@ -148,7 +148,6 @@ fn real_binary_draws_takes_keys_and_restores_the_terminal() {
     let (_tmp, root) = common::demo_copy();
     let mut pty = Pty::spawn(&[root.as_os_str()], 36, 120);
     assert!(pty.started_cooked, "the pty starts in cooked mode");
-    pty.wait_for("run_info");
     pty.wait_for("scanned 2");
     assert!(pty.contents().contains("▾ ocr (4)"), "{}", pty.contents());
     assert!(!restored(pty.slave.as_fd()), "raw mode while running");
@@ -183,7 +182,8 @@ fn sigterm_and_hangup_restore_the_terminal() {
     let (_tmp, root) = common::demo_copy();
     for signal in [rustix::process::Signal::TERM, rustix::process::Signal::HUP] {
         let mut pty = Pty::spawn(&[root.as_os_str()], 30, 100);
-        pty.wait_for("run_info");
+        // The scan done: the explorer is up and drawing.
+        pty.wait_for("scanned ");
         let pid = rustix::process::Pid::from_child(&pty.child);
         rustix::process::kill_process(pid, signal).unwrap();
         let status = pty.wait_exit();

@@ -148,10 +148,37 @@ fn render(app: &mut Yard, w: u16, h: u16) -> String {
         .lines()
         .map(|l| match l.find("scanned ") {
             Some(i) => format!("{}[scan stats]", &l[..i]),
-            None => l.to_string(),
+            None => mask_seconds(l),
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Masks a duration such as `0.1s` left visible at the end of the status
+/// line when a popup covers the rest of the scan statistics (it varies
+/// with the machine's load).
+fn mask_seconds(line: &str) -> String {
+    let trimmed = line.trim_end();
+    let Some(end) = trimmed
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == 's'))
+        .map(|(i, c)| i + c.len_utf8())
+    else {
+        return line.to_string();
+    };
+    let tail = &trimmed[end..];
+    let is_time = tail.len() >= 3
+        && tail.ends_with('s')
+        && tail[..tail.len() - 1].contains('.')
+        && tail[..tail.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.');
+    if is_time {
+        format!("{}[t]{}", &line[..end], &line[trimmed.len()..])
+    } else {
+        line.to_string()
+    }
 }
 
 fn selected_label(app: &App) -> String {
