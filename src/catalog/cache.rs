@@ -108,7 +108,7 @@ impl ScanCache {
 }
 
 /// A stable 64-bit FNV-1a hash: cache file names must not change between builds.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
     })
