@@ -135,7 +135,7 @@ pub fn cache_path(root: &Path) -> Option<PathBuf> {
     )))
 }
 
-/// Deletes every cache file. Returns how many went.
+/// Deletes every cache file (scan and summary caches). Returns how many went.
 pub fn clear() -> std::io::Result<usize> {
     let Some(dir) = cache_dir() else { return Ok(0) };
     let mut n = 0;
@@ -144,7 +144,9 @@ pub fn clear() -> std::io::Result<usize> {
     };
     for e in rd.flatten() {
         let name = e.file_name();
-        if name.to_string_lossy().starts_with("scan-") {
+        let name = name.to_string_lossy();
+        // The summary cache of each root lives beside its scan cache.
+        if name.starts_with("scan-") || name.starts_with(crate::runs::cache::PREFIX) {
             std::fs::remove_file(e.path())?;
             n += 1;
         }
@@ -346,8 +348,10 @@ pub fn prune(
     for e in rd.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        let ours =
-            name.starts_with("scan-") || (name.starts_with(".scan-") && name.ends_with(".tmp"));
+        let prefix = ["scan-", crate::runs::cache::PREFIX].into_iter().find(|p| {
+            name.starts_with(p) || name.strip_prefix('.').is_some_and(|n| n.starts_with(p))
+        });
+        let ours = prefix.is_some() && (!name.starts_with('.') || name.ends_with(".tmp"));
         let Ok(md) = e.metadata() else { continue };
         if !ours || !md.is_file() || Some(e.path().as_path()) == keep {
             continue;

@@ -9,6 +9,7 @@ use super::{Failure, GlobalOpts};
 use crate::catalog::{self, Catalog, RunKey};
 use crate::layout;
 use crate::runs::RunSummary;
+use crate::runs::cache::SummaryCache;
 
 /// A scanned tree and the settings to read it with.
 pub struct Context {
@@ -21,6 +22,22 @@ pub struct Context {
     threads: usize,
     /// The key metric of each task, from the config.
     pub(crate) key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// Run summaries from the last command (none with --no-cache), saved
+    /// when the context goes if any was read anew.
+    summary_cache: Option<SummaryCache>,
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        let Some(cache) = &self.summary_cache else {
+            return;
+        };
+        let c = &self.catalog;
+        let keep: std::collections::HashSet<String> =
+            c.run_keys().map(|k| self.rel(k).into_owned()).collect();
+        // Failing to write it only costs speed next time.
+        let _ = cache.save(&keep);
+    }
 }
 
 impl Context {
@@ -69,11 +86,17 @@ impl Context {
             // write it only costs speed next time.
             let _ = catalog::cache::save(&catalog, stats.started_at, global.window().as_secs());
         }
+        let now = Timestamp::now();
+        let summary_cache = (!global.no_cache).then(|| {
+            let settled_before = now.as_second() - global.window().as_secs();
+            SummaryCache::load(&catalog.root, settled_before)
+        });
         Context {
             catalog,
-            now: Timestamp::now(),
+            now,
             window: global.window(),
             threads,
+            summary_cache,
             key_metrics: global
                 .settings
                 .metrics
@@ -213,22 +236,40 @@ impl Context {
         self.catalog.runs[key].is_active(self.now, self.window)
     }
 
+    /// A run's path relative to the root (the summary cache's key).
+    fn rel(&self, key: RunKey) -> std::borrow::Cow<'_, str> {
+        let r = &self.catalog.runs[key];
+        r.path
+            .strip_prefix(&self.catalog.root)
+            .unwrap_or(&r.path)
+            .to_string_lossy()
+    }
+
+    /// Reads a run's summary: from the summary cache when its files did
+    /// not change (and it is not active), else from its files.
+    pub fn summary(&self, key: RunKey) -> RunSummary {
+        let path = &self.catalog.runs[key].path;
+        match &self.summary_cache {
+            Some(c) => c.summary(&self.rel(key), path, self.is_active(key)),
+            None => RunSummary::load(path),
+        }
+    }
+
+    /// What the summary cache did so far: summaries reused and read.
+    pub fn summary_stats(&self) -> Option<crate::runs::cache::CacheStats> {
+        self.summary_cache.as_ref().map(SummaryCache::stats)
+    }
+
     /// Reads the summaries of many runs on a few threads.
     pub fn summaries(&self, keys: &[RunKey]) -> Vec<RunSummary> {
-        let paths: Vec<PathBuf> = keys
-            .iter()
-            .map(|&k| self.catalog.runs[k].path.clone())
-            .collect();
-        if paths.len() < 64 {
-            return paths.iter().map(|p| RunSummary::load(p)).collect();
+        if keys.len() < 64 {
+            return keys.iter().map(|&k| self.summary(k)).collect();
         }
-        let chunk = paths.len().div_ceil(self.threads.max(1));
+        let chunk = keys.len().div_ceil(self.threads.max(1));
         std::thread::scope(|s| {
-            let parts: Vec<_> = paths
+            let parts: Vec<_> = keys
                 .chunks(chunk)
-                .map(|ps| {
-                    s.spawn(move || ps.iter().map(|p| RunSummary::load(p)).collect::<Vec<_>>())
-                })
+                .map(|ks| s.spawn(move || ks.iter().map(|&k| self.summary(k)).collect::<Vec<_>>()))
                 .collect();
             parts
                 .into_iter()

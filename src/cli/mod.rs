@@ -894,7 +894,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 }
             } else {
                 let n = crate::catalog::cache::clear()?;
-                writeln!(std::io::stdout(), "{n} scan cache files deleted")?;
+                writeln!(std::io::stdout(), "{n} cache files deleted")?;
             }
             Ok(ExitCode::SUCCESS)
         }

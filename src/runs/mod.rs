@@ -1,6 +1,7 @@
 //! Readers for one run's files. Every reader is forgiving: a malformed file
 //! becomes a message on the run, and everything else still loads.
 
+pub mod cache;
 mod curve;
 pub mod files;
 pub mod info;

@@ -48,6 +48,9 @@ impl Default for Caps {
     }
 }
 
+/// A CSV reader over a batch of lines, kept per thread (see `csv_batch`).
+type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -161,7 +164,7 @@ impl Stream {
                 self.skip_to_tail(&mut file, size);
             }
         }
-        if let Err(e) = self.read_from(&mut file) {
+        if let Err(e) = self.read_from(&mut file, size) {
             self.stopped = Some(format!("cannot read: {e}"));
         }
         let back = self.offset.min(MARK);
@@ -220,14 +223,18 @@ impl Stream {
 
     /// Parses complete lines from `offset` to the end of the file, keeping
     /// an unterminated last line aside.
-    fn read_from(&mut self, file: &mut File) -> std::io::Result<()> {
+    fn read_from(&mut self, file: &mut File, size: u64) -> std::io::Result<()> {
         self.partial.clear();
         if self.stopped.is_some() {
             return Ok(());
         }
         file.seek(SeekFrom::Start(self.offset))?;
         let mut pending: Vec<u8> = Vec::new();
-        let mut buf = vec![0u8; CHUNK];
+        // Sized to what fstat said is left (most metrics files are a few
+        // hundred bytes: zeroing a full chunk for each showed in a cold
+        // `ls`); a file that grew since is read on in more turns.
+        let left = usize::try_from(size.saturating_sub(self.offset)).unwrap_or(CHUNK);
+        let mut buf = vec![0u8; left.clamp(4096, CHUNK)];
         loop {
             let n = match file.read(&mut buf) {
                 Ok(0) => break,
@@ -298,23 +305,55 @@ impl Stream {
     }
 
     fn csv_batch(&mut self, batch: &[u8], delimiter: u8, partial: bool) -> Result<(), String> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .delimiter(delimiter)
-            .from_reader(batch);
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => return Ok(()),
-                Ok(true) => {
-                    let n = self.lines + record.position().map_or(1, |p| p.line());
-                    self.csv_row(&record, n, partial)?;
-                }
-                Err(e) => return Err(format!("{}: {e}", self.at(self.lines + 1))),
-            }
+        // Building a CSV reader compiles its state machine, which costs more
+        // than parsing a small metrics file (an eighth of a cold `ls` went
+        // there): each thread keeps one reader per delimiter and rewinds it
+        // onto each batch.
+        thread_local! {
+            static READERS: std::cell::RefCell<Vec<(u8, CsvReader)>> =
+                const { std::cell::RefCell::new(Vec::new()) };
         }
+        READERS.with_borrow_mut(|readers| {
+            let i = match readers.iter().position(|r| r.0 == delimiter) {
+                Some(i) => i,
+                None => {
+                    let reader = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .flexible(true)
+                        .trim(csv::Trim::All)
+                        .delimiter(delimiter)
+                        .from_reader(std::io::Cursor::new(Vec::new()));
+                    readers.push((delimiter, reader));
+                    readers.len() - 1
+                }
+            };
+            let reader = &mut readers[i].1;
+            let buf = reader.get_mut().get_mut();
+            buf.clear();
+            buf.extend_from_slice(batch);
+            // Back to the start, state and line numbers reset: as new.
+            reader
+                .seek_raw(SeekFrom::Start(0), csv::Position::new())
+                .map_err(|e| format!("{}: {e}", self.at(self.lines + 1)))?;
+            let mut record = csv::ByteRecord::new();
+            let result = loop {
+                match reader.read_byte_record(&mut record) {
+                    Ok(false) => break Ok(()),
+                    Ok(true) => {
+                        let n = self.lines + record.position().map_or(1, |p| p.line());
+                        if let Err(e) = self.csv_row(&record, n, partial) {
+                            break Err(e);
+                        }
+                    }
+                    Err(e) => break Err(format!("{}: {e}", self.at(self.lines + 1))),
+                }
+            };
+            // A big batch's bytes are not kept alive by the thread.
+            if reader.get_ref().get_ref().capacity() > CHUNK {
+                *reader.get_mut().get_mut() = Vec::new();
+            }
+            result
+        })
     }
 
     fn csv_row(&mut self, r: &csv::ByteRecord, n: u64, partial: bool) -> Result<(), String> {

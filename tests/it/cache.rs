@@ -195,7 +195,7 @@ fn the_cli_uses_the_cache_unless_told_not_to_and_can_clear_it() {
     assert_eq!(first["disk"], second["disk"]);
     let fresh: serde_json::Value = serde_json::from_str(&run(&["scan", r, "--no-cache"])).unwrap();
     assert_eq!(fresh["entries"], first["entries"]);
-    assert!(run(&["cache", "clear"]).starts_with("1 scan cache files deleted"));
+    assert!(run(&["cache", "clear"]).starts_with("1 cache files deleted"));
 }
 
 #[test]
@@ -226,4 +226,203 @@ fn old_and_excess_cache_files_are_pruned() {
     assert!(recent_b.exists());
     assert!(just_written.exists(), "the file just written always stays");
     assert!(foreign.exists(), "only runyard's own files are touched");
+}
+
+/// A tree of two idle runs whose key metric is a curve's last value, and
+/// a cache folder any user can write (the unprivileged runs below).
+fn summary_tree() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    for (run, last) in [
+        ("2025-01-01_00-00-00_a", "0.40"),
+        ("2025-01-01_00-00-01_b", "0.60"),
+    ] {
+        let r = root.join("experiments/t/m").join(run);
+        write(&r.join("run_info.json"), br#"{"status": "finished"}"#);
+        write(
+            &r.join("metrics/train_metrics.csv"),
+            format!("epoch,loss\n1,0.90\n2,{last}\n").as_bytes(),
+        );
+        write(&r.join("metrics/val_metrics.json"), br#"{"acc": 0.5}"#);
+        write(&r.join("logs/train.log"), b"ok\n");
+    }
+    let cache_home = tmp.path().join("xdg-cache");
+    std::fs::create_dir(&cache_home).unwrap();
+    for p in [tmp.path(), cache_home.as_path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    (tmp, root, cache_home)
+}
+
+/// True when this process runs as root (who reads a file of mode 000).
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// `runyard ls --json` of `root` (plus `extra` flags): each run's key
+/// metrics and errors by run id; as user 65534 when `unprivileged`.
+fn ls_json(
+    root: &Path,
+    cache_home: &Path,
+    extra: &[&str],
+    unprivileged: bool,
+) -> std::collections::BTreeMap<String, (serde_json::Value, serde_json::Value)> {
+    let bin = assert_cmd::cargo::cargo_bin("runyard");
+    let mut cmd = if unprivileged {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let out = cmd
+        .env("XDG_CONFIG_HOME", "/nonexistent/runyard-tests")
+        .env("XDG_CACHE_HOME", cache_home)
+        .args(["ls", "--json"])
+        .arg(root)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let id = v["run_id"].as_str().unwrap().to_string();
+            (id, (v["key_metrics"].clone(), v["errors"].clone()))
+        })
+        .collect()
+}
+
+/// Rewrites a file with new bytes, then puts its old modification time back.
+fn rewrite_keeping_mtime(path: &Path, bytes: &[u8]) {
+    let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
+    std::fs::write(path, bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(mtime).unwrap();
+}
+
+fn loss(
+    runs: &std::collections::BTreeMap<String, (serde_json::Value, serde_json::Value)>,
+    id: &str,
+) -> f64 {
+    runs[id].0["train/loss"].as_f64().unwrap()
+}
+
+#[test]
+fn a_second_ls_reads_no_metrics_file() {
+    let (_tmp, root, cache_home) = summary_tree();
+    let run = root.join("experiments/t/m/2025-01-01_00-00-00_a");
+    let csv = run.join("metrics/train_metrics.csv");
+    // What the cache cannot see (same size, same time): an idle run shows
+    // what was read first, which proves its file was not read again.
+    let first = ls_json(&root, &cache_home, &[], false);
+    assert_eq!(loss(&first, "2025-01-01_00-00-00_a"), 0.40);
+    rewrite_keeping_mtime(&csv, b"epoch,loss\n1,0.90\n2,0.30\n");
+    let second = ls_json(&root, &cache_home, &[], false);
+    assert_eq!(second, first, "the summary came from the cache");
+    // --no-cache reads the file, and leaves the cache alone.
+    let cache_file = cache_home.join("runyard");
+    let before: Vec<_> = std::fs::read_dir(&cache_file)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    let fresh = ls_json(&root, &cache_home, &["--no-cache"], false);
+    assert_eq!(loss(&fresh, "2025-01-01_00-00-00_a"), 0.30);
+    let after: Vec<_> = std::fs::read_dir(&cache_file)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(before, after, "--no-cache writes no cache");
+    // An unreadable file (as a user who cannot read it) is not read either.
+    if is_root() && std::path::Path::new("/usr/bin/setpriv").exists() {
+        let cache_home = cache_home.join("other");
+        std::fs::create_dir(&cache_home).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&cache_home, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let first = ls_json(&root, &cache_home, &[], true);
+        std::fs::set_permissions(&csv, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let second = ls_json(&root, &cache_home, &[], true);
+        assert_eq!(second, first, "a file of mode 000 was not opened");
+        let fresh = ls_json(&root, &cache_home, &["--no-cache"], true);
+        let errors = fresh["2025-01-01_00-00-00_a"].1.to_string();
+        assert!(errors.contains("Permission denied"), "{errors}");
+    }
+}
+
+#[test]
+fn changed_files_and_active_runs_are_read_again() {
+    let (_tmp, root, cache_home) = summary_tree();
+    let a = root.join("experiments/t/m/2025-01-01_00-00-00_a");
+    let b = root.join("experiments/t/m/2025-01-01_00-00-01_b");
+    ls_json(&root, &cache_home, &[], false);
+    // A new size (the time put back): read again.
+    rewrite_keeping_mtime(
+        &a.join("metrics/train_metrics.csv"),
+        b"epoch,loss\n1,0.90\n2,0.35\n3,0.25\n",
+    );
+    // The same size, a new time: read again.
+    let csv = b.join("metrics/train_metrics.csv");
+    std::fs::write(&csv, b"epoch,loss\n1,0.90\n2,0.55\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&csv)
+        .unwrap()
+        .set_modified(idle_time() + std::time::Duration::from_secs(1))
+        .unwrap();
+    let runs = ls_json(&root, &cache_home, &[], false);
+    assert_eq!(loss(&runs, "2025-01-01_00-00-00_a"), 0.25);
+    assert_eq!(loss(&runs, "2025-01-01_00-00-01_b"), 0.55);
+    // A file the cache cannot see change (same size and time) in a run
+    // that is active (a log written just now): active runs are never
+    // trusted, so it is read.
+    rewrite_keeping_mtime(&csv, b"epoch,loss\n1,0.90\n2,0.45\n");
+    write(&b.join("logs/now.log"), b"step 3\n");
+    let runs = ls_json(&root, &cache_home, &[], false);
+    assert_eq!(loss(&runs, "2025-01-01_00-00-01_b"), 0.45);
+    // A new metrics file is seen (its folder's time changed).
+    write(&a.join("metrics/test_metrics.json"), br#"{"acc": 0.75}"#);
+    runyard::demo::set_tree_mtime(&a, idle_time()).unwrap();
+    let runs = ls_json(&root, &cache_home, &[], false);
+    assert_eq!(runs["2025-01-01_00-00-00_a"].0["test/acc"], 0.75);
+}
+
+#[test]
+fn a_corrupt_summary_cache_is_ignored_and_replaced() {
+    let (_tmp, root, cache_home) = summary_tree();
+    let first = ls_json(&root, &cache_home, &[], false);
+    let dir = cache_home.join("runyard");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("summaries-")
+        })
+        .expect("ls wrote a summary cache");
+    let good = std::fs::read(&file).unwrap();
+    for bad in [
+        b"not a cache".to_vec(),
+        good[..good.len() / 2].to_vec(),
+        good.iter().map(|b| b ^ 0x5a).collect(),
+    ] {
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(ls_json(&root, &cache_home, &[], false), first);
+        // Rewritten whole (its entries in another order, maybe).
+        let now = std::fs::read(&file).unwrap();
+        assert_eq!(now.len(), good.len());
+        assert!(now.starts_with(b"runyard-summary-cache\n"));
+    }
 }
