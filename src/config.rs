@@ -61,15 +61,6 @@ impl SortSpec {
     }
 }
 
-/// The text as written, so code that still parses it itself (`ls`) reads
-/// the same thing; new code takes [`SortSpec::key`].
-impl std::ops::Deref for SortSpec {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.written
-    }
-}
-
 impl<'de> Deserialize<'de> for SortSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SortSpec, D::Error> {
         let written = String::deserialize(d)?;

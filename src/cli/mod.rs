@@ -571,15 +571,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
         } => {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let sort = sort
-                .or_else(|| {
-                    global
-                        .settings
-                        .general
-                        .default_sort
-                        .as_deref()?
-                        .parse()
-                        .ok()
-                })
+                .or_else(|| Some(global.settings.general.default_sort.as_ref()?.key().clone()))
                 .unwrap_or(SortKey::Time);
             ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
         }
@@ -934,9 +926,8 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
             .settings
             .general
             .default_sort
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(SortKey::Time);
+            .as_ref()
+            .map_or(SortKey::Time, |s| s.key().clone());
         return ls::run(&ctx, None, None, &sort, false, false);
     }
     let root = Context::find_root(path)?;
@@ -1111,14 +1102,13 @@ fn meta(command: Command, global: &GlobalOpts) -> Result<ExitCode, Failure> {
                 _ => crate::config::Config::default(),
             };
             if keys {
-                let table = crate::tui::keymap::with_overrides(&loaded.keys)
-                    .map_err(|(k, m)| Failure::usage(format!("{k}: {m}")))?;
-                for b in &table {
+                // The table the file gave, checked when it was read.
+                for b in &loaded.bindings {
                     writeln!(
                         out,
                         "{:<20} {:<18} {}",
                         b.name,
-                        crate::tui::keymap::keys_label(b),
+                        crate::config::keymap::keys_label(b),
                         b.desc
                     )?;
                 }

@@ -121,18 +121,13 @@ pub fn key_metric(
     task: &str,
     s: &RunSummary,
 ) -> Option<(String, f64, bool)> {
-    match configured.get(task) {
-        Some(km) => s
-            .metric(&km.name)
-            .map(|v| (km.name.clone(), v, km.lower_is_better)),
-        None => s.key_metrics.first().map(|m| {
-            (
-                m.name.clone(),
-                m.value,
-                crate::layout::lower_is_better(&m.name),
-            )
-        }),
-    }
+    // The rule lives in the library, shared with the CLI.
+    let k = s.key_metric(&crate::runs::KeySpec::for_task(configured, task))?;
+    Some((
+        k.name,
+        k.value,
+        k.better == Some(crate::runs::Better::Lower),
+    ))
 }
 
 /// Builds the visible rows.
