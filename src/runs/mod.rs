@@ -280,8 +280,22 @@ impl RunDetails {
         }
         d.metrics = metrics.read(run, false);
         d.errors.extend(d.metrics.errors.iter().cloned());
+        // Results before counters and settings (epoch, step, lr-Adam): the
+        // first chart is never the epoch staircase.
+        d.metrics
+            .series
+            .sort_by_key(|s| summary::is_bookkeeping(&s.name));
         d.series = summarize(&d.metrics.series);
         d.key_metrics = key_metrics(d.info.as_ref(), &d.metrics.scalars, &d.series);
+        // And the key metric's own curve first of all.
+        if let Some(first) = d.key_metrics.first()
+            && let Some(i) = d.series.iter().position(|s| s.name == first.name)
+        {
+            let s = d.metrics.series.remove(i);
+            d.metrics.series.insert(0, s);
+            let s = d.series.remove(i);
+            d.series.insert(0, s);
+        }
         d.checkpoints = files::checkpoints(run);
         d.plots = files::plots(run);
         d.logs = files::logs(run);

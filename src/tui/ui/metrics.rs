@@ -104,6 +104,22 @@ fn scalar_lines(
         }
         lines.push(Line::from(spans));
     }
+    // A run whose key curve ends in NaN/Inf says where it went.
+    if let Some(k) = app.selected_run()
+        && let Some(s) = app.loaded.summaries.get(&k)
+        && let Some((x, at)) = s.diverged_at(&crate::runs::KeySpec::for_task(
+            &app.settings.key_metrics,
+            &app.catalog.runs[k].task,
+        ))
+    {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "↯ diverged at {x} {}: the key metric ends in NaN/Inf",
+                fmt::metric(at)
+            ),
+            t.error(),
+        )));
+    }
     // Scalars grouped by split (the part before '/'), in file order.
     let mut groups: Vec<(String, Vec<&Scalar>)> = Vec::new();
     for s in scalars {

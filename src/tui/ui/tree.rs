@@ -165,9 +165,17 @@ fn row_line<'a>(app: &App, row: &Row, width: usize, selected: bool) -> Line<'a> 
         if app.notes.backlinks.get(&c.runs[k].path).is_some_and(|b| b.iter().any(|b| b.incident)));
     let strays =
         matches!(row.node, Node::Run(k) if app.notes.findings.contains_key(&c.runs[k].path));
+    // ↯ its key metric's curve ends in NaN/Inf (the run diverged).
+    let diverged = matches!(row.node, Node::Run(k) if app.loaded.summaries.get(&k).is_some_and(|s| {
+        s.diverged_at(&crate::runs::KeySpec::for_task(&app.settings.key_metrics, &c.runs[k].task))
+            .is_some()
+    }));
     let mut flags = String::new();
     if flagged {
         flags.push_str(" ⚑");
+    }
+    if diverged {
+        flags.push_str(" ↯");
     }
     if strays {
         flags.push_str(" ◇");
