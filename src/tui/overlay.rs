@@ -99,6 +99,14 @@ impl CompareView {
             .collect();
         names.sort();
         names.dedup();
+        // Results first, validation leading; counters and optimiser
+        // settings (epoch, step, lr-Adam) last, never the first chart.
+        names.sort_by_key(|n| {
+            (
+                crate::runs::summary::is_bookkeeping(n),
+                crate::runs::summary::split_of(n) != Some("val"),
+            )
+        });
         let series = names
             .into_iter()
             .map(|name| {
