@@ -289,3 +289,60 @@ fn with_no_metric_to_judge_by_the_prune_says_so_and_keeps_the_latest() {
         "{text}"
     );
 }
+
+#[test]
+fn jsonl_and_json_curves_skip_wandb_bookkeeping_and_all_nan_columns() {
+    // W&B-style rows (`_step`, `_runtime`, `_timestamp`), a validation
+    // loss logged every few steps, and a JSON list that is all NaN.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    let run = root.join("experiments/rl/ppo/2025-04-01_00-00-00_w");
+    let mut jsonl = String::new();
+    for i in 0..40 {
+        let mut row = serde_json::json!({
+            "_step": i, "_runtime": i as f64 * 1.5, "_timestamp": 1.7e9 + i as f64,
+            "episode_reward": (i as f64).sqrt(),
+        });
+        if i % 10 == 9 {
+            row["val_loss"] = serde_json::json!(1.0 / (i as f64));
+        }
+        jsonl += &format!("{row}\n");
+    }
+    write(&run.join("metrics/train_steps.jsonl"), jsonl.as_bytes());
+    write(
+        &run.join("metrics/probe.json"),
+        br#"{"grad_nan": [NaN, NaN, NaN]}"#,
+    );
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    let doc = json(&root, &["ls", "--json"]);
+    let r = &doc["runs"][0];
+    let keys: Vec<&String> = r["key_metrics"].as_object().unwrap().keys().collect();
+    assert_eq!(keys[0], "val_loss", "{r}");
+    for k in &keys {
+        assert!(
+            !k.starts_with('_') && k.as_str() != "probe/grad_nan" && k.as_str() != "grad_nan",
+            "{keys:?}"
+        );
+    }
+    assert_eq!(r["key_metric"]["best"]["at"], 39.0, "{r}");
+    let show = json(&root, &["show", "w", "--json"]);
+    let series = show["metrics"]["series"].as_array().unwrap();
+    let by = |n: &str| {
+        series
+            .iter()
+            .find(|s| s["name"] == n)
+            .unwrap_or_else(|| panic!("{n}: {series:?}"))
+    };
+    assert_eq!(by("train/_runtime")["bookkeeping"], true);
+    assert_eq!(by("train/episode_reward")["better"], "higher");
+    assert_eq!(by("val_loss")["points"], 4);
+    let nan = series
+        .iter()
+        .find(|s| s["name"].as_str().unwrap().ends_with("grad_nan"))
+        .unwrap();
+    assert_eq!(nan["non_finite"], 3);
+    assert!(
+        nan["best"].is_null() && nan["diverged_at"].is_null(),
+        "{nan}"
+    );
+}
