@@ -246,10 +246,14 @@ pub fn bounds<'a>(sets: impl Iterator<Item = &'a [(f64, f64)]>) -> [f64; 4] {
         y0 = y0.min(y);
         y1 = y1.max(y);
     }
+    // One x (or one value): a range of 1 around it, so a single point is
+    // drawn in the middle, not on the edge of a made-up 0–1 axis.
     if x1 <= x0 {
+        x0 -= 0.5;
         x1 = x0 + 1.0;
     }
     if y1 <= y0 {
+        y0 -= 0.5;
         y1 = y0 + 1.0;
     }
     [x0, x1, y0, y1]
@@ -308,6 +312,29 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
         area.width as usize,
     );
     if data.is_empty() {
+        // Nothing finite to draw: say why instead of a blank chart.
+        let why = if s.stats.points > 0 && s.stats.non_finite == s.stats.points {
+            format!(
+                " {} · all {} values are NaN or infinite: nothing to draw ({}/{}, m: next)",
+                fmt::escape(&s.name),
+                s.stats.points,
+                i + 1,
+                n
+            )
+        } else if app.chart.log_y {
+            format!(
+                " {} · no value above 0 to draw in log scale (Y: linear) ({}/{})",
+                fmt::escape(&s.name),
+                i + 1,
+                n
+            )
+        } else {
+            format!(" {} · no points ({}/{})", fmt::escape(&s.name), i + 1, n)
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(truncate(&why, area.width as usize), t.dim())),
+            area,
+        );
         return;
     }
     let [x0, x1, y0, y1] = bounds(std::iter::once(data.as_slice()));
@@ -327,9 +354,14 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
         n
     );
     let ylabel = |v: f64| fmt::metric(if app.chart.log_y { 10f64.powf(v) } else { v });
+    // A line needs two points: one point is drawn as a dot.
     let dataset = Dataset::default()
         .marker(Marker::Braille)
-        .graph_type(GraphType::Line)
+        .graph_type(if data.len() == 1 {
+            GraphType::Scatter
+        } else {
+            GraphType::Line
+        })
         .style(t.metric())
         .data(&data);
     let chart = Chart::new(vec![dataset])
@@ -394,6 +426,14 @@ fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_single_point_sits_in_the_middle_of_its_axes() {
+        assert_eq!(
+            bounds(std::iter::once(&[(5.0, 2.0)][..])),
+            [4.5, 5.5, 1.5, 2.5]
+        );
+    }
     use super::*;
 
     #[test]
