@@ -110,6 +110,9 @@ pub struct General {
     pub tracker: Option<PathBuf>,
     /// The command that opens a plot on a desktop (default: the system opener).
     pub plot_opener: Option<String>,
+    /// How many checkpoints a prune keeps as the best by the recorded key
+    /// metric, when their names carry only an epoch or step (default 1).
+    pub keep_best: Option<usize>,
 }
 
 /// Which way a metric is better.
@@ -316,6 +319,10 @@ pub const DEFAULT_CONFIG: &str = r##"# runyard configuration: every key is optio
 # The command that opens a plot on a desktop, given the file as its last
 # argument. Default: the system opener (xdg-open, open).
 # plot_opener = "xdg-open"
+# Pruning checkpoints named by epoch or step only (Lightning's
+# epoch=3-step=1200.ckpt) keeps this many of the best by the run's recorded
+# key metric, beside the latest, best.*, last.* and names not understood.
+# keep_best = 1
 
 [metrics]
 # The key metric of each task: what the key-metric sort and "best run" use.

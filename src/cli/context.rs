@@ -22,6 +22,8 @@ pub struct Context {
     threads: usize,
     /// The key metric of each task, from the config.
     pub(crate) key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// How a prune judges checkpoints, from the config.
+    judge: crate::ops::Judge,
     /// Run summaries from the last command (none with --no-cache), saved
     /// when the context goes if any was read anew.
     summary_cache: Option<SummaryCache>,
@@ -97,6 +99,7 @@ impl Context {
             window: global.window(),
             threads,
             summary_cache,
+            judge: crate::ops::Judge::configured(&global.settings),
             key_metrics: global
                 .settings
                 .metrics
@@ -112,21 +115,10 @@ impl Context {
         crate::runs::KeySpec::for_task(&self.key_metrics, &self.catalog.runs[key].task)
     }
 
-    /// How pruning judges checkpoints: each configured task's key metric.
+    /// How pruning judges checkpoints: each configured task's key metric
+    /// and `keep_best`.
     pub fn judge(&self) -> crate::ops::Judge {
-        crate::ops::Judge {
-            specs: self
-                .key_metrics
-                .keys()
-                .map(|t| {
-                    (
-                        t.clone(),
-                        crate::runs::KeySpec::for_task(&self.key_metrics, t),
-                    )
-                })
-                .collect(),
-            ..crate::ops::Judge::default()
-        }
+        self.judge.clone()
     }
 
     /// A run's key metric: its task's configured one, else its own first.

@@ -24,6 +24,25 @@ pub struct Judge {
     pub keep_best: usize,
 }
 
+impl Judge {
+    /// The judge the config asks for: each task's key metric, and
+    /// `keep_best` (default 1).
+    pub fn configured(config: &crate::config::Config) -> Judge {
+        let key_metrics: BTreeMap<String, crate::config::KeyMetric> = config
+            .metrics
+            .iter()
+            .map(|(t, m)| (t.clone(), m.resolve()))
+            .collect();
+        Judge {
+            specs: key_metrics
+                .keys()
+                .map(|t| (t.clone(), KeySpec::for_task(&key_metrics, t)))
+                .collect(),
+            keep_best: config.general.keep_best.unwrap_or(1).max(1),
+        }
+    }
+}
+
 impl Default for Judge {
     fn default() -> Judge {
         Judge {

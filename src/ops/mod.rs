@@ -550,10 +550,21 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
 /// Builds the plan of a kind (the trash's own emptying is planned by
 /// `trash::plan_empty`).
 pub fn plan_for(kind: PlanKind, root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
+    plan_for_with(kind, root, runs, opts, &Judge::default())
+}
+
+/// [`plan_for`], pruning judged by `judge`.
+pub fn plan_for_with(
+    kind: PlanKind,
+    root: &Path,
+    runs: &[RunRef],
+    opts: &PlanOptions,
+    judge: &Judge,
+) -> Plan {
     match kind {
         PlanKind::Ephemeral => plan_ephemeral(root, runs, opts),
-        PlanKind::Cleanup => plan_cleanup(root, runs, opts),
-        PlanKind::Prune => plan_prune(root, runs, opts),
+        PlanKind::Cleanup => plan_cleanup_with(root, runs, opts, judge),
+        PlanKind::Prune => plan_prune_with(root, runs, opts, judge),
         PlanKind::Trash => plan_trash(root, runs, opts),
         PlanKind::EmptyTrash => trash::plan_empty(root, &[], opts),
     }

@@ -210,6 +210,8 @@ pub struct Settings {
     pub tz: jiff::tz::TimeZone,
     /// The key metric of each task, from the config.
     pub key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// How a prune judges checkpoints (key metrics, `keep_best`).
+    pub judge: crate::ops::Judge,
     /// Colours (or none).
     pub theme: Theme,
     /// The key bindings.
@@ -234,6 +236,7 @@ impl Settings {
             window,
             tz: jiff::tz::TimeZone::system(),
             key_metrics: Default::default(),
+            judge: crate::ops::Judge::default(),
             theme,
             bindings: keymap::bindings(),
             plot_opener: None,
@@ -250,6 +253,7 @@ impl Settings {
         self.bindings = config.bindings.clone();
         self.theme = Theme::from_config(&config.theme);
         self.plot_opener = config.general.plot_opener.clone();
+        self.judge = crate::ops::Judge::configured(config);
         self.key_metrics = config
             .metrics
             .iter()

@@ -95,8 +95,8 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
                 let _ = catalog::cache::write_bytes(&path, &bytes);
             }
         }
-        Request::Plan(kind, root, runs, opts) => {
-            let plan = crate::ops::plan_for(kind, &root, &runs, &opts);
+        Request::Plan(kind, root, runs, opts, judge) => {
+            let plan = crate::ops::plan_for_with(kind, &root, &runs, &opts, &judge);
             out(Msg::Planned(Box::new(plan)));
         }
         Request::Apply(plan) => {

@@ -103,7 +103,13 @@ pub enum Request {
     /// Save a finished scan's cache.
     SaveCache(Box<Catalog>, i64, i64),
     /// Build a plan.
-    Plan(PlanKind, PathBuf, Vec<RunRef>, PlanOptions),
+    Plan(
+        PlanKind,
+        PathBuf,
+        Vec<RunRef>,
+        PlanOptions,
+        crate::ops::Judge,
+    ),
     /// Apply a confirmed plan.
     Apply(Box<Plan>),
     /// Find what a run offers to promote and plan each (walks `data/`).

@@ -453,8 +453,13 @@ fn plan(app: &mut App, action: Action) {
         window: app.settings.window,
         now: jiff::Timestamp::now(),
     };
-    app.outbox
-        .push(Request::Plan(kind, app.catalog.root.clone(), refs, opts));
+    app.outbox.push(Request::Plan(
+        kind,
+        app.catalog.root.clone(),
+        refs,
+        opts,
+        app.settings.judge.clone(),
+    ));
     app.say(format!("planning: {}…", kind.verb()));
 }
 

@@ -346,3 +346,45 @@ fn jsonl_and_json_curves_skip_wandb_bookkeeping_and_all_nan_columns() {
         "{nan}"
     );
 }
+
+#[test]
+fn keep_best_in_the_config_keeps_that_many() {
+    let (tmp, root) = tree();
+    let run = root.join("experiments/hydrology/lstm/2025-03-01_10-00-00_best_mid");
+    for (e, s) in [(0, 10), (1, 20), (2, 30), (3, 40), (4, 50)] {
+        write(
+            &run.join(format!("checkpoints/epoch={e}-step={s}.ckpt")),
+            &[7; 4096],
+        );
+    }
+    runyard::demo::set_tree_mtime(&root, idle_time()).unwrap();
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "[general]\nkeep_best = 2\n").unwrap();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args([
+            "clean",
+            "best_mid",
+            "--checkpoints",
+            "--dry-run",
+            "--no-cache",
+            "--config-file",
+        ])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("epoch 2, step 30: val_loss 0.5: the best (lowest) recorded"),
+        "{text}"
+    );
+    assert!(
+        text.contains("epoch 3, step 40: val_loss 0.6: the best (lowest) recorded"),
+        "{text}"
+    );
+    assert!(
+        text.contains("epoch 4, step 50: val_loss 0.7: the latest"),
+        "{text}"
+    );
+}
