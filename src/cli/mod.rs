@@ -1023,7 +1023,8 @@ fn promote(
     let key = ctx.resolve_run(run)?;
     let r = &ctx.catalog.runs[key];
     let today = jiff::ZonedDateTime::now().date();
-    let p = promote::plan(&ctx.catalog.root, r, what, name, today).map_err(Failure::usage)?;
+    let p = promote::plan(&ctx.catalog.root, r, what, name, today)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     if !how.json {
         writeln!(
@@ -1040,7 +1041,7 @@ fn promote(
     let done = if go {
         Some(
             promote::apply(&ctx.catalog.root, &p, r).map_err(|e| Failure {
-                message: e,
+                message: e.to_string(),
                 code: EXIT_FAILURE,
             })?,
         )

@@ -28,6 +28,58 @@ use sha2::{Digest, Sha256};
 
 use super::fsat;
 
+/// Why a copy cannot be made: callers show the reason beside the thing
+/// they name themselves (the promote picker's rows), so it is kept apart
+/// from the path rather than cut out of a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CopyError {
+    /// `path` cannot be read, opened or copied, for `reason`.
+    #[error("{}: {reason}", path.display())]
+    Refused {
+        /// The path as the user sees it.
+        path: PathBuf,
+        /// Why, in words (a link, a FIFO, a mount point, an errno's text).
+        reason: String,
+    },
+    /// The copy does not fit the destination's free space.
+    #[error(
+        "{}: not enough free space: the copy needs {} ({need} bytes), {} ({free} bytes) are free",
+        path.display(),
+        crate::fmt::size(*need),
+        crate::fmt::size(*free)
+    )]
+    NoSpace {
+        /// The destination folder.
+        path: PathBuf,
+        /// Allocated bytes the copy takes.
+        need: u64,
+        /// Bytes free for an unprivileged writer.
+        free: u64,
+    },
+}
+
+impl CopyError {
+    /// `path` refused for `reason`.
+    pub fn refused(path: &Path, reason: impl std::fmt::Display) -> Self {
+        CopyError::Refused {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The reason alone, without the path the message starts with.
+    pub fn reason(&self) -> String {
+        match self {
+            CopyError::Refused { reason, .. } => reason.clone(),
+            CopyError::NoSpace { need, free, .. } => format!(
+                "not enough free space: the copy needs {}, {} are free",
+                crate::fmt::size(*need),
+                crate::fmt::size(*free)
+            ),
+        }
+    }
+}
+
 /// What a copy will take, from a survey of the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Survey {
@@ -91,37 +143,33 @@ fn kind_words(kind: FileType) -> &'static str {
     }
 }
 
-fn refused(shown: &Path, kind: FileType) -> String {
+fn refused(shown: &Path, kind: FileType) -> CopyError {
     if kind == FileType::Symlink {
-        return format!(
-            "{}: a symbolic link: runyard does not follow links",
-            shown.display()
-        );
+        return CopyError::refused(shown, "a symbolic link: runyard does not follow links");
     }
-    format!(
-        "{}: {}, not a regular file: only regular files and folders are copied",
-        shown.display(),
-        kind_words(kind)
+    CopyError::refused(
+        shown,
+        format!(
+            "{}, not a regular file: only regular files and folders are copied",
+            kind_words(kind)
+        ),
     )
 }
 
-fn mount_point(shown: &Path) -> String {
-    format!(
-        "{}: a mount point (another filesystem): not entered",
-        shown.display()
-    )
+fn mount_point(shown: &Path) -> CopyError {
+    CopyError::refused(shown, "a mount point (another filesystem): not entered")
 }
 
 /// Why `name` in `dir` could not be opened as a folder, in words that say
 /// what it is (a link, a file) rather than the bare errno.
-fn why_not_dir(dir: BorrowedFd, name: &OsStr, shown: &Path, e: Errno) -> String {
+fn why_not_dir(dir: BorrowedFd, name: &OsStr, shown: &Path, e: Errno) -> CopyError {
     match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => match FileType::from_raw_mode(st.st_mode) {
             FileType::Symlink => refused(shown, FileType::Symlink),
-            FileType::Directory => format!("{}: {}", shown.display(), fsat::reason(e)),
-            _ => format!("{}: not a folder", shown.display()),
+            FileType::Directory => CopyError::refused(shown, fsat::reason(e)),
+            _ => CopyError::refused(shown, "not a folder"),
         },
-        Err(e) => format!("{}: {}", shown.display(), fsat::reason(e)),
+        Err(e) => CopyError::refused(shown, fsat::reason(e)),
     }
 }
 
@@ -145,8 +193,8 @@ pub fn open_dirs(
     rel: &Path,
     shown: &Path,
     missing: Missing,
-) -> Result<(OwnedFd, bool), String> {
-    let base = place_of_fd(dir).map_err(|e| format!("{}: {}", shown.display(), fsat::reason(e)))?;
+) -> Result<(OwnedFd, bool), CopyError> {
+    let base = place_of_fd(dir).map_err(|e| CopyError::refused(shown, fsat::reason(e)))?;
     // Start from a duplicate so the caller's folder stays theirs.
     let mut fd = rustix::fs::openat(
         dir,
@@ -154,7 +202,7 @@ pub fn open_dirs(
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| format!("{}: {}", shown.display(), fsat::reason(e)))?;
+    .map_err(|e| CopyError::refused(shown, fsat::reason(e)))?;
     // The part of `shown` above `rel`, so messages name each component in full.
     let mut at = shown
         .ancestors()
@@ -163,16 +211,16 @@ pub fn open_dirs(
         .to_path_buf();
     for c in rel.components() {
         let Component::Normal(name) = c else {
-            return Err(format!(
-                "{}: not a plain path inside the root",
-                shown.display()
+            return Err(CopyError::refused(
+                shown,
+                "not a plain path inside the root",
             ));
         };
         at.push(name);
         if missing == Missing::Create {
             match rustix::fs::mkdirat(&fd, name, Mode::from_raw_mode(0o755)) {
                 Ok(()) | Err(Errno::EXIST) => {}
-                Err(e) => return Err(format!("{}: {}", at.display(), fsat::reason(e))),
+                Err(e) => return Err(CopyError::refused(&at, fsat::reason(e))),
             }
         }
         let next = match fsat::open_dir_at(fd.as_fd(), name) {
@@ -180,8 +228,8 @@ pub fn open_dirs(
             Err(Errno::NOENT) if missing == Missing::Stop => return Ok((fd, false)),
             Err(e) => return Err(why_not_dir(fd.as_fd(), name, &at, e)),
         };
-        let here = place_of_fd(next.as_fd())
-            .map_err(|e| format!("{}: {}", at.display(), fsat::reason(e)))?;
+        let here =
+            place_of_fd(next.as_fd()).map_err(|e| CopyError::refused(&at, fsat::reason(e)))?;
         if !same_place(base, here) {
             return Err(mount_point(&at));
         }
@@ -223,13 +271,12 @@ fn walk(
     dir: BorrowedFd,
     name: &OsStr,
     shown: &Path,
-    visit: &mut dyn FnMut(Step) -> Result<(), String>,
-) -> Result<(), String> {
-    let base = place_of_fd(dir).map_err(|e| format!("{}: {}", shown.display(), fsat::reason(e)))?;
+    visit: &mut dyn FnMut(Step) -> Result<(), CopyError>,
+) -> Result<(), CopyError> {
+    let base = place_of_fd(dir).map_err(|e| CopyError::refused(shown, fsat::reason(e)))?;
     let cname = CString::new(name.as_bytes())
-        .map_err(|_| format!("{}: a name with a NUL byte", shown.display()))?;
-    let st =
-        statx_at(dir, &cname).map_err(|e| format!("{}: {}", shown.display(), fsat::reason(e)))?;
+        .map_err(|_| CopyError::refused(shown, "a name with a NUL byte"))?;
+    let st = statx_at(dir, &cname).map_err(|e| CopyError::refused(shown, fsat::reason(e)))?;
     let kind = FileType::from_raw_mode(st.stx_mode.into());
     if !same_place(base, place_of(&st)) {
         return Err(mount_point(shown));
@@ -256,27 +303,29 @@ fn walk(
         /// Names still to visit, last first (popped from the end).
         names: Vec<CString>,
     }
-    let open =
-        |parent: BorrowedFd, n: &CStr, shown: &Path| -> Result<(OwnedFd, Vec<CString>), String> {
-            let fd = fsat::open_dir_at(parent, OsStr::from_bytes(n.to_bytes()))
-                .map_err(|e| why_not_dir(parent, OsStr::from_bytes(n.to_bytes()), shown, e))?;
-            let mut names = Vec::new();
-            let entries = Dir::read_from(&fd)
-                .map_err(|e| format!("{}: cannot list: {}", shown.display(), fsat::reason(e)))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| {
-                    format!("{}: listing stopped: {}", shown.display(), fsat::reason(e))
-                })?;
-                let n = entry.file_name();
-                if !matches!(n.to_bytes(), b"." | b"..") {
-                    names.push(n.to_owned());
-                }
+    let open = |parent: BorrowedFd,
+                n: &CStr,
+                shown: &Path|
+     -> Result<(OwnedFd, Vec<CString>), CopyError> {
+        let fd = fsat::open_dir_at(parent, OsStr::from_bytes(n.to_bytes()))
+            .map_err(|e| why_not_dir(parent, OsStr::from_bytes(n.to_bytes()), shown, e))?;
+        let mut names = Vec::new();
+        let entries = Dir::read_from(&fd)
+            .map_err(|e| CopyError::refused(shown, format!("cannot list: {}", fsat::reason(e))))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                CopyError::refused(shown, format!("listing stopped: {}", fsat::reason(e)))
+            })?;
+            let n = entry.file_name();
+            if !matches!(n.to_bytes(), b"." | b"..") {
+                names.push(n.to_owned());
             }
-            // Byte order, reversed for popping: path order, as the checksum
-            // listing has always been.
-            names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
-            Ok((fd, names))
-        };
+        }
+        // Byte order, reversed for popping: path order, as the checksum
+        // listing has always been.
+        names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+        Ok((fd, names))
+    };
     let (fd, names) = open(dir, &cname, shown)?;
     let mode = u32::from(st.stx_mode) & 0o7777;
     let mtime = (st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec);
@@ -307,7 +356,7 @@ fn walk(
             Ok(st) => st,
             // Gone since the listing: nothing to copy.
             Err(Errno::NOENT) => continue,
-            Err(e) => return Err(format!("{}: {}", child_shown.display(), fsat::reason(e))),
+            Err(e) => return Err(CopyError::refused(&child_shown, fsat::reason(e))),
         };
         let kind = FileType::from_raw_mode(st.stx_mode.into());
         if kind != FileType::Symlink && !same_place(base, place_of(&st)) {
@@ -330,7 +379,7 @@ fn walk(
                 // Opened, then checked: the folder may have been swapped for
                 // a mount point between the statx and the open.
                 let here = place_of_fd(fd.as_fd())
-                    .map_err(|e| format!("{}: {}", child_shown.display(), fsat::reason(e)))?;
+                    .map_err(|e| CopyError::refused(&child_shown, fsat::reason(e)))?;
                 if !same_place(base, here) {
                     return Err(mount_point(&child_shown));
                 }
@@ -357,7 +406,7 @@ fn walk(
 /// Surveys `name` in `dir` (a regular file or a folder) for a copy: counts
 /// and bytes, and an error naming the first entry that cannot be copied (a
 /// FIFO, socket, device, a link as the source itself, a mount point).
-pub fn survey(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<Survey, String> {
+pub fn survey(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<Survey, CopyError> {
     let mut s = Survey::default();
     walk(dir, name, shown, &mut |step| {
         match step {
@@ -382,24 +431,19 @@ pub fn survey(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<Survey, Str
 
 /// Refuses a copy of `need` allocated bytes into `dest` (an open folder on
 /// the destination filesystem) when they do not fit its free space.
-pub fn check_space(dest: BorrowedFd, need: u64, shown: &Path) -> Result<(), String> {
+pub fn check_space(dest: BorrowedFd, need: u64, shown: &Path) -> Result<(), CopyError> {
     let vfs = rustix::fs::fstatvfs(dest).map_err(|e| {
-        format!(
-            "{}: free space unknown: {}",
-            shown.display(),
-            fsat::reason(e)
-        )
+        CopyError::refused(shown, format!("free space unknown: {}", fsat::reason(e)))
     })?;
     // f_bavail: what an unprivileged writer may use, the honest figure even
     // for root (the reserve is there for the system, not for artifacts).
     let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
     if need > free {
-        return Err(format!(
-            "{}: not enough free space: the copy needs {} ({need} bytes), {} ({free} bytes) are free",
-            shown.display(),
-            crate::fmt::size(need),
-            crate::fmt::size(free)
-        ));
+        return Err(CopyError::NoSpace {
+            path: shown.to_path_buf(),
+            need,
+            free,
+        });
     }
     Ok(())
 }
@@ -415,7 +459,7 @@ pub fn copy_at(
     dst: BorrowedFd,
     to: &OsStr,
     shown: &Path,
-) -> Result<String, String> {
+) -> Result<String, CopyError> {
     let created = Cell::new(false);
     let result = copy_inner(src, name, Some((dst, to)), shown, &created);
     // Only what this copy made: a `to` that was there already (say, another
@@ -428,7 +472,7 @@ pub fn copy_at(
 }
 
 /// The checksum [`copy_at`] gives, computed from `name` in `dir` as it is.
-pub fn hash_at(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<String, String> {
+pub fn hash_at(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<String, CopyError> {
     copy_inner(dir, name, None, shown, &Cell::new(false))
 }
 
@@ -438,12 +482,12 @@ fn copy_inner(
     dst: Option<(BorrowedFd, &OsStr)>,
     shown: &Path,
     created: &Cell<bool>,
-) -> Result<String, String> {
+) -> Result<String, CopyError> {
     let mut single: Option<String> = None;
     let mut listing = String::new();
     // Open destination folders, innermost last, alongside the walk's own.
     let mut dirs: Vec<OwnedFd> = Vec::new();
-    let err = |rel: &Path, e: std::io::Error| format!("{}: {e}", shown.join(rel).display());
+    let err = |rel: &Path, e: std::io::Error| CopyError::refused(&shown.join(rel), e);
     walk(src, name, shown, &mut |step| {
         match step {
             Step::Enter { rel, .. } => {
@@ -530,8 +574,8 @@ fn copy_file(
     out: Option<(BorrowedFd, &OsStr)>,
     shown: &Path,
     created: Option<&Cell<bool>>,
-) -> Result<String, String> {
-    let fail = |e: Errno| format!("{}: {}", shown.display(), fsat::reason(e));
+) -> Result<String, CopyError> {
+    let fail = |e: Errno| CopyError::refused(shown, fsat::reason(e));
     let from = rustix::fs::openat(
         dir,
         name,
@@ -548,9 +592,9 @@ fn copy_file(
         return Err(refused(shown, kind));
     }
     if st.st_ino != seen.stx_ino {
-        return Err(format!(
-            "{}: replaced while copying: not copied",
-            shown.display()
+        return Err(CopyError::refused(
+            shown,
+            "replaced while copying: not copied",
         ));
     }
     let size = st.st_size as u64;
@@ -565,10 +609,9 @@ fn copy_file(
                 Mode::from_raw_mode(0o600),
             )
             .map_err(|e| {
-                format!(
-                    "{}: cannot create the copy: {}",
-                    Path::new(n).display(),
-                    fsat::reason(e)
+                CopyError::refused(
+                    Path::new(n),
+                    format!("cannot create the copy: {}", fsat::reason(e)),
                 )
             })?;
             if let Some(c) = created {
@@ -585,7 +628,7 @@ fn copy_file(
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let zeros = vec![0u8; CHUNK];
-    let io = |e: std::io::Error| format!("{}: {e}", shown.display());
+    let io = |e: std::io::Error| CopyError::refused(shown, e);
     let mut pos = 0u64;
     while pos < size {
         let data = match rustix::fs::seek(&from, SeekFrom::Data(pos)) {
@@ -608,9 +651,9 @@ fn copy_file(
             let want = (hole - at).min(CHUNK as u64) as usize;
             let n = from.read_at(&mut buf[..want], at).map_err(io)?;
             if n == 0 {
-                return Err(format!(
-                    "{}: it shrank while copying: not copied",
-                    shown.display()
+                return Err(CopyError::refused(
+                    shown,
+                    "it shrank while copying: not copied",
                 ));
             }
             hasher.update(&buf[..n]);
@@ -640,9 +683,9 @@ fn copy_file(
         )
     };
     if !same(&st, &after) {
-        return Err(format!(
-            "{}: written while it was being copied: not copied (try again when nothing writes it)",
-            shown.display()
+        return Err(CopyError::refused(
+            shown,
+            "written while it was being copied: not copied (try again when nothing writes it)",
         ));
     }
     if let Some(t) = &to {

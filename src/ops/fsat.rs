@@ -37,7 +37,7 @@ pub fn open_dir_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<OwnedFd>
 /// Opens `root`, then each component of `rel` under it, refusing links.
 /// `rel` must be relative and plain (no `..`).
 pub fn open_chain(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
-    let mut fd = rustix::fs::openat(CWD, root, DIR_FLAGS, Mode::empty())
+    let mut fd = open_root(root)
         .map_err(|e| format!("{}: cannot open the root: {}", root.display(), reason(e)))?;
     let mut at = PathBuf::new();
     for c in rel.components() {
@@ -52,6 +52,11 @@ pub fn open_chain(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
             .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
     }
     Ok(fd)
+}
+
+/// The root folder itself, opened as every folder here is (no link, close on exec).
+pub fn open_root(root: &Path) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(CWD, root, DIR_FLAGS, Mode::empty())
 }
 
 /// The identity of `name` in `dir`, without following a link.

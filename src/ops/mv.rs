@@ -111,13 +111,14 @@ pub fn move_by_copy_at(
     shown: &Path,
 ) -> Result<(), String> {
     let refused = |e: String| format!("{e}: not moved");
+    let not_copied = |e: copy::CopyError| refused(e.to_string());
     // What is copied, and from when: the source removed at the end must be
     // this folder, and anything written in it after the copy began stays.
     let ident = fsat::ident_at(src, name)
         .map_err(|e| refused(format!("{}: {}", shown.display(), fsat::reason(e))))?;
     let began = jiff::Timestamp::now();
-    let survey = copy::survey(src, name, shown).map_err(refused)?;
-    copy::check_space(dst, survey.disk, Path::new(to)).map_err(refused)?;
+    let survey = copy::survey(src, name, shown).map_err(not_copied)?;
+    copy::check_space(dst, survey.disk, Path::new(to)).map_err(not_copied)?;
     let tmp = format!(
         ".runyard-tmp-{}-{}",
         std::process::id(),

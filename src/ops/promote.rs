@@ -27,7 +27,7 @@ use rustix::io::Errno;
 use serde::Serialize;
 use serde_json::json;
 
-use super::copy::{self, Missing};
+use super::copy::{self, CopyError, Missing};
 use super::fsat;
 use crate::catalog::Run;
 
@@ -62,6 +62,94 @@ pub struct Promotion {
     pub files: u64,
     /// The run, relative to the root.
     pub run: PathBuf,
+}
+
+/// Why a promotion cannot be planned or was not made. `Display` gives the
+/// whole message (the CLI prints it); [`PromoteError::reason`] gives the
+/// reason alone for a list that already names the source.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PromoteError {
+    /// The typed target name is not one plain file name.
+    #[error(
+        "{}: a target name is one plain file name (no '/', not starting with '.')",
+        crate::fmt::escape(.0)
+    )]
+    BadName(String),
+    /// A training run's data has no dataset name of its own.
+    #[error("this is not a preprocessing run: give the dataset a name with --name")]
+    NeedsName,
+    /// The run's folder is not under the root.
+    #[error("the run is not under the root")]
+    NotUnderRoot,
+    /// `path` cannot be promoted (a link, a FIFO, a mount point, not in the run...).
+    #[error("{}: {reason}", path.display())]
+    Refused {
+        /// The path as the user sees it.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The copy does not fit the destination's free space.
+    #[error("{}", CopyError::NoSpace { path: path.clone(), need: *need, free: *free })]
+    NoSpace {
+        /// The destination folder.
+        path: PathBuf,
+        /// Allocated bytes the copy takes.
+        need: u64,
+        /// Bytes free for an unprivileged writer.
+        free: u64,
+    },
+    /// The copy failed part way (and was removed): nothing was promoted.
+    #[error("nothing was promoted: {0}")]
+    NotCopied(CopyError),
+    /// The copy was made but could not be renamed into place (and was removed).
+    #[error("cannot put the artifact in place: {0}")]
+    NotPlaced(String),
+    /// The artifact is in place; writing its record or the index failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being written.
+        what: &'static str,
+        /// The error (shared: plans and results are cloned into the explorer's state).
+        source: std::sync::Arc<std::io::Error>,
+    },
+}
+
+impl From<CopyError> for PromoteError {
+    fn from(e: CopyError) -> Self {
+        match e {
+            CopyError::Refused { path, reason } => PromoteError::Refused { path, reason },
+            CopyError::NoSpace { path, need, free } => PromoteError::NoSpace { path, need, free },
+        }
+    }
+}
+
+impl PromoteError {
+    fn refused(path: &Path, reason: impl std::fmt::Display) -> Self {
+        PromoteError::Refused {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The reason alone, without the path or name the message starts with.
+    pub fn reason(&self) -> String {
+        match self {
+            PromoteError::BadName(_) => {
+                "a target name is one plain file name (no '/', not starting with '.')".into()
+            }
+            PromoteError::Refused { reason, .. } => reason.clone(),
+            PromoteError::NoSpace { path, need, free } => CopyError::NoSpace {
+                path: path.clone(),
+                need: *need,
+                free: *free,
+            }
+            .reason(),
+            PromoteError::NotCopied(e) => e.reason(),
+            PromoteError::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
 }
 
 const TMP_PREFIX: &str = ".runyard-tmp-";
@@ -115,16 +203,13 @@ fn free_name(dir: Option<BorrowedFd>, name: &str) -> String {
 /// A target name must be one plain file name: a name with a slash or `..`
 /// would land outside `artifacts/`, a hidden one would be mistaken for our
 /// temporary copies.
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), PromoteError> {
     let bad = name.is_empty()
         || name.starts_with('.')
         || name.contains(['/', '\\', '\0'])
         || name.chars().any(char::is_control);
     if bad {
-        return Err(format!(
-            "{}: a target name is one plain file name (no '/', not starting with '.')",
-            crate::fmt::escape(name)
-        ));
+        return Err(PromoteError::BadName(name.to_string()));
     }
     Ok(())
 }
@@ -137,23 +222,26 @@ pub fn plan(
     what: What,
     name: Option<&str>,
     today: jiff::civil::Date,
-) -> Result<Promotion, String> {
+) -> Result<Promotion, PromoteError> {
     if let Some(n) = name {
         check_name(n)?;
     }
     let run_rel = run
         .path
         .strip_prefix(root)
-        .map_err(|_| "the run is not under the root")?
+        .map_err(|_| PromoteError::NotUnderRoot)?
         .to_path_buf();
-    let file_in = |sub: &str, f: &str| -> Result<PathBuf, String> {
+    let file_in = |sub: &str, f: &str| -> Result<PathBuf, PromoteError> {
         let rel = Path::new(f);
         let rel = rel.strip_prefix(sub).unwrap_or(rel);
         if rel
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return Err(format!("{f}: not a plain path inside the run"));
+            return Err(PromoteError::refused(
+                Path::new(f),
+                "not a plain path inside the run",
+            ));
         }
         Ok(if sub.is_empty() {
             rel.to_path_buf()
@@ -177,10 +265,7 @@ pub fn plan(
                 Some(n) => n.to_string(),
                 None if run.is_preproc() => run.model.clone(),
                 None => {
-                    return Err(
-                        "this is not a preprocessing run: give the dataset a name with --name"
-                            .into(),
-                    );
+                    return Err(PromoteError::NeedsName);
                 }
             };
             (
@@ -211,7 +296,7 @@ pub fn plan(
         }
     };
     let source = run_rel.join(&in_run);
-    let root_fd = fsat::open_chain(root, Path::new(""))?;
+    let root_fd = open_root(root)?;
     let (src_dir, src_name) = open_source(root_fd.as_fd(), &run_rel, &in_run)?;
     let survey = copy::survey(src_dir.as_fd(), src_name, &source)?;
     // The destination folders need not exist yet; those that do must be
@@ -241,14 +326,21 @@ fn open_source<'a>(
     root: BorrowedFd,
     run_rel: &Path,
     in_run: &'a Path,
-) -> Result<(OwnedFd, &'a OsStr), String> {
+) -> Result<(OwnedFd, &'a OsStr), PromoteError> {
     let name = in_run
         .file_name()
-        .ok_or_else(|| format!("{}: not a file inside the run", in_run.display()))?;
+        .ok_or_else(|| PromoteError::refused(in_run, "not a file inside the run"))?;
     let (run_fd, _) = copy::open_dirs(root, run_rel, run_rel, Missing::Fail)?;
     let parent = in_run.parent().unwrap_or(Path::new(""));
     let (dir, _) = copy::open_dirs(run_fd.as_fd(), parent, &run_rel.join(parent), Missing::Fail)?;
     Ok((dir, name))
+}
+
+/// The root, opened for a promotion.
+fn open_root(root: &Path) -> Result<OwnedFd, PromoteError> {
+    fsat::open_root(root).map_err(|e| {
+        PromoteError::refused(root, format!("cannot open the root: {}", fsat::reason(e)))
+    })
 }
 
 /// Removes temporaries left in `dir` by promotions whose process is gone
@@ -361,17 +453,17 @@ pub fn promoted_from(root: &Path) -> std::collections::HashMap<PathBuf, Vec<Path
 /// temporary name, then rename without replacing (taking the next free name
 /// if another promotion got there first), then the provenance record and the
 /// README index. Returns the artifact's final path, relative to the root.
-pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
+pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, PromoteError> {
     let in_run = p
         .source
         .strip_prefix(&p.run)
-        .map_err(|_| format!("{}: not inside the run", p.source.display()))?;
+        .map_err(|_| PromoteError::refused(&p.source, "not inside the run"))?;
     let (Some(dest_dir), Some(name)) = (p.dest.parent(), p.dest.file_name()) else {
-        return Err(format!("{}: no destination folder", p.dest.display()));
+        return Err(PromoteError::refused(&p.dest, "no destination folder"));
     };
     let name = name.to_string_lossy().into_owned();
     check_name(&name)?;
-    let root_fd = fsat::open_chain(root, Path::new(""))?;
+    let root_fd = open_root(root)?;
     let (src_dir, src_name) = open_source(root_fd.as_fd(), &p.run, in_run)?;
     let survey = copy::survey(src_dir.as_fd(), src_name, &p.source)?;
     // Links and mounts on the way to the destination are refused before a
@@ -384,7 +476,7 @@ pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
     clean_stale(dir);
     let tmp = format!("{TMP_PREFIX}{}-{}", std::process::id(), name);
     let sha = copy::copy_at(src_dir.as_fd(), src_name, dir, OsStr::new(&tmp), &p.source)
-        .map_err(|e| format!("nothing was promoted: {e}"))?;
+        .map_err(PromoteError::NotCopied)?;
     let discard = || {
         let mut out = fsat::Removed::default();
         fsat::remove_at(dir, OsStr::new(&tmp), Path::new(&tmp), false, &mut out);
@@ -413,10 +505,7 @@ pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
             }
             Err(e) => {
                 discard();
-                return Err(format!(
-                    "cannot put the artifact in place: {}",
-                    fsat::reason(e)
-                ));
+                return Err(PromoteError::NotPlaced(fsat::reason(e)));
             }
         }
     }
@@ -448,9 +537,15 @@ pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, String> {
         &format!("{final_name}.provenance.json"),
         &serde_json::to_vec_pretty(&record).unwrap_or_default(),
     )
-    .map_err(|e| format!("writing the provenance record: {e}"))?;
+    .map_err(|e| PromoteError::Io {
+        what: "writing the provenance record",
+        source: e.into(),
+    })?;
     if rel.starts_with("artifacts") {
-        update_index(root).map_err(|e| format!("artifacts/README.md: {e}"))?;
+        update_index(root).map_err(|e| PromoteError::Io {
+            what: "artifacts/README.md",
+            source: e.into(),
+        })?;
     }
     Ok(rel)
 }
@@ -552,4 +647,53 @@ pub fn update_index(root: &Path) -> std::io::Result<()> {
         let _ = rustix::fs::unlinkat(art, tmp.as_str(), rustix::fs::AtFlags::empty());
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_whole_message_and_gives_its_reason_alone() {
+        let bad = PromoteError::BadName("../x".into());
+        assert_eq!(
+            bad.to_string(),
+            "../x: a target name is one plain file name (no '/', not starting with '.')"
+        );
+        assert_eq!(
+            bad.reason(),
+            "a target name is one plain file name (no '/', not starting with '.')"
+        );
+        // A reason holding ": " itself is not cut short.
+        let copy = PromoteError::NotCopied(CopyError::refused(
+            Path::new("runs/a/data/x"),
+            "a symbolic link: runyard does not follow links",
+        ));
+        assert_eq!(
+            copy.to_string(),
+            "nothing was promoted: runs/a/data/x: a symbolic link: runyard does not follow links"
+        );
+        assert_eq!(
+            copy.reason(),
+            "a symbolic link: runyard does not follow links"
+        );
+        let full: PromoteError = CopyError::NoSpace {
+            path: "artifacts/datasets".into(),
+            need: 2048,
+            free: 1024,
+        }
+        .into();
+        assert!(matches!(
+            full,
+            PromoteError::NoSpace {
+                need: 2048,
+                free: 1024,
+                ..
+            }
+        ));
+        assert!(
+            full.to_string()
+                .starts_with("artifacts/datasets: not enough free space: ")
+        );
+    }
 }

@@ -199,7 +199,7 @@ fn plan_one(
     what: &What,
     name: Option<&str>,
     today: jiff::civil::Date,
-) -> Result<(PathBuf, u64), String> {
+) -> Result<(PathBuf, u64), crate::ops::promote::PromoteError> {
     // A training run's data needs a name: propose the model's.
     let name =
         name.or_else(|| (*what == What::Data && !run.is_preproc()).then_some(run.model.as_str()));

@@ -18,7 +18,7 @@ use super::ui::DrawReport;
 use crate::catalog::cache::ScanCache;
 use crate::catalog::{Catalog, RunKey, ScanEvent};
 use crate::config::KeyMetric;
-use crate::ops::promote::What;
+use crate::ops::promote::{PromoteError, What};
 use crate::ops::{Plan, PlanKind, PlanOptions, Report, RunRef};
 use crate::runs::{RunDetails, RunSummary};
 
@@ -58,9 +58,9 @@ pub enum Msg {
     /// its bytes, or why it cannot be promoted.
     PromotePlanned(Box<crate::catalog::Run>, Vec<Candidate>),
     /// One candidate planned again under a typed name (or the proposed one).
-    Replanned(usize, Option<String>, Result<(PathBuf, u64), String>),
+    Replanned(usize, Option<String>, Result<(PathBuf, u64), PromoteError>),
     /// A promotion finished: the artifact, or why not.
-    Promoted(Result<PathBuf, String>),
+    Promoted(Result<PathBuf, PromoteError>),
     /// The tracker's links, by run.
     Backlinks(HashMap<PathBuf, Vec<Backlink>>),
     /// Promotions and layout findings, by run.
@@ -74,7 +74,7 @@ pub enum Msg {
 }
 
 /// One promotable thing: what, and where it lands with its bytes or why not.
-pub type Candidate = (What, Result<(PathBuf, u64), String>);
+pub type Candidate = (What, Result<(PathBuf, u64), PromoteError>);
 
 /// Work to do outside `update`: reads and walks on a worker, terminal
 /// writes on the event loop.

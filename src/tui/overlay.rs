@@ -413,7 +413,7 @@ impl App {
     }
 
     /// Reports how a promotion went.
-    pub(super) fn promoted(&mut self, result: Result<PathBuf, String>) {
+    pub(super) fn promoted(&mut self, result: Result<PathBuf, crate::ops::promote::PromoteError>) {
         match result {
             Ok(p) => self.say(format!(
                 "promoted: {} (with its provenance record)",

@@ -59,10 +59,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             // vanishes without a word.
             // The reason without the path it starts with: the label says which.
             Err(why) => spans.push(Span::styled(
-                format!(
-                    "  cannot be promoted: {}",
-                    fmt::escape(why.rsplit_once(": ").map_or(why.as_str(), |(_, w)| w))
-                ),
+                format!("  cannot be promoted: {}", fmt::escape(&why.reason())),
                 t.error(),
             )),
         }

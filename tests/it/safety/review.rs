@@ -106,7 +106,7 @@ fn a_file_rewritten_while_it_is_copied_is_refused_not_torn() {
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();
-    let err = result.unwrap_err();
+    let err = result.unwrap_err().to_string();
     assert!(err.contains("written while it was being copied"), "{err}");
     assert!(!w.outside.join("copy.bin").exists(), "no torn copy left");
 }
