@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::ls::JSON_VERSION;
 use super::{Context, Failure};
 use crate::catalog::RunKey;
 use crate::fmt;
@@ -321,9 +320,10 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     let go = match ask(&plan, how) {
         Ok(go) => go,
         Err(e) if how.json => {
-            let doc = json!({ "version": JSON_VERSION, "plan": super::json_value(&plan)?, "applied": false, "report": null, "apply_seconds": null });
-            serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_doc(
+                &mut out,
+                json!({ "plan": super::json_value(&plan)?, "applied": false, "report": null, "apply_seconds": null }),
+            )?;
             return Err(e);
         }
         Err(e) => return Err(e),
@@ -338,15 +338,15 @@ pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     }
     let report = applied.as_ref().map(|(r, _)| r);
     if how.json {
-        let doc = json!({
-            "version": JSON_VERSION,
-            "plan": super::json_value(&plan)?,
-            "applied": go,
-            "report": super::json_value(&report)?,
-            "apply_seconds": applied.as_ref().map(|(_, t)| t.as_secs_f64()),
-        });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        super::write_doc(
+            &mut out,
+            json!({
+                "plan": super::json_value(&plan)?,
+                "applied": go,
+                "report": super::json_value(&report)?,
+                "apply_seconds": applied.as_ref().map(|(_, t)| t.as_secs_f64()),
+            }),
+        )?;
     } else if let Some((r, took)) = &applied {
         print_report(&mut out, &plan, r, *took)?;
     } else if !how.dry_run && !plan.is_empty() {
@@ -455,9 +455,10 @@ pub fn trash_list(root: &Path, as_json: bool) -> Result<ExitCode, Failure> {
     let entries = trash::list(root);
     let mut out = std::io::stdout().lock();
     if as_json {
-        let doc = json!({ "version": JSON_VERSION, "root": root.to_string_lossy(), "entries": super::json_value(&entries)? });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        super::write_doc(
+            &mut out,
+            json!({ "root": root.to_string_lossy(), "entries": super::json_value(&entries)? }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if entries.is_empty() {

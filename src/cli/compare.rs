@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::table::{Align, Table};
-use super::{Context, Failure, ls};
+use super::{Context, Failure};
 use crate::catalog::RunKey;
 use crate::compare::Comparison;
 use crate::fmt;
@@ -61,14 +61,14 @@ pub fn run(
                 // Values line up with `metrics`: metric names are data, not keys.
                 .map(|(run, row)| serde_json::json!({ "run": run, "values": row }))
                 .collect();
-            let doc = serde_json::json!({
-                "version": ls::JSON_VERSION,
-                "root": ctx.catalog.root.to_string_lossy(),
-                "metrics": metrics,
-                "runs": runs,
-            });
-            serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            super::write_doc(
+                &mut out,
+                serde_json::json!({
+                    "root": ctx.catalog.root.to_string_lossy(),
+                    "metrics": metrics,
+                    "runs": runs,
+                }),
+            )?;
         }
         Output::Csv => {
             // Metric names and run labels come from the tree: escaped as in

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::ls::{JSON_VERSION, entry_json, run_json, write_head, write_item};
+use super::ls::{entry_json, run_json, write_head, write_item};
 use super::table::{Align, Table};
 use super::{Context, Failure};
 use crate::catalog::RunKey;
@@ -33,8 +33,7 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
     if json {
         // Streamed, one run per line (docs/json.md): each run object is
         // built, written and dropped, so memory does not grow with the tree.
-        let head = json!({
-            "version": JSON_VERSION,
+        let head = super::envelope(json!({
             "root": c.root.to_string_lossy(),
             "totals": {
                 "runs": keys.len(),
@@ -46,7 +45,7 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
                 "active_runs": keys.iter().filter(|&&k| ctx.is_active(k)).count(),
             },
             "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
-        });
+        }));
         let mut out = std::io::BufWriter::new(out);
         write_head(&mut out, &head, "runs")?;
         let mut first = true;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::ls::JSON_VERSION;
 use super::{Context, Failure};
 use crate::fmt;
 use crate::tracker::{self, Checked, Status};
@@ -64,16 +63,16 @@ pub fn links(
         .filter(|x| matches!(x.status, Status::Broken { .. } | Status::Recoverable { .. }))
         .count();
     if as_json {
-        let doc = json!({
-            "version": JSON_VERSION,
-            "tracker": tracker_dir,
-            "links": checked,
-            "edits": edits,
-            "applied": fix && !dry_run,
-            "errors": read_errors.iter().chain(&write_errors).collect::<Vec<_>>(),
-        });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        super::write_doc(
+            &mut out,
+            json!({
+                "tracker": tracker_dir,
+                "links": checked,
+                "edits": edits,
+                "applied": fix && !dry_run,
+                "errors": read_errors.iter().chain(&write_errors).collect::<Vec<_>>(),
+            }),
+        )?;
     } else if fix {
         if edits.is_empty() {
             writeln!(out, "Nothing to fix.")?;

@@ -13,9 +13,6 @@ use crate::fmt;
 use crate::layout;
 use crate::runs::RunSummary;
 
-/// Version of every JSON document the CLI prints; bumped on breaking changes.
-pub const JSON_VERSION: u32 = 1;
-
 /// Each run's value of the metric a sort orders by, and whether lower is
 /// better; empty unless the sort is by a metric. Kept instead of the run
 /// summaries so that a listing of 20,000 runs holds one number per run.
@@ -472,15 +469,14 @@ fn run_json_stream(
             j
         })
         .collect();
-    let head = json!({
-        "version": JSON_VERSION,
+    let head = super::envelope(json!({
         "root": c.root.to_string_lossy(),
         "totals": totals_json(keys.len(), &c.rollup(keys)),
         "tasks": tasks,
         "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),
         "strays": c.strays.iter().map(entry_json).collect::<Vec<_>>(),
         "errors": c.errors,
-    });
+    }));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     write_head(&mut out, &head, "runs")?;
     let mut first = true;

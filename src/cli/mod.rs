@@ -726,9 +726,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let findings = crate::check::check(&ctx.catalog);
             let mut out = std::io::stdout().lock();
             if json {
-                let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": ctx.catalog.root.to_string_lossy(), "findings": json_value(&findings)? });
-                serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-                writeln!(out)?;
+                write_doc(
+                    &mut out,
+                    serde_json::json!({ "root": ctx.catalog.root.to_string_lossy(), "findings": json_value(&findings)? }),
+                )?;
             } else {
                 for f in &findings {
                     writeln!(
@@ -985,9 +986,10 @@ fn artifacts(ctx: &Context, json: bool) -> Result<ExitCode, Failure> {
     }
     let mut out = std::io::stdout().lock();
     if json {
-        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "root": root.to_string_lossy(), "artifacts": rows });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        write_doc(
+            &mut out,
+            serde_json::json!({ "root": root.to_string_lossy(), "artifacts": rows }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     // Names come from the tree and records from provenance files: both
@@ -1049,9 +1051,10 @@ fn promote(
         None
     };
     if how.json {
-        let doc = serde_json::json!({ "version": ls::JSON_VERSION, "plan": json_value(&p)?, "applied": go, "artifact": json_value(&done)? });
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        write_doc(
+            &mut out,
+            serde_json::json!({ "plan": json_value(&p)?, "applied": go, "artifact": json_value(&done)? }),
+        )?;
     } else if let Some(rel) = done {
         let rel = fmt::escape(&rel.to_string_lossy()).into_owned();
         writeln!(out, "Promoted: {rel} (provenance: {rel}.provenance.json)")?;
@@ -1134,6 +1137,28 @@ fn meta(command: Command, global: &GlobalOpts) -> Result<ExitCode, Failure> {
         _ => unreachable!("only meta commands come here"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Version of every JSON document the CLI prints; bumped on breaking changes.
+pub const JSON_VERSION: u32 = 1;
+
+/// A `--json` document: `version` first (docs/json.md), then the fields of
+/// `body`, an object, in their order (serde_json keeps insertion order).
+pub(crate) fn envelope(body: serde_json::Value) -> serde_json::Value {
+    debug_assert!(body.is_object(), "a document's body is an object");
+    let mut doc = serde_json::Map::new();
+    doc.insert("version".into(), JSON_VERSION.into());
+    if let serde_json::Value::Object(fields) = body {
+        doc.extend(fields);
+    }
+    serde_json::Value::Object(doc)
+}
+
+/// Writes a `--json` document (the [`envelope`] of `body`), pretty, with
+/// a final newline.
+pub(crate) fn write_doc(out: &mut impl Write, body: serde_json::Value) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &envelope(body))?;
+    writeln!(out)
 }
 
 /// A value as JSON for a document, without the panic of `json!` on a path

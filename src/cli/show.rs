@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::ls::{JSON_VERSION, run_json};
+use super::ls::run_json;
 use super::table::{Align, Table};
 use super::{Context, Failure};
 use crate::catalog::RunKey;
@@ -48,8 +48,9 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
                 })
             })
             .collect();
-        let doc = json!({
-            "version": JSON_VERSION,
+        super::write_doc(
+            &mut out,
+            json!({
             "run": run_json(ctx, key, Some(&summary)),
             "metric_notes": d.metrics.notes,
             "info": d.info,
@@ -59,10 +60,8 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
             "checkpoints": d.checkpoints,
             "plots": d.plots,
             "logs": d.logs,
-        });
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(|e| Failure::from(std::io::Error::from(e)))?;
-        writeln!(out)?;
+            }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
 
