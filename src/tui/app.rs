@@ -817,23 +817,25 @@ impl App {
     /// The runs under a node that the tree shows: with a filter, only the
     /// matching ones (so an operation never reaches runs the user cannot see).
     pub fn visible_runs_of(&self, node: Node) -> Vec<RunKey> {
-        let all = self.runs_of(Some(node));
-        if self.tree.query.is_empty() {
-            return all;
+        self.visible(self.runs_of(Some(node)))
+    }
+
+    /// The runs on the tree's rows, in row order.
+    pub fn shown_runs(&self) -> impl Iterator<Item = RunKey> + '_ {
+        self.tree.rows.iter().filter_map(|r| match r.node {
+            Node::Run(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// `keys` less the runs the filter hides (all of them without a filter:
+    /// a folded model's runs are not rows, yet they are there).
+    pub fn visible(&self, mut keys: Vec<RunKey>) -> Vec<RunKey> {
+        if !self.tree.query.is_empty() {
+            let shown: HashSet<RunKey> = self.shown_runs().collect();
+            keys.retain(|k| shown.contains(k));
         }
-        let shown: HashSet<RunKey> = self
-            .tree
-            .rows
-            .iter()
-            .filter_map(|r| {
-                if let Node::Run(k) = r.node {
-                    Some(k)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        all.into_iter().filter(|k| shown.contains(k)).collect()
+        keys
     }
 
     /// What a plan needs to know of these runs.

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use super::app::{App, Scroll};
 use super::msg::Request;
-use super::tree::Node;
 use crate::ops::{Plan, PlanKind, Report};
 use crate::runs::RunSummary;
 
@@ -437,16 +436,8 @@ impl App {
             return;
         }
         let shown: HashSet<&PathBuf> = self
-            .tree
-            .rows
-            .iter()
-            .filter_map(|r| {
-                if let Node::Run(k) = r.node {
-                    Some(&self.catalog.runs[k].path)
-                } else {
-                    None
-                }
-            })
+            .shown_runs()
+            .map(|k| &self.catalog.runs[k].path)
             .collect();
         let hidden = self
             .marks

@@ -691,22 +691,7 @@ fn latest(app: &mut App) {
         Some(n @ (Node::Task(_) | Node::Model(..))) => Some(n),
         _ => None,
     };
-    let mut keys = app.runs_of(scope);
-    if !app.tree.query.is_empty() {
-        let shown: std::collections::HashSet<_> = app
-            .tree
-            .rows
-            .iter()
-            .filter_map(|r| {
-                if let Node::Run(k) = r.node {
-                    Some(k)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        keys.retain(|k| shown.contains(k));
-    }
+    let keys = app.visible(app.runs_of(scope));
     let Some(k) = app.catalog.latest(keys) else {
         app.say("no runs here");
         return;

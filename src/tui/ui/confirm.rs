@@ -94,7 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let height = (lines.len() as u16 + 4)
         .min(area.height.saturating_sub(2))
         .max(7);
-    let popup = super::centered(area, Constraint::Percentage(90), Constraint::Length(height));
+    let popup = area.centered(Constraint::Percentage(90), Constraint::Length(height));
     let block = Block::bordered()
         .border_style(t.error())
         .title(Span::styled(format!(" {}? ", plan.kind.verb()), t.title()))

@@ -32,8 +32,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         "Mouse: wheel scrolls, click selects (again to fold).",
         t.dim(),
     )));
-    let popup = super::centered(
-        area,
+    let popup = area.centered(
         Constraint::Max(100),
         Constraint::Max(lines.len() as u16 + 2),
     );

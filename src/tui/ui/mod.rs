@@ -12,7 +12,7 @@ mod tree;
 mod viewer;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect, Size};
+use ratatui::layout::{Constraint, Layout, Rect, Size};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -107,13 +107,6 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
     }
     report
-}
-
-/// A popup's area: `width` by `height`, centred in `area`.
-pub fn centered(area: Rect, width: Constraint, height: Constraint) -> Rect {
-    let [popup] = Layout::horizontal([width]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::vertical([height]).flex(Flex::Center).areas(popup);
-    popup
 }
 
 /// Renders text scrolled by `scroll` (clamped to the content) and returns

@@ -89,7 +89,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     };
     lines.push(name);
     let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = super::centered(area, Constraint::Percentage(85), Constraint::Length(height));
+    let popup = area.centered(Constraint::Percentage(85), Constraint::Length(height));
     let block = Block::bordered()
         .border_style(t.border(true))
         .title(Span::styled(" promote? ", t.title()))
