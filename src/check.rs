@@ -133,6 +133,14 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         }
     }
     for e in &catalog.strays {
+        // A move's partial copy gets its own finding below.
+        if e.rel
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with(".runyard-tmp-"))
+        {
+            continue;
+        }
         out.push(finding(
             &e.rel,
             "stray",
@@ -143,6 +151,39 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         let r = &catalog.runs[k];
         let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
         out.extend(run_findings(&r.path, rel, &r.name));
+    }
+    // A move across filesystems copies a run beside its destination under
+    // `.runyard-tmp-<pid>-<run>`; one killed mid-copy leaves it there.
+    for t in &catalog.tasks {
+        for m in &t.models {
+            let rel = PathBuf::from(layout::EXPERIMENTS)
+                .join(&t.name)
+                .join(&m.name);
+            let Ok(rd) = std::fs::read_dir(root.join(&rel)) else {
+                continue;
+            };
+            let mut names: Vec<String> = rd
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".runyard-tmp-"))
+                .collect();
+            names.sort();
+            for n in names {
+                let pid = n
+                    .trim_start_matches(".runyard-tmp-")
+                    .split('-')
+                    .next()
+                    .unwrap_or("");
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    out.push(finding(
+                        rel.join(&n),
+                        "stale-temporary",
+                        "a partial copy left by a move across filesystems that did not \
+                         finish (the run itself was not moved): check it, then delete it",
+                    ));
+                }
+            }
+        }
     }
     for sub in ["datasets", "plots", "exports"] {
         let dir = root.join("artifacts").join(sub);

@@ -679,6 +679,13 @@ impl Walk<'_> {
                     let kind = Kind::Model(task.clone(), name.into());
                     jobs.push(self.sub(child, kind));
                 }
+                // A move's partial copy (runyard's own temporary) is not a
+                // run: listed as a stray with its size, flagged by `check`.
+                (Kind::Model(..), true) if name.starts_with(".runyard-tmp-") => {
+                    if let Some(job) = self.start_entry(child, TopKind::Experiments, true) {
+                        jobs.push(job);
+                    }
+                }
                 (Kind::Model(task, model), true) => {
                     if self.take_cached(task, model, &name, &child) {
                         continue;

@@ -402,7 +402,7 @@ pub fn run(
         };
         writeln!(
             out,
-            "Not runs (files or links, not followed): {}{more}",
+            "Not runs (files, links, partial copies; not followed): {}{more}",
             strays.join(" · ")
         )?;
     }

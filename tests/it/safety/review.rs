@@ -136,3 +136,57 @@ fn metric_files_with_thousands_of_series_are_capped_and_quick() {
     let s = runyard::runs::RunSummary::load(&run);
     assert_eq!(s.series.len(), 2000);
 }
+
+#[test]
+fn a_partial_copy_left_by_a_killed_move_is_not_a_run_and_check_names_it() {
+    // Review finding: a `kill -9` during a move across filesystems left
+    // `.runyard-tmp-<pid>-<run>` beside the destination, listed as a run
+    // ("running") and never reported.
+    let mut w = World::new();
+    w.run("2025-01-01_00-00-00_a");
+    let partial = w
+        .root
+        .join("experiments/t/m/.runyard-tmp-999999-2025-01-01_00-00-00_b");
+    write(&partial.join("logs/train.log"), b"half");
+    w.idle();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&w.root)
+        .args(["ls", "--json", "--no-cache"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs: Vec<&str> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs, ["2025-01-01_00-00-00_a"], "{doc}");
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&w.root)
+        .args(["check", "--json", "--no-cache"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().contains(".runyard-tmp-"))
+        .map(|f| (f["kind"].as_str().unwrap(), f["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(
+            "stale-temporary",
+            "experiments/t/m/.runyard-tmp-999999-2025-01-01_00-00-00_b"
+        )],
+        "{doc}"
+    );
+    assert!(
+        partial.join("logs/train.log").exists(),
+        "check changes nothing"
+    );
+}
