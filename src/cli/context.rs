@@ -261,11 +261,29 @@ impl Context {
         std::thread::scope(|s| {
             let parts: Vec<_> = keys
                 .chunks(chunk)
-                .map(|ks| s.spawn(move || ks.iter().map(|&k| self.summary(k)).collect::<Vec<_>>()))
+                .map(|ks| {
+                    (
+                        ks.len(),
+                        s.spawn(move || ks.iter().map(|&k| self.summary(k)).collect::<Vec<_>>()),
+                    )
+                })
                 .collect();
+            // Callers zip keys with summaries: a chunk whose reader died
+            // still takes its places (empty summaries with the reason), or
+            // every later summary would land on the wrong run.
             parts
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|(n, h)| {
+                    h.join().unwrap_or_else(|_| {
+                        let lost = RunSummary {
+                            errors: vec![
+                                "reading this run's files failed (a reader stopped)".into(),
+                            ],
+                            ..RunSummary::default()
+                        };
+                        vec![lost; n]
+                    })
+                })
                 .collect()
         })
     }
