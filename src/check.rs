@@ -26,6 +26,17 @@ fn finding(path: impl Into<PathBuf>, kind: &'static str, message: impl Into<Stri
     }
 }
 
+/// True for a `.runyard-tmp-<pid>-…` temporary whose writer is no longer
+/// running on this host (a promotion or move killed mid-way).
+fn left_behind(name: &str) -> bool {
+    let pid = name
+        .trim_start_matches(".runyard-tmp-")
+        .split('-')
+        .next()
+        .unwrap_or("");
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// What strays in one run (relative paths under `rel`).
 pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -169,12 +180,7 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
                 .collect();
             names.sort();
             for n in names {
-                let pid = n
-                    .trim_start_matches(".runyard-tmp-")
-                    .split('-')
-                    .next()
-                    .unwrap_or("");
-                if !Path::new(&format!("/proc/{pid}")).exists() {
+                if left_behind(&n) {
                     out.push(finding(
                         rel.join(&n),
                         "stale-temporary",
@@ -198,12 +204,7 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         for n in &names {
             let rel = PathBuf::from("artifacts").join(sub).join(n);
             if n.starts_with(".runyard-tmp-") {
-                let pid = n
-                    .trim_start_matches(".runyard-tmp-")
-                    .split('-')
-                    .next()
-                    .unwrap_or("");
-                if !Path::new(&format!("/proc/{pid}")).exists() {
+                if left_behind(n) {
                     out.push(finding(
                         rel,
                         "stale-temporary",

@@ -236,14 +236,14 @@ pub fn new_run(root: &Path, spec: &NewRun) -> Result<PathBuf, String> {
         .join(&spec.model);
     let mut made = PathBuf::new();
     for c in rel.components() {
-        let dir = fsat::open_in_run(root, &made, &made)?;
+        let dir = fsat::open_on_mount(root, &made)?;
         match rustix::fs::mkdirat(&dir, c.as_os_str(), Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
             Err(e) => return Err(format!("{}: {}", made.join(c).display(), fsat::reason(e))),
         }
         made.push(c);
     }
-    let parent_fd = fsat::open_in_run(root, &rel, &rel)?;
+    let parent_fd = fsat::open_on_mount(root, &rel)?;
     let parent = root.join(&rel);
     let now = jiff::ZonedDateTime::now();
     let mut time = now.datetime();

@@ -37,8 +37,23 @@ pub fn open_dir_at(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<OwnedFd>
 /// Opens `root`, then each component of `rel` under it, refusing links.
 /// `rel` must be relative and plain (no `..`).
 pub fn open_chain(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
+    open_components(root, rel, false)
+}
+
+/// The one walk behind [`open_chain`] and [`open_on_mount`]: each
+/// component opened relative to the last without following a link, and,
+/// with `same_mount`, refused when it is on another mount than the root.
+fn open_components(root: &Path, rel: &Path, same_mount: bool) -> Result<OwnedFd, String> {
     let mut fd = open_root(root)
         .map_err(|e| format!("{}: cannot open the root: {}", root.display(), reason(e)))?;
+    let base = if same_mount {
+        Some(
+            mount_at(fd.as_fd(), OsStr::new(""))
+                .map_err(|e| format!("{}: {}", root.display(), reason(e)))?,
+        )
+    } else {
+        None
+    };
     let mut at = PathBuf::new();
     for c in rel.components() {
         let Component::Normal(name) = c else {
@@ -50,6 +65,13 @@ pub fn open_chain(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
         at.push(name);
         fd = open_dir_at(fd.as_fd(), name)
             .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
+        if let Some(base) = &base {
+            let m = mount_at(fd.as_fd(), OsStr::new(""))
+                .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
+            if !base.same_as(&m) {
+                return Err(format!("{}: {MOUNT_POINT}", at.display()));
+            }
+        }
     }
     Ok(fd)
 }
@@ -155,30 +177,9 @@ fn mount_by_stat(dir: BorrowedFd, name: &OsStr) -> rustix::io::Result<Mount> {
 /// root's own filesystem, as the scan does (it does not cross mounts
 /// either, so a run on another mount is never listed). A bind mount over a
 /// run or a trash entry, made between the plan and its application, is
-/// refused here too. `_run` is the run `rel` belongs to (kept for callers
-/// that name it; the rule is the same above and below it).
-pub fn open_in_run(root: &Path, _run: &Path, rel: &Path) -> Result<OwnedFd, String> {
-    let mut fd = open_chain(root, Path::new(""))?;
-    let base = mount_at(fd.as_fd(), OsStr::new(""))
-        .map_err(|e| format!("{}: {}", root.display(), reason(e)))?;
-    let mut at = PathBuf::new();
-    for c in rel.components() {
-        let Component::Normal(name) = c else {
-            return Err(format!(
-                "{}: not a plain path inside the root",
-                rel.display()
-            ));
-        };
-        at.push(name);
-        fd = open_dir_at(fd.as_fd(), name)
-            .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
-        let m = mount_at(fd.as_fd(), OsStr::new(""))
-            .map_err(|e| format!("{}: {}", at.display(), reason(e)))?;
-        if !base.same_as(&m) {
-            return Err(format!("{}: {MOUNT_POINT}", at.display()));
-        }
-    }
-    Ok(fd)
+/// refused here too.
+pub fn open_on_mount(root: &Path, rel: &Path) -> Result<OwnedFd, String> {
+    open_components(root, rel, true)
 }
 
 /// The reason given for a mount point that a plan or removal leaves alone.

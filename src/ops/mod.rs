@@ -239,7 +239,7 @@ impl Builder {
         except: Option<&OsStr>,
     ) {
         let rel = dir_rel.join(name);
-        let dir = match fsat::open_in_run(&self.plan.root, run, dir_rel) {
+        let dir = match fsat::open_on_mount(&self.plan.root, dir_rel) {
             Ok(fd) => fd,
             Err(e) => {
                 self.plan.skipped.push(Note { rel, why: e });
@@ -414,7 +414,7 @@ pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: 
         }
         // Listed through the folder as opened from the root, never through
         // a link along the way.
-        let list = fsat::open_in_run(root, &run.rel, &dir)
+        let list = fsat::open_on_mount(root, &dir)
             .and_then(|fd| rustix::fs::Dir::read_from(&fd).map_err(fsat::reason));
         let list = match list {
             Ok(l) => l,
@@ -683,7 +683,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         // target of an entry it skips: the entry's folder comes last and
         // holds the run, which must not go unless its own target went.
         let stop = plan.kind == PlanKind::EmptyTrash;
-        let dir = match fsat::open_in_run(&plan.root, &t.run, parent) {
+        let dir = match fsat::open_on_mount(&plan.root, parent) {
             Ok(fd) => fd,
             Err(e) => {
                 r.skipped.push(Note {

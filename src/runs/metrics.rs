@@ -56,6 +56,22 @@ impl Series {
         }
     }
 
+    /// A curve read from a file: its kept points and its exact facts.
+    pub(crate) fn of_curve(
+        name: String,
+        x: String,
+        curve: &super::curve::Curve,
+        file: &str,
+    ) -> Series {
+        Series {
+            name,
+            x,
+            points: curve.points(),
+            file: file.into(),
+            stats: curve.stats(),
+        }
+    }
+
     /// The last value of the curve.
     pub fn last(&self) -> Option<f64> {
         self.stats.last.map(|p| p.1)
@@ -403,13 +419,8 @@ fn rows_to_series<'a>(
     }
     let x = acc.x_name();
     for (col, curve) in acc.curves() {
-        m.series.push(Series {
-            name: naming.name(col),
-            x: x.clone(),
-            points: curve.points(),
-            file: rel.into(),
-            stats: curve.stats(),
-        });
+        m.series
+            .push(Series::of_curve(naming.name(col), x.clone(), curve, rel));
     }
 }
 

@@ -148,7 +148,13 @@ impl RunSummary {
     /// A metric's reading (value, best point, divergence), judged `better`
     /// when the config says, else by its name.
     pub fn reading(&self, name: &str, better: Option<Better>) -> Option<KeyValue> {
-        summary::reading(name, better, &self.key_scalars(), &self.series)
+        // Drawn for every visible row: looked up in place, nothing cloned.
+        summary::reading(
+            name,
+            better,
+            self.key_metrics.iter().chain(&self.scalars),
+            &self.series,
+        )
     }
 
     /// The run's key metric: `spec` names it (the config, for the run's
@@ -182,15 +188,6 @@ impl RunSummary {
             }
         }
         out
-    }
-
-    /// Key metrics and scalars, for lookups by name.
-    fn key_scalars(&self) -> Vec<Scalar> {
-        self.key_metrics
-            .iter()
-            .chain(&self.scalars)
-            .cloned()
-            .collect()
     }
 
     /// The status the run wrote, combined with whether it is active.

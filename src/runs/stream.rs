@@ -487,13 +487,12 @@ impl Stream {
                     for (col, curve) in c.columns.iter().enumerate() {
                         if Some(col) != x && curve.count() > 0 {
                             stride = stride.max(curve.stride());
-                            m.series.push(Series {
-                                name: naming.name(&headers[col]),
-                                x: x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
-                                points: curve.points(),
-                                file: rel.into(),
-                                stats: curve.stats(),
-                            });
+                            m.series.push(Series::of_curve(
+                                naming.name(&headers[col]),
+                                x.map_or("index".into(), |x| headers[x].to_ascii_lowercase()),
+                                curve,
+                                rel,
+                            ));
                         }
                     }
                 }
@@ -503,13 +502,8 @@ impl Stream {
                 let x = self.jsonl.x_name();
                 for (col, curve) in self.jsonl.curves() {
                     stride = stride.max(curve.stride());
-                    m.series.push(Series {
-                        name: naming.name(col),
-                        x: x.clone(),
-                        points: curve.points(),
-                        file: rel.into(),
-                        stats: curve.stats(),
-                    });
+                    m.series
+                        .push(Series::of_curve(naming.name(col), x.clone(), curve, rel));
                 }
             }
         }

@@ -422,10 +422,10 @@ pub fn key_metrics(named: &[Scalar], scalars: &[Scalar], series: &[SeriesSummary
 /// Reads one metric of a run by name: a scalar's value, or a curve's last
 /// value with its best point and divergence. `better` overrides the
 /// direction the name suggests.
-pub fn reading(
+pub fn reading<'a>(
     name: &str,
     better: Option<Better>,
-    scalars: &[Scalar],
+    scalars: impl IntoIterator<Item = &'a Scalar>,
     series: &[SeriesSummary],
 ) -> Option<KeyValue> {
     let better = better.or_else(|| direction_of(name));
@@ -439,14 +439,17 @@ pub fn reading(
             diverged_at: s.stats.diverged_at(),
         });
     }
-    scalars.iter().find(|s| s.name == name).map(|s| KeyValue {
-        name: name.to_string(),
-        value: s.value,
-        better,
-        best: None,
-        x: None,
-        diverged_at: None,
-    })
+    scalars
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| KeyValue {
+            name: name.to_string(),
+            value: s.value,
+            better,
+            best: None,
+            x: None,
+            diverged_at: None,
+        })
 }
 
 #[cfg(test)]
