@@ -365,7 +365,10 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 if matches!(m, Msg::Key(_) | Msg::Click(..) | Msg::Wheel(..)) {
                     urgent = true;
                 }
-                pending.extend(update::update(&mut app, m));
+                // Background answers mark the rows stale; the tick below
+                // rebuilds them once for the frame.
+                let settle = !matches!(m, Msg::Scan(..) | Msg::Summary(..));
+                pending.extend(update::update_in_batch(&mut app, m, settle));
             }
             dirty = true;
             budget -= 1;

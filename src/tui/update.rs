@@ -30,6 +30,16 @@ const WATCH_LIMIT: usize = 4000;
 
 /// Applies one message and returns the work it calls for.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
+    update_in_batch(app, msg, true)
+}
+
+/// [`update`] for one message of a batch the event loop drains before a
+/// frame. Scan batches and summaries arrive by the thousand on a big tree,
+/// and rebuilding the rows for each (a filter re-matches every run)
+/// starved the frame for tens of seconds: with `settle` false they only
+/// mark the rows stale, and the loop ends every batch with an [`update`]
+/// (its tick) that rebuilds them once.
+pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
     match msg {
         Msg::Key(action) => {
             app.message = None;
@@ -133,7 +143,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Request> {
     if app.overlay.is_none() {
         app.overlay = app.waiting.take();
     }
-    app.refresh();
+    if settle {
+        app.refresh();
+    }
     std::mem::take(&mut app.outbox)
 }
 
