@@ -23,9 +23,11 @@ pub enum RootError {
     /// The PATH given on the command line does not exist or is not a folder.
     #[error("{0}: no such folder (or not a folder)")]
     NotAFolder(PathBuf),
-    /// The PATH given is a folder, but not an outputs folder.
+    /// The PATH given is a folder, but neither an outputs folder nor
+    /// another tool's tree; the message says what was looked for.
     #[error(
-        "{0}: not an outputs folder (it has no experiments/ and no outputs/ inside, and is not named outputs)"
+        "{0}: not an outputs folder nor another tool's tree (looked for, in it or as it: {looked})",
+        looked = crate::sources::LOOKED_FOR
     )]
     NotOutputs(PathBuf),
     /// Nothing like `outputs/experiments` was found from the working folder up.
@@ -35,12 +37,16 @@ pub enum RootError {
     NotFound(PathBuf),
 }
 
-/// Finds the outputs root.
+/// Finds the outputs root (or another tool's tree, see `crate::sources`).
 ///
-/// With `path`: the folder itself when it holds `experiments/` or is named
-/// `outputs`, else its `outputs/` child; anything else is an error (walking
-/// a home folder or `/` by mistake would take minutes). Without: `./outputs`, else the nearest parent that is or holds an
-/// `outputs/` with `experiments/` inside, the way git finds `.git`.
+/// With `path`: the folder itself when it holds `experiments/`; its
+/// `outputs/` child when that holds `experiments/`; the folder itself when
+/// it is another tool's tree (or an empty folder named `outputs`); else its
+/// `outputs/`, `mlruns/` or `wandb/` child when that is one; anything else
+/// is an error that says what was looked for (walking a home folder or `/`
+/// by mistake would take minutes). Without: `./outputs`, else the nearest
+/// parent that is or holds an `outputs/` with `experiments/` inside, the way
+/// git finds `.git`.
 pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> {
     if let Some(p) = path {
         let p = if p.is_absolute() {
@@ -51,11 +57,21 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         if !p.is_dir() {
             return Err(RootError::NotAFolder(p));
         }
-        if p.join(EXPERIMENTS).is_dir() || p.file_name().is_some_and(|n| n == "outputs") {
+        // The layout wins wherever experiments/ is found.
+        if p.join(EXPERIMENTS).is_dir() {
             return Ok(p);
         }
-        if p.join("outputs").is_dir() {
+        if p.join("outputs").join(EXPERIMENTS).is_dir() {
             return Ok(p.join("outputs"));
+        }
+        if crate::sources::detect_here(&p).is_some() {
+            return Ok(p);
+        }
+        for child in ["outputs", "mlruns", "wandb"] {
+            let c = p.join(child);
+            if c.is_dir() && crate::sources::detect_here(&c).is_some() {
+                return Ok(c);
+            }
         }
         return Err(RootError::NotOutputs(p));
     }

@@ -14,5 +14,6 @@ pub mod fmt;
 pub mod layout;
 pub mod ops;
 pub mod runs;
+pub mod sources;
 pub mod tracker;
 pub mod tui;

@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use super::{Catalog, RunUsage, Usage};
 
 const MAGIC: &[u8] = b"runyard-scan-cache\n";
-const VERSION: u32 = 1;
+// 2: checkpoints inside a tool's folders of a run count as checkpoints.
+const VERSION: u32 = 2;
 
 /// A folder inside a run as it was when scanned.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::layout::{self, RunId, TopKind};
+use crate::sources::SourceKind;
 pub use scan::{ScanEvent, ScanHandle, ScanOptions, ScanProgress, scan, spawn};
 pub use sort::{SortKey, sort_runs};
 pub use usage::{RunUsage, Usage};
@@ -23,7 +24,8 @@ pub use usage::{RunUsage, Usage};
 /// Index of a run in [`Catalog::runs`], stable for the life of one scan.
 pub type RunKey = usize;
 
-/// One run folder, `experiments/<task>/<model>/<run_id>/`.
+/// One run folder, `experiments/<task>/<model>/<run_id>/` (or a tool's run
+/// folder, mapped as `docs/layout.md` says).
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
     /// The task folder's name.
@@ -58,13 +60,22 @@ impl Run {
         format!("{}/{}/{}", self.task, self.model, self.name)
     }
 
-    /// The time that orders runs: the run id's time, else the folder's mtime.
+    /// The time that orders runs: the tool's own record of its start (in
+    /// another tool's tree), else the run id's time, else the folder's mtime.
     pub fn time(&self) -> Option<Timestamp> {
         self.time
     }
 
-    /// Works out [`Run::time`] from the id (local time) or the folder mtime.
-    fn order_time(id: Option<&RunId>, dir_mtime: Option<Timestamp>) -> Option<Timestamp> {
+    /// Works out [`Run::time`] from the tool's time, the id (local time) or
+    /// the folder mtime.
+    fn order_time(
+        id: Option<&RunId>,
+        dir_mtime: Option<Timestamp>,
+        tool_time: Option<i64>,
+    ) -> Option<Timestamp> {
+        if let Some(t) = tool_time.and_then(|s| Timestamp::from_second(s).ok()) {
+            return Some(t);
+        }
         match id {
             Some(id) => id
                 .time
@@ -148,8 +159,10 @@ pub struct ScanStats {
 /// Everything known about an outputs tree.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    /// The outputs root.
+    /// The outputs root (or another tool's tree opened directly).
     pub root: PathBuf,
+    /// What kind of tree the root is.
+    pub source: SourceKind,
     /// Every run, in the order found; tasks and models hold their keys.
     pub runs: Vec<Run>,
     /// Tasks in name order.
@@ -220,7 +233,7 @@ impl Catalog {
                 let id = layout::parse_run_id(&found.name);
                 let dir_mtime = found.dir_mtime.and_then(|s| Timestamp::from_second(s).ok());
                 self.runs.push(Run {
-                    time: Run::order_time(id.as_ref(), dir_mtime),
+                    time: Run::order_time(id.as_ref(), dir_mtime, found.time),
                     id,
                     task: found.task,
                     model: found.model,
@@ -253,6 +266,7 @@ impl Catalog {
                 let at = list.partition_point(|e| e.rel < entry.rel);
                 list.insert(at, entry);
             }
+            ScanEvent::Source(kind) => self.source = kind,
             ScanEvent::Error(e) => self.errors.push(e),
             ScanEvent::Progress(p) => self.progress = p,
             ScanEvent::Done(stats) => self.done = Some(stats),

@@ -25,6 +25,8 @@ use serde::Serialize;
 use super::cache::{DirStamp, ScanCache, Stamps};
 use super::{Catalog, Entry, RunKey, RunUsage, ScanStats, Usage};
 use crate::layout::{self, RunPart, TopKind};
+use crate::sources::probe::LazyProbe;
+use crate::sources::{Class, Level, RunClass, Source, SourceKind};
 
 /// How to scan.
 #[derive(Debug, Clone)]
@@ -70,6 +72,9 @@ pub struct RunFound {
     pub path: PathBuf,
     /// The run folder's mtime, seconds since the epoch.
     pub dir_mtime: Option<i64>,
+    /// When the run started by its tool's own record (seconds since the
+    /// epoch): orders it instead of its name or folder time.
+    pub time: Option<i64>,
 }
 
 /// How far a running scan has got.
@@ -88,6 +93,8 @@ pub struct ScanProgress {
 /// What the scan reports, in order: every run is reported found before it is done.
 #[derive(Debug, Clone)]
 pub enum ScanEvent {
+    /// The kind of tree the root is, sent first.
+    Source(SourceKind),
     /// A run folder was found.
     Run(RunFound),
     /// A run was walked to the end.
@@ -162,10 +169,8 @@ pub fn scan(root: &Path, opts: ScanOptions) -> Catalog {
 
 /// What a folder on the stack is, which decides how its children count.
 enum Kind {
-    Root,
-    Experiments,
-    Task(Arc<str>),
-    Model(Arc<str>, Arc<str>),
+    /// Above run depth: the source classifies its children.
+    Level(Level),
     /// Inside a run: `part` is `None` at the run folder itself; `slot` is the
     /// checkpoint (a folder under `checkpoints/`) the bytes also count for.
     Run {
@@ -201,10 +206,18 @@ struct RunAcc {
 struct RunState {
     usage: RunUsage,
     errors: Vec<String>,
-    /// Direct children of `checkpoints/`, with their total bytes.
-    checkpoints: Vec<(String, Usage)>,
+    /// Direct children of each `checkpoints/` folder, with their total bytes.
+    checkpoints: Vec<Checkpoint>,
     /// Every folder of the run, for the scan cache.
     stamps: Vec<DirStamp>,
+}
+
+/// One checkpoint (a direct child of a `checkpoints/` folder) of a run.
+struct Checkpoint {
+    name: String,
+    usage: Usage,
+    /// In the run's own `checkpoints/`, which a prune judges.
+    prunable: bool,
 }
 
 struct EntryAcc {
@@ -242,6 +255,8 @@ struct Shared {
     runs_done: AtomicUsize,
     cached_runs: AtomicUsize,
     cache: Option<Arc<ScanCache>>,
+    /// What kind of tree this is: it classifies the levels above runs.
+    source: Source,
 }
 
 impl Shared {
@@ -298,12 +313,15 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         None
     };
     let root_dev = root_dev.map(|d| (rustix::fs::major(d), rustix::fs::minor(d)));
+    // A bounded look at the root (one stat for a layout tree).
+    let source = Source::detect(&root);
+    let kind = source.kind;
     let shared = Shared {
         queue: Mutex::new(Queue {
             jobs: vec![Job {
                 path: root.clone(),
                 parent: None,
-                kind: Kind::Root,
+                kind: Kind::Level(Level::Root),
             }],
             outstanding: 1,
             idle: 0,
@@ -322,7 +340,9 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         runs_done: AtomicUsize::new(0),
         cached_runs: AtomicUsize::new(0),
         cache: opts.cache.clone(),
+        source,
     };
+    shared.send(ScanEvent::Source(kind));
     let threads = opts.threads.max(1);
     std::thread::scope(|s| {
         // Under a tight process limit (`ulimit -u`) some threads may not
@@ -631,7 +651,7 @@ fn visit(shared: &Shared, mut job: Job) {
     match job.kind {
         Kind::Run { acc, part, slot } => walk.run(children, errors, acc, part, slot),
         Kind::Entry(acc) => walk.entry(children, errors, acc),
-        kind => walk.structure(children, errors, kind),
+        Kind::Level(level) => walk.structure(children, errors, &level),
     }
 }
 
@@ -653,44 +673,33 @@ impl Walk<'_> {
         }
     }
 
-    /// The levels above runs: root, `experiments/`, task and model folders.
-    fn structure(&self, children: Vec<Child>, errors: Vec<String>, kind: Kind) {
+    /// The levels above runs (for the layout: root, `experiments/`, task
+    /// and model folders): the source classifies each child.
+    fn structure(&self, children: Vec<Child>, errors: Vec<String>, level: &Level) {
         let shared = self.shared;
         for e in errors {
             shared.send(ScanEvent::Error(e));
         }
+        let parent = self.dir.as_ref().and_then(|d| d.fd().ok());
         let mut jobs = Vec::new();
         for child in children {
             // Names that are not UTF-8 keep their bytes visible (`\xff`), so
             // two such names never look alike and can be typed back.
             let name = crate::fmt::escape_os(child.name());
-            match (&kind, child.is_dir) {
-                (Kind::Root, true) if name == layout::EXPERIMENTS => {
-                    jobs.push(self.sub(child, Kind::Experiments));
+            let mut probe = LazyProbe::new(parent, &child.cname);
+            let class = shared
+                .source
+                .classify(level, &name, child.is_dir, &mut probe);
+            drop(probe);
+            match class {
+                Class::Descend(level) if child.is_dir => {
+                    jobs.push(self.sub(child, Kind::Level(level)));
                 }
-                (Kind::Root, _) => {
-                    let kind = TopKind::of(&name);
-                    if let Some(job) = self.start_entry(child, kind, false) {
-                        jobs.push(job);
-                    }
-                }
-                (Kind::Experiments, true) => jobs.push(self.sub(child, Kind::Task(name.into()))),
-                (Kind::Task(task), true) => {
-                    let kind = Kind::Model(task.clone(), name.into());
-                    jobs.push(self.sub(child, kind));
-                }
-                // A move's partial copy (runyard's own temporary) is not a
-                // run: listed as a stray with its size, flagged by `check`.
-                (Kind::Model(..), true) if name.starts_with(".runyard-tmp-") => {
-                    if let Some(job) = self.start_entry(child, TopKind::Experiments, true) {
-                        jobs.push(job);
-                    }
-                }
-                (Kind::Model(task, model), true) => {
-                    if self.take_cached(task, model, &name, &child) {
+                Class::Run(run) if child.is_dir => {
+                    if self.take_cached(&run, &child) {
                         continue;
                     }
-                    let acc = self.start_run(task, model, name, &child);
+                    let acc = self.start_run(run, &child);
                     jobs.push(self.sub(
                         child,
                         Kind::Run {
@@ -700,8 +709,14 @@ impl Walk<'_> {
                         },
                     ));
                 }
-                // Files (and links) above run depth, or a folder on another device.
-                (_, _) => {
+                Class::Top(kind) => {
+                    if let Some(job) = self.start_entry(child, kind, false) {
+                        jobs.push(job);
+                    }
+                }
+                // Strays, and a run or level that is not a folder (a
+                // folder on another device is listed, not entered).
+                _ => {
                     if let Some(job) = self.start_entry(child, TopKind::Experiments, true) {
                         jobs.push(job);
                     }
@@ -713,7 +728,7 @@ impl Walk<'_> {
 
     /// Reports a run from the scan cache when the cache may be trusted for
     /// it: idle when cached, and every one of its folders unchanged.
-    fn take_cached(&self, task: &str, model: &str, name: &str, child: &Child) -> bool {
+    fn take_cached(&self, run: &RunClass, child: &Child) -> bool {
         let (Some(cache), Some(dir)) = (&self.shared.cache, &self.dir) else {
             return false;
         };
@@ -749,7 +764,7 @@ impl Walk<'_> {
         if !unchanged {
             return false;
         }
-        let acc = self.start_run(task, model, name.to_string(), child);
+        let acc = self.start_run(run.clone(), child);
         self.shared.cached_runs.fetch_add(1, Ordering::Relaxed);
         self.shared.runs_done.fetch_add(1, Ordering::Relaxed);
         self.shared
@@ -765,7 +780,7 @@ impl Walk<'_> {
     }
 
     /// Numbers a newly found run and reports it.
-    fn start_run(&self, task: &str, model: &str, name: String, child: &Child) -> Arc<RunAcc> {
+    fn start_run(&self, run: RunClass, child: &Child) -> Arc<RunAcc> {
         let shared = self.shared;
         let mut next = shared.next_key.lock().unwrap_or_else(|e| e.into_inner());
         let key = *next;
@@ -773,11 +788,12 @@ impl Walk<'_> {
         let path = self.path.join(child.name());
         shared.send(ScanEvent::Run(RunFound {
             key,
-            task: task.to_string(),
-            model: model.to_string(),
-            name,
+            task: run.task.to_string(),
+            model: run.model.to_string(),
+            name: run.name,
             path: path.clone(),
             dir_mtime: Some(child.mtime),
+            time: run.time,
         }));
         let usage = RunUsage {
             dirs: 1,
@@ -867,7 +883,6 @@ impl Walk<'_> {
         let mut delta = RunUsage::default();
         let mut slot_sum = Usage::default();
         let mut new_checkpoints = Vec::new();
-        let mut jobs = Vec::new();
         let mut stamps = Vec::new();
         // Folder paths relative to the run, for the cache's stamps.
         let here = self
@@ -875,10 +890,23 @@ impl Walk<'_> {
             .strip_prefix(&acc.path)
             .unwrap_or(Path::new(""))
             .to_string_lossy();
-        // At the top of `checkpoints/` every child is a checkpoint of its own.
+        // At the top of a `checkpoints/` every child is a checkpoint of its
+        // own. Only the run's own `checkpoints/` is pruned; a tool's deeper
+        // one (`lightning_logs/version_0/checkpoints/`) counts as
+        // checkpoints, not as other files, but is left to the tool.
         let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
+        let prunable_here = at_checkpoints_top && here == "checkpoints";
+        // Subfolders, with the part they count for and their checkpoint
+        // slot (numbered from zero here for a `checkpoints/` top).
+        let mut dirs = Vec::new();
         for child in children {
-            let child_part = part.unwrap_or_else(|| RunPart::of(&child.name().to_string_lossy()));
+            let child_part = match part {
+                None => RunPart::of(&child.name().to_string_lossy()),
+                Some(RunPart::Other) if child.is_dir && child.name() == "checkpoints" => {
+                    RunPart::Checkpoints
+                }
+                Some(p) => p,
+            };
             delta.part_mut(child_part).add(child.usage);
             slot_sum.add(child.usage);
             delta.shared += child.shared;
@@ -891,7 +919,11 @@ impl Walk<'_> {
             let mut child_slot = slot;
             if at_checkpoints_top {
                 child_slot = Some(new_checkpoints.len());
-                new_checkpoints.push((child.name().to_string_lossy().into_owned(), child.usage));
+                new_checkpoints.push(Checkpoint {
+                    name: child.name().to_string_lossy().into_owned(),
+                    usage: child.usage,
+                    prunable: prunable_here,
+                });
             }
             if child.is_dir {
                 let name = child.name().to_string_lossy();
@@ -907,15 +939,10 @@ impl Walk<'_> {
                     mtime: child.mtime,
                     nsec: child.mtime_nsec,
                 });
-                let kind = Kind::Run {
-                    acc: acc.clone(),
-                    part: Some(child_part),
-                    slot: child_slot,
-                };
-                jobs.push(self.sub(child, kind));
+                dirs.push((child, child_part, child_slot));
             }
         }
-        {
+        let base = {
             let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
             st.usage.add(&delta);
             st.errors.extend(errors);
@@ -923,14 +950,33 @@ impl Walk<'_> {
             if let Some(i) = slot
                 && let Some(c) = st.checkpoints.get_mut(i)
             {
-                c.1.add(slot_sum);
+                c.usage.add(slot_sum);
             }
+            // A run may hold several `checkpoints/` folders: this one's
+            // slots start after those already listed. Child jobs are built
+            // only after this, so they carry the final indices.
+            let base = st.checkpoints.len();
             if at_checkpoints_top {
-                // A run has one `checkpoints/`, so slots numbered from zero
-                // here are its indices; child jobs are pushed only after this.
                 st.checkpoints.extend(new_checkpoints);
             }
-        }
+            base
+        };
+        let jobs: Vec<Job> = dirs
+            .into_iter()
+            .map(|(child, child_part, child_slot)| {
+                let slot = if at_checkpoints_top {
+                    child_slot.map(|i| base + i)
+                } else {
+                    child_slot
+                };
+                let kind = Kind::Run {
+                    acc: acc.clone(),
+                    part: Some(child_part),
+                    slot,
+                };
+                self.sub(child, kind)
+            })
+            .collect();
         acc.pending.fetch_add(jobs.len(), Ordering::AcqRel);
         self.shared.push(jobs);
         if acc.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -942,11 +988,12 @@ impl Walk<'_> {
 /// Sends a run's totals once its last folder has been walked.
 fn finish_run(shared: &Shared, acc: &RunAcc) {
     let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
-    let names: Vec<&str> = st.checkpoints.iter().map(|(n, _)| n.as_str()).collect();
+    let own: Vec<&Checkpoint> = st.checkpoints.iter().filter(|c| c.prunable).collect();
+    let names: Vec<&str> = own.iter().map(|c| c.name.as_str()).collect();
     let mut prunable = Usage::default();
-    for (go, (_, usage)) in layout::prune_names(&names).into_iter().zip(&st.checkpoints) {
+    for (go, c) in layout::prune_names(&names).into_iter().zip(&own) {
         if go {
-            prunable.add(*usage);
+            prunable.add(c.usage);
         }
     }
     st.usage.prunable = prunable;

@@ -68,7 +68,9 @@ impl Context {
             return match root_of_run(p) {
                 Some(root) => Ok(Context::scan(&root, global)),
                 None => Err(Failure::usage(format!(
-                    "{run}: not a run folder (expected outputs/experiments/<task>/<model>/<run_id>)"
+                    "{run}: not a run folder (expected outputs/experiments/<task>/<model>/<run_id>, \
+                     or a run of another tool's tree: lightning_logs/version_N, \
+                     outputs/DATE/TIME, multirun/DATE/TIME/N, mlruns/<exp>/<run>, wandb/run-*)"
                 ))),
             };
         }
@@ -178,10 +180,15 @@ impl Context {
             return Ok(k);
         }
         let arg = arg.trim_end_matches('/');
-        // An exact name wins over prefixes of longer names.
+        // An exact name wins over prefixes of longer names. The path from
+        // the root counts too: in another tool's tree it is what the user
+        // sees on disk (`lightning_logs/version_3`), not the label.
         let exact: Vec<RunKey> = c
             .run_keys()
-            .filter(|&k| c.runs[k].label() == arg || c.runs[k].name == arg)
+            .filter(|&k| {
+                let r = &c.runs[k];
+                r.label() == arg || r.name == arg || self.rel(k) == arg
+            })
             .collect();
         if let [k] = exact.as_slice() {
             return Ok(*k);
@@ -289,10 +296,15 @@ impl Context {
     }
 }
 
-/// The root of a run folder: the parent of the `experiments/` three levels up.
+/// The root of a run folder: the parent of the `experiments/` three levels
+/// up, else the tool's tree it is a run of.
 fn root_of_run(run: &Path) -> Option<PathBuf> {
     let run = run.canonicalize().ok()?;
-    let experiments = run.parent()?.parent()?.parent()?;
-    (experiments.file_name()? == layout::EXPERIMENTS)
-        .then(|| experiments.parent().map(Path::to_path_buf))?
+    let experiments = run.parent()?.parent()?.parent();
+    if let Some(e) = experiments
+        && e.file_name().is_some_and(|n| n == layout::EXPERIMENTS)
+    {
+        return e.parent().map(Path::to_path_buf);
+    }
+    crate::sources::root_of_run(&run)
 }

@@ -35,6 +35,7 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
         // built, written and dropped, so memory does not grow with the tree.
         let head = super::envelope(json!({
             "root": c.root.to_string_lossy(),
+            "source": c.source,
             "totals": {
                 "runs": keys.len(),
                 "disk": total.total().disk,

@@ -471,6 +471,7 @@ fn run_json_stream(
         .collect();
     let head = super::envelope(json!({
         "root": c.root.to_string_lossy(),
+        "source": c.source,
         "totals": totals_json(keys.len(), &c.rollup(keys)),
         "tasks": tasks,
         "top": c.top.iter().map(entry_json).collect::<Vec<_>>(),

@@ -589,7 +589,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let keys = ctx.select(task.as_deref(), model.as_deref())?;
             let Some(key) = ctx.catalog.latest(keys) else {
-                return Err(Failure::usage("no runs found"));
+                // An empty tree is not an error: `ls` lists it with exit 0,
+                // and so does this (JSON: null), so scripts see one answer.
+                let root = crate::fmt::escape(&ctx.catalog.root.to_string_lossy()).into_owned();
+                if json {
+                    writeln!(std::io::stdout(), "null")?;
+                } else {
+                    writeln!(std::io::stdout(), "No runs yet under {root}.")?;
+                }
+                return Ok(ExitCode::SUCCESS);
             };
             show::run(&ctx, key, json, true)
         }
@@ -603,6 +611,11 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             how,
         } => {
             let ctx = Context::open(root.as_deref(), &global)?;
+            if !checkpoints && let Some(why) = ctx.catalog.source.no_ephemeral() {
+                return Err(Failure::usage(format!(
+                    "nothing to clean without --checkpoints: {why}"
+                )));
+            }
             // Inside a task, model or run folder, that is the scope: a
             // cleanup never reaches past where the user stands unless asked.
             let scope = scope.or_else(|| clean::scope_of_cwd(&ctx.catalog.root));
@@ -651,6 +664,10 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 crate::layout::check_folder_name("model", m).map_err(Failure::usage)?;
             }
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
+            layout_only(
+                &ctx,
+                "mv moves runs between tasks and models of experiments/",
+            )?;
             let dir = crate::tracker::find_tracker(
                 &ctx.catalog.root,
                 tracker
@@ -786,6 +803,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             command,
         } => {
             let found = Context::find_root(root.as_deref())?;
+            let kind = crate::sources::Source::detect(&found).kind;
+            if kind != crate::sources::SourceKind::Layout {
+                return Err(Failure::usage(format!(
+                    "{}: a {} tree, not runyard's outputs/ layout: new-run makes \
+                     experiments/<task>/<model>/<run_id>/ only in an outputs/ folder",
+                    crate::fmt::escape(&found.to_string_lossy()),
+                    kind.title()
+                )));
+            }
             let spec = crate::ops::create::NewRun {
                 task,
                 model,
@@ -806,6 +832,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             metrics,
         } => {
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
+            layout_only(&ctx, "finish writes runyard's run_info.json")?;
             let key = ctx.resolve_run(&run)?;
             let path = &ctx.catalog.runs[key].path;
             let rel = path.strip_prefix(&ctx.catalog.root).unwrap_or(path);
@@ -917,6 +944,18 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
     }
 }
 
+/// Refuses a command that only means something in runyard's own layout
+/// when the tree is another tool's, saying why.
+fn layout_only(ctx: &Context, why: &str) -> Result<(), Failure> {
+    match ctx.catalog.source {
+        crate::sources::SourceKind::Layout => Ok(()),
+        kind => Err(Failure::usage(format!(
+            "not in a {} tree: {why}, a rule of runyard's outputs/ layout",
+            kind.title()
+        ))),
+    }
+}
+
 /// Opens the explorer on a terminal; elsewhere (a pipe, a script) prints
 /// the listing instead, so `runyard > file` does something useful.
 fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCode, Failure> {
@@ -1022,6 +1061,9 @@ fn promote(
     how: ApplyArgs,
 ) -> Result<ExitCode, Failure> {
     use crate::ops::promote;
+    if let Some(why) = ctx.catalog.source.no_promote() {
+        return Err(Failure::usage(format!("nothing promoted: {why}")));
+    }
     let key = ctx.resolve_run(run)?;
     let r = &ctx.catalog.runs[key];
     let today = jiff::ZonedDateTime::now().date();

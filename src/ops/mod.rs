@@ -336,6 +336,18 @@ impl Builder {
 /// that is a symlink is planned as the link alone.
 pub fn plan_ephemeral(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::Ephemeral, root, opts);
+    // In another tool's tree a run's `tmp/` or `cache/` is that tool's (or
+    // the program's) own data, not runyard's ephemeral rule: nothing is
+    // planned, and each run says why.
+    if let Some(why) = crate::sources::Source::detect(root).kind.no_ephemeral() {
+        for run in runs {
+            b.plan.skipped.push(Note {
+                rel: run.rel.clone(),
+                why: why.clone(),
+            });
+        }
+        return b.finish();
+    }
     for run in runs {
         if !b.run_allowed(run, opts) {
             continue;
@@ -364,6 +376,10 @@ pub fn plan_cleanup(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
 
 /// Plans both, pruning judged by `judge` (see [`plan_prune_with`]).
 pub fn plan_cleanup_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: &Judge) -> Plan {
+    // Another tool's tree has no ephemeral folders: the cleanup is the prune.
+    if crate::sources::Source::detect(root).kind != crate::sources::SourceKind::Layout {
+        return plan_prune_with(root, runs, opts, judge);
+    }
     let mut p = plan_ephemeral(root, runs, opts);
     let prune = plan_prune_with(root, runs, opts, judge);
     p.kind = PlanKind::Cleanup;
@@ -517,6 +533,7 @@ pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: 
 /// Plans moving whole runs to `.trash/`.
 pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::Trash, root, opts);
+    let source = crate::sources::Source::detect(root);
     for run in runs {
         if !b.run_allowed(run, opts) {
             continue;
@@ -532,7 +549,7 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             origin: run.rel.clone(),
             deleted_at: String::new(),
         };
-        if run.rel.to_str().is_none() || origin.check().is_err() {
+        if run.rel.to_str().is_none() || origin.check(&source).is_err() {
             b.plan.skipped.push(Note {
                 rel: run.rel.clone(),
                 why: "its name cannot be recorded for restore (not UTF-8, or control \

@@ -4,7 +4,9 @@
 //!
 //! Layout: `.trash/<id>/run/` is the run folder as it was, and
 //! `.trash/<id>/origin.json` says `{"version":1,"origin":"experiments/t/m/r",
-//! "deleted_at":"...","bytes":N,"files":N}`.
+//! "deleted_at":"...","bytes":N,"files":N}`. In another tool's tree the
+//! origin is that tool's run place (`lightning_logs/version_3`), and in an
+//! MLflow store the trash is `.runyard-trash/` (`.trash/` is MLflow's own).
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -16,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fsat::{self, reason};
 use super::{Builder, Plan, PlanKind, PlanOptions};
-use crate::layout::TRASH;
+use crate::sources::Source;
 
 /// What `origin.json` records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,29 +33,23 @@ pub struct Origin {
 
 impl Origin {
     /// Checks a record read back from disk: it is untrusted input, and
-    /// `restore` moves a run to where it points. Only a plain
-    /// `experiments/<task>/<model>/<run_id>` is accepted: no `..`, no
-    /// absolute path, no hidden folder (`.trash` itself), no control
+    /// `restore` moves a run to where it points. Only a plain run place of
+    /// the root's kind of tree is accepted (`experiments/<task>/<model>/<run_id>`
+    /// in the layout; see [`Source::is_run_path`] for the others): no `..`,
+    /// no absolute path, no hidden folder (the trash itself), no control
     /// characters.
-    pub fn check(&self) -> Result<(), String> {
-        let shown = crate::fmt::escape_os(self.origin.as_os_str());
-        let parts: Vec<_> = self.origin.components().collect();
-        let plain = parts.len() == 4
-            && parts[0].as_os_str() == crate::layout::EXPERIMENTS
-            && parts.iter().all(|c| match c {
-                std::path::Component::Normal(n) => {
-                    let n = n.as_encoded_bytes();
-                    !n.starts_with(b".") && !n.iter().any(|b| b.is_ascii_control())
-                }
-                _ => false,
-            });
-        if plain {
-            Ok(())
-        } else {
-            Err(format!(
-                "origin.json: {shown} is not a run path under experiments/ (record refused)"
-            ))
+    pub fn check(&self, source: &Source) -> Result<(), String> {
+        if source.is_run_path(&self.origin) {
+            return Ok(());
         }
+        let shown = crate::fmt::escape_os(self.origin.as_os_str());
+        let place = match source.kind {
+            crate::sources::SourceKind::Layout => "a run path under experiments/".to_string(),
+            k => format!("a run's place in this {} tree", k.title()),
+        };
+        Err(format!(
+            "origin.json: {shown} is not {place} (record refused)"
+        ))
     }
 }
 
@@ -70,24 +66,32 @@ pub struct TrashEntry {
     pub error: Option<String>,
 }
 
-/// Opens (creating if needed) `.trash/` under the root, refusing a link.
-fn open_trash(root: &Path, create: bool) -> Result<OwnedFd, String> {
+/// Opens (creating if needed) the trash under the root, refusing a link.
+fn open_trash(root: &Path, source: &Source, create: bool) -> Result<OwnedFd, String> {
+    let trash = source.kind.trash_dir();
     let root_fd = fsat::open_chain(root, Path::new(""))?;
     if create {
-        match rustix::fs::mkdirat(&root_fd, TRASH, Mode::from_raw_mode(0o755)) {
+        match rustix::fs::mkdirat(&root_fd, trash, Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(format!("{TRASH}: cannot create: {}", reason(e))),
+            Err(e) => return Err(format!("{trash}: cannot create: {}", reason(e))),
         }
     }
-    fsat::open_dir_at(root_fd.as_fd(), OsStr::new(TRASH))
-        .map_err(|e| format!("{TRASH}: {}", reason(e)))
+    fsat::open_dir_at(root_fd.as_fd(), OsStr::new(trash))
+        .map_err(|e| format!("{trash}: {}", reason(e)))
+}
+
+/// The trash folder of the tree at `root`, relative to it (`.trash`).
+pub fn trash_dir(root: &Path) -> &'static str {
+    Source::detect(root).kind.trash_dir()
 }
 
 /// Moves the run `rel` (found in the open folder `parent`) into the trash.
 /// Returns its new place, relative to the root.
 pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, String> {
     let name = rel.file_name().ok_or("not a run path")?;
-    let trash = open_trash(root, true)?;
+    let source = Source::detect(root);
+    let trash_name = source.kind.trash_dir();
+    let trash = open_trash(root, &source, true)?;
     let stamp = jiff::Timestamp::now();
     let base = format!(
         "{}_{}",
@@ -100,7 +104,7 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         match rustix::fs::mkdirat(&trash, id.as_str(), Mode::from_raw_mode(0o755)) {
             Ok(()) => break,
             Err(rustix::io::Errno::EXIST) if n < 1000 => id = format!("{base}-{n}"),
-            Err(e) => return Err(format!("{TRASH}/{id}: cannot create: {}", reason(e))),
+            Err(e) => return Err(format!("{trash_name}/{id}: cannot create: {}", reason(e))),
         }
     }
     let entry = fsat::open_dir_at(trash.as_fd(), OsStr::new(&id)).map_err(reason)?;
@@ -116,7 +120,7 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
     // A record that cannot be written whole means no restore: the run
     // stays where it is.
     let record = match serde_json::to_vec_pretty(&origin) {
-        Ok(r) if origin.check().is_ok() => r,
+        Ok(r) if origin.check(&source).is_ok() => r,
         _ => {
             cleanup(&entry);
             return Err("its path cannot be recorded for restore: not moved".into());
@@ -127,7 +131,7 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         return Err(format!("writing the trash record: {e}"));
     }
     match rustix::fs::renameat_with(parent, name, &entry, "run", RenameFlags::NOREPLACE) {
-        Ok(()) => Ok(Path::new(TRASH).join(&id)),
+        Ok(()) => Ok(Path::new(trash_name).join(&id)),
         Err(e) => {
             cleanup(&entry);
             Err(format!("cannot move into the trash: {}", reason(e)))
@@ -158,10 +162,12 @@ pub fn write_new(dir: BorrowedFd, name: &str, bytes: &[u8]) -> std::io::Result<(
 
 /// Everything in the trash, oldest first.
 pub fn list(root: &Path) -> Vec<TrashEntry> {
-    let Ok(trash) = open_trash(root, false) else {
+    let source = Source::detect(root);
+    let trash_name = source.kind.trash_dir();
+    let Ok(trash) = open_trash(root, &source, false) else {
         return Vec::new();
     };
-    let Ok(rd) = std::fs::read_dir(root.join(TRASH)) else {
+    let Ok(rd) = std::fs::read_dir(root.join(trash_name)) else {
         return Vec::new();
     };
     let mut ids: Vec<String> = rd
@@ -171,10 +177,14 @@ pub fn list(root: &Path) -> Vec<TrashEntry> {
     ids.sort();
     ids.into_iter()
         .map(|id| {
-            let m = fsat::measure_at(trash.as_fd(), OsStr::new(&id), &Path::new(TRASH).join(&id));
+            let m = fsat::measure_at(
+                trash.as_fd(),
+                OsStr::new(&id),
+                &Path::new(trash_name).join(&id),
+            );
             let (origin, error) = match read_record(trash.as_fd(), &id) {
                 Ok(b) => match serde_json::from_slice::<Origin>(&b) {
-                    Ok(o) => match o.check() {
+                    Ok(o) => match o.check(&source) {
                         Ok(()) => (Some(o), None),
                         Err(e) => (None, Some(e)),
                     },
@@ -260,8 +270,10 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
             .clone()
             .unwrap_or_else(|| "no origin record".into())
     })?;
-    // Checked again here: an entry may not come from `list`.
-    origin.check()?;
+    // Checked again here, against the tree as it is now: an entry may not
+    // come from `list`.
+    let source = Source::detect(root);
+    origin.check(&source)?;
     let (Some(parent), Some(name)) = (origin.origin.parent(), origin.origin.file_name()) else {
         return Err("the origin record is not a run path".into());
     };
@@ -276,7 +288,7 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
         fd = fsat::open_dir_at(fd.as_fd(), c)
             .map_err(|e| format!("{}: {}", c.to_string_lossy(), reason(e)))?;
     }
-    let trash = open_trash(root, false)?;
+    let trash = open_trash(root, &source, false)?;
     let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
     match rustix::fs::renameat_with(&entry_fd, "run", &fd, name, RenameFlags::NOREPLACE) {
         Ok(()) => {}
@@ -296,9 +308,10 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
 /// Plans deleting trash entries for good (all of them when `ids` is empty).
 pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::EmptyTrash, root, opts);
+    let trash_name = trash_dir(root);
     for e in list(root) {
         if ids.is_empty() || ids.contains(&e.id) {
-            let rel = Path::new(TRASH).join(&e.id);
+            let rel = Path::new(trash_name).join(&e.id);
             let what = e
                 .origin
                 .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned());
@@ -317,7 +330,7 @@ pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
             }
             b.add_except(
                 &rel,
-                Path::new(TRASH),
+                Path::new(trash_name),
                 OsStr::new(&e.id),
                 what,
                 Some(OsStr::new("run")),

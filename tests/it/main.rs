@@ -14,4 +14,5 @@ mod links;
 mod promote;
 mod pty;
 mod safety;
+mod sources;
 mod tui;

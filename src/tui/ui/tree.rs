@@ -19,8 +19,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let cursor = if app.tree.filtering { "▏" } else { "" };
         format!("/{}{cursor}", fmt::escape(&app.tree.query))
     } else {
+        // Another tool's tree says so first, where truncation keeps it.
+        let kind = match c.source {
+            crate::sources::SourceKind::Layout => String::new(),
+            k => format!("{}: ", k.title()),
+        };
         format!(
-            "{} ({} runs)",
+            "{kind}{} ({} runs)",
             fmt::escape(&c.root.to_string_lossy()),
             c.runs.len()
         )

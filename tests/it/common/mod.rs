@@ -52,3 +52,4 @@ pub fn runyard_cmd() -> std::process::Command {
     );
     c
 }
+pub mod sources;

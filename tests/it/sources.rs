@@ -1,0 +1,313 @@
+//! Other tools' trees opened directly: each kind lists all its runs under
+//! the documented mapping, `latest` goes by the tool's own time, `du`
+//! sizes them, changes stay inside the root (trash and restore), and a
+//! folder that is none of them says what was looked for.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::runyard_cmd;
+use crate::common::sources::{self, Raw};
+
+fn json(args: &[&str], root: &Path) -> Value {
+    let out = runyard_cmd().args(args).arg(root).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+fn labels(doc: &Value) -> Vec<String> {
+    let mut v: Vec<String> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["task"].as_str().unwrap(),
+                r["model"].as_str().unwrap(),
+                r["run_id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `ls --json` lists exactly the tree's runs, under the kind it names.
+fn lists_all(raw: &Raw, kind: &str) {
+    let doc = json(&["ls", "--json"], &raw.root);
+    assert_eq!(doc["source"], kind);
+    assert_eq!(labels(&doc), raw.labels, "{kind}");
+    assert_eq!(doc["totals"]["runs"], raw.labels.len());
+}
+
+/// `latest --json` finds the newest run by the tool's time, and `show`
+/// resolves its label back to the same folder.
+fn latest_is_newest(raw: &Raw) {
+    let doc = json(&["latest", "--json"], &raw.root);
+    let path = doc["run"]["path"].as_str().expect("a path").to_string();
+    let ls = json(&["ls", "--json"], &raw.root);
+    let newest = ls["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            format!("{}/{}/{}", r["task"], r["model"], r["run_id"]).replace('"', "") == raw.newest
+        })
+        .expect("the newest run is listed");
+    assert_eq!(newest["path"].as_str().unwrap(), path, "{}", raw.newest);
+    let out = runyard_cmd()
+        .arg("--root")
+        .arg(&raw.root)
+        .args(["show", "--json", &raw.newest])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["run"]["path"].as_str().unwrap(), path);
+}
+
+#[test]
+fn a_lightning_project_lists_its_version_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    lists_all(&raw, "lightning");
+    latest_is_newest(&raw);
+    // The logger folder opened directly is a tree of its own.
+    let doc = json(&["ls", "--json"], &raw.root.join("lightning_logs"));
+    assert_eq!(doc["totals"]["runs"], 3);
+}
+
+#[test]
+fn a_hydra_project_lists_single_runs_and_sweep_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::hydra(tmp.path());
+    lists_all(&raw, "hydra");
+    latest_is_newest(&raw);
+    // Its outputs/ alone: the single runs, still by their DATE/TIME.
+    let doc = json(&["ls", "--json"], &raw.root.join("outputs"));
+    assert_eq!(doc["source"], "hydra");
+    assert_eq!(doc["totals"]["runs"], 2);
+    let doc = json(&["ls", "--json"], &raw.root.join("multirun"));
+    assert_eq!(doc["totals"]["runs"], 3);
+}
+
+#[test]
+fn an_mlflow_store_lists_live_runs_by_experiment_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::mlflow(tmp.path());
+    lists_all(&raw, "mlflow");
+    latest_is_newest(&raw);
+    // The project folder holding mlruns/ opens it.
+    let doc = json(&["ls", "--json"], tmp.path());
+    assert_eq!(doc["source"], "mlflow");
+    // The deleted run is a stray (its bytes still show), never a run.
+    let doc = json(&["ls", "--json"], &raw.root);
+    let strays: Vec<&str> = doc["strays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(strays, ["1/d1b2c3d4e5f60718293a4b5c6d7e8f90"]);
+}
+
+#[test]
+fn a_wandb_folder_lists_online_and_offline_runs_without_following_latest_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::wandb(tmp.path());
+    lists_all(&raw, "wandb");
+    latest_is_newest(&raw);
+    let doc = json(&["ls", "--json"], &raw.root);
+    let top: Vec<&str> = doc["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(top.contains(&"latest-run"), "{top:?}");
+}
+
+#[test]
+fn du_sizes_a_raw_tree_and_counts_tool_checkpoints_as_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    let doc = json(&["du", "--json"], &raw.root);
+    assert_eq!(doc["source"], "lightning");
+    assert_eq!(doc["totals"]["runs"], 4);
+    let runs = doc["runs"].as_array().unwrap();
+    let v0 = runs
+        .iter()
+        .find(|r| r["task"] == "lightning_logs" && r["run_id"] == "version_0")
+        .unwrap();
+    // Three 3000-byte checkpoints: at least that many bytes, whatever the block size.
+    assert!(v0["usage"]["checkpoints"]["apparent"].as_u64().unwrap() >= 9000);
+    // epoch=0 is pruned (the latest and last.ckpt stay).
+    assert!(v0["usage"]["prunable"]["apparent"].as_u64().unwrap() >= 3000);
+}
+
+#[test]
+fn a_folder_that_is_no_tree_says_what_was_looked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("home/me/src")).unwrap();
+    let out = runyard_cmd()
+        .arg("ls")
+        .arg(tmp.path().join("home"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for what in [
+        "experiments/",
+        "lightning_logs/",
+        "multirun/",
+        "mlruns/",
+        "wandb/",
+    ] {
+        assert!(err.contains(what), "{what}: {err}");
+    }
+}
+
+#[test]
+fn latest_and_ls_agree_on_an_empty_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outputs = tmp.path().join("outputs");
+    std::fs::create_dir_all(&outputs).unwrap();
+    for cmd in ["ls", "latest"] {
+        let out = runyard_cmd().arg(cmd).arg(&outputs).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+    }
+    let doc = json(&["latest", "--json"], &outputs);
+    assert_eq!(doc, Value::Null);
+}
+
+#[test]
+fn a_raw_run_goes_to_the_trash_inside_its_root_and_comes_back() {
+    for (build, run) in [
+        (
+            sources::lightning as fn(&Path) -> Raw,
+            "lightning_logs/version_0",
+        ),
+        (
+            sources::mlflow,
+            "mnist/mlflow/c1b2c3d4e5f60718293a4b5c6d7e8f90",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let raw = build(tmp.path());
+        let before = json(&["ls", "--json"], &raw.root)["totals"]["runs"].clone();
+        let out = runyard_cmd()
+            .arg("--root")
+            .arg(&raw.root)
+            .args(["rm", "--yes", run])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let trash = if raw.root.ends_with("mlruns") {
+            ".runyard-trash"
+        } else {
+            ".trash"
+        };
+        let entries: Vec<_> = std::fs::read_dir(raw.root.join(trash))
+            .unwrap()
+            .flatten()
+            .collect();
+        assert_eq!(entries.len(), 1, "{run}");
+        let after = json(&["ls", "--json"], &raw.root);
+        assert_eq!(after["totals"]["runs"], before.as_u64().unwrap() - 1);
+        let out = runyard_cmd()
+            .arg("--root")
+            .arg(&raw.root)
+            .args(["restore", run.rsplit('/').next().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&["ls", "--json"], &raw.root)["totals"]["runs"], before);
+    }
+}
+
+#[test]
+fn a_crafted_origin_record_in_a_raw_tree_is_refused() {
+    use runyard::ops::trash;
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    let root = raw.root.canonicalize().unwrap();
+    for origin in [
+        "../escaped",
+        "/etc/x",
+        "src/version_0",
+        "lightning_logs/version_0/checkpoints",
+        "lightning_logs/.trash",
+        "lightning_logs/notes",
+        "experiments/t/m/r",
+    ] {
+        let forged = trash::TrashEntry {
+            id: "x".into(),
+            origin: Some(trash::Origin {
+                version: 1,
+                origin: origin.into(),
+                deleted_at: String::new(),
+            }),
+            bytes: 0,
+            error: None,
+        };
+        let e = trash::restore(&root, &forged).unwrap_err();
+        assert!(e.contains("record refused"), "{origin}: {e}");
+    }
+    // A record written by hand into the trash is refused when listed too.
+    let entry = root.join(".trash/forged");
+    std::fs::create_dir_all(entry.join("run")).unwrap();
+    std::fs::write(
+        entry.join("origin.json"),
+        br#"{"version":1,"origin":"../../outside","deleted_at":""}"#,
+    )
+    .unwrap();
+    let listed = trash::list(&root);
+    assert!(listed[0].origin.is_none());
+    assert!(
+        listed[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("record refused")
+    );
+}
+
+#[test]
+fn changes_that_mean_nothing_in_a_raw_tree_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::hydra(tmp.path());
+    let out = runyard_cmd()
+        .arg("--root")
+        .arg(&raw.root)
+        .args(["clean", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no ephemeral folders"));
+    let out = runyard_cmd()
+        .arg("--root")
+        .arg(&raw.root)
+        .args(["promote", &raw.newest, "--data", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no artifacts/ folder"));
+}
