@@ -236,7 +236,11 @@ pub fn run(
         t.dedup();
         t.len()
     };
-    writeln!(out, "{}", fmt::escape(&c.root.to_string_lossy()))?;
+    let kind = match c.source {
+        crate::sources::SourceKind::Layout => String::new(),
+        k => format!("  ({})", k.title()),
+    };
+    writeln!(out, "{}{kind}", fmt::escape(&c.root.to_string_lossy()))?;
     writeln!(
         out,
         "{} · {} · {} · {} on disk · {} reclaimable",

@@ -311,3 +311,104 @@ fn changes_that_mean_nothing_in_a_raw_tree_say_why() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no artifacts/ folder"));
 }
+
+/// The explorer over a Lightning project at 80×24: the title says what
+/// kind of tree it is, the tree shows logger → lightning → version_N.
+#[test]
+fn the_explorer_shows_a_lightning_tree_at_80x24() {
+    use std::collections::VecDeque;
+    use std::time::Instant;
+
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use runyard::catalog::Catalog;
+    use runyard::tui::app::{App, Settings};
+    use runyard::tui::effects::{Env, perform};
+    use runyard::tui::msg::{Msg, Request};
+    use runyard::tui::theme::Theme;
+    use runyard::tui::{ui, update::update};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    // Fixed times (the event file's name carries today's time): the
+    // snapshot must not drift with the clock.
+    let logs = raw.root.join("lightning_logs/version_1");
+    for e in std::fs::read_dir(&logs).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("events.out") {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let fixed = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+    runyard::demo::set_tree_mtime(&raw.root, fixed).unwrap();
+    let root = raw.root.canonicalize().unwrap();
+
+    let mut settings = Settings::new(jiff::SignedDuration::from_mins(10), Theme::new(true));
+    settings.tz = jiff::tz::TimeZone::UTC;
+    let mut app = App::new(Catalog::new(&root), settings);
+    let env = Env::default();
+    let mut settle = |app: &mut App, reqs: Vec<Request>| {
+        let mut queue: VecDeque<Request> = reqs.into();
+        while let Some(req) = queue.pop_front() {
+            let mut answers = Vec::new();
+            match req {
+                // Only what the test needs: the scan and the files it asks for.
+                Request::Watch(_) | Request::SaveCache(..) | Request::Notes(..) => {}
+                Request::Copy(_) | Request::OpenNote(_) | Request::OpenExternal(..) => {}
+                req => perform(req, &env, &mut |m| {
+                    answers.push(m);
+                    true
+                }),
+            }
+            for m in answers {
+                queue.extend(update(app, m));
+            }
+        }
+    };
+    let reqs = update(
+        &mut app,
+        Msg::Tick(Instant::now(), "2026-11-26T12:00:00Z".parse().unwrap()),
+    );
+    settle(&mut app, reqs);
+    settle(
+        &mut app,
+        vec![Request::Scan {
+            root: root.clone(),
+            generation: 0,
+        }],
+    );
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut report = Default::default();
+    term.draw(|f| report = ui::draw(f, &app)).unwrap();
+    let reqs = update(&mut app, Msg::Drawn(report));
+    settle(&mut app, reqs);
+    term.draw(|f| report = ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    let screen = screen
+        .replace(&root.to_string_lossy().into_owned(), "[ROOT]")
+        // The title truncates the root at 80 columns: mask what is left.
+        .replace(
+            &tmp.path()
+                .canonicalize()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            "[TMP]",
+        )
+        .lines()
+        .map(|l| match l.find("scanned ") {
+            Some(i) => format!("{}[scan stats]", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(screen.contains("Lightning logs: "), "{screen}");
+    assert!(screen.contains("version_2"), "{screen}");
+    insta::assert_snapshot!("lightning_tree_80x24", screen);
+}
