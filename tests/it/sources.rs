@@ -346,7 +346,7 @@ fn the_explorer_shows_a_lightning_tree_at_80x24() {
     settings.tz = jiff::tz::TimeZone::UTC;
     let mut app = App::new(Catalog::new(&root), settings);
     let env = Env::default();
-    let mut settle = |app: &mut App, reqs: Vec<Request>| {
+    let settle = |app: &mut App, reqs: Vec<Request>| {
         let mut queue: VecDeque<Request> = reqs.into();
         while let Some(req) = queue.pop_front() {
             let mut answers = Vec::new();
