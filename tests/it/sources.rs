@@ -412,3 +412,129 @@ fn the_explorer_shows_a_lightning_tree_at_80x24() {
     assert!(screen.contains("version_2"), "{screen}");
     insta::assert_snapshot!("lightning_tree_80x24", screen);
 }
+
+/// Every run of a catalog as `label time usage`, for comparing scans.
+fn runs_of(c: &runyard::catalog::Catalog) -> Vec<String> {
+    let mut v: Vec<String> = c
+        .runs
+        .iter()
+        .map(|r| {
+            let u = r.usage.as_ref().expect("sized");
+            format!(
+                "{} {:?} {} {}",
+                r.label(),
+                r.time(),
+                u.total().disk,
+                u.checkpoints.disk
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_scan_cache_serves_raw_trees_and_sees_a_new_run() {
+    use runyard::catalog::{self, ScanOptions, cache};
+    use std::sync::Arc;
+    for build in [
+        sources::lightning as fn(&Path) -> Raw,
+        sources::hydra,
+        sources::mlflow,
+        sources::wandb,
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let raw = build(tmp.path());
+        let root = raw.root.canonicalize().unwrap();
+        let first = catalog::scan(&root, ScanOptions::default());
+        let bytes = cache::encode(&first, first.done.unwrap().started_at, 600);
+        let loaded = cache::decode(&bytes, &root).expect("decodes");
+        let opts = || ScanOptions {
+            cache: Some(Arc::new(loaded.clone())),
+            ..ScanOptions::default()
+        };
+        let second = catalog::scan(&root, opts());
+        assert_eq!(second.source, first.source);
+        assert_eq!(second.done.unwrap().cached_runs, raw.labels.len());
+        assert_eq!(runs_of(&second), runs_of(&first));
+        // A run folder added since is walked, the rest still served.
+        let first_run = first.runs.iter().map(|r| r.path.clone()).min().unwrap();
+        let copy = first_run.with_file_name(format!(
+            "{}9",
+            first_run.file_name().unwrap().to_string_lossy()
+        ));
+        runyard::demo::copy_tree(&first_run, &copy).unwrap();
+        let third = catalog::scan(&root, opts());
+        // The copy keeps its kind's shape (its name only gets a 9).
+        assert!(
+            third.runs.iter().any(|r| r.path == copy),
+            "{:?}: {:?}",
+            third.source,
+            runs_of(&third)
+        );
+        assert!(third.done.unwrap().cached_runs >= raw.labels.len() - 1);
+    }
+}
+
+#[test]
+fn a_tools_checkpoints_inside_a_layout_run_count_as_checkpoints() {
+    use runyard::catalog::{self, ScanOptions};
+    let (_tmp, root) = crate::common::demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    let before = catalog::scan(&root, ScanOptions::default());
+    let usage = |c: &runyard::catalog::Catalog| {
+        c.runs
+            .iter()
+            .find(|r| r.path.ends_with("2025-12-04_14-32-10_seed42"))
+            .unwrap()
+            .usage
+            .clone()
+            .unwrap()
+    };
+    let was = usage(&before);
+    let ckpt = run.join("lightning_logs/version_0/checkpoints");
+    crate::common::write(&ckpt.join("epoch=0-step=10.ckpt"), &[1u8; 8192]);
+    crate::common::write(&ckpt.join("epoch=1-step=20.ckpt"), &[1u8; 8192]);
+    crate::common::write(&run.join("lightning_logs/version_0/metrics.csv"), b"epoch\n0\n");
+    let after = usage(&catalog::scan(&root, ScanOptions::default()));
+    assert!(after.checkpoints.apparent >= was.checkpoints.apparent + 16384);
+    // Only the run's own checkpoints/ is judged by a prune.
+    assert_eq!(after.prunable, was.prunable);
+}
+
+#[test]
+fn a_lightning_run_prunes_its_checkpoints_and_opens_by_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    let out = runyard_cmd()
+        .arg("--root")
+        .arg(&raw.root)
+        .args(["clean", "--checkpoints", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut rels: Vec<String> = plan["plan"]["targets"]
+        .as_array()
+        .or(plan["targets"].as_array())
+        .expect("targets")
+        .iter()
+        .map(|t| t["rel"].as_str().unwrap().to_string())
+        .collect();
+    rels.sort();
+    assert_eq!(
+        rels,
+        [0, 1, 2].map(|v| format!("lightning_logs/version_{v}/checkpoints/epoch=0-step=49.ckpt"))
+    );
+    // A run folder given as a path finds its tree's root by itself.
+    let run = raw.root.join("lightning_logs/version_2");
+    let out = runyard_cmd()
+        .current_dir(tmp.path())
+        .args(["show", "--json"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["run"]["task"], "lightning_logs");
+}
