@@ -37,6 +37,21 @@ fn left_behind(name: &str) -> bool {
     !Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// [`run_findings`] for a run of a tree of kind `source`: in another tool's
+/// tree the layout's naming rules (run ids, run_info.json) are not findings.
+pub fn run_findings_for(
+    source: crate::sources::SourceKind,
+    run: &Path,
+    rel: &Path,
+    name: &str,
+) -> Vec<Finding> {
+    let mut out = run_findings(run, rel, name);
+    if source != crate::sources::SourceKind::Layout {
+        out.retain(|f| !matches!(f.kind, "run-id" | "no-metadata"));
+    }
+    out
+}
+
 /// What strays in one run (relative paths under `rel`).
 pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -161,7 +176,11 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
     for k in catalog.run_keys() {
         let r = &catalog.runs[k];
         let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
-        out.extend(run_findings(&r.path, rel, &r.name));
+        out.extend(run_findings_for(catalog.source, &r.path, rel, &r.name));
+    }
+    // Another tool's tree holds the project's own files beside its runs.
+    if catalog.source != crate::sources::SourceKind::Layout {
+        out.retain(|f| f.kind != "unrecognized");
     }
     // A move across filesystems copies a run beside its destination under
     // `.runyard-tmp-<pid>-<run>`; one killed mid-copy leaves it there.

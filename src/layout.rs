@@ -46,7 +46,7 @@ pub enum RootError {
 /// is an error that says what was looked for (walking a home folder or `/`
 /// by mistake would take minutes). Without: `./outputs`, else the nearest
 /// parent that is or holds an `outputs/` with `experiments/` inside, the way
-/// git finds `.git`.
+/// git finds `.git`, else the working folder when it is another tool's tree.
 pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> {
     if let Some(p) = path {
         let p = if p.is_absolute() {
@@ -85,6 +85,10 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         if dir.join("outputs").join(EXPERIMENTS).is_dir() {
             return Ok(dir.join("outputs"));
         }
+    }
+    // Standing in another tool's tree (`cd lightning_logs`): that tree.
+    if crate::sources::detect_here(cwd).is_some() {
+        return Ok(cwd.to_path_buf());
     }
     Err(RootError::NotFound(cwd.to_path_buf()))
 }

@@ -128,9 +128,13 @@ pub fn run(ctx: &Context, limit: Option<usize>, json: bool) -> Result<ExitCode, 
                 )
             })
             .collect();
+        let outside = match c.source {
+            crate::sources::SourceKind::Layout => "experiments/",
+            _ => "runs",
+        };
         writeln!(
             out,
-            "Outside experiments/ (never cleaned): {}",
+            "Outside {outside} (never cleaned): {}",
             top.join(" · ")
         )?;
     }

@@ -314,6 +314,96 @@ mod tests {
         }
     }
 
+    fn mkdirs(root: &Path, dirs: &[&str]) {
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+    }
+
+    fn kind_of(root: &Path) -> Option<SourceKind> {
+        detect_here(root).map(|s| s.kind)
+    }
+
+    #[test]
+    fn detects_each_kind_of_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        mkdirs(t, &["a/experiments", "a/lightning_logs/version_0"]);
+        assert_eq!(kind_of(&t.join("a")), Some(SourceKind::Layout));
+        mkdirs(t, &["b/lightning_logs/version_0"]);
+        assert_eq!(kind_of(&t.join("b")), Some(SourceKind::Lightning));
+        assert_eq!(
+            kind_of(&t.join("b/lightning_logs")),
+            Some(SourceKind::Lightning)
+        );
+        mkdirs(t, &["c/tb/my_model/version_3"]);
+        assert_eq!(kind_of(&t.join("c/tb")), Some(SourceKind::Lightning));
+        mkdirs(t, &["d/outputs/2024-01-31/13-45-10", "d/multirun"]);
+        assert_eq!(kind_of(&t.join("d")), Some(SourceKind::Hydra));
+        assert_eq!(kind_of(&t.join("d/outputs")), Some(SourceKind::Hydra));
+        mkdirs(t, &["e/runs/train/.hydra"]);
+        assert_eq!(kind_of(&t.join("e/runs")), Some(SourceKind::Hydra));
+        mkdirs(t, &["f/mlruns/0"]);
+        std::fs::write(t.join("f/mlruns/0/meta.yaml"), "name: Default\n").unwrap();
+        assert_eq!(kind_of(&t.join("f/mlruns")), Some(SourceKind::Mlflow));
+        mkdirs(t, &["g/logs/run-20240131_134510-abc1"]);
+        assert_eq!(kind_of(&t.join("g/logs")), Some(SourceKind::Wandb));
+        mkdirs(t, &["h/src/pkg", "h/docs"]);
+        assert_eq!(kind_of(&t.join("h")), None);
+        mkdirs(t, &["i/outputs"]);
+        assert_eq!(kind_of(&t.join("i/outputs")), Some(SourceKind::Layout));
+        // A link to a tree is not looked through.
+        std::os::unix::fs::symlink(t.join("b/lightning_logs"), t.join("h/lightning_logs")).unwrap();
+        assert_eq!(kind_of(&t.join("h")), None);
+    }
+
+    #[test]
+    fn run_places_of_each_kind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        mkdirs(
+            t,
+            &[
+                "p/lightning_logs/version_0",
+                "p/src",
+                "p/tb/m/version_1",
+                "p/tb2/version_1",
+            ],
+        );
+        let l = Source::detect(&t.join("p"));
+        assert_eq!(l.kind, SourceKind::Lightning);
+        assert!(l.is_run_path(Path::new("lightning_logs/version_7")));
+        // A logger folder by what it holds, not by its name.
+        assert!(l.is_run_path(Path::new("tb2/version_3")));
+        assert!(!l.is_run_path(Path::new("tb/version_2")));
+        for bad in [
+            "src/version_0",
+            "lightning_logs/version_0/checkpoints",
+            "lightning_logs/../version_0",
+            "/lightning_logs/version_0",
+            ".trash/version_0",
+            "lightning_logs/notes",
+        ] {
+            assert!(!l.is_run_path(Path::new(bad)), "{bad}");
+        }
+        let layout = Source::layout();
+        assert!(layout.is_run_path(Path::new("experiments/t/m/r")));
+        assert!(!layout.is_run_path(Path::new("lightning_logs/version_0")));
+        let w = Source {
+            kind: SourceKind::Wandb,
+            ..Source::default()
+        };
+        assert!(w.is_run_path(Path::new("offline-run-20240131_134510-x1")));
+        assert!(!w.is_run_path(Path::new("latest-run")));
+        let m = Source {
+            kind: SourceKind::Mlflow,
+            ..Source::default()
+        };
+        assert!(m.is_run_path(Path::new("3/abc")));
+        assert!(!m.is_run_path(Path::new("models/abc")));
+        assert!(!m.is_run_path(Path::new(".trash/abc")));
+    }
+
     #[test]
     fn yaml_fields_by_line() {
         let meta = "artifact_uri: file:///x\nlifecycle_stage: deleted\nname: 'my exp'\nstart_time: 1700000000123\n";

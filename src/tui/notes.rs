@@ -46,7 +46,7 @@ pub fn layout_notes(catalog: &crate::catalog::Catalog) -> LayoutNotes {
     for k in catalog.run_keys() {
         let r = &catalog.runs[k];
         let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
-        let f = crate::check::run_findings(&r.path, rel, &r.name);
+        let f = crate::check::run_findings_for(catalog.source, &r.path, rel, &r.name);
         if !f.is_empty() {
             findings.insert(r.path.clone(), f);
         }

@@ -495,7 +495,10 @@ fn a_tools_checkpoints_inside_a_layout_run_count_as_checkpoints() {
     let ckpt = run.join("lightning_logs/version_0/checkpoints");
     crate::common::write(&ckpt.join("epoch=0-step=10.ckpt"), &[1u8; 8192]);
     crate::common::write(&ckpt.join("epoch=1-step=20.ckpt"), &[1u8; 8192]);
-    crate::common::write(&run.join("lightning_logs/version_0/metrics.csv"), b"epoch\n0\n");
+    crate::common::write(
+        &run.join("lightning_logs/version_0/metrics.csv"),
+        b"epoch\n0\n",
+    );
     let after = usage(&catalog::scan(&root, ScanOptions::default()));
     assert!(after.checkpoints.apparent >= was.checkpoints.apparent + 16384);
     // Only the run's own checkpoints/ is judged by a prune.
@@ -512,7 +515,11 @@ fn a_lightning_run_prunes_its_checkpoints_and_opens_by_its_folder() {
         .args(["clean", "--checkpoints", "--dry-run", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut rels: Vec<String> = plan["plan"]["targets"]
         .as_array()
@@ -534,7 +541,11 @@ fn a_lightning_run_prunes_its_checkpoints_and_opens_by_its_folder() {
         .arg(&run)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["run"]["task"], "lightning_logs");
 }
