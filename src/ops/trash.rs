@@ -5,8 +5,10 @@
 //! Layout: `.trash/<id>/run/` is the run folder as it was, and
 //! `.trash/<id>/origin.json` says `{"version":1,"origin":"experiments/t/m/r",
 //! "deleted_at":"...","bytes":N,"files":N}`. In another tool's tree the
-//! origin is that tool's run place (`lightning_logs/version_3`), and in an
-//! MLflow store the trash is `.runyard-trash/` (`.trash/` is MLflow's own).
+//! origin is that tool's run place (`lightning_logs/version_3`), the record
+//! adds `"tree":"lightning"` (so a tree whose runs all went still opens),
+//! and in an MLflow store the trash is `.runyard-trash/` (`.trash/` is
+//! MLflow's own).
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -119,7 +121,15 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
     };
     // A record that cannot be written whole means no restore: the run
     // stays where it is.
-    let record = match serde_json::to_vec_pretty(&origin) {
+    // Another tool's tree also records its kind: when every run of it is
+    // in the trash, that is what still says what the folder is.
+    let record = serde_json::to_value(&origin).map(|mut v| {
+        if source.kind != crate::sources::SourceKind::Layout {
+            v["tree"] = serde_json::json!(source.kind);
+        }
+        v
+    });
+    let record = match record.and_then(|v| serde_json::to_vec_pretty(&v)) {
         Ok(r) if origin.check(&source).is_ok() => r,
         _ => {
             cleanup(&entry);

@@ -22,7 +22,7 @@ pub use classify::{Class, Level, RunClass};
 use probe::{NAMES_CAP, Probe};
 
 /// The kind of tree a root is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// runyard's own `outputs/experiments/<task>/<model>/<run_id>/`.
@@ -260,8 +260,60 @@ pub fn detect_here(dir: &Path) -> Option<Source> {
     if dirs().take(16).any(logger) {
         return make(SourceKind::Lightning, false);
     }
+    // Every run went to the trash: its records say what tree this was.
+    if let Some((kind, holder)) = from_trash(&probe, &names) {
+        return make(kind, holder);
+    }
     if name == "outputs" {
         return make(SourceKind::Layout, false);
+    }
+    None
+}
+
+/// The kind of tree a root was, from the `tree` its trash records name
+/// (written since runyard opens other tools' trees): a tree whose runs all
+/// went to the trash must still open, so they can come back. Only the
+/// kind is taken from this untrusted record; a restore checks the place.
+fn from_trash(probe: &Probe, names: &[(String, bool)]) -> Option<(SourceKind, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        origin: std::path::PathBuf,
+        tree: Option<SourceKind>,
+    }
+    for trash in [crate::layout::TRASH, ".runyard-trash"] {
+        if !names.iter().any(|(n, d)| *d && n == trash) {
+            continue;
+        }
+        let Some(dir) = probe.sub(trash) else {
+            continue;
+        };
+        for (id, is_dir) in dir.names(16) {
+            let record = dir
+                .sub(&id)
+                .filter(|_| is_dir)
+                .and_then(|e| e.read("origin.json"));
+            let Some(r) = record.and_then(|t| serde_json::from_str::<Record>(&t).ok()) else {
+                continue;
+            };
+            let Some(kind) = r.tree.filter(|k| *k != SourceKind::Layout) else {
+                continue;
+            };
+            if kind.trash_dir() != trash {
+                continue;
+            }
+            let first = r
+                .origin
+                .components()
+                .next()
+                .map(|c| c.as_os_str().to_owned());
+            let holder = match kind {
+                // `version_N` alone: the root was the logger folder.
+                SourceKind::Lightning => r.origin.components().count() == 1,
+                SourceKind::Hydra => first.is_some_and(|f| f == "outputs" || f == "multirun"),
+                _ => false,
+            };
+            return Some((kind, holder));
+        }
     }
     None
 }

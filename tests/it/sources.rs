@@ -549,3 +549,38 @@ fn a_lightning_run_prunes_its_checkpoints_and_opens_by_its_folder() {
     let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["run"]["task"], "lightning_logs");
 }
+
+#[test]
+fn a_tree_whose_runs_all_went_to_the_trash_still_opens_and_restores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = sources::lightning(tmp.path());
+    let logger = raw.root.join("lightning_logs");
+    let rm = runyard_cmd()
+        .arg("--root")
+        .arg(&logger)
+        .args(["rm", "--yes", "version_0", "version_1", "version_2"])
+        .output()
+        .unwrap();
+    assert!(
+        rm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rm.stderr)
+    );
+    // Only .trash/ is left: its records say this was a Lightning logger folder.
+    let doc = json(&["ls", "--json"], &logger);
+    assert_eq!(doc["source"], "lightning");
+    assert_eq!(doc["totals"]["runs"], 0);
+    let out = runyard_cmd()
+        .arg("--root")
+        .arg(&logger)
+        .args(["restore", "version_1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(logger.join("version_1/metrics.csv").is_file());
+    assert_eq!(json(&["ls", "--json"], &logger)["totals"]["runs"], 1);
+}
