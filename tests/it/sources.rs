@@ -584,3 +584,39 @@ fn a_tree_whose_runs_all_went_to_the_trash_still_opens_and_restores() {
     assert!(logger.join("version_1/metrics.csv").is_file());
     assert_eq!(json(&["ls", "--json"], &logger)["totals"]["runs"], 1);
 }
+
+#[test]
+fn hydra_runs_without_a_hydra_folder_are_found_by_their_names() {
+    // `hydra.output_subdir: null` writes no `.hydra/`: the default
+    // DATE/TIME and DATE/TIME/N names still say where the jobs are, and a
+    // sweep folder is not a run.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("proj");
+    crate::common::write(&root.join("outputs/2024-01-31/13-45-10/train.log"), b"x\n");
+    crate::common::write(
+        &root.join("multirun/2024-02-01/08-00-00/multirun.yaml"),
+        b"x: 1\n",
+    );
+    crate::common::write(
+        &root.join("multirun/2024-02-01/08-00-00/0/train.log"),
+        b"x\n",
+    );
+    crate::common::write(
+        &root.join("multirun/2024-02-01/08-00-00/1/train.log"),
+        b"x\n",
+    );
+    // A deeper folder that is no job: its bytes are a stray, not a run.
+    crate::common::write(&root.join("outputs/2024-01-31/notes/a/b/c.txt"), b"x\n");
+    runyard::demo::set_tree_mtime(&root, crate::common::idle_time()).unwrap();
+    let doc = json(&["ls", "--json"], &root);
+    assert_eq!(
+        labels(&doc),
+        [
+            "multirun/2024-02-01_08-00-00/0",
+            "multirun/2024-02-01_08-00-00/1",
+            "outputs/2024-01-31/13-45-10",
+        ]
+    );
+    let latest = json(&["latest", "--json"], &root);
+    assert_eq!(latest["run"]["model"], "2024-02-01_08-00-00");
+}
