@@ -30,8 +30,9 @@ pub const EXIT_FAILURE: u8 = 1;
 #[derive(Debug, Parser)]
 #[command(name = "runyard", version, about, long_about = None)]
 pub struct Args {
-    /// The outputs/ folder, or a folder holding one (default: ./outputs, or
-    /// the nearest parent holding outputs/experiments).
+    /// The outputs/ folder, or a folder holding one, or another tool's tree
+    /// (lightning_logs/, a Hydra outputs/ or multirun/, mlruns/, wandb/)
+    /// (default: ./outputs, or the nearest parent holding outputs/experiments).
     pub path: Option<PathBuf>,
 
     /// Options shared by every subcommand.
@@ -68,7 +69,8 @@ pub struct GlobalOpts {
     #[arg(long, global = true)]
     pub no_cache: bool,
 
-    /// The outputs/ folder to work on, for subcommands without a PATH argument.
+    /// The outputs/ folder (or another tool's tree) to work on, for
+    /// subcommands without a PATH argument.
     #[arg(long, short = 'C', global = true, value_name = "PATH")]
     pub root: Option<PathBuf>,
 
@@ -205,7 +207,7 @@ impl ApplyArgs {
 pub enum Command {
     /// List tasks, models and runs with sizes and key metrics.
     Ls {
-        /// The outputs/ folder, or a folder holding one.
+        /// The outputs/ folder, or a folder holding one, or another tool's tree.
         path: Option<PathBuf>,
         /// Only this task.
         #[arg(long, short)]
@@ -234,7 +236,7 @@ pub enum Command {
     },
     /// The latest run (of a task or model) and its metrics.
     Latest {
-        /// The outputs/ folder, or a folder holding one.
+        /// The outputs/ folder, or a folder holding one, or another tool's tree.
         path: Option<PathBuf>,
         /// Only this task.
         #[arg(long, short)]
@@ -248,7 +250,7 @@ pub enum Command {
     },
     /// Reclaimable space per run, biggest first.
     Du {
-        /// The outputs/ folder, or a folder holding one.
+        /// The outputs/ folder, or a folder holding one, or another tool's tree.
         path: Option<PathBuf>,
         /// Show only the first N runs.
         #[arg(long, short = 'n', value_name = "N")]
