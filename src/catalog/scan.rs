@@ -313,7 +313,8 @@ fn run_scan(root: PathBuf, opts: ScanOptions, tx: SyncSender<ScanEvent>, cancel:
         None
     };
     let root_dev = root_dev.map(|d| (rustix::fs::major(d), rustix::fs::minor(d)));
-    // A bounded look at the root (one stat for a layout tree).
+    // A bounded look at the root (at most 512 names, and for another
+    // tool's tree a few subfolders and records): never a walk.
     let source = Source::detect(&root);
     let kind = source.kind;
     let shared = Shared {
