@@ -188,6 +188,9 @@ pub struct ApplyArgs {
     /// Print JSON (the plan and the report).
     #[arg(long)]
     pub json: bool,
+    /// List every path of the plan (default: one line per run).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl ApplyArgs {
@@ -196,6 +199,7 @@ impl ApplyArgs {
             yes: self.yes,
             dry_run: self.dry_run,
             json: self.json,
+            verbose: self.verbose,
         }
     }
 }
@@ -837,7 +841,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                     &[],
                     &clean::plan_options(&ctx, true),
                 );
-                clean::run_plan(plan, clean::Confirm { yes, dry_run, json })
+                clean::run_plan(
+                    plan,
+                    clean::Confirm {
+                        yes,
+                        dry_run,
+                        json,
+                        verbose: false,
+                    },
+                )
             } else {
                 clean::trash_list(&found, json)
             }

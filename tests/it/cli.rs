@@ -731,3 +731,101 @@ fn compare_puts_runs_side_by_side_and_marks_the_best() {
         .code(2)
         .stderr(predicates::str::contains("--task/--model"));
 }
+
+#[test]
+fn a_plan_shows_a_line_per_run_and_the_total_at_both_ends() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "ocr/crnn", "--dry-run"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("Plan: delete ephemeral data (tmp/, cache/) — "),
+        "{text}"
+    );
+    let total = lines[0].split(" — ").nth(1).unwrap();
+    assert!(total.contains("in 2 runs (4 paths, "), "{text}");
+    // One line per run with its subtotal, no path below it.
+    let runs: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("ocr/crnn/2025-12-0"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{text}");
+    assert!(runs.iter().all(|l| l.contains("tmp/, cache/ · ")), "{text}");
+    assert!(
+        !text.contains("      cache  "),
+        "no path lines by default: {text}"
+    );
+    assert_eq!(
+        lines.iter().find(|l| l.starts_with("Total: ")).copied(),
+        Some(format!("Total: {total}").as_str()),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_verbose_plan_lists_every_path_under_its_run() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "ocr/crnn", "--dry-run", "--verbose"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let paths = text
+        .lines()
+        .filter(|l| l.trim_end().ends_with("files)") && l.starts_with("      "))
+        .count();
+    assert_eq!(paths, 4, "{text}");
+    assert!(text.contains("  tmp  (tmp/, "), "{text}");
+    assert!(text.contains("Total: "), "{text}");
+    assert!(!text.contains("--verbose lists"), "{text}");
+}
+
+#[test]
+fn plan_counts_agree_with_their_nouns() {
+    let (_tmp, root) = demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-06_09-10-00_seed7");
+    std::fs::remove_dir_all(run.join("cache")).unwrap();
+    let tmp = run.join("tmp");
+    std::fs::remove_dir_all(&tmp).unwrap();
+    write(&tmp.join("only"), b"x");
+    let f = std::fs::File::open(&tmp).unwrap();
+    f.set_modified(idle_time()).unwrap();
+    std::fs::File::open(&run)
+        .unwrap()
+        .set_modified(idle_time())
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(tmp.join("only"))
+        .unwrap()
+        .set_modified(idle_time())
+        .unwrap();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "seed7", "--dry-run", "--no-cache"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("in 1 run (1 path, 1 file)"), "{text}");
+    assert!(text.contains("tmp/ · 1 file\n"), "{text}");
+    for wrong in ["1 paths", "1 files", "1 runs"] {
+        assert!(!text.contains(wrong), "{wrong}: {text}");
+    }
+}
