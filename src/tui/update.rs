@@ -67,7 +67,7 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
             app.panes.metrics.measured(report.metrics);
             app.panes.disk.measured(report.disk);
             match &mut app.overlay {
-                Some(Overlay::Help(s)) => s.measured(report.overlay),
+                Some(Overlay::Help(h)) => h.scroll.measured(report.overlay),
                 Some(Overlay::Confirm(c)) => c.scroll.measured(report.overlay),
                 _ => {}
             }
@@ -263,6 +263,12 @@ fn key(app: &mut App, action: Action) {
         return;
     }
     match &mut app.overlay {
+        // `?` opens the help of the view on top, from any view.
+        Some(
+            Overlay::Compare(_) | Overlay::Viewer(_) | Overlay::Promote(_) | Overlay::Confirm(_),
+        ) if action == Action::Help => {
+            return app.open_help();
+        }
         Some(Overlay::Compare(_)) => return compare(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
@@ -291,6 +297,8 @@ fn key(app: &mut App, action: Action) {
                 Action::Prev => c.scroll.by(-1),
                 Action::PageDown => c.scroll.by(10),
                 Action::PageUp => c.scroll.by(-10),
+                Action::Top => c.scroll.offset = 0,
+                Action::Bottom => c.scroll.offset = c.scroll.max,
                 Action::Accept => {
                     if let Some(Overlay::Confirm(c)) = app.overlay.take() {
                         app.applying = Some((0, c.plan.targets.len()));
@@ -306,11 +314,16 @@ fn key(app: &mut App, action: Action) {
             }
             return;
         }
-        Some(Overlay::Help(s)) => {
+        Some(Overlay::Help(h)) => {
+            let s = &mut h.scroll;
             match action {
                 Action::Next => s.by(1),
                 Action::Prev => s.by(-1),
-                Action::Close => app.overlay = None,
+                Action::PageDown => s.by(10),
+                Action::PageUp => s.by(-10),
+                Action::Top => s.offset = 0,
+                Action::Bottom => s.offset = s.max,
+                Action::Close => app.close_help(),
                 _ => {}
             }
             return;
@@ -387,7 +400,7 @@ fn key(app: &mut App, action: Action) {
                 };
             }
         }
-        Action::Help => app.overlay = Some(Overlay::Help(Default::default())),
+        Action::Help => app.open_help(),
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
@@ -428,7 +441,7 @@ fn key(app: &mut App, action: Action) {
         Action::ClearMarks => {
             let n = app.marks.len();
             app.marks.clear();
-            app.say(format!("{n} marks cleared"));
+            app.say(format!("{} cleared", fmt::count(n as u64, "mark")));
         }
         Action::PlanEphemeral | Action::PlanPrune | Action::PlanTrash => plan(app, action),
         // Keys of views that are not open.
@@ -438,7 +451,13 @@ fn key(app: &mut App, action: Action) {
         | Action::PrevColumn
         | Action::SortByColumn
         | Action::OpenExternal
-        | Action::Rename => {}
+        | Action::Rename
+        | Action::DeleteNext
+        | Action::DeleteWord
+        | Action::CursorLeft
+        | Action::CursorRight
+        | Action::CursorHome
+        | Action::CursorEnd => {}
     }
 }
 
@@ -529,11 +548,11 @@ fn picker(app: &mut App, action: Action) {
         name,
     };
     if let Some(buf) = &mut p.editing {
+        if super::edit::apply(buf, &mut p.cursor, action) {
+            return;
+        }
         match action {
-            Action::Input(c) => buf.push(c),
-            Action::Backspace => {
-                buf.pop();
-            }
+            Action::Help => app.open_help(),
             Action::Accept => {
                 let name = p.editing.take().unwrap_or_default();
                 let name = (!name.trim().is_empty()).then(|| name.trim().to_string());
@@ -577,7 +596,9 @@ fn picker(app: &mut App, action: Action) {
                     .map_or(proposed.clone(), |(b, _)| b.to_string()),
                 _ => proposed,
             };
-            p.editing = Some(p.name.clone().unwrap_or(proposed));
+            let name = p.name.clone().unwrap_or(proposed);
+            p.cursor = name.chars().count();
+            p.editing = Some(name);
         }
         Action::Accept => {
             if p.planning {
