@@ -336,6 +336,9 @@ pub enum Command {
         /// The dataset's name (default: the preprocessing pipeline), or the file's target name.
         #[arg(long)]
         name: Option<String>,
+        /// Promote even when the same bytes (sha256) were promoted before: a second copy.
+        #[arg(long)]
+        again: bool,
         /// How to apply.
         #[command(flatten)]
         how: ApplyArgs,
@@ -670,6 +673,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             export,
             checkpoint,
             name,
+            again,
             how,
         } => {
             let what = match (data, plot, export, checkpoint) {
@@ -684,7 +688,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 }
             };
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
-            promote(&ctx, &run, what, name.as_deref(), how)
+            promote(&ctx, &run, what, name.as_deref(), again, how)
         }
         Command::Compare {
             runs,
@@ -1031,6 +1035,7 @@ fn promote(
     run: &str,
     what: crate::ops::promote::What,
     name: Option<&str>,
+    again: bool,
     how: ApplyArgs,
 ) -> Result<ExitCode, Failure> {
     use crate::ops::promote;
@@ -1043,13 +1048,29 @@ fn promote(
     if !how.json {
         writeln!(
             out,
-            "Plan: promote {} → {} ({} files, {}; a copy: copy-on-write where the filesystem can)",
+            "Plan: promote {} → {} ({}, {}; a copy: copy-on-write where the filesystem can)",
             crate::fmt::escape(&p.source.to_string_lossy()),
             crate::fmt::escape(&p.dest.to_string_lossy()),
-            p.files,
+            crate::fmt::count(p.files, "file"),
             crate::fmt::size(p.bytes)
         )?;
+        if let Some(e) = &p.already {
+            writeln!(
+                out,
+                "Note: the same bytes (sha256) are {}: {}",
+                e.describe(ctx.now),
+                crate::fmt::escape(&e.artifact.to_string_lossy())
+            )?;
+        }
         out.flush()?;
+    }
+    // A second copy of the same bytes is never made by accident.
+    if let (Some(e), false, false) = (&p.already, again, how.dry_run) {
+        return Err(Failure::usage(format!(
+            "not promoted: the same bytes are {} ({}); --again makes a second copy",
+            e.describe(ctx.now),
+            crate::fmt::escape(&e.artifact.to_string_lossy())
+        )));
     }
     let go = clean::confirm("Promote it?", how.confirm())?;
     let done = if go {

@@ -69,6 +69,9 @@ pub struct Picker {
     pub cursor: usize,
     /// The highlighted item is being planned again (under a typed name).
     pub planning: bool,
+    /// `y` was pressed once on an item whose bytes were promoted before:
+    /// a second `y` makes the second copy (moving off the item forgets it).
+    pub again: bool,
 }
 
 /// The points of one series: (x, y) in file order.
@@ -307,6 +310,7 @@ impl App {
                 editing: None,
                 cursor: 0,
                 planning: false,
+                again: false,
             }),
             "the promote picker",
         );

@@ -568,6 +568,7 @@ fn picker(app: &mut App, action: Action) {
     }
     match action {
         Action::Next | Action::Prev => {
+            p.again = false;
             // A typed name belongs to the item it was typed for: leaving the
             // item puts back the proposed destination.
             if p.name.take().is_some() {
@@ -586,7 +587,7 @@ fn picker(app: &mut App, action: Action) {
                 .1
                 .as_ref()
                 .ok()
-                .and_then(|(dest, _)| dest.file_name())
+                .and_then(|(dest, ..)| dest.file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             // A dataset's name is the part before _v<N>: the version is always the next free one.
@@ -605,10 +606,24 @@ fn picker(app: &mut App, action: Action) {
                 app.say("still planning the new name; a moment");
                 return;
             }
-            if let Err(why) = &p.items[p.selected].1 {
-                let msg = format!("cannot promote this: {why}");
-                app.say(msg);
-                return;
+            match &p.items[p.selected].1 {
+                Err(why) => {
+                    let msg = format!("cannot promote this: {why}");
+                    app.say(msg);
+                    return;
+                }
+                // The same bytes are in artifacts already: a second copy
+                // takes a second, explicit yes.
+                Ok((_, _, Some(e))) if !p.again => {
+                    p.again = true;
+                    let msg = format!(
+                        "{}: y again makes a second copy, n keeps the one there",
+                        e.describe(app.now)
+                    );
+                    app.say(msg);
+                    return;
+                }
+                Ok(_) => {}
             }
             let what = p.items[p.selected].0.clone();
             let run = p.run.clone();
