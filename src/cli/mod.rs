@@ -43,8 +43,10 @@ pub struct Args {
     pub command: Option<Command>,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes: listed under their own heading in each
+/// subcommand's `--help`, after the subcommand's own options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Threads that walk the tree (more than the cores helps on NFS).
     #[arg(long, global = true, value_name = "N")]
@@ -221,9 +223,13 @@ pub enum Command {
         /// [default: time, or the config's default_sort]
         #[arg(long, short, value_name = "time|size|reclaimable|key-metric|METRIC")]
         sort: Option<SortKey>,
-        /// One line per run (task/model/run_id), for grep and scripts.
+        /// One line per run (task/model/run_id status size reclaim metrics), no
+        /// header nor footer: for grep, awk and scripts.
         #[arg(long)]
         flat: bool,
+        /// Only the newest N runs (by run time), grouped and sorted as usual.
+        #[arg(long = "newest", short = 'n', value_name = "N")]
+        newest: Option<usize>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -574,13 +580,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             model,
             sort,
             flat,
+            newest,
             json,
         } => {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let sort = sort
                 .or_else(|| Some(global.settings.general.default_sort.as_ref()?.key().clone()))
                 .unwrap_or(SortKey::Time);
-            ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
+            let how = ls::Listing { newest, flat, json };
+            ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, &how)
         }
         Command::Show { run, json } => {
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
@@ -945,7 +953,7 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
             .default_sort
             .as_ref()
             .map_or(SortKey::Time, |s| s.key().clone());
-        return ls::run(&ctx, None, None, &sort, false, false);
+        return ls::run(&ctx, None, None, &sort, &ls::Listing::default());
     }
     let root = Context::find_root(path)?;
     let opts = crate::tui::Options {

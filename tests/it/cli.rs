@@ -829,3 +829,104 @@ fn plan_counts_agree_with_their_nouns() {
         assert!(!text.contains(wrong), "{wrong}: {text}");
     }
 }
+
+#[test]
+fn ls_flat_prints_rows_only_and_n_keeps_the_newest() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["ls", "--flat"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Nine runs, nine lines: no root, totals, column header, problems nor "Also here".
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.split('/').count() >= 3 && !l.starts_with(' ')),
+        "{text}"
+    );
+    for header in ["NAME", "tasks ·", "Problems:", "Also here"] {
+        assert!(!text.contains(header), "{header}: {text}");
+    }
+    // The status is one word, so awk's columns hold.
+    let crnn = lines
+        .iter()
+        .find(|l| l.starts_with("ocr/crnn/2025-12-04_14-32-10_seed42"))
+        .unwrap();
+    assert_eq!(crnn.split_whitespace().nth(1), Some("finished"), "{crnn}");
+
+    // -n 2: the two newest runs, grouped as usual; with --flat, two lines.
+    let out = runyard()
+        .args(["ls", "-n", "2"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("2 tasks · 2 models · 2 runs"), "{text}");
+    assert!(text.contains("2025-12-10_07-30-00_smoke"), "{text}");
+    assert!(text.contains("2025-12-09_11-02-33_lr1e-4"), "{text}");
+    assert!(!text.contains("2025-12-08_18-45-12_lr3e-4"), "{text}");
+    assert!(!text.contains("recsys"), "{text}");
+    let out = runyard()
+        .args(["ls", "--flat", "-n", "3", "--sort", "size"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ocr/vit-small/2025-12-09_11-02-33_lr1e-4",
+            "ocr/vit-small/2025-12-08_18-45-12_lr3e-4",
+            "debug/tiny/2025-12-10_07-30-00_smoke"
+        ],
+        "the three newest, biggest first"
+    );
+    let doc = json_of(runyard().args(["ls", "--json", "-n", "1"]).arg(&root));
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["runs"][0]["run_id"], "2025-12-10_07-30-00_smoke");
+}
+
+#[test]
+fn subcommand_help_keeps_the_global_options_apart() {
+    for sub in ["ls", "clean", "promote", "show"] {
+        let out = runyard()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        let (own, global) = text
+            .split_once("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{sub}: no global heading:\n{text}"));
+        for flag in [
+            "--threads",
+            "--config-file",
+            "--no-config",
+            "--no-cache",
+            "--root",
+            "--active-minutes",
+        ] {
+            assert!(!own.contains(flag), "{sub}: {flag} among its own:\n{text}");
+            assert!(global.contains(flag), "{sub}: {flag} missing:\n{text}");
+        }
+    }
+}

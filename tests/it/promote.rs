@@ -366,7 +366,10 @@ fn the_picker_shows_an_earlier_promotion_and_asks_twice() {
         "{screen}"
     );
     // The destination is whole inside the popup.
-    assert!(screen.contains("→ artifacts/datasets/ocr-clean_v2 "), "{screen}");
+    assert!(
+        screen.contains("→ artifacts/datasets/ocr-clean_v2 "),
+        "{screen}"
+    );
     insta::assert_snapshot!("promote_already_80x24", screen);
     // One y explains, a second one copies.
     press(&mut app, "y");
@@ -391,7 +394,10 @@ fn the_name_editor_moves_and_deletes_words() {
     // Home, then type at the start; End, Ctrl-w drops the last word.
     app.send(Msg::Key(Action::CursorHome));
     press(&mut app, "v2-");
-    assert_eq!(app.picker().unwrap().editing.as_deref(), Some("v2-ocr-clean"));
+    assert_eq!(
+        app.picker().unwrap().editing.as_deref(),
+        Some("v2-ocr-clean")
+    );
     app.send(Msg::Key(Action::CursorEnd));
     app.send(Msg::Key(Action::DeleteWord));
     assert_eq!(app.picker().unwrap().editing.as_deref(), Some("v2-ocr-"));
