@@ -227,7 +227,7 @@ fn print_notes(
         for n in notes {
             writeln!(
                 out,
-                "  {}  ({})",
+                "  {}: {}",
                 fmt::escape(&n.rel.to_string_lossy()),
                 fmt::escape(&n.why)
             )?;
@@ -588,4 +588,93 @@ pub fn trash_list(root: &Path, as_json: bool) -> Result<ExitCode, Failure> {
         fmt::count(entries.len() as u64, "run")
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Note, PlanKind, Target, fsat::Ident};
+    use std::path::PathBuf;
+
+    fn plan(runs: usize, stalled: usize) -> Plan {
+        let dir = Ident {
+            dev: 1,
+            ino: 1,
+            is_dir: true,
+            is_link: false,
+        };
+        let mut targets = Vec::new();
+        for r in 0..runs {
+            let run = PathBuf::from(format!("experiments/t/m/run{r}"));
+            for what in ["tmp", "cache"] {
+                targets.push(Target {
+                    rel: run.join(what),
+                    run: run.clone(),
+                    bytes: 1024,
+                    files: 3,
+                    ident: dir,
+                    what: format!("{what}/"),
+                });
+            }
+        }
+        let warnings = (0..stalled)
+            .map(|i| Note {
+                rel: PathBuf::from(format!("experiments/t/m/old{i}")),
+                why: "says running but has written nothing lately: stalled, not protected".into(),
+            })
+            .collect();
+        Plan {
+            kind: PlanKind::Ephemeral,
+            root: PathBuf::from("/o"),
+            targets,
+            kept: vec![],
+            skipped: vec![],
+            warnings,
+            shared: 0,
+            window: Default::default(),
+            forced: false,
+        }
+    }
+
+    fn text(p: &Plan, verbose: bool) -> String {
+        let mut out = Vec::new();
+        print_plan(&mut out, p, verbose).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_long_stalled_note_is_one_line_unless_verbose() {
+        let p = plan(3, 161);
+        let short = text(&p, false);
+        let lines: Vec<&str> = short.lines().collect();
+        // Plan, 3 runs, Note:, the summary, the hint, Total, the path hint.
+        assert_eq!(lines.len(), 9, "{short}");
+        assert!(
+            short.contains("stalled, not protected: 161 paths, e.g. t/m/old0, t/m/old1, …"),
+            "{short}"
+        );
+        assert!(short.contains("(--verbose lists all 161)"), "{short}");
+        assert_eq!(
+            lines.last().copied(),
+            Some("(--verbose lists every path; --json too)")
+        );
+        let total = "6 KiB freed in 3 runs (6 paths, 18 files)";
+        assert_eq!(lines[0], format!("Plan: {} — {total}", p.kind.verb()));
+        assert!(
+            lines.contains(&format!("Total: {total}").as_str()),
+            "{short}"
+        );
+        let long = text(&p, true);
+        assert_eq!(long.lines().count(), 1 + 3 * 3 + 1 + 161 + 1, "{long}");
+    }
+
+    #[test]
+    fn one_run_one_path_reads_singular() {
+        let mut p = plan(1, 0);
+        p.targets.truncate(1);
+        p.targets[0].files = 1;
+        let t = text(&p, false);
+        assert!(t.contains("1 KiB freed in 1 run (1 path, 1 file)"), "{t}");
+        assert!(t.contains("tmp/ · 1 file\n"), "{t}");
+    }
 }

@@ -226,7 +226,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     );
     let block = Block::bordered()
         .border_style(t.border(true))
-        .title(Span::styled(" keys ", t.title()))
+        .title(Span::styled(" keys (Esc closes) ", t.title()))
         .title(Line::from(Span::styled(position, t.dim())).right_aligned())
         .title_bottom(Line::from(vec![
             Span::styled(" j/k PgDn/PgUp g/G ", t.title()),
