@@ -111,3 +111,49 @@ fn a_plan_at_80x24_is_grouped_by_run_and_scrolls_to_its_total() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("freed in 4 runs (8 paths, "), "{screen}");
 }
+
+#[test]
+fn help_over_the_filter_and_a_plot_goes_back_to_them() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "/crnn?");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        help_heading(&screen).contains("Typing a filter (/) — this view"),
+        "{screen}"
+    );
+    press(&mut app, "\x1b");
+    assert!(app.overlay.is_none());
+    assert!(app.tree.filtering, "still typing the filter");
+    assert_eq!(app.tree.query, "crnn", "the ? was not typed");
+    press(&mut app, "\n\x1b");
+    // A plot full screen.
+    press(&mut app, "jjjjjjjo");
+    assert!(app.viewer().is_some());
+    press(&mut app, "?");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        help_heading(&screen).contains("A plot full screen (o) — this view"),
+        "{screen}"
+    );
+    press(&mut app, "q");
+    assert!(app.viewer().is_some(), "back to the plot");
+}
+
+#[test]
+fn nothing_to_clean_says_why_in_the_explorers_words() {
+    let (_tmp, root) = common::demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
+    let mut app = app_for(&root);
+    // The run writes now: it is active, and the explorer leaves it alone.
+    common::write(&run.join("tmp/step.log"), b"training");
+    press(&mut app, "r");
+    press(&mut app, "jjjjjjjd");
+    assert!(app.confirm().is_none());
+    let msg = &app.message.as_ref().expect("a message").0;
+    assert!(
+        msg.starts_with("no tmp/ or cache/ to delete: 2025-12-04_14-32-10_seed42 is active (written within 10 minutes): the explorer leaves it alone until it is idle"),
+        "{msg}"
+    );
+    assert!(!msg.contains("--force"), "{msg}");
+}
