@@ -1,7 +1,7 @@
 //! `runyard clean`, `rm`, `restore` and `trash`: plan, show, confirm, apply.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
@@ -195,16 +195,12 @@ fn run_label(run: &Path) -> String {
 /// A note's path as (run, the rest inside it): `ocr/crnn/<run_id>`,
 /// `checkpoints/best.pt`; a path outside a run is its own "run".
 fn split_run(rel: &Path) -> (String, String) {
-    let parts: Vec<_> = rel.components().collect();
-    if parts.len() > 4 && rel.starts_with(crate::layout::EXPERIMENTS) {
-        let run: PathBuf = parts[1..4].iter().collect();
-        let rest: PathBuf = parts[4..].iter().collect();
-        (
+    match ops::by_run::split_run(rel) {
+        Some((run, rest)) => (
             run.to_string_lossy().into_owned(),
             rest.to_string_lossy().into_owned(),
-        )
-    } else {
-        (run_label(rel), String::new())
+        ),
+        None => (run_label(rel), String::new()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! A plan seen one run at a time: the confirm popup and the CLI show a
 //! line per run with its subtotal by default, every path on request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Plan, Target};
 
@@ -30,6 +30,18 @@ impl RunGroup<'_> {
         }
         (seen.len() <= 3).then(|| seen.join(", "))
     }
+}
+
+/// Splits a path inside a run (`experiments/<task>/<model>/<run_id>/...`)
+/// into the run's `task/model/run_id` and the rest inside it; `None` for
+/// a path that is not strictly inside a run.
+pub fn split_run(rel: &Path) -> Option<(PathBuf, PathBuf)> {
+    let inner = rel.strip_prefix(crate::layout::EXPERIMENTS).ok()?;
+    let parts: Vec<_> = inner.components().collect();
+    if parts.len() < 4 {
+        return None;
+    }
+    Some((parts[..3].iter().collect(), parts[3..].iter().collect()))
 }
 
 /// The plan's targets grouped by run, runs in the order the plan first
@@ -61,7 +73,6 @@ pub fn by_run(plan: &Plan) -> Vec<RunGroup<'_>> {
 mod tests {
     use super::*;
     use crate::ops::PlanKind;
-    use std::path::PathBuf;
 
     fn target(run: &str, rel: &str, bytes: u64, what: &str) -> Target {
         Target {
@@ -77,6 +88,16 @@ mod tests {
             },
             what: what.into(),
         }
+    }
+
+    #[test]
+    fn paths_split_into_their_run_and_the_rest() {
+        assert_eq!(
+            split_run(Path::new("experiments/t/m/r/checkpoints/best.pt")),
+            Some((PathBuf::from("t/m/r"), PathBuf::from("checkpoints/best.pt")))
+        );
+        assert_eq!(split_run(Path::new("experiments/t/m/r")), None);
+        assert_eq!(split_run(Path::new(".trash/x/y/z/w")), None);
     }
 
     #[test]

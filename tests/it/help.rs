@@ -103,10 +103,19 @@ fn a_plan_at_80x24_is_grouped_by_run_and_scrolls_to_its_total() {
         "{screen}"
     );
     assert!(!screen.contains("experiments/ocr"), "{screen}");
-    assert!(screen.contains("Total: "), "{screen}");
+    // The total leads; the position says there is more below.
+    assert!(
+        screen.contains("112 KiB freed in 4 runs (8 paths, 19 files)."),
+        "{screen}"
+    );
+    assert!(screen.contains(" 1–18 of 19 "), "{screen}");
     press(&mut app, "G");
     let screen = render(&mut app, 80, 24);
-    assert!(screen.contains("Total: "), "{screen}");
+    assert!(
+        screen.contains("Total: 112 KiB freed in 4 runs"),
+        "{screen}"
+    );
+    assert!(screen.contains(" 2–19 of 19 "), "{screen}");
     press(&mut app, "g");
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("freed in 4 runs (8 paths, "), "{screen}");

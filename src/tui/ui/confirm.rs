@@ -76,8 +76,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     }
     lines.push(Line::from(""));
     for g in &groups {
+        // The paths are listed below: a long list of what goes would only
+        // push the run's name out of its line.
         let what = g
             .what()
+            .filter(|w| w.width() <= 24)
             .unwrap_or_else(|| fmt::count(g.targets.len() as u64, "path"));
         let files = if g.targets.iter().any(|x| x.ident.is_dir) {
             format!(" · {}", fmt::count(g.files, "file"))
@@ -116,11 +119,42 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             ]));
         }
     }
-    for (title, notes) in [
-        ("kept", &plan.kept),
-        ("skipped", &plan.skipped),
-        ("note", &plan.warnings),
-    ] {
+    if !plan.kept.is_empty() {
+        // What survives, one line per run: the names say it best.
+        lines.push(Line::from(Span::styled(
+            format!("kept ({}):", plan.kept.len()),
+            t.title(),
+        )));
+        let mut by_run: Vec<(String, Vec<String>)> = Vec::new();
+        for n in &plan.kept {
+            let (run, rest) = match crate::ops::by_run::split_run(&n.rel) {
+                Some((run, rest)) => (run, rest),
+                None => (n.rel.clone(), Default::default()),
+            };
+            let run = fmt::escape(&run.to_string_lossy()).into_owned();
+            let name = rest
+                .file_name()
+                .map(fmt::escape_os)
+                .unwrap_or_default();
+            match by_run.iter_mut().find(|(r, _)| *r == run) {
+                Some((_, names)) => names.push(name),
+                None => by_run.push((run, vec![name])),
+            }
+        }
+        for (run, names) in by_run {
+            let names = format!("  {}", names.join(", "));
+            let room = (width.saturating_sub(2) / 2).max(12);
+            let run = fmt::shorten_path(&run, room.min(run.width()));
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {run}")),
+                Span::styled(
+                    super::truncate(&names, width.saturating_sub(2 + run.width())),
+                    t.dim(),
+                ),
+            ]));
+        }
+    }
+    for (title, notes) in [("skipped", &plan.skipped), ("note", &plan.warnings)] {
         if notes.is_empty() {
             continue;
         }
@@ -128,22 +162,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
             format!("{title} ({}):", notes.len()),
             t.title(),
         )));
+        // The path, then why on its own line: reasons are what to read here.
         for n in notes {
-            let why = format!(
-                "  {}",
-                fmt::escape(&crate::tui::overlay::explorer_words(&n.why))
-            );
-            let path = run_label(&n.rel);
-            // The reason may be long: it is cut, the path keeps its name.
-            let room = (width.saturating_sub(2) * 3 / 5).max(12);
-            let path = fmt::shorten_path(&path, room.min(path.width()));
-            lines.push(Line::from(vec![
-                Span::raw(format!("  {path}")),
-                Span::styled(
-                    super::truncate(&why, width.saturating_sub(2 + path.width())),
-                    t.dim(),
-                ),
-            ]));
+            let why = fmt::escape(&crate::tui::overlay::explorer_words(&n.why)).into_owned();
+            lines.push(Line::from(fit("  ", &run_label(&n.rel), "", width)));
+            lines.push(Line::from(Span::styled(
+                super::truncate(&format!("      {why}"), width),
+                t.dim(),
+            )));
         }
     }
     if plan.shared > 0 {
@@ -160,8 +186,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         cut(format!("Total: {total}.")),
         t.title(),
     )));
+    // The status and key-hint lines stay visible below the popup.
     let height = (lines.len() as u16 + 2)
-        .min(area.height.saturating_sub(2))
+        .min(area.height.saturating_sub(4))
         .max(7);
     let popup = area.centered(Constraint::Length(popup_w), Constraint::Length(height));
     let inner_h = height.saturating_sub(2) as usize;
