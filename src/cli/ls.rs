@@ -236,6 +236,9 @@ pub fn run(
     how: &Listing,
 ) -> Result<ExitCode, Failure> {
     let mut keys = ctx.select(task, model)?;
+    if how.newest == Some(0) {
+        return Err(Failure::usage("-n 0 lists nothing: give 1 or more"));
+    }
     if let Some(n) = how.newest {
         keys = newest(ctx, &keys, n);
     }

@@ -132,10 +132,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                 None => (n.rel.clone(), Default::default()),
             };
             let run = fmt::escape(&run.to_string_lossy()).into_owned();
-            let name = rest
-                .file_name()
-                .map(fmt::escape_os)
-                .unwrap_or_default();
+            let name = rest.file_name().map(fmt::escape_os).unwrap_or_default();
             match by_run.iter_mut().find(|(r, _)| *r == run) {
                 Some((_, names)) => names.push(name),
                 None => by_run.push((run, vec![name])),
