@@ -223,7 +223,7 @@ fn print_notes(
         for n in notes {
             writeln!(
                 out,
-                "  {}: {}",
+                "  {}  ({})",
                 fmt::escape(&n.rel.to_string_lossy()),
                 fmt::escape(&n.why)
             )?;
