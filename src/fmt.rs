@@ -87,11 +87,72 @@ pub fn local_time(t: Timestamp) -> String {
     time_in(t, &jiff::tz::TimeZone::system())
 }
 
-/// A timestamp in a given time zone, `2025-12-04 14:32`.
+/// A timestamp in a given time zone, with the zone: `2025-12-04 14:32 CET`.
+/// The zone is always written because run ids carry the wall-clock time
+/// of the machine that ran them: beside one, a time without its zone
+/// reads as a contradiction when the zones differ.
 pub fn time_in(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
     t.to_zoned_datetime(tz.clone())
-        .strftime("%Y-%m-%d %H:%M")
+        .strftime("%Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+/// `1 path`, `2 paths`, `0 paths`: a count and its noun, English plural
+/// by adding `s` (see [`count_as`] for the others).
+pub fn count(n: impl Into<u64>, one: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// A count with an irregular plural: `1 entry`, `3 entries`.
+pub fn count_as(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Shortens a path to `width` columns by cutting its middle, keeping the
+/// start and the last component whole when it fits (`experiments/ocr/…/
+/// epoch_3.pt`): the file name is what tells paths apart.
+pub fn shorten_path(path: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if path.width() <= width {
+        return path.to_string();
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let name_w = name.width();
+    // `…/` plus the name, and at least a few characters of the start.
+    if name_w + 2 >= width {
+        // Not even the name fits: keep its end, where extensions and numbers are.
+        let mut tail: Vec<char> = Vec::new();
+        let mut w = 0;
+        for c in name.chars().rev() {
+            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if w + cw + 1 > width {
+                break;
+            }
+            tail.push(c);
+            w += cw;
+        }
+        let mut out = String::from("…");
+        out.extend(tail.into_iter().rev());
+        return out;
+    }
+    let room = width - name_w - 2;
+    let mut head = String::new();
+    let mut w = 0;
+    for c in path.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw > room {
+            break;
+        }
+        head.push(c);
+        w += cw;
+    }
+    format!("{head}…/{name}")
 }
 
 /// A metric value with about four significant digits.
@@ -146,6 +207,38 @@ mod tests {
         assert_eq!(ago(300), "5m ago");
         assert_eq!(ago(7200), "2h ago");
         assert_eq!(ago(3 * 86400), "3d ago");
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(1u64, "path"), "1 path");
+        assert_eq!(count(0u64, "path"), "0 paths");
+        assert_eq!(count(20u64, "file"), "20 files");
+        assert_eq!(count_as(1u64, "entry", "entries"), "1 entry");
+        assert_eq!(count_as(3u64, "entry", "entries"), "3 entries");
+    }
+
+    #[test]
+    fn long_paths_keep_their_file_name() {
+        let p =
+            "experiments/ocr/t5-small/2025-12-01_14-32-00_lr3e-4/checkpoints/epoch03_valAcc0.87.pt";
+        let s = shorten_path(p, 50);
+        assert!(s.ends_with("/epoch03_valAcc0.87.pt"), "{s}");
+        assert!(s.starts_with("experiments/"), "{s}");
+        assert!(
+            unicode_width::UnicodeWidthStr::width(s.as_str()) <= 50,
+            "{s}"
+        );
+        assert_eq!(shorten_path("short/name", 50), "short/name");
+        let tiny = shorten_path(p, 10);
+        assert!(tiny.starts_with('…') && tiny.ends_with(".pt"), "{tiny}");
+        assert!(unicode_width::UnicodeWidthStr::width(tiny.as_str()) <= 10);
+    }
+
+    #[test]
+    fn times_carry_their_zone() {
+        let t: Timestamp = "2025-12-04T13:32:00Z".parse().unwrap();
+        assert_eq!(time_in(t, &jiff::tz::TimeZone::UTC), "2025-12-04 13:32 UTC");
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! `runyard clean`, `rm`, `restore` and `trash`: plan, show, confirm, apply.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,6 +21,8 @@ pub struct Confirm {
     pub dry_run: bool,
     /// Print JSON.
     pub json: bool,
+    /// List every path of the plan, not a line per run.
+    pub verbose: bool,
 }
 
 /// The scope the working folder implies: `task`, `task/model` or
@@ -95,95 +96,61 @@ pub fn plan_options(ctx: &Context, force: bool) -> PlanOptions {
     }
 }
 
-/// Prints a plan for people: targets grouped by run and kind, then what is
-/// kept and skipped and why.
-pub fn print_plan(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
-    let runs: std::collections::BTreeSet<_> = plan.targets.iter().map(|t| &t.run).collect();
-    writeln!(
-        out,
-        "Plan: {} — {} in {}, {}, {}{}",
-        plan.kind.verb(),
-        plural(plan.targets.len() as u64, "path"),
-        plural(runs.len() as u64, "run"),
-        plural(plan.files(), "file"),
-        fmt::size(plan.bytes()),
-        if plan.kind == ops::PlanKind::Trash {
-            " moved (restorable)"
-        } else {
-            " freed"
-        }
-    )?;
-    // Every path, grouped by run; past a few hundred paths, one line per
-    // run and kind (`--json` always lists every path).
-    let many = plan.targets.len() > 300;
-    let mut last_run: Option<&Path> = None;
-    let mut groups: BTreeMap<(&Path, &str), (u64, u64, usize)> = BTreeMap::new();
-    for t in &plan.targets {
-        if many {
-            let g = groups
-                .entry((t.run.as_path(), t.what.as_str()))
-                .or_insert((0, 0, 0));
-            g.0 += t.bytes;
-            g.1 += t.files;
-            g.2 += 1;
-            continue;
-        }
-        if last_run != Some(t.run.as_path()) {
-            writeln!(out, "  {}", fmt::escape(&t.run.to_string_lossy()))?;
-            last_run = Some(t.run.as_path());
-        }
-        let rel = t.rel.strip_prefix(&t.run).unwrap_or(&t.rel);
-        let files = if t.ident.is_dir {
-            format!(", {}", plural(t.files, "file"))
+/// Prints a plan for people: the total, one line per run with its
+/// subtotal (every path under it with `verbose`), what is kept, skipped
+/// and worth knowing (long lists summarised unless `verbose`), and the
+/// total again at the end, where a long plan leaves the eye.
+pub fn print_plan(out: &mut impl Write, plan: &Plan, verbose: bool) -> std::io::Result<()> {
+    let groups = ops::by_run::by_run(plan);
+    let total = total_line(plan, groups.len());
+    writeln!(out, "Plan: {} — {total}", plan.kind.verb())?;
+    let width = groups
+        .iter()
+        .map(|g| run_label(g.run).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for g in &groups {
+        let what = g
+            .what()
+            .unwrap_or_else(|| fmt::count(g.targets.len() as u64, "path"));
+        let files = if g.targets.iter().any(|t| t.ident.is_dir) {
+            format!(" · {}", fmt::count(g.files, "file"))
         } else {
             String::new()
         };
         writeln!(
             out,
-            "    {:>10}  {}  ({}{files})",
-            fmt::size(t.bytes),
-            fmt::escape(&rel.to_string_lossy()),
-            fmt::escape(&t.what)
+            "  {:>10}  {:<width$}  {}{files}",
+            fmt::size(g.bytes),
+            fmt::escape(&run_label(g.run)),
+            fmt::escape(&what),
         )?;
-    }
-    for ((run, what), (bytes, files, n)) in &groups {
-        if last_run != Some(*run) {
-            writeln!(out, "  {}", fmt::escape(&run.to_string_lossy()))?;
-            last_run = Some(*run);
+        if !verbose {
+            continue;
         }
-        writeln!(
-            out,
-            "    {:>10}  {}  ({}, {})",
-            fmt::size(*bytes),
-            fmt::escape(what),
-            plural(*n as u64, "path"),
-            plural(*files, "file")
-        )?;
-    }
-    if many {
-        writeln!(
-            out,
-            "  ({} paths in all: --json lists every one)",
-            plan.targets.len()
-        )?;
+        for t in &g.targets {
+            let rel = t.rel.strip_prefix(&t.run).unwrap_or(&t.rel);
+            let files = if t.ident.is_dir {
+                format!(", {}", fmt::count(t.files, "file"))
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "      {:>10}  {}  ({}{files})",
+                fmt::size(t.bytes),
+                fmt::escape(&rel.to_string_lossy()),
+                fmt::escape(&t.what)
+            )?;
+        }
     }
     for (title, notes) in [
         ("Kept", &plan.kept),
         ("Skipped", &plan.skipped),
         ("Note", &plan.warnings),
     ] {
-        if notes.is_empty() {
-            continue;
-        }
-        writeln!(out, "{title}:")?;
-        for n in notes {
-            writeln!(
-                out,
-                "  {}  ({})",
-                fmt::escape(&n.rel.to_string_lossy()),
-                fmt::escape(&n.why)
-            )?;
-        }
+        print_notes(out, title, notes, verbose)?;
     }
     if plan.shared > 0 {
         writeln!(
@@ -192,11 +159,136 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan) -> std::io::Result<()> {
             fmt::size(plan.shared)
         )?;
     }
+    if !plan.is_empty() {
+        writeln!(out, "Total: {total}")?;
+        if !verbose && groups.len() < plan.targets.len() {
+            writeln!(out, "(--verbose lists every path; --json too)")?;
+        }
+    }
     Ok(())
 }
 
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+/// `3.2 GiB freed in 4 runs (9 paths, 1204 files)`.
+fn total_line(plan: &Plan, runs: usize) -> String {
+    format!(
+        "{} {} in {} ({}, {})",
+        fmt::size(plan.bytes()),
+        if plan.kind == ops::PlanKind::Trash {
+            "moved (restorable)"
+        } else {
+            "freed"
+        },
+        fmt::count(runs as u64, "run"),
+        fmt::count(plan.targets.len() as u64, "path"),
+        fmt::count(plan.files(), "file"),
+    )
+}
+
+/// A run as the plan lists it: without the `experiments/` every run shares.
+fn run_label(run: &Path) -> String {
+    run.strip_prefix(crate::layout::EXPERIMENTS)
+        .unwrap_or(run)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A note's path as (run, the rest inside it): `ocr/crnn/<run_id>`,
+/// `checkpoints/best.pt`; a path outside a run is its own "run".
+fn split_run(rel: &Path) -> (String, String) {
+    match ops::by_run::split_run(rel) {
+        Some((run, rest)) => (
+            run.to_string_lossy().into_owned(),
+            rest.to_string_lossy().into_owned(),
+        ),
+        None => (run_label(rel), String::new()),
+    }
+}
+
+/// Notes above this many are summarised by reason unless `--verbose`.
+const NOTES_SHOWN: usize = 10;
+
+/// Prints kept, skipped or warning notes: each one when few (or
+/// `verbose`), else one line per reason with its count and a few examples.
+fn print_notes(
+    out: &mut impl Write,
+    title: &str,
+    notes: &[ops::Note],
+    verbose: bool,
+) -> std::io::Result<()> {
+    if notes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{title}:")?;
+    if verbose || notes.len() <= NOTES_SHOWN {
+        for n in notes {
+            writeln!(
+                out,
+                "  {}  ({})",
+                fmt::escape(&n.rel.to_string_lossy()),
+                fmt::escape(&n.why)
+            )?;
+        }
+        return Ok(());
+    }
+    if title == "Kept" {
+        // What survives, per run: the names say more than the reasons.
+        let mut by_run: Vec<(String, Vec<String>)> = Vec::new();
+        for n in notes {
+            let (run, rest) = split_run(&n.rel);
+            match by_run.iter_mut().find(|(r, _)| *r == run) {
+                Some((_, names)) => names.push(rest),
+                None => by_run.push((run, vec![rest])),
+            }
+        }
+        for (run, names) in &by_run {
+            let shown: Vec<String> = names
+                .iter()
+                .take(3)
+                .map(|n| fmt::escape(n).into_owned())
+                .collect();
+            let more = if names.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {}  {}: {}{more}",
+                fmt::escape(run),
+                fmt::count(names.len() as u64, "path"),
+                shown.join(", ")
+            )?;
+        }
+    } else {
+        let mut by_why: Vec<(&str, Vec<&Path>)> = Vec::new();
+        for n in notes {
+            match by_why.iter_mut().find(|(w, _)| *w == n.why) {
+                Some((_, paths)) => paths.push(&n.rel),
+                None => by_why.push((&n.why, vec![&n.rel])),
+            }
+        }
+        for (why, paths) in &by_why {
+            let examples: Vec<String> = paths
+                .iter()
+                .take(2)
+                .map(|p| fmt::escape(&run_label(p)).into_owned())
+                .collect();
+            let more = if paths.len() > examples.len() {
+                ", …"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {}: {}, e.g. {}{more}",
+                fmt::escape(why),
+                fmt::count(paths.len() as u64, "path"),
+                examples.join(", ")
+            )?;
+        }
+    }
+    writeln!(out, "  (--verbose lists all {})", notes.len())?;
+    Ok(())
 }
 
 /// Asks a yes/no question on the terminal (`--yes` answers it; without a
@@ -234,9 +326,9 @@ fn ask(plan: &Plan, how: Confirm) -> Result<bool, Failure> {
     }
     let _ = write!(
         std::io::stderr(),
-        "{}: {} paths, {}. Apply? [y/N] ",
+        "{}: {}, {}. Apply? [y/N] ",
         plan.kind.verb(),
-        plan.targets.len(),
+        fmt::count(plan.targets.len() as u64, "path"),
         fmt::size(plan.bytes())
     );
     let mut line = String::new();
@@ -272,11 +364,11 @@ fn print_report(
     };
     writeln!(
         out,
-        "Done: {} {verb}, {} of {} paths, {} files, in {:.2}s.",
+        "Done: {} {verb}, {} of {}, {}, in {:.2}s.",
         fmt::size(r.freed),
         r.done,
-        plan.targets.len(),
-        r.files,
+        fmt::count(plan.targets.len() as u64, "path"),
+        fmt::count(r.files, "file"),
         took.as_secs_f64()
     )?;
     for (from, to) in &r.moved {
@@ -311,7 +403,7 @@ fn print_report(
 pub fn run_plan(plan: Plan, how: Confirm) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     if !how.json {
-        print_plan(&mut out, &plan)?;
+        print_plan(&mut out, &plan, how.verbose)?;
         if plan.is_empty() {
             writeln!(out, "Nothing to do.")?;
         }
@@ -489,7 +581,96 @@ pub fn trash_list(root: &Path, as_json: bool) -> Result<ExitCode, Failure> {
         out,
         "{} in {}. `runyard restore ID` puts one back; `runyard trash empty` frees the space.",
         fmt::size(total),
-        plural(entries.len() as u64, "run")
+        fmt::count(entries.len() as u64, "run")
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{Note, PlanKind, Target, fsat::Ident};
+    use std::path::PathBuf;
+
+    fn plan(runs: usize, stalled: usize) -> Plan {
+        let dir = Ident {
+            dev: 1,
+            ino: 1,
+            is_dir: true,
+            is_link: false,
+        };
+        let mut targets = Vec::new();
+        for r in 0..runs {
+            let run = PathBuf::from(format!("experiments/t/m/run{r}"));
+            for what in ["tmp", "cache"] {
+                targets.push(Target {
+                    rel: run.join(what),
+                    run: run.clone(),
+                    bytes: 1024,
+                    files: 3,
+                    ident: dir,
+                    what: format!("{what}/"),
+                });
+            }
+        }
+        let warnings = (0..stalled)
+            .map(|i| Note {
+                rel: PathBuf::from(format!("experiments/t/m/old{i}")),
+                why: "says running but has written nothing lately: stalled, not protected".into(),
+            })
+            .collect();
+        Plan {
+            kind: PlanKind::Ephemeral,
+            root: PathBuf::from("/o"),
+            targets,
+            kept: vec![],
+            skipped: vec![],
+            warnings,
+            shared: 0,
+            window: Default::default(),
+            forced: false,
+        }
+    }
+
+    fn text(p: &Plan, verbose: bool) -> String {
+        let mut out = Vec::new();
+        print_plan(&mut out, p, verbose).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_long_stalled_note_is_one_line_unless_verbose() {
+        let p = plan(3, 161);
+        let short = text(&p, false);
+        let lines: Vec<&str> = short.lines().collect();
+        // Plan, 3 runs, Note:, the summary, the hint, Total, the path hint.
+        assert_eq!(lines.len(), 9, "{short}");
+        assert!(
+            short.contains("stalled, not protected: 161 paths, e.g. t/m/old0, t/m/old1, …"),
+            "{short}"
+        );
+        assert!(short.contains("(--verbose lists all 161)"), "{short}");
+        assert_eq!(
+            lines.last().copied(),
+            Some("(--verbose lists every path; --json too)")
+        );
+        let total = "6 KiB freed in 3 runs (6 paths, 18 files)";
+        assert_eq!(lines[0], format!("Plan: {} — {total}", p.kind.verb()));
+        assert!(
+            lines.contains(&format!("Total: {total}").as_str()),
+            "{short}"
+        );
+        let long = text(&p, true);
+        assert_eq!(long.lines().count(), 1 + 3 * 3 + 1 + 161 + 1, "{long}");
+    }
+
+    #[test]
+    fn one_run_one_path_reads_singular() {
+        let mut p = plan(1, 0);
+        p.targets.truncate(1);
+        p.targets[0].files = 1;
+        let t = text(&p, false);
+        assert!(t.contains("1 KiB freed in 1 run (1 path, 1 file)"), "{t}");
+        assert!(t.contains("tmp/ · 1 file\n"), "{t}");
+    }
 }

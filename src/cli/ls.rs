@@ -166,7 +166,16 @@ fn size_cells(u: &RunUsage) -> [String; 2] {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    fmt::count(n as u64, word)
+}
+
+/// The `n` newest of `keys` (run time, ties by the newest write), in no
+/// particular order: `ls -n` lists these, sorted and grouped as usual.
+fn newest(ctx: &Context, keys: &[RunKey], n: usize) -> Vec<RunKey> {
+    let mut by_time = keys.to_vec();
+    sort_runs(ctx, &mut by_time, &SortKey::Time, &SortValues::new());
+    by_time.truncate(n);
+    by_time
 }
 
 /// Groups in display order: (task, model, runs), each group sorted.
@@ -176,6 +185,7 @@ fn groups<'a>(
     model: Option<&str>,
     sort: &SortKey,
     values: &SortValues,
+    only: &std::collections::HashSet<RunKey>,
 ) -> Vec<(&'a str, &'a str, Vec<RunKey>)> {
     let mut groups = Vec::new();
     for t in ctx
@@ -189,12 +199,32 @@ fn groups<'a>(
             .iter()
             .filter(|m| model.is_none_or(|n| m.name == n))
         {
-            let mut runs = m.runs.clone();
+            let mut runs: Vec<RunKey> = m
+                .runs
+                .iter()
+                .copied()
+                .filter(|k| only.contains(k))
+                .collect();
+            // A model none of whose runs are listed (`-n`) is not listed either.
+            if runs.is_empty() && !m.runs.is_empty() {
+                continue;
+            }
             sort_runs(ctx, &mut runs, sort, values);
             groups.push((t.name.as_str(), m.name.as_str(), runs));
         }
     }
     groups
+}
+
+/// How `ls` lists: the runs it takes and the shape of the output.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Only the newest N runs (`-n`).
+    pub newest: Option<usize>,
+    /// One line per run, no header nor footer (`--flat`).
+    pub flat: bool,
+    /// JSON (`--json`).
+    pub json: bool,
 }
 
 /// Prints the listing.
@@ -203,12 +233,19 @@ pub fn run(
     task: Option<&str>,
     model: Option<&str>,
     sort: &SortKey,
-    flat: bool,
-    json: bool,
+    how: &Listing,
 ) -> Result<ExitCode, Failure> {
-    let keys = ctx.select(task, model)?;
-    if json {
-        return run_json_stream(ctx, &keys, task, model, sort, flat);
+    let mut keys = ctx.select(task, model)?;
+    if how.newest == Some(0) {
+        return Err(Failure::usage("-n 0 lists nothing: give 1 or more"));
+    }
+    if let Some(n) = how.newest {
+        keys = newest(ctx, &keys, n);
+    }
+    let only: std::collections::HashSet<RunKey> = keys.iter().copied().collect();
+    let flat = how.flat;
+    if how.json {
+        return run_json_stream(ctx, &keys, task, model, sort, flat, &only);
     }
     let c = &ctx.catalog;
     let loaded = ctx.summaries(&keys);
@@ -228,7 +265,37 @@ pub fn run(
         _ => None,
     };
     let mut out = std::io::stdout().lock();
-    let groups = groups(ctx, task, model, sort, &values);
+    let groups = groups(ctx, task, model, sort, &values, &only);
+    if flat {
+        // Rows only, for grep, awk and scripts: no header, no footer.
+        let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
+        sort_runs(ctx, &mut all, sort, &values);
+        let mut table = Table::new(&[
+            Align::Left,
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ]);
+        for k in all {
+            let s = summaries.get(&k).copied();
+            let active = ctx.is_active(k);
+            let status = s.map_or(crate::runs::Status::of(None, active), |s| s.status(active));
+            let [size, reclaim] = size_cells(&c.runs[k].usage.clone().unwrap_or_default());
+            table.row(vec![
+                fmt::escape(&c.runs[k].label()).into_owned(),
+                // One word: a column awk can count on.
+                status.word().to_string(),
+                size.replace(' ', ""),
+                reclaim.replace(' ', ""),
+                metric_cell(s, metric_name),
+            ]);
+        }
+        for line in table.render() {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
 
     let n_models: usize = groups.len();
     let n_tasks = {
@@ -304,13 +371,7 @@ pub fn run(
             metrics,
         ]
     };
-    if flat {
-        let mut all: Vec<RunKey> = groups.iter().flat_map(|g| g.2.iter().copied()).collect();
-        sort_runs(ctx, &mut all, sort, &values);
-        for k in all {
-            table.row(run_row(fmt::escape(&c.runs[k].label()).into_owned(), k));
-        }
-    } else {
+    {
         let mut last_task = "";
         for (t, m, runs) in &groups {
             if *t != last_task {
@@ -425,6 +486,7 @@ fn run_json_stream(
     model: Option<&str>,
     sort: &SortKey,
     flat: bool,
+    only: &std::collections::HashSet<RunKey>,
 ) -> Result<ExitCode, Failure> {
     let c = &ctx.catalog;
     let mut values = SortValues::new();
@@ -442,7 +504,7 @@ fn run_json_stream(
         }
         warn_unknown_metric(sort, &values, &known);
     }
-    let groups = groups(ctx, task, model, sort, &values);
+    let groups = groups(ctx, task, model, sort, &values, only);
     let mut all: Vec<RunKey> = groups.into_iter().flat_map(|g| g.2).collect();
     if flat {
         sort_runs(ctx, &mut all, sort, &values);

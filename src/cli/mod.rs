@@ -44,8 +44,10 @@ pub struct Args {
     pub command: Option<Command>,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes: listed under their own heading in each
+/// subcommand's `--help`, after the subcommand's own options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Threads that walk the tree (more than the cores helps on NFS).
     #[arg(long, global = true, value_name = "N")]
@@ -190,6 +192,9 @@ pub struct ApplyArgs {
     /// Print JSON (the plan and the report).
     #[arg(long)]
     pub json: bool,
+    /// List every path of the plan (default: one line per run).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 impl ApplyArgs {
@@ -198,6 +203,7 @@ impl ApplyArgs {
             yes: self.yes,
             dry_run: self.dry_run,
             json: self.json,
+            verbose: self.verbose,
         }
     }
 }
@@ -219,9 +225,13 @@ pub enum Command {
         /// [default: time, or the config's default_sort]
         #[arg(long, short, value_name = "time|size|reclaimable|key-metric|METRIC")]
         sort: Option<SortKey>,
-        /// One line per run (task/model/run_id), for grep and scripts.
+        /// One line per run (task/model/run_id status size reclaim metrics), no
+        /// header nor footer: for grep, awk and scripts.
         #[arg(long)]
         flat: bool,
+        /// Only the newest N runs (by run time), grouped and sorted as usual.
+        #[arg(long = "newest", short = 'n', value_name = "N")]
+        newest: Option<usize>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -334,6 +344,9 @@ pub enum Command {
         /// The dataset's name (default: the preprocessing pipeline), or the file's target name.
         #[arg(long)]
         name: Option<String>,
+        /// Promote even when the same bytes (sha256) were promoted before: a second copy.
+        #[arg(long)]
+        again: bool,
         /// How to apply.
         #[command(flatten)]
         how: ApplyArgs,
@@ -569,13 +582,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             model,
             sort,
             flat,
+            newest,
             json,
         } => {
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let sort = sort
                 .or_else(|| Some(global.settings.general.default_sort.as_ref()?.key().clone()))
                 .unwrap_or(SortKey::Time);
-            ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, flat, json)
+            let how = ls::Listing { newest, flat, json };
+            ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, &how)
         }
         Command::Show { run, json } => {
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
@@ -685,6 +700,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             export,
             checkpoint,
             name,
+            again,
             how,
         } => {
             let what = match (data, plot, export, checkpoint) {
@@ -699,7 +715,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 }
             };
             let ctx = Context::for_run(&run, root.as_deref(), &global)?;
-            promote(&ctx, &run, what, name.as_deref(), how)
+            promote(&ctx, &run, what, name.as_deref(), again, how)
         }
         Command::Compare {
             runs,
@@ -866,7 +882,15 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                     &[],
                     &clean::plan_options(&ctx, true),
                 );
-                clean::run_plan(plan, clean::Confirm { yes, dry_run, json })
+                clean::run_plan(
+                    plan,
+                    clean::Confirm {
+                        yes,
+                        dry_run,
+                        json,
+                        verbose: false,
+                    },
+                )
             } else {
                 clean::trash_list(&found, json)
             }
@@ -970,7 +994,7 @@ fn explore(path: Option<&std::path::Path>, global: &GlobalOpts) -> Result<ExitCo
             .default_sort
             .as_ref()
             .map_or(SortKey::Time, |s| s.key().clone());
-        return ls::run(&ctx, None, None, &sort, false, false);
+        return ls::run(&ctx, None, None, &sort, &ls::Listing::default());
     }
     let root = Context::find_root(path)?;
     let opts = crate::tui::Options {
@@ -1060,6 +1084,7 @@ fn promote(
     run: &str,
     what: crate::ops::promote::What,
     name: Option<&str>,
+    again: bool,
     how: ApplyArgs,
 ) -> Result<ExitCode, Failure> {
     use crate::ops::promote;
@@ -1075,13 +1100,29 @@ fn promote(
     if !how.json {
         writeln!(
             out,
-            "Plan: promote {} → {} ({} files, {}; a copy: copy-on-write where the filesystem can)",
+            "Plan: promote {} → {} ({}, {}; a copy: copy-on-write where the filesystem can)",
             crate::fmt::escape(&p.source.to_string_lossy()),
             crate::fmt::escape(&p.dest.to_string_lossy()),
-            p.files,
+            crate::fmt::count(p.files, "file"),
             crate::fmt::size(p.bytes)
         )?;
+        if let Some(e) = &p.already {
+            writeln!(
+                out,
+                "Note: the same bytes (sha256) are {}: {}",
+                e.describe(ctx.now),
+                crate::fmt::escape(&e.artifact.to_string_lossy())
+            )?;
+        }
         out.flush()?;
+    }
+    // A second copy of the same bytes is never made by accident.
+    if let (Some(e), false, false) = (&p.already, again, how.dry_run) {
+        return Err(Failure::usage(format!(
+            "not promoted: the same bytes are {} ({}); --again makes a second copy",
+            e.describe(ctx.now),
+            crate::fmt::escape(&e.artifact.to_string_lossy())
+        )));
     }
     let go = clean::confirm("Promote it?", how.confirm())?;
     let done = if go {

@@ -47,8 +47,20 @@ pub enum Action {
     Input(char),
     /// Delete the last character typed.
     Backspace,
-    /// Delete everything typed.
+    /// Delete everything typed (before the cursor, in the name editor).
     Erase,
+    /// Delete the character under the cursor.
+    DeleteNext,
+    /// Delete the word before the cursor.
+    DeleteWord,
+    /// Move the cursor one character left.
+    CursorLeft,
+    /// Move the cursor one character right.
+    CursorRight,
+    /// Move the cursor to the start.
+    CursorHome,
+    /// Move the cursor to the end.
+    CursorEnd,
     /// Yes: keep what was typed, apply the plan, promote.
     Accept,
     /// No: drop what was typed, change nothing.
@@ -216,7 +228,7 @@ const TABLE: &[Row] = {
     ("smoothing", Browse, "S", A::CycleSmoothing, "smooth the chart: off, EMA 0.6, 0.9, 0.99", None, None),
     ("x_axis", Browse, "X", A::NextXAxis, "chart against the next x column of the file (step, epoch...)", None, None),
     ("log_scale", Browse, "Y", A::ToggleLog, "log scale for the chart's y axis", None, None),
-    ("help", Browse, "?", A::Help, "this help", Some("help"), None),
+    ("help", Browse, "? F1", A::Help, "the keys of the focused view, then the others", Some("help"), None),
     ("quit", Browse, "q Ctrl-c", A::Quit, "quit", Some("quit"), None),
     ("mark", Browse, "Space", A::ToggleMark, "mark or unmark a run (on a task or model: all its runs)", Some("mark"), None),
     ("clear_marks", Browse, "u", A::ClearMarks, "clear every mark", None, None),
@@ -234,6 +246,7 @@ const TABLE: &[Row] = {
     ("compare_sort", Compare, "s", A::SortByColumn, "sort the runs by the highlighted column, best first", Some("sort"), None),
     ("compare_chart", Compare, "m", A::NextSeries, "overlay the next shared series", Some("chart"), None),
     ("compare_close", Compare, "Esc q c", A::Close, "back to the tree", Some("back"), None),
+    ("compare_help", Compare, "? F1", A::Help, "the keys of this view", Some("keys"), None),
     ("copy_path", Browse, "y", A::CopyPath, "copy the run's folder path to the clipboard (OSC 52, works over SSH)", None, None),
     ("filter_keep", Filter, "Enter", A::Accept, "keep the filter and go back to the tree", Some("keep"), None),
     ("filter_clear", Filter, "Esc", A::Cancel, "clear the filter", Some("clear"), None),
@@ -242,28 +255,46 @@ const TABLE: &[Row] = {
     ("filter_down", Filter, "Down Ctrl-n", A::Next, "move down while filtering", Some("move"), Some("filter_up")),
     ("filter_up", Filter, "Up Ctrl-p", A::Prev, "move up while filtering", None, None),
     ("filter_quit", Filter, "Ctrl-c", A::Quit, "quit", None, None),
+    ("filter_help", Filter, "? F1", A::Help, "the keys of this view (names and run ids have no ?)", None, None),
     ("confirm_yes", Confirm, "y", A::Accept, "yes: apply the plan", Some("apply"), None),
     ("confirm_no", Confirm, "n Esc Enter q", A::Cancel, "no: change nothing (the default)", Some("cancel"), None),
     ("confirm_down", Confirm, "j Down", A::Next, "scroll the plan down", Some("scroll"), Some("confirm_up")),
     ("confirm_up", Confirm, "k Up", A::Prev, "scroll the plan up", None, None),
     ("confirm_page_down", Confirm, "PgDn", A::PageDown, "scroll a page down", None, None),
     ("confirm_page_up", Confirm, "PgUp", A::PageUp, "scroll a page up", None, None),
+    ("confirm_top", Confirm, "g Home", A::Top, "the top of the plan", None, None),
+    ("confirm_bottom", Confirm, "G End", A::Bottom, "the end of the plan (the total)", None, None),
+    ("confirm_help", Confirm, "? F1", A::Help, "the keys of this view", None, None),
     ("promote_down", Promote, "j Down", A::Next, "next item", Some("move"), Some("promote_up")),
     ("promote_up", Promote, "k Up", A::Prev, "previous item", None, None),
     ("promote_edit", Promote, "e", A::Rename, "edit the target name", Some("rename"), None),
     ("promote_yes", Promote, "y", A::Accept, "yes: promote it (copy, never move)", Some("promote"), None),
     ("promote_no", Promote, "n Esc q", A::Cancel, "no: change nothing", Some("cancel"), None),
+    ("promote_help", Promote, "? F1", A::Help, "the keys of this view", Some("keys"), None),
     ("name_keep", PromoteName, "Enter", A::Accept, "use this name", Some("keep"), None),
     ("name_cancel", PromoteName, "Esc", A::Cancel, "back to the proposed name", Some("cancel"), None),
     ("name_backspace", PromoteName, "Backspace", A::Backspace, "delete a character", None, None),
+    ("name_delete", PromoteName, "Delete", A::DeleteNext, "delete the character under the cursor", None, None),
+    ("name_left", PromoteName, "Left Ctrl-b", A::CursorLeft, "move the cursor left", None, None),
+    ("name_right", PromoteName, "Right Ctrl-f", A::CursorRight, "move the cursor right", None, None),
+    ("name_home", PromoteName, "Home Ctrl-a", A::CursorHome, "to the start", None, None),
+    ("name_end", PromoteName, "End Ctrl-e", A::CursorEnd, "to the end", None, None),
+    ("name_erase", PromoteName, "Ctrl-u", A::Erase, "delete everything before the cursor", None, None),
+    ("name_word", PromoteName, "Ctrl-w", A::DeleteWord, "delete the word before the cursor", None, None),
+    ("name_help", PromoteName, "F1", A::Help, "the keys of this view", None, None),
     ("plot_next", Viewer, "j Down l Right Space", A::Next, "next plot of the run", Some("next"), Some("plot_prev")),
     ("plot_prev", Viewer, "k Up h Left", A::Prev, "previous plot", None, None),
     ("plot_copy", Viewer, "y", A::CopyPath, "copy the plot's path to the clipboard (OSC 52, works over SSH)", Some("copy path"), None),
     ("plot_open_external", Viewer, "O", A::OpenExternal, "open it in the desktop's viewer (plot_opener, xdg-open, open)", Some("desktop viewer"), None),
     ("plot_close", Viewer, "Esc q o", A::Close, "back to the tree", Some("back"), None),
+    ("plot_help", Viewer, "? F1", A::Help, "the keys of this view", Some("keys"), None),
     ("help_close", Help, "Esc ? q", A::Close, "close the help", Some("close"), None),
     ("help_down", Help, "j Down", A::Next, "scroll down", None, None),
     ("help_up", Help, "k Up", A::Prev, "scroll up", None, None),
+    ("help_page_down", Help, "PgDn Ctrl-d Space", A::PageDown, "scroll a page down", None, None),
+    ("help_page_up", Help, "PgUp Ctrl-u", A::PageUp, "scroll a page up", None, None),
+    ("help_top", Help, "g Home", A::Top, "the top", None, None),
+    ("help_bottom", Help, "G End", A::Bottom, "the end (the symbol legend)", None, None),
     ("help_quit", Help, "Ctrl-c", A::Quit, "quit", None, None),
     ]
 };

@@ -3,6 +3,7 @@
 //! path again: still inside the root, reached without a symlink, the same
 //! file as planned, and its run still idle.
 
+pub mod by_run;
 pub mod copy;
 pub mod create;
 pub mod fsat;

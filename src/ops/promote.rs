@@ -62,6 +62,42 @@ pub struct Promotion {
     pub files: u64,
     /// The run, relative to the root.
     pub run: PathBuf,
+    /// The same content promoted before, still in place: promoting it
+    /// again makes a second copy of the same bytes, so callers ask first.
+    pub already: Option<Earlier>,
+}
+
+/// An earlier promotion of the same content (same sha256 as the source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Earlier {
+    /// The artifact, relative to the root.
+    pub artifact: PathBuf,
+    /// When, as its provenance record says.
+    #[serde(serialize_with = "as_text")]
+    pub promoted_at: Option<jiff::Timestamp>,
+}
+
+/// A time as RFC 3339 text, as the provenance records write it.
+fn as_text<S: serde::Serializer>(t: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+impl Earlier {
+    /// `already promoted as ocr-clean_v1, 3d ago`.
+    pub fn describe(&self, now: jiff::Timestamp) -> String {
+        let name = self
+            .artifact
+            .file_name()
+            .map_or_else(|| self.artifact.to_string_lossy(), |n| n.to_string_lossy());
+        let when = self
+            .promoted_at
+            .map(|t| format!(", {}", crate::fmt::age(t, now)))
+            .unwrap_or_default();
+        format!("already promoted as {}{when}", crate::fmt::escape(&name))
+    }
 }
 
 /// Why a promotion cannot be planned or was not made. `Display` gives the
@@ -214,6 +250,67 @@ fn check_name(name: &str) -> Result<(), PromoteError> {
     Ok(())
 }
 
+/// The date a promoted plot's name carries: the run's (its id's local
+/// date, else its folder's), so a plot promoted later still says when it
+/// was made; `today` only when the run has no time at all.
+fn run_date(run: &Run, today: jiff::civil::Date) -> jiff::civil::Date {
+    match (&run.id, run.time()) {
+        (Some(id), _) => id.time.date(),
+        (None, Some(t)) => t.to_zoned_datetime(jiff::tz::TimeZone::system()).date(),
+        (None, None) => today,
+    }
+}
+
+/// Looks in `dest_dir` (under the open root) for an artifact promoted
+/// before whose provenance record holds the source's sha256. The source is
+/// hashed only when an artifact there has its exact size: most
+/// promotions have no twin and cost no extra read.
+fn find_earlier(
+    root: BorrowedFd,
+    dest_dir: &Path,
+    src_dir: BorrowedFd,
+    src_name: &OsStr,
+    source: &Path,
+    apparent: u64,
+) -> Option<Earlier> {
+    let dir = open_existing(root, dest_dir)?;
+    let dir = dir.as_fd();
+    let mut twins: Vec<(String, String, Option<jiff::Timestamp>)> = Vec::new();
+    for n in names_in(Some(dir)) {
+        let Some(artifact) = n.strip_suffix(".provenance.json") else {
+            continue;
+        };
+        // Records are untrusted: capped, regular files, no link followed.
+        let Some(record) = read_regular(dir, &n, RECORD_CAP)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        else {
+            continue;
+        };
+        let Some(sha) = record["sha256"].as_str() else {
+            continue;
+        };
+        // Only an artifact still in place counts, with the source's size.
+        let same_size = copy::survey(dir, OsStr::new(artifact), &dest_dir.join(artifact))
+            .is_ok_and(|s| s.apparent == apparent);
+        if same_size {
+            let at = record["promoted_at"].as_str().and_then(|t| t.parse().ok());
+            twins.push((artifact.to_string(), sha.to_string(), at));
+        }
+    }
+    if twins.is_empty() {
+        return None;
+    }
+    let sum = copy::hash_at(src_dir, src_name, source).ok()?;
+    twins
+        .into_iter()
+        .find(|(_, sha, _)| *sha == sum)
+        .map(|(artifact, _, promoted_at)| Earlier {
+            artifact: dest_dir.join(artifact),
+            promoted_at,
+        })
+}
+
 /// Plans a promotion from `run`. `name` overrides the dataset name (needed
 /// for a run that is not a preprocessing run) or the file's target name.
 pub fn plan(
@@ -276,7 +373,8 @@ pub fn plan(
         }
         What::Plot(f) => {
             let src = file_in("plots", f)?;
-            let t = conventional(&src, &|file| format!("{}_{}_{file}", run.task, today));
+            let date = run_date(run, today);
+            let t = conventional(&src, &|file| format!("{}_{date}_{file}", run.task));
             (src, "artifacts/plots".into(), t)
         }
         What::Export(f) => {
@@ -308,6 +406,18 @@ pub fn plan(
         _ => free_name(existing, &target),
     };
     copy::check_space(dest_fd.as_fd(), survey.disk, &dest_dir)?;
+    let already = exists
+        .then(|| {
+            find_earlier(
+                root_fd.as_fd(),
+                &dest_dir,
+                src_dir.as_fd(),
+                src_name,
+                &source,
+                survey.apparent,
+            )
+        })
+        .flatten();
     Ok(Promotion {
         what,
         source,
@@ -316,6 +426,7 @@ pub fn plan(
         disk: survey.disk,
         files: survey.files,
         run: run_rel,
+        already,
     })
 }
 

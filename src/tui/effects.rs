@@ -199,11 +199,12 @@ fn plan_one(
     what: &What,
     name: Option<&str>,
     today: jiff::civil::Date,
-) -> Result<(PathBuf, u64), crate::ops::promote::PromoteError> {
+) -> Result<super::msg::Landing, crate::ops::promote::PromoteError> {
     // A training run's data needs a name: propose the model's.
     let name =
         name.or_else(|| (*what == What::Data && !run.is_preproc()).then_some(run.model.as_str()));
-    crate::ops::promote::plan(root, run, what.clone(), name, today).map(|p| (p.dest, p.bytes))
+    crate::ops::promote::plan(root, run, what.clone(), name, today)
+        .map(|p| (p.dest, p.bytes, p.already))
 }
 
 /// Starts the desktop's viewer (or the configured command) on `path`,

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod app;
+pub mod edit;
 pub mod effects;
 pub mod keymap;
 pub mod loader;

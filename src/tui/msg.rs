@@ -58,7 +58,7 @@ pub enum Msg {
     /// its bytes, or why it cannot be promoted.
     PromotePlanned(Box<crate::catalog::Run>, Vec<Candidate>),
     /// One candidate planned again under a typed name (or the proposed one).
-    Replanned(usize, Option<String>, Result<(PathBuf, u64), PromoteError>),
+    Replanned(usize, Option<String>, Result<Landing, PromoteError>),
     /// A promotion finished: the artifact, or why not.
     Promoted(Result<PathBuf, PromoteError>),
     /// The tracker's links, by run.
@@ -74,7 +74,11 @@ pub enum Msg {
 }
 
 /// One promotable thing: what, and where it lands with its bytes or why not.
-pub type Candidate = (What, Result<(PathBuf, u64), PromoteError>);
+pub type Candidate = (What, Result<Landing, PromoteError>);
+
+/// Where a candidate would land (relative to the root), its bytes, and the
+/// artifact that already holds the same bytes, if any.
+pub type Landing = (PathBuf, u64, Option<crate::ops::promote::Earlier>);
 
 /// Work to do outside `update`: reads and walks on a worker, terminal
 /// writes on the event loop.

@@ -13,8 +13,8 @@ use crate::runs::RunSummary;
 
 /// The one thing drawn over the panes, if any: it takes the keys while open.
 pub enum Overlay {
-    /// The `?` help, scrolled.
-    Help(Scroll),
+    /// The `?` help, scrolled, over the view it was asked from.
+    Help(Help),
     /// A plan waiting for yes or no.
     Confirm(Confirm),
     /// The promote picker.
@@ -23,6 +23,20 @@ pub enum Overlay {
     Viewer(Viewer),
     /// Runs side by side.
     Compare(CompareView),
+}
+
+/// The help, for the view it was opened from: that view's keys come
+/// first, and closing the help goes back to it as it was.
+pub struct Help {
+    /// Scroll of the help.
+    pub scroll: Scroll,
+    /// The key mode of the view below.
+    pub view: super::keymap::Mode,
+    /// The pane that had focus, when browsing (the chart keys lead in the
+    /// metrics pane).
+    pub focus: super::app::Focus,
+    /// The view below (compare, a plot, the picker, a plan), restored on close.
+    pub under: Option<Box<Overlay>>,
 }
 
 /// A plan waiting for yes or no.
@@ -51,8 +65,13 @@ pub struct Picker {
     pub name: Option<String>,
     /// The name being typed, while editing.
     pub editing: Option<String>,
+    /// The cursor in the name being typed (a char index).
+    pub cursor: usize,
     /// The highlighted item is being planned again (under a typed name).
     pub planning: bool,
+    /// `y` was pressed once on an item whose bytes were promoted before:
+    /// a second `y` makes the second copy (moving off the item forgets it).
+    pub again: bool,
 }
 
 /// The points of one series: (x, y) in file order.
@@ -168,6 +187,25 @@ pub fn desktop_reachable() -> bool {
 }
 
 impl App {
+    /// `?`: opens the help over whatever is shown, for that view.
+    pub(super) fn open_help(&mut self) {
+        let view = self.mode();
+        let under = self.overlay.take().map(Box::new);
+        self.overlay = Some(Overlay::Help(Help {
+            scroll: Scroll::default(),
+            view,
+            focus: self.focus,
+            under,
+        }));
+    }
+
+    /// Closes the help: the view it was opened over comes back.
+    pub(super) fn close_help(&mut self) {
+        if let Some(Overlay::Help(h)) = self.overlay.take() {
+            self.overlay = h.under.map(|b| *b);
+        }
+    }
+
     /// The confirm popup, when it is the overlay.
     pub fn confirm(&self) -> Option<&Confirm> {
         match &self.overlay {
@@ -270,7 +308,9 @@ impl App {
                 selected,
                 name: None,
                 editing: None,
+                cursor: 0,
                 planning: false,
+                again: false,
             }),
             "the promote picker",
         );
@@ -427,12 +467,27 @@ impl App {
         self.planning = None;
         self.message = None;
         if plan.is_empty() {
-            let why = plan
-                .skipped
-                .first()
-                .map(|n| format!(" ({})", n.why))
-                .unwrap_or_default();
-            self.say(format!("nothing to {}{why}", plan.kind.verb()));
+            let nothing = match plan.kind {
+                PlanKind::Ephemeral => "no tmp/ or cache/ to delete",
+                PlanKind::Cleanup => "nothing to clean or prune",
+                PlanKind::Prune => "no checkpoint to prune",
+                PlanKind::Trash => "nothing to move to the trash",
+                PlanKind::EmptyTrash => "the trash is empty",
+            };
+            // The first reason, on the item it concerns; the count of the others.
+            let why = plan.skipped.first().map_or(String::new(), |n| {
+                let item = n.rel.file_name().unwrap_or(n.rel.as_os_str());
+                let more = match plan.skipped.len() - 1 {
+                    0 => String::new(),
+                    k => format!(" (and {} skipped)", crate::fmt::count(k as u64, "other")),
+                };
+                format!(
+                    ": {} is {}{more}",
+                    crate::fmt::escape_os(item),
+                    crate::fmt::escape(&explorer_words(&n.why))
+                )
+            });
+            self.say(format!("{nothing}{why}"));
             return;
         }
         let shown: HashSet<&PathBuf> = self
@@ -469,17 +524,17 @@ impl App {
             "freed"
         };
         let mut msg = format!(
-            "{} {verb} ({} paths)",
+            "{} {verb} ({})",
             crate::fmt::size(report.freed),
-            report.done
+            crate::fmt::count(report.done as u64, "path")
         );
         if !report.skipped.is_empty() {
             msg.push_str(&format!(", {} skipped", report.skipped.len()));
         }
         if let Some(e) = report.errors.first() {
             msg.push_str(&format!(
-                ", {} errors: {}",
-                report.errors.len(),
+                ", {}: {}",
+                crate::fmt::count(report.errors.len() as u64, "error"),
                 crate::fmt::escape(e)
             ));
         }
@@ -489,5 +544,17 @@ impl App {
         self.marks.clear();
         self.rescan();
         self.say(msg);
+    }
+}
+
+/// A reason written for the command line, said the explorer's way: it has
+/// no `--force`, it leaves active runs alone.
+pub fn explorer_words(why: &str) -> String {
+    match why
+        .strip_prefix("active: ")
+        .and_then(|w| w.strip_suffix(" (use --force)"))
+    {
+        Some(when) => format!("active ({when}): the explorer leaves it alone until it is idle"),
+        None => why.replace(" (use --force)", ""),
     }
 }

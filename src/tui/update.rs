@@ -67,7 +67,7 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
             app.panes.metrics.measured(report.metrics);
             app.panes.disk.measured(report.disk);
             match &mut app.overlay {
-                Some(Overlay::Help(s)) => s.measured(report.overlay),
+                Some(Overlay::Help(h)) => h.scroll.measured(report.overlay),
                 Some(Overlay::Confirm(c)) => c.scroll.measured(report.overlay),
                 _ => {}
             }
@@ -263,6 +263,12 @@ fn key(app: &mut App, action: Action) {
         return;
     }
     match &mut app.overlay {
+        // `?` opens the help of the view on top, from any view.
+        Some(
+            Overlay::Compare(_) | Overlay::Viewer(_) | Overlay::Promote(_) | Overlay::Confirm(_),
+        ) if action == Action::Help => {
+            return app.open_help();
+        }
         Some(Overlay::Compare(_)) => return compare(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
@@ -291,6 +297,8 @@ fn key(app: &mut App, action: Action) {
                 Action::Prev => c.scroll.by(-1),
                 Action::PageDown => c.scroll.by(10),
                 Action::PageUp => c.scroll.by(-10),
+                Action::Top => c.scroll.offset = 0,
+                Action::Bottom => c.scroll.offset = c.scroll.max,
                 Action::Accept => {
                     if let Some(Overlay::Confirm(c)) = app.overlay.take() {
                         app.applying = Some((0, c.plan.targets.len()));
@@ -306,11 +314,16 @@ fn key(app: &mut App, action: Action) {
             }
             return;
         }
-        Some(Overlay::Help(s)) => {
+        Some(Overlay::Help(h)) => {
+            let s = &mut h.scroll;
             match action {
                 Action::Next => s.by(1),
                 Action::Prev => s.by(-1),
-                Action::Close => app.overlay = None,
+                Action::PageDown => s.by(10),
+                Action::PageUp => s.by(-10),
+                Action::Top => s.offset = 0,
+                Action::Bottom => s.offset = s.max,
+                Action::Close => app.close_help(),
                 _ => {}
             }
             return;
@@ -387,7 +400,7 @@ fn key(app: &mut App, action: Action) {
                 };
             }
         }
-        Action::Help => app.overlay = Some(Overlay::Help(Default::default())),
+        Action::Help => app.open_help(),
         Action::ToggleMark => toggle_mark(app),
         Action::OpenPromote => app.open_promote(),
         Action::OpenPlot => app.open_viewer(),
@@ -428,7 +441,7 @@ fn key(app: &mut App, action: Action) {
         Action::ClearMarks => {
             let n = app.marks.len();
             app.marks.clear();
-            app.say(format!("{n} marks cleared"));
+            app.say(format!("{} cleared", fmt::count(n as u64, "mark")));
         }
         Action::PlanEphemeral | Action::PlanPrune | Action::PlanTrash => plan(app, action),
         // Keys of views that are not open.
@@ -438,7 +451,13 @@ fn key(app: &mut App, action: Action) {
         | Action::PrevColumn
         | Action::SortByColumn
         | Action::OpenExternal
-        | Action::Rename => {}
+        | Action::Rename
+        | Action::DeleteNext
+        | Action::DeleteWord
+        | Action::CursorLeft
+        | Action::CursorRight
+        | Action::CursorHome
+        | Action::CursorEnd => {}
     }
 }
 
@@ -529,11 +548,11 @@ fn picker(app: &mut App, action: Action) {
         name,
     };
     if let Some(buf) = &mut p.editing {
+        if super::edit::apply(buf, &mut p.cursor, action) {
+            return;
+        }
         match action {
-            Action::Input(c) => buf.push(c),
-            Action::Backspace => {
-                buf.pop();
-            }
+            Action::Help => app.open_help(),
             Action::Accept => {
                 let name = p.editing.take().unwrap_or_default();
                 let name = (!name.trim().is_empty()).then(|| name.trim().to_string());
@@ -549,6 +568,7 @@ fn picker(app: &mut App, action: Action) {
     }
     match action {
         Action::Next | Action::Prev => {
+            p.again = false;
             // A typed name belongs to the item it was typed for: leaving the
             // item puts back the proposed destination.
             if p.name.take().is_some() {
@@ -567,7 +587,7 @@ fn picker(app: &mut App, action: Action) {
                 .1
                 .as_ref()
                 .ok()
-                .and_then(|(dest, _)| dest.file_name())
+                .and_then(|(dest, ..)| dest.file_name())
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             // A dataset's name is the part before _v<N>: the version is always the next free one.
@@ -577,17 +597,33 @@ fn picker(app: &mut App, action: Action) {
                     .map_or(proposed.clone(), |(b, _)| b.to_string()),
                 _ => proposed,
             };
-            p.editing = Some(p.name.clone().unwrap_or(proposed));
+            let name = p.name.clone().unwrap_or(proposed);
+            p.cursor = name.chars().count();
+            p.editing = Some(name);
         }
         Action::Accept => {
             if p.planning {
                 app.say("still planning the new name; a moment");
                 return;
             }
-            if let Err(why) = &p.items[p.selected].1 {
-                let msg = format!("cannot promote this: {why}");
-                app.say(msg);
-                return;
+            match &p.items[p.selected].1 {
+                Err(why) => {
+                    let msg = format!("cannot promote this: {why}");
+                    app.say(msg);
+                    return;
+                }
+                // The same bytes are in artifacts already: a second copy
+                // takes a second, explicit yes.
+                Ok((_, _, Some(e))) if !p.again => {
+                    p.again = true;
+                    let msg = format!(
+                        "{}: y again makes a second copy, n keeps the one there",
+                        e.describe(app.now)
+                    );
+                    app.say(msg);
+                    return;
+                }
+                Ok(_) => {}
             }
             let what = p.items[p.selected].0.clone();
             let run = p.run.clone();

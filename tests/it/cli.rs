@@ -731,3 +731,202 @@ fn compare_puts_runs_side_by_side_and_marks_the_best() {
         .code(2)
         .stderr(predicates::str::contains("--task/--model"));
 }
+
+#[test]
+fn a_plan_shows_a_line_per_run_and_the_total_at_both_ends() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "ocr/crnn", "--dry-run"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("Plan: delete ephemeral data (tmp/, cache/) — "),
+        "{text}"
+    );
+    let total = lines[0].split(" — ").nth(1).unwrap();
+    assert!(total.contains("in 2 runs (4 paths, "), "{text}");
+    // One line per run with its subtotal, no path below it.
+    let runs: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("ocr/crnn/2025-12-0"))
+        .collect();
+    assert_eq!(runs.len(), 2, "{text}");
+    assert!(runs.iter().all(|l| l.contains("tmp/, cache/ · ")), "{text}");
+    assert!(
+        !text.contains("      cache  "),
+        "no path lines by default: {text}"
+    );
+    assert_eq!(
+        lines.iter().find(|l| l.starts_with("Total: ")).copied(),
+        Some(format!("Total: {total}").as_str()),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_verbose_plan_lists_every_path_under_its_run() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "ocr/crnn", "--dry-run", "--verbose"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let paths = text
+        .lines()
+        .filter(|l| l.trim_end().ends_with("files)") && l.starts_with("      "))
+        .count();
+    assert_eq!(paths, 4, "{text}");
+    assert!(text.contains("  tmp  (tmp/, "), "{text}");
+    assert!(text.contains("Total: "), "{text}");
+    assert!(!text.contains("--verbose lists"), "{text}");
+}
+
+#[test]
+fn plan_counts_agree_with_their_nouns() {
+    let (_tmp, root) = demo_copy();
+    let run = root.join("experiments/ocr/crnn/2025-12-06_09-10-00_seed7");
+    std::fs::remove_dir_all(run.join("cache")).unwrap();
+    let tmp = run.join("tmp");
+    std::fs::remove_dir_all(&tmp).unwrap();
+    write(&tmp.join("only"), b"x");
+    let f = std::fs::File::open(&tmp).unwrap();
+    f.set_modified(idle_time()).unwrap();
+    std::fs::File::open(&run)
+        .unwrap()
+        .set_modified(idle_time())
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(tmp.join("only"))
+        .unwrap()
+        .set_modified(idle_time())
+        .unwrap();
+    let out = runyard()
+        .args(["-C"])
+        .arg(&root)
+        .args(["clean", "seed7", "--dry-run", "--no-cache"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("in 1 run (1 path, 1 file)"), "{text}");
+    assert!(text.contains("tmp/ · 1 file\n"), "{text}");
+    for wrong in ["1 paths", "1 files", "1 runs"] {
+        assert!(!text.contains(wrong), "{wrong}: {text}");
+    }
+}
+
+#[test]
+fn ls_flat_prints_rows_only_and_n_keeps_the_newest() {
+    let (_tmp, root) = demo_copy();
+    let out = runyard()
+        .args(["ls", "--flat"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Nine runs, nine lines: no root, totals, column header, problems nor "Also here".
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.split('/').count() >= 3 && !l.starts_with(' ')),
+        "{text}"
+    );
+    for header in ["NAME", "tasks ·", "Problems:", "Also here"] {
+        assert!(!text.contains(header), "{header}: {text}");
+    }
+    // The status is one word, so awk's columns hold.
+    let crnn = lines
+        .iter()
+        .find(|l| l.starts_with("ocr/crnn/2025-12-04_14-32-10_seed42"))
+        .unwrap();
+    assert_eq!(crnn.split_whitespace().nth(1), Some("finished"), "{crnn}");
+
+    // -n 2: the two newest runs, grouped as usual; with --flat, two lines.
+    let out = runyard()
+        .args(["ls", "-n", "2"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("2 tasks · 2 models · 2 runs"), "{text}");
+    assert!(text.contains("2025-12-10_07-30-00_smoke"), "{text}");
+    assert!(text.contains("2025-12-09_11-02-33_lr1e-4"), "{text}");
+    assert!(!text.contains("2025-12-08_18-45-12_lr3e-4"), "{text}");
+    assert!(!text.contains("recsys"), "{text}");
+    let out = runyard()
+        .args(["ls", "--flat", "-n", "3", "--sort", "size"])
+        .arg(&root)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ocr/vit-small/2025-12-09_11-02-33_lr1e-4",
+            "ocr/vit-small/2025-12-08_18-45-12_lr3e-4",
+            "debug/tiny/2025-12-10_07-30-00_smoke"
+        ],
+        "the three newest, biggest first"
+    );
+    let doc = json_of(runyard().args(["ls", "--json", "-n", "1"]).arg(&root));
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["runs"][0]["run_id"], "2025-12-10_07-30-00_smoke");
+}
+
+#[test]
+fn subcommand_help_keeps_the_global_options_apart() {
+    for sub in ["ls", "clean", "promote", "show"] {
+        let out = runyard()
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        let (own, global) = text
+            .split_once("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{sub}: no global heading:\n{text}"));
+        for flag in [
+            "--threads",
+            "--config-file",
+            "--no-config",
+            "--no-cache",
+            "--root",
+            "--active-minutes",
+        ] {
+            assert!(!own.contains(flag), "{sub}: {flag} among its own:\n{text}");
+            assert!(global.contains(flag), "{sub}: {flag} missing:\n{text}");
+        }
+    }
+}

@@ -22,7 +22,8 @@ fn promote(root: &Path, args: &[&str]) -> std::process::Output {
 fn each_kind_lands_under_its_name_with_provenance() {
     let (_tmp, root) = demo_copy();
     for args in [
-        vec!["2025-12-01_08-00-00", "--data"],
+        // The demo holds this data as ocr-clean_v1 already: a second copy is asked for.
+        vec!["2025-12-01_08-00-00", "--data", "--again"],
         vec!["seed42", "--plot", "confusion_matrix.png"],
         vec![
             "seed42",
@@ -40,7 +41,8 @@ fn each_kind_lands_under_its_name_with_provenance() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let today = jiff::ZonedDateTime::now().date().to_string();
+    // A plot's name carries its run's date, not the day it was promoted.
+    let today = "2025-12-04";
     for (artifact, source) in [
         (
             "artifacts/datasets/ocr-clean_v2",
@@ -88,7 +90,7 @@ fn versions_and_collisions_never_overwrite() {
     let (_tmp, root) = demo_copy();
     for _ in 0..2 {
         assert!(
-            promote(&root, &["2025-12-01_08-00-00", "--data"])
+            promote(&root, &["2025-12-01_08-00-00", "--data", "--again"])
                 .status
                 .success()
         );
@@ -105,7 +107,8 @@ fn versions_and_collisions_never_overwrite() {
                     "--export",
                     "checkpoints/last.pt",
                     "--name",
-                    "m.pt"
+                    "m.pt",
+                    "--again"
                 ]
             )
             .status
@@ -131,7 +134,12 @@ fn racing_promotions_of_one_name_both_land_and_neither_overwrites() {
     let outs: Vec<_> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..4)
             .map(|_| {
-                s.spawn(|| promote(&root, &["2025-12-01_08-00-00", "--data", "--name", "race"]))
+                s.spawn(|| {
+                    promote(
+                        &root,
+                        &["2025-12-01_08-00-00", "--data", "--name", "race", "--again"],
+                    )
+                })
             })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
@@ -248,9 +256,12 @@ fn the_index_keeps_the_users_text_byte_for_byte() {
     // A README without markers gets an index appended; a missing one is created.
     std::fs::write(&readme, "# Mine\nkeep me\n").unwrap();
     assert!(
-        promote(&root, &["seed42", "--plot", "train_loss_curve.png"])
-            .status
-            .success()
+        promote(
+            &root,
+            &["seed42", "--plot", "train_loss_curve.png", "--again"]
+        )
+        .status
+        .success()
     );
     let after = std::fs::read_to_string(&readme).unwrap();
     assert!(
@@ -258,9 +269,12 @@ fn the_index_keeps_the_users_text_byte_for_byte() {
     );
     std::fs::remove_file(&readme).unwrap();
     assert!(
-        promote(&root, &["seed42", "--plot", "train_loss_curve.png"])
-            .status
-            .success()
+        promote(
+            &root,
+            &["seed42", "--plot", "train_loss_curve.png", "--again"]
+        )
+        .status
+        .success()
     );
     assert!(
         std::fs::read_to_string(&readme)
@@ -294,4 +308,102 @@ fn a_target_name_cannot_leave_artifacts() {
             .any(|n| n.to_string_lossy().contains("dir.png")),
         "{plots:?}"
     );
+}
+
+#[test]
+fn the_same_bytes_are_not_promoted_twice_without_again() {
+    let (_tmp, root) = demo_copy();
+    // The demo's ocr-clean_v1 holds this run's data (its record's sha256).
+    let out = promote(&root, &["2025-12-01_08-00-00", "--data"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already promoted as ocr-clean_v1") && err.contains("--again"),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Note: the same bytes (sha256)"), "{stdout}");
+    assert!(!root.join("artifacts/datasets/ocr-clean_v2").exists());
+    // A file promoted once is refused the second time, under any name.
+    let args = ["seed42", "--plot", "confusion_matrix.png"];
+    assert!(promote(&root, &args).status.success());
+    let out = promote(&root, &[&args[..], &["--name", "other.png"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{:?}", out);
+    assert!(!root.join("artifacts/plots/other.png").exists());
+    // Different bytes under a promoted name's size are not a duplicate.
+    let plot =
+        root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42/plots/confusion_matrix.png");
+    let mut bytes = std::fs::read(&plot).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&plot, &bytes).unwrap();
+    assert!(
+        promote(&root, &[&args[..], &["--name", "changed.png"]].concat())
+            .status
+            .success()
+    );
+    // --again makes the second copy on purpose.
+    let out = promote(&root, &["2025-12-01_08-00-00", "--data", "--again"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(root.join("artifacts/datasets/ocr-clean_v2").is_dir());
+}
+
+#[test]
+fn the_picker_shows_an_earlier_promotion_and_asks_twice() {
+    use crate::tui::{app_for, press, render};
+    let (_tmp, root) = demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjjjjjjjjp");
+    let picker = app.picker().expect("the picker is open");
+    assert_eq!(picker.run.name, "2025-12-01_08-00-00");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("the same bytes: already promoted as ocr-clean_v1"),
+        "{screen}"
+    );
+    // The destination is whole inside the popup.
+    assert!(
+        screen.contains("→ artifacts/datasets/ocr-clean_v2 "),
+        "{screen}"
+    );
+    insta::assert_snapshot!("promote_already_80x24", screen);
+    // One y explains, a second one copies.
+    press(&mut app, "y");
+    assert!(app.picker().is_some(), "the first y only asks");
+    let msg = &app.message.as_ref().unwrap().0;
+    assert!(msg.contains("y again makes a second copy"), "{msg}");
+    assert!(!root.join("artifacts/datasets/ocr-clean_v2").exists());
+    press(&mut app, "y");
+    assert!(app.picker().is_none());
+    assert!(root.join("artifacts/datasets/ocr-clean_v2").is_dir());
+}
+
+#[test]
+fn the_name_editor_moves_and_deletes_words() {
+    use crate::tui::{app_for, press};
+    use runyard::tui::keymap::Action;
+    use runyard::tui::msg::Msg;
+    let (_tmp, root) = demo_copy();
+    let mut app = app_for(&root);
+    press(&mut app, "jjjjjjjjjjjjjpe");
+    assert_eq!(app.picker().unwrap().editing.as_deref(), Some("ocr-clean"));
+    // Home, then type at the start; End, Ctrl-w drops the last word.
+    app.send(Msg::Key(Action::CursorHome));
+    press(&mut app, "v2-");
+    assert_eq!(
+        app.picker().unwrap().editing.as_deref(),
+        Some("v2-ocr-clean")
+    );
+    app.send(Msg::Key(Action::CursorEnd));
+    app.send(Msg::Key(Action::DeleteWord));
+    assert_eq!(app.picker().unwrap().editing.as_deref(), Some("v2-ocr-"));
+    app.send(Msg::Key(Action::CursorLeft));
+    app.send(Msg::Key(Action::Erase));
+    assert_eq!(app.picker().unwrap().editing.as_deref(), Some("-"));
+    press(&mut app, "\x1b");
+    assert!(app.picker().unwrap().editing.is_none());
 }

@@ -24,7 +24,7 @@ use runyard::tui::{ui, update::update};
 /// returns is performed by `effects::perform` and its answers are fed back,
 /// until nothing is left to do. What the event loop does itself (clipboard,
 /// pager, watcher) is recorded instead.
-struct Yard {
+pub(crate) struct Yard {
     app: App,
     env: Env,
     /// Text the explorer put on the clipboard.
@@ -45,7 +45,7 @@ impl std::ops::Deref for Yard {
 
 impl Yard {
     /// Sends a message and settles: performs what it asks, feeds the answers back.
-    fn send(&mut self, msg: Msg) {
+    pub(crate) fn send(&mut self, msg: Msg) {
         let reqs = update(&mut self.app, msg);
         self.run(reqs);
     }
@@ -82,7 +82,7 @@ impl Yard {
 
 /// An app over `root`, fully scanned, with every file it asks for loaded,
 /// and a fixed clock so ages in snapshots do not drift.
-fn app_for(root: &Path) -> Yard {
+pub(crate) fn app_for(root: &Path) -> Yard {
     let mut settings = Settings::new(jiff::SignedDuration::from_mins(10), Theme::new(true));
     settings.tz = jiff::tz::TimeZone::UTC;
     // As the CLI gives it; read only in tests that let the runner read notes.
@@ -106,7 +106,7 @@ fn app_for(root: &Path) -> Yard {
 }
 
 /// Presses keys as the event loop would: through the keymap, in the app's mode.
-fn press(app: &mut Yard, keys: &str) {
+pub(crate) fn press(app: &mut Yard, keys: &str) {
     for c in keys.chars() {
         let code = match c {
             '\n' => KeyCode::Enter,
@@ -128,7 +128,7 @@ fn press(app: &mut Yard, keys: &str) {
 
 /// Draws a frame, tells the app what it measured, draws again, and returns
 /// the frame as text, temp paths masked.
-fn render(app: &mut Yard, w: u16, h: u16) -> String {
+pub(crate) fn render(app: &mut Yard, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut report = Default::default();
     term.draw(|f| report = ui::draw(f, &app.app)).unwrap();
@@ -496,7 +496,7 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
     assert_eq!(runs.len(), 2);
     let screen = render(&mut app, 120, 40);
     assert!(
-        screen.contains("marked runs are not shown in the tree now"),
+        screen.contains("marked run is not shown in the tree now"),
         "{screen}"
     );
     insta::assert_snapshot!("confirm_clean", screen);

@@ -1,17 +1,44 @@
-//! The confirm popup: the plan's exact paths and bytes, what is kept and
-//! skipped and why, and a question whose default is No.
+//! The confirm popup: the plan one run at a time (a line per run with its
+//! subtotal, its paths below it), what is kept and skipped and why, the
+//! total at the top and the bottom, and a question whose default is No.
+//! No line wraps: paths are shortened in the middle, keeping the file name.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::fmt;
-use crate::ops::PlanKind;
+use crate::ops::{PlanKind, by_run::by_run};
 use crate::tui::app::App;
 
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+/// The plan's total: `64 KiB freed in 2 runs (4 paths, 11 files)`.
+fn total(plan: &crate::ops::Plan, runs: usize) -> String {
+    format!(
+        "{} {} in {} ({}, {})",
+        fmt::size(plan.bytes()),
+        if plan.kind == PlanKind::Trash {
+            "moved to the trash"
+        } else {
+            "freed"
+        },
+        fmt::count(runs as u64, "run"),
+        fmt::count(plan.targets.len() as u64, "path"),
+        fmt::count(plan.files(), "file"),
+    )
+}
+
+/// A run as the plan shows it: without the `experiments/` all runs share.
+fn run_label(run: &std::path::Path) -> String {
+    let rel = run.strip_prefix(crate::layout::EXPERIMENTS).unwrap_or(run);
+    fmt::escape(&rel.to_string_lossy()).into_owned()
+}
+
+/// `left` then `right`, the path in `left` shortened so the line fits `width`.
+fn fit(indent: &str, path: &str, right: &str, width: usize) -> String {
+    let room = width.saturating_sub(indent.width() + right.width()).max(12);
+    format!("{indent}{}{right}", fmt::shorten_path(path, room))
 }
 
 /// Draws the confirm popup over `area`; returns its largest scroll.
@@ -19,101 +46,181 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let Some(c) = app.confirm() else { return 0 };
     let t = &app.settings.theme;
     let plan = &c.plan;
-    let runs: std::collections::BTreeSet<_> = plan.targets.iter().map(|x| &x.run).collect();
-    let what = if plan.kind == PlanKind::Trash {
-        "Moves"
-    } else {
-        "Frees"
-    };
+    let groups = by_run(plan);
+    let total = total(plan, groups.len());
+    // The popup's width is known before its lines: they are cut to it.
+    let popup_w = (area.width as u32 * 9 / 10).max(20).min(area.width as u32) as u16;
+    let width = popup_w.saturating_sub(2) as usize;
+    let cut = |s: String| super::truncate(&s, width);
     let mut lines = vec![Line::from(Span::styled(
-        format!(
-            "{what} {} — {} in {}, {}.",
-            fmt::size(plan.bytes()),
-            plural(plan.targets.len() as u64, "path"),
-            plural(runs.len() as u64, "run"),
-            plural(plan.files(), "file")
-        ),
+        cut(format!("{total}.")),
         t.title(),
     ))];
     if plan.kind == PlanKind::Trash {
         lines.push(Line::from(Span::styled(
-            "Runs go to outputs/.trash/ (restore with `runyard restore`; `runyard trash empty` frees the space).",
+            cut("Runs go to outputs/.trash/ (undo: `runyard restore`; `runyard trash empty` frees the space).".into()),
             t.dim(),
         )));
     }
     if !c.hidden.is_empty() {
         lines.push(Line::from(Span::styled(
-            format!(
-                "⚠ {} marked runs are not shown in the tree now (filter or folding):",
-                c.hidden.len()
-            ),
+            cut(format!(
+                "⚠ {} not shown in the tree now (filter or folding):",
+                fmt::count_as(c.hidden.len() as u64, "marked run is", "marked runs are")
+            )),
             t.error(),
         )));
         for h in &c.hidden {
-            lines.push(Line::from(format!("    {}", fmt::escape(h))));
+            lines.push(Line::from(fit("    ", &fmt::escape(h), "", width)));
         }
     }
     lines.push(Line::from(""));
-    for x in &plan.targets {
-        let detail = if x.ident.is_dir {
-            format!("  ({} files)", x.files)
+    for g in &groups {
+        // The paths are listed below: a long list of what goes would only
+        // push the run's name out of its line.
+        let what = g
+            .what()
+            .filter(|w| w.width() <= 24)
+            .unwrap_or_else(|| fmt::count(g.targets.len() as u64, "path"));
+        let files = if g.targets.iter().any(|x| x.ident.is_dir) {
+            format!(" · {}", fmt::count(g.files, "file"))
         } else {
             String::new()
         };
+        let right = format!("  {}{files}", fmt::escape(&what));
+        let size = format!("{:>6}  ", fmt::size_short(g.bytes));
+        let room = width.saturating_sub(size.width() + right.width()).max(12);
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>9}  ", fmt::size_short(x.bytes)), t.reclaim()),
-            Span::raw(fmt::escape(&x.rel.to_string_lossy()).into_owned()),
-            Span::styled(format!("  {}{detail}", fmt::escape(&x.what)), t.dim()),
+            Span::styled(size, t.reclaim()),
+            Span::styled(fmt::shorten_path(&run_label(g.run), room), t.title()),
+            Span::styled(
+                super::truncate(&right, width.saturating_sub(8 + room)),
+                t.dim(),
+            ),
         ]));
+        for x in &g.targets {
+            let rel = x.rel.strip_prefix(&x.run).unwrap_or(&x.rel);
+            let rel = fmt::escape(&rel.to_string_lossy()).into_owned();
+            let detail = if x.ident.is_dir {
+                format!(" · {}", fmt::count(x.files, "file"))
+            } else {
+                String::new()
+            };
+            let size = format!("{:>14}  ", fmt::size_short(x.bytes));
+            let right = format!("  {}{detail}", fmt::escape(&x.what));
+            let room = width.saturating_sub(size.width() + right.width()).max(12);
+            lines.push(Line::from(vec![
+                Span::styled(size, t.dim()),
+                Span::raw(fmt::shorten_path(&rel, room)),
+                Span::styled(
+                    super::truncate(&right, width.saturating_sub(16 + room)),
+                    t.dim(),
+                ),
+            ]));
+        }
     }
-    for (title, notes) in [
-        ("kept", &plan.kept),
-        ("skipped", &plan.skipped),
-        ("note", &plan.warnings),
-    ] {
+    if !plan.kept.is_empty() {
+        // What survives, one line per run: the names say it best.
+        lines.push(Line::from(Span::styled(
+            format!("kept ({}):", plan.kept.len()),
+            t.title(),
+        )));
+        let mut by_run: Vec<(String, Vec<String>)> = Vec::new();
+        for n in &plan.kept {
+            let (run, rest) = match crate::ops::by_run::split_run(&n.rel) {
+                Some((run, rest)) => (run, rest),
+                None => (n.rel.clone(), Default::default()),
+            };
+            let run = fmt::escape(&run.to_string_lossy()).into_owned();
+            let name = rest.file_name().map(fmt::escape_os).unwrap_or_default();
+            match by_run.iter_mut().find(|(r, _)| *r == run) {
+                Some((_, names)) => names.push(name),
+                None => by_run.push((run, vec![name])),
+            }
+        }
+        for (run, names) in by_run {
+            let names = format!("  {}", names.join(", "));
+            let room = (width.saturating_sub(2) / 2).max(12);
+            let run = fmt::shorten_path(&run, room.min(run.width()));
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {run}")),
+                Span::styled(
+                    super::truncate(&names, width.saturating_sub(2 + run.width())),
+                    t.dim(),
+                ),
+            ]));
+        }
+    }
+    for (title, notes) in [("skipped", &plan.skipped), ("note", &plan.warnings)] {
         if notes.is_empty() {
             continue;
         }
-        lines.push(Line::from(Span::styled(format!("{title}:"), t.title())));
+        lines.push(Line::from(Span::styled(
+            format!("{title} ({}):", notes.len()),
+            t.title(),
+        )));
+        // The path, then why on its own line: reasons are what to read here.
         for n in notes {
-            lines.push(Line::from(vec![
-                Span::raw(format!("  {}", fmt::escape(&n.rel.to_string_lossy()))),
-                Span::styled(format!("  {}", fmt::escape(&n.why)), t.dim()),
-            ]));
+            let why = fmt::escape(&crate::tui::overlay::explorer_words(&n.why)).into_owned();
+            lines.push(Line::from(fit("  ", &run_label(&n.rel), "", width)));
+            lines.push(Line::from(Span::styled(
+                super::truncate(&format!("      {why}"), width),
+                t.dim(),
+            )));
         }
     }
     if plan.shared > 0 {
         lines.push(Line::from(Span::styled(
-            format!(
+            cut(format!(
                 "{} of hard-linked files here keep another link: deleting frees nothing of it.",
                 fmt::size(plan.shared)
-            ),
+            )),
             t.dim(),
         )));
     }
-    let height = (lines.len() as u16 + 4)
-        .min(area.height.saturating_sub(2))
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        cut(format!("Total: {total}.")),
+        t.title(),
+    )));
+    // The status and key-hint lines stay visible below the popup.
+    let height = (lines.len() as u16 + 2)
+        .min(area.height.saturating_sub(4))
         .max(7);
-    let popup = area.centered(Constraint::Percentage(90), Constraint::Length(height));
+    let popup = area.centered(Constraint::Length(popup_w), Constraint::Length(height));
+    let inner_h = height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(inner_h).min(u16::MAX as usize) as u16;
+    let offset = c.scroll.offset.min(max) as usize;
+    let position = if max == 0 {
+        String::new()
+    } else {
+        format!(
+            " {}–{} of {} ",
+            offset + 1,
+            (offset + inner_h).min(lines.len()),
+            lines.len()
+        )
+    };
     let block = Block::bordered()
         .border_style(t.error())
         .title(Span::styled(format!(" {}? ", plan.kind.verb()), t.title()))
+        .title(Line::from(Span::styled(position, t.dim())).right_aligned())
         .title_bottom(Line::from(vec![
             Span::styled(" y ", t.error()),
-            Span::raw("apply   "),
-            Span::styled("n/Esc/Enter ", t.title()),
-            Span::raw("no, change nothing   "),
-            Span::styled("j/k ", t.title()),
-            Span::raw("scroll "),
+            Span::raw("apply  "),
+            Span::styled("n/Esc ", t.title()),
+            Span::raw("no  "),
+            Span::styled("j/k/G/g ", t.title()),
+            Span::raw("scroll  "),
+            Span::styled("? ", t.title()),
+            Span::raw("keys "),
         ]));
     frame.render_widget(Clear, popup);
-    let para = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
-    // The block's borders are counted in the lines: the last useful scroll
-    // leaves the final line above the bottom border.
-    let max =
-        (para.line_count(popup.width).min(u16::MAX as usize) as u16).saturating_sub(popup.height);
-    frame.render_widget(para.scroll((c.scroll.offset, 0)), popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((offset as u16, 0)),
+        popup,
+    );
     max
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use crate::fmt;
 use crate::ops::promote::What;
 use crate::tui::app::App;
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the picker over `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -21,7 +22,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             t.title(),
         )),
         Line::from(Span::styled(
-            "a copy (never a move, never over an existing file), with a provenance record",
+            "a copy (never a move, never over a file), with a provenance record",
             t.dim(),
         )),
         Line::from(""),
@@ -37,47 +38,99 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         })
         .map(|l| fmt::escape(&l).into_owned())
         .collect();
-    // Columns line up so sizes and destinations read down the list.
-    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    // The popup's width first: destinations are shortened to it (in the
+    // middle, the file name kept whole), never cut at its edge.
+    let popup_w = (area.width as u32 * 9 / 10).max(20).min(area.width as u32) as u16;
+    let inner = popup_w.saturating_sub(2) as usize;
+    // Columns line up so sizes read down the list.
+    let width = labels
+        .iter()
+        .map(|l| l.width())
+        .max()
+        .unwrap_or(0)
+        .min(inner.saturating_sub(16));
     for (i, ((_, landing), label)) in p.items.iter().zip(&labels).enumerate() {
-        let mut spans = vec![
+        let label = fmt::shorten_path(label, width);
+        let mut head = vec![
             Span::raw(format!("{} ", if i == p.selected { "›" } else { " " })),
             Span::raw(format!("{label:<width$}")),
         ];
+        let mut below: Vec<Line> = Vec::new();
         match landing {
-            Ok((dest, bytes)) => {
-                spans.push(Span::styled(
+            Ok((dest, bytes, already)) => {
+                head.push(Span::styled(
                     format!("  {:>10}", fmt::size(*bytes)),
                     t.dim(),
                 ));
-                spans.push(Span::styled(
-                    format!("  → {}", fmt::escape(&dest.to_string_lossy())),
+                let dest = fmt::escape(&dest.to_string_lossy()).into_owned();
+                below.push(Line::from(Span::styled(
+                    format!(
+                        "    → {}",
+                        fmt::shorten_path(&dest, inner.saturating_sub(6))
+                    ),
                     t.dim(),
-                ));
+                )));
+                if let Some(e) = already {
+                    below.push(Line::from(Span::styled(
+                        super::truncate(
+                            &format!("    ⚠ the same bytes: {}", e.describe(app.now)),
+                            inner,
+                        ),
+                        t.error(),
+                    )));
+                    if i == p.selected && p.again {
+                        below.push(Line::from(Span::styled(
+                            super::truncate(
+                                "    y again makes a second copy; n keeps the one there",
+                                inner,
+                            ),
+                            t.error(),
+                        )));
+                    }
+                }
             }
             // Offered all the same, with the reason: a candidate never
             // vanishes without a word.
             // The reason without the path it starts with: the label says which.
-            Err(why) => spans.push(Span::styled(
-                format!("  cannot be promoted: {}", fmt::escape(&why.reason())),
+            Err(why) => below.push(Line::from(Span::styled(
+                super::truncate(
+                    &format!("    cannot be promoted: {}", fmt::escape(&why.reason())),
+                    inner,
+                ),
                 t.error(),
-            )),
+            ))),
         }
-        let line = Line::from(spans);
+        let line = Line::from(head);
         lines.push(if i == p.selected {
             line.style(t.selected(true))
         } else {
             line
         });
+        lines.extend(below);
     }
     lines.push(Line::from(""));
     let name = match (&p.editing, &p.name) {
         (None, _) if p.planning => Line::from(Span::styled("target name: planning…", t.dim())),
-        (Some(buf), _) => Line::from(vec![
-            Span::styled("target name: ", t.title()),
-            Span::raw(format!("{}▏", fmt::escape(buf))),
-            Span::styled("  (Enter: use this name, Esc: back)", t.dim()),
-        ]),
+        (Some(buf), _) => {
+            // The cursor is the character under it, shown reversed.
+            let at = buf
+                .char_indices()
+                .nth(p.cursor)
+                .map_or(buf.len(), |(b, _)| b);
+            let (left, rest) = buf.split_at(at);
+            let mut chars = rest.chars();
+            let under = chars.next().map_or(" ".to_string(), |c| c.to_string());
+            Line::from(vec![
+                Span::styled("target name: ", t.title()),
+                Span::raw(fmt::escape(left).into_owned()),
+                Span::styled(
+                    fmt::escape(&under).into_owned(),
+                    ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::REVERSED),
+                ),
+                Span::raw(fmt::escape(chars.as_str()).into_owned()),
+                Span::styled("  Enter use · Esc back · F1 keys", t.dim()),
+            ])
+        }
         (None, Some(n)) => Line::from(vec![
             Span::styled("target name: ", t.title()),
             Span::raw(fmt::escape(n).into_owned()),
@@ -89,19 +142,21 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     };
     lines.push(name);
     let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = area.centered(Constraint::Percentage(85), Constraint::Length(height));
+    let popup = area.centered(Constraint::Length(popup_w), Constraint::Length(height));
     let block = Block::bordered()
         .border_style(t.border(true))
         .title(Span::styled(" promote? ", t.title()))
         .title_bottom(Line::from(vec![
             Span::styled(" y ", t.title()),
-            Span::raw("promote   "),
+            Span::raw("promote  "),
             Span::styled("j/k ", t.title()),
-            Span::raw("choose   "),
+            Span::raw("choose  "),
             Span::styled("e ", t.title()),
-            Span::raw("rename   "),
+            Span::raw("rename  "),
             Span::styled("n/Esc ", t.title()),
-            Span::raw("cancel "),
+            Span::raw("cancel   "),
+            Span::styled("? ", t.title()),
+            Span::raw("keys "),
         ]));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(block), popup);

@@ -1,0 +1,129 @@
+//! A plan seen one run at a time: the confirm popup and the CLI show a
+//! line per run with its subtotal by default, every path on request.
+
+use std::path::{Path, PathBuf};
+
+use super::{Plan, Target};
+
+/// The targets of one run, with their subtotal.
+#[derive(Debug, Clone)]
+pub struct RunGroup<'a> {
+    /// The run, relative to the root.
+    pub run: &'a Path,
+    /// Bytes the run's targets free (or move).
+    pub bytes: u64,
+    /// Files and links under them.
+    pub files: u64,
+    /// The targets, in plan order.
+    pub targets: Vec<&'a Target>,
+}
+
+impl RunGroup<'_> {
+    /// What goes, in a few words: the distinct `what`s (`tmp/, cache/`)
+    /// when there are three or fewer, else none (the caller counts paths).
+    pub fn what(&self) -> Option<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        for t in &self.targets {
+            if !seen.contains(&t.what.as_str()) {
+                seen.push(&t.what);
+            }
+        }
+        (seen.len() <= 3).then(|| seen.join(", "))
+    }
+}
+
+/// Splits a path inside a run (`experiments/<task>/<model>/<run_id>/...`)
+/// into the run's `task/model/run_id` and the rest inside it; `None` for
+/// a path that is not strictly inside a run.
+pub fn split_run(rel: &Path) -> Option<(PathBuf, PathBuf)> {
+    let inner = rel.strip_prefix(crate::layout::EXPERIMENTS).ok()?;
+    let parts: Vec<_> = inner.components().collect();
+    if parts.len() < 4 {
+        return None;
+    }
+    Some((parts[..3].iter().collect(), parts[3..].iter().collect()))
+}
+
+/// The plan's targets grouped by run, runs in the order the plan first
+/// meets them (a plan lists each run's targets together).
+pub fn by_run(plan: &Plan) -> Vec<RunGroup<'_>> {
+    let mut groups: Vec<RunGroup> = Vec::new();
+    for t in &plan.targets {
+        let at = match groups.iter().position(|g| g.run == t.run.as_path()) {
+            Some(i) => i,
+            None => {
+                groups.push(RunGroup {
+                    run: &t.run,
+                    bytes: 0,
+                    files: 0,
+                    targets: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[at];
+        g.bytes += t.bytes;
+        g.files += t.files;
+        g.targets.push(t);
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::PlanKind;
+
+    fn target(run: &str, rel: &str, bytes: u64, what: &str) -> Target {
+        Target {
+            run: PathBuf::from(run),
+            rel: PathBuf::from(rel),
+            bytes,
+            files: 2,
+            ident: crate::ops::fsat::Ident {
+                dev: 0,
+                ino: 0,
+                is_dir: true,
+                is_link: false,
+            },
+            what: what.into(),
+        }
+    }
+
+    #[test]
+    fn paths_split_into_their_run_and_the_rest() {
+        assert_eq!(
+            split_run(Path::new("experiments/t/m/r/checkpoints/best.pt")),
+            Some((PathBuf::from("t/m/r"), PathBuf::from("checkpoints/best.pt")))
+        );
+        assert_eq!(split_run(Path::new("experiments/t/m/r")), None);
+        assert_eq!(split_run(Path::new(".trash/x/y/z/w")), None);
+    }
+
+    #[test]
+    fn targets_group_by_run_with_subtotals() {
+        let plan = Plan {
+            kind: PlanKind::Ephemeral,
+            root: PathBuf::from("/o"),
+            targets: vec![
+                target("a", "a/tmp", 10, "tmp/"),
+                target("a", "a/cache", 5, "cache/"),
+                target("b", "b/tmp", 7, "tmp/"),
+            ],
+            kept: vec![],
+            skipped: vec![],
+            warnings: vec![],
+            shared: 0,
+            window: Default::default(),
+            forced: false,
+        };
+        let g = by_run(&plan);
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].run, g[0].bytes, g[0].files), (Path::new("a"), 15, 4));
+        assert_eq!(g[0].what().as_deref(), Some("tmp/, cache/"));
+        assert_eq!(
+            (g[1].run, g[1].bytes, g[1].targets.len()),
+            (Path::new("b"), 7, 1)
+        );
+    }
+}
