@@ -56,7 +56,9 @@ impl std::str::FromStr for SortKey {
     }
 }
 
-/// Orders `keys` in place by `sort`, ties newest first. `metric(k, name)`
+/// Orders `keys` in place by `sort`, ties newest first, then by folder so
+/// that runs tied on everything keep one order while a scan adds runs in
+/// whatever order its threads find them. `metric(k, name)`
 /// gives a run's value of a metric and whether lower is better (`None`
 /// name: the run's key metric); runs without a value go last.
 pub fn sort_runs(
@@ -102,9 +104,11 @@ pub fn sort_runs(
                 (None, None) => Ordering::Equal,
             },
         };
-        primary.then_with(|| {
-            (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
-        })
+        primary
+            .then_with(|| {
+                (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
+            })
+            .then_with(|| runs[a].path.cmp(&runs[b].path))
     });
     let sorted: Vec<RunKey> = order.iter().map(|&i| keys[i]).collect();
     keys.copy_from_slice(&sorted);

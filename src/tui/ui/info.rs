@@ -243,6 +243,7 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
     let t = &app.settings.theme;
     let keys = app.runs_of(Some(node));
     let (name, kind) = match node {
+        Node::Root => ("all runs".to_string(), "the whole tree"),
         Node::Task(ti) => (
             c.tasks[ti].name.clone(),
             if c.tasks[ti].name == crate::layout::PREPROC_TASK {
@@ -347,6 +348,7 @@ pub fn short_label(app: &App, node: Node, k: RunKey) -> String {
     let r = &app.catalog.runs[k];
     match node {
         Node::Model(..) => r.name.clone(),
+        Node::Root => r.label(),
         _ => format!("{}/{}", r.model, r.name),
     }
 }
