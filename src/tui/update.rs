@@ -797,17 +797,21 @@ fn apply(app: &mut App) {
             .iter()
             .map(|t| app.catalog.root.join(&t.run))
             .collect();
-        let stays = |i: &usize| match app.tree.rows[*i].node {
-            Node::Run(k) => !gone.contains(&app.catalog.runs[k].path),
-            _ => true,
+        // A row stays when a run under it does (the root always does).
+        let stays = |i: &usize| {
+            let node = app.tree.rows[*i].node;
+            node == Node::Root
+                || app
+                    .runs_of(Some(node))
+                    .iter()
+                    .any(|&k| !gone.contains(&app.catalog.runs[k].path))
         };
         let sel = app.tree.selected;
         let near = (sel..app.tree.rows.len())
             .find(|i| stays(i))
             .or_else(|| (0..sel).rev().find(|i| stays(i)));
         if let Some(i) = near {
-            app.tree.selected_id = Some(app.tree.rows[i].id.clone());
-            app.tree.user_moved = true;
+            select(app, i);
         }
     }
     app.applying = Some((0, c.plan.targets.len()));

@@ -946,3 +946,209 @@ fn the_promote_picker_is_planned_off_the_ui_thread_and_names_what_it_cannot_copy
         "{screen}"
     );
 }
+
+/// Dates every file and folder under `dir` an hour back, so the runs are
+/// idle (plans leave active runs alone).
+fn backdate(dir: &Path) {
+    let old = std::fs::FileTimes::new()
+        .set_modified(common::idle_time())
+        .set_accessed(common::idle_time());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        }
+        std::fs::File::open(&p).unwrap().set_times(old).unwrap();
+    }
+    // Children first changed their folders' times: date the folders again.
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(p) = dirs.pop() {
+        std::fs::File::open(&p).unwrap().set_times(old).unwrap();
+        for e in std::fs::read_dir(&p).unwrap() {
+            let e = e.unwrap().path();
+            if e.is_dir() {
+                dirs.push(e);
+            }
+        }
+    }
+}
+
+#[test]
+fn main_screen_at_three_sizes() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    // The first screen: the root row selected.
+    insta::assert_snapshot!("main_80x24_root", render(&mut app, 80, 24));
+    go(&mut app, SEED42);
+    let small = render(&mut app, 80, 24);
+    // The run's tag is whole, the key metric and size columns are there.
+    assert!(small.contains("12-04_14-32-10_seed42"), "{small}");
+    assert!(small.contains("0.87"), "{small}");
+    insta::assert_snapshot!("main_80x24_run", small);
+    // Tab shows the metrics pane in the shared place: key metrics and the chart.
+    press(&mut app, "\t\t");
+    let metrics = render(&mut app, 80, 24);
+    assert!(metrics.contains("key  val/acc 0.87"), "{metrics}");
+    assert!(
+        metrics.contains("scroll"),
+        "the hint line shows the pane's keys: {metrics}"
+    );
+    insta::assert_snapshot!("main_80x24_metrics_tab", metrics);
+    press(&mut app, "h");
+    let mid = render(&mut app, 120, 40);
+    // At 120 columns the key metric column is visible (s can sort by it).
+    assert!(mid.contains("metric") && mid.contains("0.87"), "{mid}");
+    insta::assert_snapshot!("main_120x40_run", mid);
+    insta::assert_snapshot!("main_200x50_run", render(&mut app, 200, 50));
+    go(&mut app, "ocr/crnn");
+    insta::assert_snapshot!("main_80x24_model", render(&mut app, 80, 24));
+    // Never more tree columns at 60 than at 120.
+    let header = |s: &str| s.lines().nth(1).unwrap_or("").split_whitespace().count();
+    let (narrow, wide) = (render(&mut app, 60, 20), render(&mut app, 120, 40));
+    assert!(header(&narrow) <= header(&wide), "{narrow}\n{wide}");
+}
+
+#[test]
+fn filter_by_segments_counts_and_starts_at_the_top() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    go(&mut app, "recsys/xgb-v1/2025-11-20_10-00-00_baseline");
+    // ocr/vit: only vit-small runs of the ocr task.
+    press(&mut app, "/ocr/vit");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown.iter().all(|l| l.starts_with("ocr/vit-small/")));
+    press(&mut app, "\n");
+    // The view from the top: the root, task and model rows above the first match.
+    assert_eq!(app.tree.offset, 0);
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("filter: 2 of 9 runs"), "{screen}");
+    insta::assert_snapshot!("filter_segments_80x24", screen);
+    // seed4 found whole in seed42 hides the scattered match in seed7… and others.
+    press(&mut app, "\x1b/seed4\n");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown, [SEED42]);
+}
+
+#[test]
+fn root_row_marks_everything_and_task_rows_show_partial_marks() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    go(&mut app, SEED42);
+    press(&mut app, " ");
+    // Marking moves down, on every row.
+    assert_eq!(selected_label(&app), "preproc");
+    go(&mut app, "ocr");
+    let node = app.selected_node().unwrap();
+    assert_eq!(app.marked_under(node), (1, 4));
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("+ ocr (4 · 1 marked)"), "{screen}");
+    assert!(screen.contains("1 marked"), "{screen}");
+    // On the root: every run; again: none.
+    press(&mut app, "g ");
+    assert_eq!(app.marks.len(), 9);
+    assert_eq!(selected_label(&app), "debug", "and moves down");
+    press(&mut app, "g ");
+    assert!(app.marks.is_empty());
+    // Marks hidden by the filter are said so, whole, at 80 columns.
+    go(&mut app, SEED42);
+    press(&mut app, " ");
+    press(&mut app, "/vit\n");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("1 marked (1 hidden by the filter)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn sort_orders_tasks_too_and_reverses() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    let tasks = |app: &Yard| -> Vec<String> {
+        app.tree
+            .rows
+            .iter()
+            .filter_map(|r| match r.node {
+                Node::Task(t) => Some(app.catalog.tasks[t].name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // By time: the task with the newest run first.
+    assert_eq!(tasks(&app), ["debug", "ocr", "preproc", "recsys"]);
+    press(&mut app, "R");
+    assert_eq!(tasks(&app), ["recsys", "preproc", "ocr", "debug"]);
+    assert_eq!(app.message.as_ref().unwrap().0, "sort: time (reversed)");
+    press(&mut app, "Rs");
+    assert_eq!(tasks(&app), ["ocr", "recsys", "preproc", "debug"]);
+}
+
+#[test]
+fn trashing_many_runs_asks_for_the_count_and_the_cursor_stays_near() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    for i in 1..=12 {
+        common::write(
+            &root.join(format!(
+                "experiments/t/many/2025-01-{i:02}_00-00-00/log.txt"
+            )),
+            b"x",
+        );
+    }
+    for i in 1..=2 {
+        common::write(
+            &root.join(format!("experiments/t/few/2025-02-{i:02}_00-00-00/log.txt")),
+            b"x",
+        );
+    }
+    backdate(&root);
+    let mut app = app_for(&root);
+    go(&mut app, "t/many");
+    press(&mut app, "D");
+    assert!(app.confirm().is_some());
+    let gate = app
+        .count_gate
+        .clone()
+        .expect("12 runs: the count must be typed");
+    assert_eq!(gate.need, 12);
+    // y is not enough, nor a wrong count.
+    press(&mut app, "y\n");
+    assert!(app.confirm().is_some());
+    press(&mut app, "13\n");
+    assert!(app.confirm().is_some());
+    assert!(root.join("experiments/t/many/2025-01-01_00-00-00").exists());
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("type 12 then Enter to trash 12 runs"),
+        "{screen}"
+    );
+    press(&mut app, "\x1b");
+    assert!(app.confirm().is_none() && app.count_gate.is_none());
+    press(&mut app, "D");
+    // Backspace mends a typo.
+    press(&mut app, "13");
+    app.send(Msg::Key(Action::Backspace));
+    press(&mut app, "2\n");
+    assert!(app.confirm().is_none());
+    assert!(!root.join("experiments/t/many/2025-01-01_00-00-00").exists());
+    // The cursor stays near: the last row was the trashed model, so the one above it.
+    assert_eq!(selected_label(&app), "t/few/2025-02-01_00-00-00");
+    // Two runs: one y, and the cursor goes to the row after.
+    go(&mut app, "t/few/2025-02-02_00-00-00");
+    press(&mut app, "Dy");
+    assert!(!root.join("experiments/t/few/2025-02-02_00-00-00").exists());
+    assert_eq!(selected_label(&app), "t/few/2025-02-01_00-00-00");
+}
