@@ -146,6 +146,9 @@ pub struct TreeView {
     pub sort: SortKey,
     /// The order reversed (tasks, models and runs).
     pub reverse: bool,
+    /// The runs on the rows, kept with them: drawing asks which runs a
+    /// task or model shows for every row of every frame.
+    pub shown: HashSet<RunKey>,
     /// The filter changed: the next rebuild shows the list from the top,
     /// on the first matching run, with its task and model above it.
     pub jump_first: bool,
@@ -372,6 +375,7 @@ impl App {
                 filtering: false,
                 sort: settings.sort.clone(),
                 reverse: false,
+                shown: HashSet::new(),
                 jump_first: false,
                 user_moved: false,
             },
@@ -659,6 +663,15 @@ impl App {
                 expansion: &self.tree.expansion,
                 key_metrics: &self.settings.key_metrics,
             });
+            self.tree.shown = self
+                .tree
+                .rows
+                .iter()
+                .filter_map(|r| match r.node {
+                    Node::Run(k) => Some(k),
+                    _ => None,
+                })
+                .collect();
             if std::mem::take(&mut self.tree.jump_first) {
                 self.tree.offset = 0;
                 let first = self
@@ -847,8 +860,10 @@ impl App {
             return 0;
         }
         let shown: HashSet<&PathBuf> = self
-            .shown_runs()
-            .map(|k| &self.catalog.runs[k].path)
+            .tree
+            .shown
+            .iter()
+            .map(|&k| &self.catalog.runs[k].path)
             .collect();
         self.marks.iter().filter(|p| !shown.contains(p)).count()
     }
@@ -922,8 +937,7 @@ impl App {
     /// a folded model's runs are not rows, yet they are there).
     pub fn visible(&self, mut keys: Vec<RunKey>) -> Vec<RunKey> {
         if !self.tree.query.is_empty() {
-            let shown: HashSet<RunKey> = self.shown_runs().collect();
-            keys.retain(|k| shown.contains(k));
+            keys.retain(|k| self.tree.shown.contains(k));
         }
         keys
     }

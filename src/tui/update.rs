@@ -209,6 +209,25 @@ fn watch(app: &mut App) {
             want.push((c.runs[k].path.clone(), true));
         }
     }
+    if !all {
+        // An idle run that resumes appends to files in its folder or its
+        // metrics/ and logs/: watching those (not whole runs) sees it at
+        // once, where the idle poll took up to 30 s. Newest runs first:
+        // they are the ones that resume.
+        let mut idle: Vec<_> = c.run_keys().filter(|&k| !app.is_active(k)).collect();
+        idle.sort_by_key(|&k| std::cmp::Reverse((c.runs[k].last_write(), c.runs[k].time())));
+        'runs: for k in idle {
+            let run = &c.runs[k].path;
+            for dir in [run.clone(), run.join("metrics"), run.join("logs")] {
+                if want.len() >= WATCH_LIMIT {
+                    break 'runs;
+                }
+                // Unchecked (no file is read here): the watcher skips
+                // folders that are not there.
+                want.push((dir, false));
+            }
+        }
+    }
     app.outbox.push(Request::Watch(want));
 }
 

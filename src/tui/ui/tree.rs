@@ -124,6 +124,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     let width = inner.width as usize;
     let cols = Columns::fit(width);
+    // The whole tree's size, once a frame: every task row's share needs it.
+    let total = c.rollup(&app.visible(app.runs_of(None))).total().disk;
     let mut lines = vec![header(app, cols, width)];
     lines.extend(
         app.tree
@@ -132,7 +134,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .enumerate()
             .skip(app.tree.offset)
             .take((inner.height as usize).saturating_sub(1))
-            .map(|(i, row)| row_line(app, row, cols, width, i == app.tree.selected)),
+            .map(|(i, row)| row_line(app, row, cols, width, total, i == app.tree.selected)),
     );
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -249,7 +251,14 @@ fn share_bar(share: f64) -> String {
     format!(" {bar}{} {:>3.0}%", " ".repeat(fill), share * 100.0)
 }
 
-fn row_line<'a>(app: &App, row: &Row, cols: Columns, width: usize, selected: bool) -> Line<'a> {
+fn row_line<'a>(
+    app: &App,
+    row: &Row,
+    cols: Columns,
+    width: usize,
+    total: u64,
+    selected: bool,
+) -> Line<'a> {
     let c = &app.catalog;
     let t = &app.settings.theme;
     let group = |keys: &[usize]| c.rollup(keys);
@@ -275,12 +284,11 @@ fn row_line<'a>(app: &App, row: &Row, cols: Columns, width: usize, selected: boo
         }
         Node::Task(ti) => {
             let keys = app.visible_runs_of(row.node);
-            let all = app.visible(app.runs_of(None));
             (
                 c.tasks[ti].name.clone(),
                 Some(keys.len()),
                 Some(group(&keys)),
-                Some(group(&all).total().disk),
+                Some(total),
                 None,
                 None,
             )
