@@ -113,11 +113,13 @@ pub fn fuzzy(text: &str, query: &str) -> Option<(i64, Vec<usize>)> {
 }
 
 /// How a run matched the filter: a tier (0: every part of the query was
-/// found whole, 1: only as a fuzzy match), and the matched character
+/// found whole at the start of a word, 1: whole, 2: only as a fuzzy
+/// match), and the matched character
 /// positions in each of its task, model and run-id segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathMatch {
-    /// 0 for whole-word matches, 1 for fuzzy ones; only the best tier shows.
+    /// 0 for matches at a word start, 1 inside a word, 2 scattered; only
+    /// the best tier any run reached shows.
     pub tier: u8,
     /// Matched positions in the task, model and run-id names.
     pub positions: [Vec<usize>; 3],
@@ -128,15 +130,31 @@ pub struct PathMatch {
 /// A `/` in the query splits it into parts that must match segments in
 /// order, each part within one segment (`ocr/t5` is a task matching `ocr`
 /// with a model or run matching `t5`); without a `/` the query matches the
-/// whole `task/model/run` path. A part found whole (not only scattered) puts
-/// the run in tier 0, so `seed4` can prefer `seed42` over `seed14`.
+/// whole `task/model/run` path. A part found whole at a word start puts the
+/// run in the best tier, so `seed4` prefers `seed42` to `seed14` and `t5`
+/// prefers `t5-base` to `resnet50`.
 pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
-    let smart = |hay: &str, part: &str| {
-        if part.chars().any(char::is_uppercase) {
-            hay.contains(part)
+    // How well a part is found in a segment: 0 whole at the start of a
+    // word (`t5` in `t5-base`), 1 whole inside a word (`t5` in `resnet50`),
+    // 2 only scattered.
+    let tier_of = |hay: &str, part: &str| -> u8 {
+        let hay = if part.chars().any(char::is_uppercase) {
+            hay.to_string()
         } else {
-            hay.to_lowercase().contains(part)
+            hay.to_lowercase()
+        };
+        let mut found = 2;
+        for (i, _) in hay.match_indices(part) {
+            let boundary = hay[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+            if boundary {
+                return 0;
+            }
+            found = 1;
         }
+        found
     };
     let mut positions: [Vec<usize>; 3] = Default::default();
     let parts: Vec<&str> = query.split('/').filter(|p| !p.trim().is_empty()).collect();
@@ -153,7 +171,7 @@ pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
                 .collect();
             start += n + 1;
         }
-        let tier = u8::from(!smart(&full, query.trim()));
+        let tier = tier_of(&full, query.trim());
         return Some(PathMatch { tier, positions });
     }
     if parts.is_empty() {
@@ -164,9 +182,7 @@ pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
     for part in parts {
         let part = part.trim();
         let (i, idx) = (next..3).find_map(|i| Some((i, fuzzy(segments[i], part)?.1)))?;
-        if !smart(segments[i], part) {
-            tier = 1;
-        }
+        tier = tier.max(tier_of(segments[i], part));
         positions[i] = idx;
         next = i + 1;
     }
@@ -450,4 +466,55 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
         );
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T5: [&str; 3] = ["ocr", "t5-base", "2025-12-04_14-32-10_seed4"];
+    const RESNET: [&str; 3] = ["ocr", "resnet50", "2025-12-04_14-32-10_seed14"];
+
+    #[test]
+    fn a_slash_matches_segments_in_order() {
+        assert_eq!(match_path(T5, "ocr/t5").map(|m| m.tier), Some(0));
+        // `t5` is inside a word of resnet50: a lower tier, which the tree
+        // hides while any run matches at a word start (so `ocr/t5` shows t5
+        // models only).
+        assert_eq!(match_path(RESNET, "ocr/t5").map(|m| m.tier), Some(1));
+        assert_eq!(match_path(RESNET, "ocr/r50").map(|m| m.tier), Some(2));
+        // Each part within one segment: not `o` of ocr, `c` … of another.
+        let recsys = ["recsys", "xgb", "2025-12-04_14-32-10_t5"];
+        assert!(match_path(recsys, "ocr/t5").is_none());
+        // In order only: the model before the task does not match.
+        assert!(match_path(T5, "t5/ocr").is_none());
+        // A part can match the run id, skipping the model.
+        assert!(match_path(RESNET, "ocr/seed14").is_some());
+        // Positions land in the segment each part matched.
+        let m = match_path(T5, "ocr/t5").unwrap();
+        assert_eq!(m.positions[0], [0, 1, 2]);
+        assert_eq!(m.positions[1], [0, 1]);
+        assert!(m.positions[2].is_empty());
+    }
+
+    #[test]
+    fn a_part_found_whole_ranks_above_a_scattered_one() {
+        let whole = match_path(T5, "seed4").unwrap();
+        let scattered = match_path(RESNET, "seed4").unwrap();
+        assert_eq!((whole.tier, scattered.tier), (0, 2));
+        // Smart case: an upper-case query is matched as typed.
+        assert_eq!(match_path(T5, "SEED4").map(|m| m.tier), None);
+    }
+
+    #[test]
+    fn notes_match_by_words_and_say_which() {
+        let notes = "Diverged after warmup; lr too high.";
+        assert_eq!(match_notes(notes, "warmup").as_deref(), Some("warmup;"));
+        assert_eq!(
+            match_notes(notes, "diverged lr").as_deref(),
+            Some("Diverged … lr")
+        );
+        assert_eq!(match_notes(notes, "diverged oom"), None);
+        assert_eq!(match_notes(notes, "  "), None);
+    }
 }

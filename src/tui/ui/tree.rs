@@ -475,3 +475,57 @@ fn row_line<'a>(
         line
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_id_keeps_its_tag_while_the_date_shortens() {
+        let id = "2025-12-04_14-32-10_seed42";
+        assert_eq!(shorten_run_id(id, 40).0, id);
+        assert_eq!(shorten_run_id(id, 21).0, "12-04_14-32-10_seed42");
+        assert_eq!(shorten_run_id(id, 18).0, "12-04_14-32_seed42");
+        assert_eq!(shorten_run_id(id, 10).0, "…seed42");
+        // Every character maps back to the one it came from.
+        let (text, map) = shorten_run_id(id, 18);
+        for (c, at) in text.chars().zip(map) {
+            assert_eq!(id.chars().nth(at.unwrap()), Some(c));
+        }
+        // Names that are not run ids are cut at the end.
+        assert_eq!(shorten_run_id("old-run-backup", 8).0, "old-run…");
+        // A tag too long for the column is cut too, never overflowing it.
+        assert!(
+            shorten_run_id("2025-12-04_14-32-10_a-very-long-tag", 8)
+                .0
+                .width()
+                <= 8
+        );
+    }
+
+    #[test]
+    fn wider_panes_never_show_fewer_columns() {
+        let count = |c: Columns| {
+            [c.metric, c.size, c.reclaim, c.bar]
+                .iter()
+                .filter(|b| **b)
+                .count()
+        };
+        let mut last = 0;
+        for w in 10..200 {
+            let n = count(Columns::fit(w));
+            assert!(n >= last, "{w}");
+            last = n;
+        }
+        // At 80×24 the tree (64% of 80, less borders) has metric, size and reclaim.
+        assert_eq!(
+            Columns::fit(49),
+            Columns {
+                metric: true,
+                size: true,
+                reclaim: true,
+                bar: false
+            }
+        );
+    }
+}
