@@ -510,7 +510,7 @@ fn plan(app: &mut App, action: Action) {
     } else {
         marks_summary(app)
     };
-    app.say(format!("planning ({what}): {}…", kind.verb()));
+    app.say(format!("planning: {} · {what}…", kind.verb()));
 }
 
 /// Keys while runs are compared.

@@ -1033,7 +1033,16 @@ fn filter_by_segments_counts_and_starts_at_the_top() {
     let screen = render(&mut app, 80, 24);
     assert!(screen.contains("filter: 2 of 9 runs"), "{screen}");
     insta::assert_snapshot!("filter_segments_80x24", screen);
-    // seed4 found whole in seed42 hides the scattered match in seed7… and others.
+    // A run found by its notes says by which words.
+    press(&mut app, "\x1b/punctuation\n");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown, [SEED42]);
+    let screen = render(&mut app, 200, 50);
+    assert!(screen.contains("notes: punctuation"), "{screen}");
+    // seed4 found whole in seed42 hides the scattered match in seed14-like ids.
     press(&mut app, "\x1b/seed4\n");
     let shown: Vec<String> = app
         .shown_runs()

@@ -425,7 +425,13 @@ fn row_line<'a>(
         Some(n) => format!(" ({n})"),
         None => String::new(),
     };
-    let name_w = avail.saturating_sub(flags.width() + suffix.width());
+    let mut name_w = avail.saturating_sub(flags.width() + suffix.width());
+    // A note match needs room to say which words: the run id shortens for
+    // it, down to its shortest dated form.
+    if let Some(words) = &row.note {
+        let want = format!("  notes: {}", fmt::escape(words)).width();
+        name_w = name_w.saturating_sub(want).max(name_w.min(NAME_MIN - 2));
+    }
     // Names with control characters show escaped; the filter's positions
     // index the raw name, so they are dropped then.
     let escaped = fmt::escape(&name);
