@@ -113,3 +113,44 @@ pub fn sort_runs(
     let sorted: Vec<RunKey> = order.iter().map(|&i| keys[i]).collect();
     keys.copy_from_slice(&sorted);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Run;
+
+    fn run(name: &str) -> Run {
+        Run {
+            task: "t".into(),
+            model: "m".into(),
+            name: name.into(),
+            path: format!("/o/experiments/t/m/{name}").into(),
+            id: None,
+            dir_mtime: None,
+            time: None,
+            usage: None,
+            errors: Vec::new(),
+            stamps: std::sync::Arc::from(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn tied_runs_keep_one_order_whatever_order_the_scan_found_them_in() {
+        let names = ["b", "a", "c"];
+        let mut orders = Vec::new();
+        for found in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let mut catalog = Catalog::new(std::path::Path::new("/o"));
+            catalog.runs = found.iter().map(|&i| run(names[i])).collect();
+            for sort in [SortKey::Time, SortKey::Size, SortKey::KeyMetric] {
+                let mut keys: Vec<RunKey> = (0..3).collect();
+                sort_runs(&catalog, &mut keys, &sort, |_, _| Some((1.0, false)));
+                let got: Vec<&str> = keys
+                    .iter()
+                    .map(|&k| catalog.runs[k].name.as_str())
+                    .collect();
+                orders.push(got.join(""));
+            }
+        }
+        assert!(orders.iter().all(|o| o == "abc"), "{orders:?}");
+    }
+}
