@@ -56,7 +56,9 @@ impl std::str::FromStr for SortKey {
     }
 }
 
-/// Orders `keys` in place by `sort`, ties newest first. `metric(k, name)`
+/// Orders `keys` in place by `sort`, ties newest first, then by folder so
+/// that runs tied on everything keep one order while a scan adds runs in
+/// whatever order its threads find them. `metric(k, name)`
 /// gives a run's value of a metric and whether lower is better (`None`
 /// name: the run's key metric); runs without a value go last.
 pub fn sort_runs(
@@ -102,10 +104,53 @@ pub fn sort_runs(
                 (None, None) => Ordering::Equal,
             },
         };
-        primary.then_with(|| {
-            (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
-        })
+        primary
+            .then_with(|| {
+                (runs[b].time(), runs[b].last_write()).cmp(&(runs[a].time(), runs[a].last_write()))
+            })
+            .then_with(|| runs[a].path.cmp(&runs[b].path))
     });
     let sorted: Vec<RunKey> = order.iter().map(|&i| keys[i]).collect();
     keys.copy_from_slice(&sorted);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Run;
+
+    fn run(name: &str) -> Run {
+        Run {
+            task: "t".into(),
+            model: "m".into(),
+            name: name.into(),
+            path: format!("/o/experiments/t/m/{name}").into(),
+            id: None,
+            dir_mtime: None,
+            time: None,
+            usage: None,
+            errors: Vec::new(),
+            stamps: std::sync::Arc::from(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn tied_runs_keep_one_order_whatever_order_the_scan_found_them_in() {
+        let names = ["b", "a", "c"];
+        let mut orders = Vec::new();
+        for found in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let mut catalog = Catalog::new(std::path::Path::new("/o"));
+            catalog.runs = found.iter().map(|&i| run(names[i])).collect();
+            for sort in [SortKey::Time, SortKey::Size, SortKey::KeyMetric] {
+                let mut keys: Vec<RunKey> = (0..3).collect();
+                sort_runs(&catalog, &mut keys, &sort, |_, _| Some((1.0, false)));
+                let got: Vec<&str> = keys
+                    .iter()
+                    .map(|&k| catalog.runs[k].name.as_str())
+                    .collect();
+                orders.push(got.join(""));
+            }
+        }
+        assert!(orders.iter().all(|o| o == "abc"), "{orders:?}");
+    }
 }

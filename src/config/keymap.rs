@@ -71,6 +71,8 @@ pub enum Action {
     ClearFilter,
     /// Next sort order of the tree.
     CycleSort,
+    /// Reverse the order of the tree.
+    ReverseSort,
     /// Sort the comparison by the highlighted column.
     SortByColumn,
     /// Jump to the latest run.
@@ -130,6 +132,8 @@ pub enum Mode {
     Help,
     /// A confirm popup asks before changing the disk.
     Confirm,
+    /// A confirm popup asks for the number of runs to be typed (trashing many).
+    ConfirmCount,
     /// The promote picker is open.
     Promote,
     /// Editing the promotion's target name.
@@ -218,8 +222,8 @@ const TABLE: &[Row] = {
     ("page_up", Browse, "PgUp Ctrl-u", A::PageUp, "page up", None, None),
     ("filter", Browse, "/", A::StartFilter, "fuzzy filter by task/model/run id and notes", Some("filter"), None),
     ("clear_filter", Browse, "Esc", A::ClearFilter, "clear the filter", None, None),
-    ("sort", Browse, "s", A::CycleSort, "sort runs: time, size, reclaimable, key metric", Some("sort"), None),
-    ("latest", Browse, "L", A::Latest, "jump to the latest run (under the selected task or model)", Some("latest"), None),
+    ("sort", Browse, "s", A::CycleSort, "sort tasks, models and runs: time, size, reclaimable, key metric", Some("sort"), None),
+    ("latest", Browse, "L", A::Latest, "jump to the latest run (under the selected task or model; else of the whole tree)", Some("latest"), None),
     ("rescan", Browse, "r", A::Rescan, "rescan the tree", Some("rescan"), None),
     ("focus_next", Browse, "Tab", A::FocusNext, "focus the next pane (then j/k scroll it)", Some("pane"), None),
     ("focus_prev", Browse, "Shift-Tab", A::FocusPrev, "focus the previous pane", None, None),
@@ -228,9 +232,16 @@ const TABLE: &[Row] = {
     ("smoothing", Browse, "S", A::CycleSmoothing, "smooth the chart: off, EMA 0.6, 0.9, 0.99", None, None),
     ("x_axis", Browse, "X", A::NextXAxis, "chart against the next x column of the file (step, epoch...)", None, None),
     ("log_scale", Browse, "Y", A::ToggleLog, "log scale for the chart's y axis", None, None),
+    ("reverse_sort", Browse, "R", A::ReverseSort, "reverse the order (tasks, models and runs)", None, None),
+    ("count_yes", ConfirmCount, "Enter", A::Accept, "apply the plan once the typed count matches", Some("apply"), None),
+    ("count_no", ConfirmCount, "Esc", A::Cancel, "no: change nothing", Some("cancel"), None),
+    ("count_backspace", ConfirmCount, "Backspace", A::Backspace, "delete a digit", None, None),
+    ("count_down", ConfirmCount, "Down", A::Next, "scroll the plan down", Some("scroll"), Some("count_up")),
+    ("count_up", ConfirmCount, "Up", A::Prev, "scroll the plan up", None, None),
+    ("count_quit", ConfirmCount, "Ctrl-c", A::Quit, "quit", None, None),
     ("help", Browse, "? F1", A::Help, "the keys of the focused view, then the others", Some("help"), None),
     ("quit", Browse, "q Ctrl-c", A::Quit, "quit", Some("quit"), None),
-    ("mark", Browse, "Space", A::ToggleMark, "mark or unmark a run (on a task or model: all its runs)", Some("mark"), None),
+    ("mark", Browse, "Space", A::ToggleMark, "mark or unmark, then move down (on the root, a task or a model: all its runs)", Some("mark"), None),
     ("clear_marks", Browse, "u", A::ClearMarks, "clear every mark", None, None),
     ("clean", Browse, "d", A::PlanEphemeral, "delete ephemeral data (tmp/, cache/) of the marked runs or the selection", Some("clean"), None),
     ("prune", Browse, "P", A::PlanPrune, "prune checkpoints (keeps best, last, the latest, unknown names)", None, None),
@@ -494,7 +505,7 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
         return Some(b.action);
     }
     match (mode, event.code) {
-        (Mode::Filter | Mode::PromoteName, KeyCode::Char(c))
+        (Mode::Filter | Mode::PromoteName | Mode::ConfirmCount, KeyCode::Char(c))
             if !event
                 .modifiers
                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
@@ -552,6 +563,7 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Filter => "filter",
             Mode::Help => "help",
             Mode::Confirm => "confirm",
+            Mode::ConfirmCount => "confirm (typed count)",
             Mode::Promote => "promote",
             Mode::PromoteName => "target name",
             Mode::Viewer => "plot",

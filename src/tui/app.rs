@@ -144,6 +144,14 @@ pub struct TreeView {
     pub filtering: bool,
     /// The order of runs.
     pub sort: SortKey,
+    /// The order reversed (tasks, models and runs).
+    pub reverse: bool,
+    /// The runs on the rows, kept with them: drawing asks which runs a
+    /// task or model shows for every row of every frame.
+    pub shown: HashSet<RunKey>,
+    /// The filter changed: the next rebuild shows the list from the top,
+    /// on the first matching run, with its task and model above it.
+    pub jump_first: bool,
     /// False until the user moves: while the scan inserts rows above it,
     /// the selection stays on the first row instead of following a node.
     pub user_moved: bool,
@@ -312,7 +320,27 @@ pub struct App {
     pub areas: Areas,
     /// When the current scan started.
     pub scan_started: Instant,
+    /// The pane shown beside the tree when the panes share one place as
+    /// tabs (a small terminal): the last pane focused.
+    pub tab: Focus,
+    /// Before trashing many runs at once: the count the user must type.
+    pub count_gate: Option<CountGate>,
 }
+
+/// Trashing more than [`COUNT_GATE_OVER`] runs at once asks for their
+/// number to be typed, so one `y` cannot send a whole task to the trash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountGate {
+    /// How many runs the plan trashes: what must be typed.
+    pub need: usize,
+    /// How many of them the filter hides from the tree.
+    pub hidden: usize,
+    /// What has been typed so far.
+    pub typed: String,
+}
+
+/// Above this many runs, trashing asks for the count to be typed.
+pub const COUNT_GATE_OVER: usize = 10;
 
 /// Loads on their way, by run folder: the generation and key each was asked under.
 #[derive(Debug, Default)]
@@ -346,6 +374,9 @@ impl App {
                 query: String::new(),
                 filtering: false,
                 sort: settings.sort.clone(),
+                reverse: false,
+                shown: HashSet::new(),
+                jump_first: false,
                 user_moved: false,
             },
             loaded: Loads::default(),
@@ -373,6 +404,8 @@ impl App {
             outbox: Vec::new(),
             areas: Areas::default(),
             scan_started: Instant::now(),
+            tab: Focus::Info,
+            count_gate: None,
         }
     }
 
@@ -383,6 +416,7 @@ impl App {
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,
+            Some(Overlay::Confirm(_)) if self.count_gate.is_some() => Mode::ConfirmCount,
             Some(Overlay::Confirm(_)) => Mode::Confirm,
             Some(Overlay::Help(_)) => Mode::Help,
             None if self.tree.filtering => Mode::Filter,
@@ -624,11 +658,32 @@ impl App {
                 catalog: &self.catalog,
                 summaries: &self.loaded.summaries,
                 sort: &self.tree.sort,
+                reverse: self.tree.reverse,
                 query: &self.tree.query,
                 expansion: &self.tree.expansion,
                 key_metrics: &self.settings.key_metrics,
             });
-            if !self.tree.user_moved {
+            self.tree.shown = self
+                .tree
+                .rows
+                .iter()
+                .filter_map(|r| match r.node {
+                    Node::Run(k) => Some(k),
+                    _ => None,
+                })
+                .collect();
+            if std::mem::take(&mut self.tree.jump_first) {
+                self.tree.offset = 0;
+                let first = self
+                    .tree
+                    .rows
+                    .iter()
+                    .position(|r| matches!(r.node, Node::Run(_)));
+                self.tree.selected = first.unwrap_or(0);
+                self.tree.selected_id =
+                    self.tree.rows.get(self.tree.selected).map(|r| r.id.clone());
+                self.tree.user_moved = true;
+            } else if !self.tree.user_moved {
                 self.tree.selected = 0;
             } else if let Some(id) = &self.tree.selected_id
                 && let Some(i) = self.tree.rows.iter().position(|r| &r.id == id)
@@ -760,7 +815,7 @@ impl App {
     pub fn runs_of(&self, node: Option<Node>) -> Vec<RunKey> {
         let c = &self.catalog;
         match node {
-            None => c.run_keys().collect(),
+            None | Some(Node::Root) => c.run_keys().collect(),
             Some(Node::Task(t)) => c.tasks[t]
                 .models
                 .iter()
@@ -798,6 +853,56 @@ impl App {
         }
     }
 
+    /// Marked runs the filter hides from the tree (none without a filter:
+    /// marks under a folded model are not hidden by the filter).
+    pub fn marks_hidden(&self) -> usize {
+        if self.tree.query.is_empty() || self.marks.is_empty() {
+            return 0;
+        }
+        let shown: HashSet<&PathBuf> = self
+            .tree
+            .shown
+            .iter()
+            .map(|&k| &self.catalog.runs[k].path)
+            .collect();
+        self.marks.iter().filter(|p| !shown.contains(p)).count()
+    }
+
+    /// How many of the runs under a node the tree shows are marked, and
+    /// how many it shows (for a task or model row's mark: all, some, none).
+    pub fn marked_under(&self, node: Node) -> (usize, usize) {
+        if self.marks.is_empty() {
+            return (0, 0);
+        }
+        let keys = self.visible_runs_of(node);
+        let marked = keys
+            .iter()
+            .filter(|&&k| self.marks.contains(&self.catalog.runs[k].path))
+            .count();
+        (marked, keys.len())
+    }
+
+    /// Opens or closes the count gate with the overlay: a trash plan of
+    /// more than [`COUNT_GATE_OVER`] runs needs its count typed.
+    pub(super) fn sync_count_gate(&mut self) {
+        let runs = match &self.overlay {
+            Some(Overlay::Confirm(c)) if c.plan.kind == PlanKind::Trash => {
+                let runs: HashSet<&PathBuf> = c.plan.targets.iter().map(|t| &t.run).collect();
+                runs.len()
+            }
+            _ => 0,
+        };
+        if runs <= COUNT_GATE_OVER {
+            self.count_gate = None;
+        } else if self.count_gate.as_ref().is_none_or(|g| g.need != runs) {
+            self.count_gate = Some(CountGate {
+                need: runs,
+                hidden: self.marks_hidden(),
+                typed: String::new(),
+            });
+        }
+    }
+
     /// The runs an operation applies to: the marked runs, else the selection.
     pub fn op_runs(&self) -> Vec<RunKey> {
         if !self.marks.is_empty() {
@@ -832,8 +937,7 @@ impl App {
     /// a folded model's runs are not rows, yet they are there).
     pub fn visible(&self, mut keys: Vec<RunKey>) -> Vec<RunKey> {
         if !self.tree.query.is_empty() {
-            let shown: HashSet<RunKey> = self.shown_runs().collect();
-            keys.retain(|k| shown.contains(k));
+            keys.retain(|k| self.tree.shown.contains(k));
         }
         keys
     }

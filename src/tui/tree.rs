@@ -13,6 +13,8 @@ const OPEN_MODELS_UP_TO: usize = 300;
 /// What a row shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Node {
+    /// The whole tree: keys on it act on every run the tree shows.
+    Root,
     /// A task, by index in `catalog.tasks`.
     Task(usize),
     /// A model, by task and model index.
@@ -24,6 +26,8 @@ pub enum Node {
 /// A row's identity across rescans and re-sorts (names and paths, never positions).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NodeId {
+    /// The whole tree.
+    Root,
     /// A task by name.
     Task(String),
     /// A model by task and model name.
@@ -36,6 +40,7 @@ impl NodeId {
     /// The identity of a node of `catalog`.
     pub fn of(catalog: &Catalog, node: Node) -> NodeId {
         match node {
+            Node::Root => NodeId::Root,
             Node::Task(t) => NodeId::Task(catalog.tasks[t].name.clone()),
             Node::Model(t, m) => {
                 let task = &catalog.tasks[t];
@@ -53,12 +58,21 @@ pub struct Row {
     pub node: Node,
     /// Its identity.
     pub id: NodeId,
-    /// 0 for tasks, 1 for models, 2 for runs.
+    /// 0 for the root, 1 for tasks, 2 for models, 3 for runs.
     pub depth: u16,
     /// For tasks and models: shown unfolded.
     pub open: bool,
     /// Character positions in the row's name that the filter matched.
     pub highlight: Vec<usize>,
+    /// For a run the filter found by its notes: the words that matched.
+    pub note: Option<String>,
+}
+
+impl Row {
+    /// True for tasks and models, which fold (the root always shows its tasks).
+    pub fn foldable(&self) -> bool {
+        matches!(self.node, Node::Task(_) | Node::Model(..))
+    }
 }
 
 /// Which tasks and models the user folded or unfolded (by identity).
@@ -98,6 +112,106 @@ pub fn fuzzy(text: &str, query: &str) -> Option<(i64, Vec<usize>)> {
     MATCHER.with(|m| m.fuzzy_indices(text, query))
 }
 
+/// How a run matched the filter: a tier (0: every part of the query was
+/// found whole at the start of a word, 1: whole, 2: only as a fuzzy
+/// match), and the matched character
+/// positions in each of its task, model and run-id segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMatch {
+    /// 0 for matches at a word start, 1 inside a word, 2 scattered; only
+    /// the best tier any run reached shows.
+    pub tier: u8,
+    /// Matched positions in the task, model and run-id names.
+    pub positions: [Vec<usize>; 3],
+}
+
+/// Matches `query` against a run's path `segments` (task, model, run id).
+///
+/// A `/` in the query splits it into parts that must match segments in
+/// order, each part within one segment (`ocr/t5` is a task matching `ocr`
+/// with a model or run matching `t5`); without a `/` the query matches the
+/// whole `task/model/run` path. A part found whole at a word start puts the
+/// run in the best tier, so `seed4` prefers `seed42` to `seed14` and `t5`
+/// prefers `t5-base` to `resnet50`.
+pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
+    // How well a part is found in a segment: 0 whole at the start of a
+    // word (`t5` in `t5-base`), 1 whole inside a word (`t5` in `resnet50`),
+    // 2 only scattered.
+    let tier_of = |hay: &str, part: &str| -> u8 {
+        let hay = if part.chars().any(char::is_uppercase) {
+            hay.to_string()
+        } else {
+            hay.to_lowercase()
+        };
+        let mut found = 2;
+        for (i, _) in hay.match_indices(part) {
+            let boundary = hay[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+            if boundary {
+                return 0;
+            }
+            found = 1;
+        }
+        found
+    };
+    let mut positions: [Vec<usize>; 3] = Default::default();
+    let parts: Vec<&str> = query.split('/').filter(|p| !p.trim().is_empty()).collect();
+    if !query.contains('/') {
+        let full = segments.join("/");
+        let (_, idx) = fuzzy(&full, query)?;
+        let mut start = 0;
+        for (i, seg) in segments.iter().enumerate() {
+            let n = seg.chars().count();
+            positions[i] = idx
+                .iter()
+                .filter(|&&j| j >= start && j < start + n)
+                .map(|&j| j - start)
+                .collect();
+            start += n + 1;
+        }
+        let tier = tier_of(&full, query.trim());
+        return Some(PathMatch { tier, positions });
+    }
+    if parts.is_empty() {
+        return Some(PathMatch { tier: 0, positions });
+    }
+    let mut tier = 0;
+    let mut next = 0;
+    for part in parts {
+        let part = part.trim();
+        let (i, idx) = (next..3).find_map(|i| Some((i, fuzzy(segments[i], part)?.1)))?;
+        tier = tier.max(tier_of(segments[i], part));
+        positions[i] = idx;
+        next = i + 1;
+    }
+    Some(PathMatch { tier, positions })
+}
+
+/// The words of `notes` that contain a word of `query` (at most three), or
+/// `None` unless every word of the query appears in the notes. Notes are
+/// prose: a fuzzy match of a short query finds its letters scattered in
+/// almost any paragraph, so they match by words.
+pub fn match_notes(notes: &str, query: &str) -> Option<String> {
+    let lower = notes.to_lowercase();
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    if words.is_empty() || !words.iter().all(|w| lower.contains(w.as_str())) {
+        return None;
+    }
+    let mut found: Vec<&str> = Vec::new();
+    for word in notes.split_whitespace() {
+        let l = word.to_lowercase();
+        if words.iter().any(|w| l.contains(w.as_str())) && !found.contains(&word) {
+            found.push(word);
+            if found.len() == 3 {
+                break;
+            }
+        }
+    }
+    Some(found.join(" … "))
+}
+
 /// What the rows are built from.
 pub struct TreeInput<'a> {
     /// The tree.
@@ -106,6 +220,8 @@ pub struct TreeInput<'a> {
     pub summaries: &'a HashMap<RunKey, RunSummary>,
     /// The order of runs.
     pub sort: &'a SortKey,
+    /// The order reversed (the explorer's reverse key).
+    pub reverse: bool,
     /// The filter; empty shows everything.
     pub query: &'a str,
     /// Folding.
@@ -130,46 +246,68 @@ pub fn key_metric(
     ))
 }
 
+/// How a run matched: where in its path, or by which words of its notes.
+struct Hit {
+    positions: [Vec<usize>; 3],
+    note: Option<String>,
+}
+
+/// The runs the filter keeps: only the best tier that any run reached, so
+/// whole-word matches hide scattered ones when there are any.
+fn filter_runs(input: &TreeInput, query: &str) -> HashMap<RunKey, Hit> {
+    let c = input.catalog;
+    let mut hits: Vec<(RunKey, u8, Hit)> = Vec::new();
+    for (k, r) in c.runs.iter().enumerate() {
+        if let Some(m) = match_path([&r.task, &r.model, &r.name], query) {
+            hits.push((
+                k,
+                m.tier,
+                Hit {
+                    positions: m.positions,
+                    note: None,
+                },
+            ));
+            continue;
+        }
+        let notes = input
+            .summaries
+            .get(&k)
+            .and_then(|s| s.info.as_ref()?.notes.as_deref());
+        if let Some(words) = notes.and_then(|n| match_notes(n, query)) {
+            hits.push((
+                k,
+                0,
+                Hit {
+                    positions: Default::default(),
+                    note: Some(words),
+                },
+            ));
+        }
+    }
+    let best = hits.iter().map(|h| h.1).min().unwrap_or(0);
+    hits.into_iter()
+        .filter(|h| h.1 == best)
+        .map(|(k, _, h)| (k, h))
+        .collect()
+}
+
+/// The order of a group of runs (a task or a model) among its siblings:
+/// its newest run, its size, its reclaimable bytes or its best metric.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+enum GroupKey {
+    Newest(Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    Bytes(u64),
+    Metric(f64),
+    None,
+}
+
 /// Builds the visible rows.
 pub fn build_rows(input: &TreeInput) -> Vec<Row> {
     let c = input.catalog;
     let query = input.query.trim();
     let models_open = models_open_by_default(c.runs.len());
-    // With a filter: the matching runs and where the name matched.
-    let matched: Option<HashMap<RunKey, Vec<usize>>> = (!query.is_empty()).then(|| {
-        c.runs
-            .iter()
-            .enumerate()
-            .filter_map(|(k, r)| {
-                let label = r.label();
-                if let Some((_, idx)) = fuzzy(&label, query) {
-                    let skip = label.chars().count() - r.name.chars().count();
-                    return Some((
-                        k,
-                        idx.into_iter()
-                            .filter(|&i| i >= skip)
-                            .map(|i| i - skip)
-                            .collect(),
-                    ));
-                }
-                // Notes are prose: a fuzzy match of a short query finds its
-                // letters scattered in almost any paragraph, so notes match
-                // when every word of the query appears in them.
-                let notes = input
-                    .summaries
-                    .get(&k)?
-                    .info
-                    .as_ref()?
-                    .notes
-                    .as_deref()?
-                    .to_lowercase();
-                query
-                    .split_whitespace()
-                    .all(|w| notes.contains(&w.to_lowercase()))
-                    .then(|| (k, Vec::new()))
-            })
-            .collect()
-    });
+    let matched: Option<HashMap<RunKey, Hit>> =
+        (!query.is_empty()).then(|| filter_runs(input, query));
     let metric = |k: RunKey, name: Option<&str>| {
         let s = input.summaries.get(&k)?;
         match name {
@@ -179,64 +317,120 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
             }
         }
     };
-    let by_size = matches!(input.sort, SortKey::Size | SortKey::Reclaimable);
-    let weight = |keys: &[RunKey]| {
-        let u = c.rollup(keys);
-        if *input.sort == SortKey::Size {
-            u.total().disk
-        } else {
-            u.reclaimable().disk
+    // A group's place among its siblings, best first (ties: by name).
+    let group_key = |keys: &[RunKey], models: bool| -> GroupKey {
+        match input.sort {
+            SortKey::Size => GroupKey::Bytes(c.rollup(keys).total().disk),
+            SortKey::Reclaimable => GroupKey::Bytes(c.rollup(keys).reclaimable().disk),
+            // Tasks judge runs by different metrics: they go by their newest run.
+            SortKey::KeyMetric | SortKey::Metric(_) if models => {
+                let name = match input.sort {
+                    SortKey::Metric(m) => Some(m.as_str()),
+                    _ => None,
+                };
+                keys.iter()
+                    .filter_map(|&k| metric(k, name))
+                    .filter(|(v, _)| !v.is_nan())
+                    // Best first: a lower-is-better value counts negated.
+                    .map(|(v, lower)| if lower { -v } else { v })
+                    .max_by(f64::total_cmp)
+                    .map_or(GroupKey::None, GroupKey::Metric)
+            }
+            _ => c.latest(keys.iter().copied()).map_or(GroupKey::None, |k| {
+                GroupKey::Newest(c.runs[k].time(), c.runs[k].last_write())
+            }),
+        }
+    };
+    let order = |mut groups: Vec<(usize, &str, GroupKey)>| -> Vec<usize> {
+        groups.sort_by(|a, b| {
+            let primary = match (a.2, b.2) {
+                (GroupKey::None, GroupKey::None) => std::cmp::Ordering::Equal,
+                (GroupKey::None, _) => std::cmp::Ordering::Greater,
+                (_, GroupKey::None) => std::cmp::Ordering::Less,
+                (x, y) => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
+            };
+            primary.then_with(|| a.1.cmp(b.1))
+        });
+        let mut out: Vec<usize> = groups.into_iter().map(|g| g.0).collect();
+        if input.reverse {
+            out.reverse();
+        }
+        out
+    };
+    // The runs of a model the tree shows.
+    let shown = |runs: &[RunKey]| -> Vec<RunKey> {
+        match &matched {
+            Some(hits) => runs
+                .iter()
+                .copied()
+                .filter(|k| hits.contains_key(k))
+                .collect(),
+            None => runs.to_vec(),
         }
     };
 
-    let mut task_order: Vec<usize> = (0..c.tasks.len()).collect();
-    if by_size {
-        task_order
-            .sort_by_key(|&t| std::cmp::Reverse(weight(&c.runs_under(&c.tasks[t].name, None))));
-    }
+    let task_order = order(
+        c.tasks
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let keys: Vec<RunKey> = task.models.iter().flat_map(|m| shown(&m.runs)).collect();
+                (t, task.name.as_str(), group_key(&keys, false))
+            })
+            .collect(),
+    );
     let mut rows = Vec::new();
     for t in task_order {
         let task = &c.tasks[t];
-        let mut model_order: Vec<usize> = (0..task.models.len()).collect();
-        if by_size {
-            model_order.sort_by_key(|&m| std::cmp::Reverse(weight(&task.models[m].runs)));
-        }
+        let model_order = order(
+            task.models
+                .iter()
+                .enumerate()
+                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown(&model.runs), true)))
+                .collect(),
+        );
         let mut task_rows = Vec::new();
+        let mut task_highlight = None;
         for m in model_order {
             let model = &task.models[m];
-            let mut runs: Vec<RunKey> = match &matched {
-                Some(hits) => model
-                    .runs
-                    .iter()
-                    .copied()
-                    .filter(|k| hits.contains_key(k))
-                    .collect(),
-                None => model.runs.clone(),
-            };
+            let mut runs = shown(&model.runs);
             if matched.is_some() && runs.is_empty() {
                 continue;
             }
+            // Where the filter matched the task and model names: as it did
+            // for the first matching run (the same names give the same positions).
+            let seg = |i: usize| -> Vec<usize> {
+                matched
+                    .as_ref()
+                    .and_then(|h| runs.iter().find_map(|k| h.get(k)))
+                    .map(|h| h.positions[i].clone())
+                    .unwrap_or_default()
+            };
+            task_highlight.get_or_insert_with(|| seg(0));
             let id = NodeId::Model(task.name.clone(), model.name.clone());
             let open = matched.is_some() || input.expansion.is_open(&id, models_open);
             task_rows.push(Row {
                 node: Node::Model(t, m),
-                highlight: name_highlight(&model.name, query),
+                highlight: seg(1),
                 id,
-                depth: 1,
+                depth: 2,
                 open,
+                note: None,
             });
             if open {
                 sort_runs(c, &mut runs, input.sort, metric);
+                if input.reverse {
+                    runs.reverse();
+                }
                 for k in runs {
+                    let hit = matched.as_ref().and_then(|h| h.get(&k));
                     task_rows.push(Row {
                         node: Node::Run(k),
                         id: NodeId::Run(c.runs[k].path.clone()),
-                        depth: 2,
+                        depth: 3,
                         open: false,
-                        highlight: matched
-                            .as_ref()
-                            .and_then(|h| h.get(&k).cloned())
-                            .unwrap_or_default(),
+                        highlight: hit.map(|h| h.positions[2].clone()).unwrap_or_default(),
+                        note: hit.and_then(|h| h.note.clone()),
                     });
                 }
             }
@@ -248,21 +442,79 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
         let open = matched.is_some() || input.expansion.is_open(&id, true);
         rows.push(Row {
             node: Node::Task(t),
-            highlight: name_highlight(&task.name, query),
+            highlight: task_highlight.unwrap_or_default(),
             id,
-            depth: 0,
+            depth: 1,
             open,
+            note: None,
         });
         if open {
             rows.extend(task_rows);
         }
     }
+    if !rows.is_empty() {
+        rows.insert(
+            0,
+            Row {
+                node: Node::Root,
+                id: NodeId::Root,
+                depth: 0,
+                open: true,
+                highlight: Vec::new(),
+                note: None,
+            },
+        );
+    }
     rows
 }
 
-fn name_highlight(name: &str, query: &str) -> Vec<usize> {
-    if query.is_empty() {
-        return Vec::new();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T5: [&str; 3] = ["ocr", "t5-base", "2025-12-04_14-32-10_seed4"];
+    const RESNET: [&str; 3] = ["ocr", "resnet50", "2025-12-04_14-32-10_seed14"];
+
+    #[test]
+    fn a_slash_matches_segments_in_order() {
+        assert_eq!(match_path(T5, "ocr/t5").map(|m| m.tier), Some(0));
+        // `t5` is inside a word of resnet50: a lower tier, which the tree
+        // hides while any run matches at a word start (so `ocr/t5` shows t5
+        // models only).
+        assert_eq!(match_path(RESNET, "ocr/t5").map(|m| m.tier), Some(1));
+        assert_eq!(match_path(RESNET, "ocr/r50").map(|m| m.tier), Some(2));
+        // Each part within one segment: not `o` of ocr, `c` … of another.
+        let recsys = ["recsys", "xgb", "2025-12-04_14-32-10_t5"];
+        assert!(match_path(recsys, "ocr/t5").is_none());
+        // In order only: the model before the task does not match.
+        assert!(match_path(T5, "t5/ocr").is_none());
+        // A part can match the run id, skipping the model.
+        assert!(match_path(RESNET, "ocr/seed14").is_some());
+        // Positions land in the segment each part matched.
+        let m = match_path(T5, "ocr/t5").unwrap();
+        assert_eq!(m.positions[0], [0, 1, 2]);
+        assert_eq!(m.positions[1], [0, 1]);
+        assert!(m.positions[2].is_empty());
     }
-    fuzzy(name, query).map(|(_, idx)| idx).unwrap_or_default()
+
+    #[test]
+    fn a_part_found_whole_ranks_above_a_scattered_one() {
+        let whole = match_path(T5, "seed4").unwrap();
+        let scattered = match_path(RESNET, "seed4").unwrap();
+        assert_eq!((whole.tier, scattered.tier), (0, 2));
+        // Smart case: an upper-case query is matched as typed.
+        assert_eq!(match_path(T5, "SEED4").map(|m| m.tier), None);
+    }
+
+    #[test]
+    fn notes_match_by_words_and_say_which() {
+        let notes = "Diverged after warmup; lr too high.";
+        assert_eq!(match_notes(notes, "warmup").as_deref(), Some("warmup;"));
+        assert_eq!(
+            match_notes(notes, "diverged lr").as_deref(),
+            Some("Diverged … lr")
+        );
+        assert_eq!(match_notes(notes, "diverged oom"), None);
+        assert_eq!(match_notes(notes, "  "), None);
+    }
 }

@@ -143,6 +143,7 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
     if app.overlay.is_none() {
         app.overlay = app.waiting.take();
     }
+    app.sync_count_gate();
     if settle {
         app.refresh();
     }
@@ -206,6 +207,25 @@ fn watch(app: &mut App) {
     for k in c.run_keys() {
         if (all || app.is_active(k)) && want.len() < WATCH_LIMIT {
             want.push((c.runs[k].path.clone(), true));
+        }
+    }
+    if !all {
+        // An idle run that resumes appends to files in its folder or its
+        // metrics/ and logs/: watching those (not whole runs) sees it at
+        // once, where the idle poll took up to 30 s. Newest runs first:
+        // they are the ones that resume.
+        let mut idle: Vec<_> = c.run_keys().filter(|&k| !app.is_active(k)).collect();
+        idle.sort_by_key(|&k| std::cmp::Reverse((c.runs[k].last_write(), c.runs[k].time())));
+        'runs: for k in idle {
+            let run = &c.runs[k].path;
+            for dir in [run.clone(), run.join("metrics"), run.join("logs")] {
+                if want.len() >= WATCH_LIMIT {
+                    break 'runs;
+                }
+                // Unchecked (no file is read here): the watcher skips
+                // folders that are not there.
+                want.push((dir, false));
+            }
         }
     }
     app.outbox.push(Request::Watch(want));
@@ -291,6 +311,7 @@ fn key(app: &mut App, action: Action) {
             return;
         }
         Some(Overlay::Promote(_)) => return picker(app, action),
+        Some(Overlay::Confirm(_)) if app.count_gate.is_some() => return count_gate(app, action),
         Some(Overlay::Confirm(c)) => {
             match action {
                 Action::Next => c.scroll.by(1),
@@ -299,13 +320,7 @@ fn key(app: &mut App, action: Action) {
                 Action::PageUp => c.scroll.by(-10),
                 Action::Top => c.scroll.offset = 0,
                 Action::Bottom => c.scroll.offset = c.scroll.max,
-                Action::Accept => {
-                    if let Some(Overlay::Confirm(c)) = app.overlay.take() {
-                        app.applying = Some((0, c.plan.targets.len()));
-                        app.say(format!("{}…", c.plan.kind.verb()));
-                        app.outbox.push(Request::Apply(Box::new(c.plan)));
-                    }
-                }
+                Action::Accept => apply(app),
                 Action::Cancel => {
                     app.overlay = None;
                     app.say("cancelled: nothing changed");
@@ -346,7 +361,7 @@ fn key(app: &mut App, action: Action) {
         Action::Collapse => collapse(app),
         Action::Toggle => {
             if let Some(row) = app.tree.rows.get(app.tree.selected)
-                && row.depth < 2
+                && row.foldable()
             {
                 app.tree.expansion.toggle(row.id.clone());
                 app.invalidate();
@@ -358,17 +373,25 @@ fn key(app: &mut App, action: Action) {
         }
         Action::Input(c) => {
             app.tree.query.push(c);
+            app.tree.jump_first = true;
             app.invalidate();
         }
         Action::Backspace => {
             app.tree.query.pop();
+            app.tree.jump_first = true;
             app.invalidate();
         }
         Action::Erase => {
             app.tree.query.clear();
+            app.tree.jump_first = true;
             app.invalidate();
         }
-        Action::Accept => app.tree.filtering = false,
+        Action::Accept => {
+            app.tree.filtering = false;
+            // The view from the top, headers of the first matches shown
+            // (the selection scrolls it back down if it is further).
+            app.tree.offset = 0;
+        }
         Action::Cancel | Action::ClearFilter => {
             app.tree.filtering = false;
             if !app.tree.query.is_empty() {
@@ -379,15 +402,20 @@ fn key(app: &mut App, action: Action) {
         Action::CycleSort => {
             app.tree.sort = app.tree.sort.next();
             app.invalidate();
-            app.say(format!("sort: {}", app.tree.sort.label()));
+            app.say(format!("sort: {}", sort_label(app)));
+        }
+        Action::ReverseSort => {
+            app.tree.reverse = !app.tree.reverse;
+            app.invalidate();
+            app.say(format!("sort: {}", sort_label(app)));
         }
         Action::Latest => latest(app),
         Action::Rescan => {
             app.rescan();
             app.say("rescanning…");
         }
-        Action::FocusNext => app.focus = app.focus.next(),
-        Action::FocusPrev => app.focus = app.focus.prev(),
+        Action::FocusNext => focus(app, app.focus.next()),
+        Action::FocusPrev => focus(app, app.focus.prev()),
         Action::NextSeries | Action::PrevSeries => {
             let n = app.selected_details().map_or(0, |d| d.metrics.series.len());
             if n == 0 {
@@ -491,7 +519,17 @@ fn plan(app: &mut App, action: Action) {
         opts,
         app.settings.judge.clone(),
     ));
-    app.say(format!("planning: {}…", kind.verb()));
+    // Say what the key acts on: the marks (all of them, hidden or not) or
+    // the selection.
+    let what = if app.marks.is_empty() {
+        match keys.len() {
+            1 => "1 run".to_string(),
+            n => format!("{n} runs"),
+        }
+    } else {
+        marks_summary(app)
+    };
+    app.say(format!("planning: {} · {what}…", kind.verb()));
 }
 
 /// Keys while runs are compared.
@@ -664,12 +702,11 @@ fn toggle_mark(app: &mut App) {
     } else {
         app.marks.extend(paths);
     }
-    if matches!(node, Node::Run(_)) {
-        move_or_scroll(app, 1);
-    }
+    // One behaviour on every row: mark, then move down (as ncdu and dua).
+    move_or_scroll(app, 1);
     app.say(format!(
-        "{} marked · d clean, P prune, D trash, u clear",
-        app.marks.len()
+        "{} · d clean, P prune, D trash, u clear",
+        marks_summary(app)
     ));
 }
 
@@ -717,7 +754,7 @@ fn collapse(app: &mut App) {
     let Some(row) = app.tree.rows.get(app.tree.selected) else {
         return;
     };
-    if row.depth < 2 && row.open {
+    if row.foldable() && row.open {
         app.tree.expansion.toggle(row.id.clone());
         app.invalidate();
         return;
@@ -771,15 +808,114 @@ fn latest(app: &mut App) {
     ));
 }
 
+/// "time", "size (reversed)": the order the tree is in.
+fn sort_label(app: &App) -> String {
+    let mut s = app.tree.sort.label();
+    if app.tree.reverse {
+        s.push_str(" (reversed)");
+    }
+    s
+}
+
+/// "34 marked", "34 marked (12 hidden by the filter)": what a key that acts
+/// on marks will act on, said whole wherever it is shown.
+pub fn marks_summary(app: &App) -> String {
+    let hidden = app.marks_hidden();
+    let mut s = format!("{} marked", app.marks.len());
+    if hidden > 0 {
+        s.push_str(&format!(" ({hidden} hidden by the filter)"));
+    }
+    s
+}
+
+/// Moves focus; a pane focused is the one shown when the panes share a
+/// place as tabs.
+fn focus(app: &mut App, to: Focus) {
+    app.focus = to;
+    if to != Focus::Tree {
+        app.tab = to;
+    }
+}
+
+/// `y` in the confirm popup: apply the plan. Before trashing, the cursor
+/// moves to the nearest row that stays, so it is still there after the
+/// rescan (instead of the top).
+fn apply(app: &mut App) {
+    let Some(Overlay::Confirm(c)) = app.overlay.take() else {
+        return;
+    };
+    app.count_gate = None;
+    if c.plan.kind == PlanKind::Trash {
+        let gone: std::collections::HashSet<std::path::PathBuf> = c
+            .plan
+            .targets
+            .iter()
+            .map(|t| app.catalog.root.join(&t.run))
+            .collect();
+        // A row stays when a run under it does (the root always does).
+        let stays = |i: &usize| {
+            let node = app.tree.rows[*i].node;
+            node == Node::Root
+                || app
+                    .runs_of(Some(node))
+                    .iter()
+                    .any(|&k| !gone.contains(&app.catalog.runs[k].path))
+        };
+        let sel = app.tree.selected;
+        let near = (sel..app.tree.rows.len())
+            .find(|i| stays(i))
+            .or_else(|| (0..sel).rev().find(|i| stays(i)));
+        if let Some(i) = near {
+            select(app, i);
+        }
+    }
+    app.applying = Some((0, c.plan.targets.len()));
+    app.say(format!("{}…", c.plan.kind.verb()));
+    app.outbox.push(Request::Apply(Box::new(c.plan)));
+}
+
+/// Keys while the confirm popup waits for the number of runs to be typed.
+fn count_gate(app: &mut App, action: Action) {
+    let Some(gate) = &mut app.count_gate else {
+        return;
+    };
+    match action {
+        Action::Input(c) if c.is_ascii_digit() && gate.typed.len() < 9 => gate.typed.push(c),
+        Action::Input(_) => {}
+        Action::Backspace => {
+            gate.typed.pop();
+        }
+        Action::Accept if gate.typed == gate.need.to_string() => apply(app),
+        Action::Accept => {
+            let need = gate.need;
+            app.say(format!(
+                "type {need} (the number of runs) then Enter to trash them; Esc changes nothing"
+            ));
+        }
+        Action::Cancel => {
+            app.overlay = None;
+            app.count_gate = None;
+            app.say("cancelled: nothing changed");
+        }
+        Action::Next | Action::Prev => {
+            if let Some(Overlay::Confirm(c)) = &mut app.overlay {
+                c.scroll.by(if action == Action::Next { 1 } else { -1 });
+            }
+        }
+        _ => {}
+    }
+}
+
 fn click(app: &mut App, col: u16, row: u16) {
     let tree = app.areas.tree;
     if tree.contains((col, row).into()) {
         app.focus = Focus::Tree;
         // Row 0 of the pane is its border.
-        if row > tree.y {
-            let i = app.tree.offset + (row - tree.y - 1) as usize;
+        // Row 1 is the column header.
+        if row > tree.y + 1 {
+            let i = app.tree.offset + (row - tree.y - 2) as usize;
             if i < app.tree.rows.len() {
-                if i == app.tree.selected && app.tree.rows[i].depth < 2 {
+                if i == app.tree.selected && app.tree.rows[i].foldable() {
                     app.tree.expansion.toggle(app.tree.rows[i].id.clone());
                     app.invalidate();
                 }

@@ -3,7 +3,7 @@
 //! returns to the view it was opened over.
 
 use crate::common;
-use crate::tui::{app_for, press, render};
+use crate::tui::{SEED42, app_for, go, press, render};
 
 use runyard::tui::keymap::Action;
 use runyard::tui::msg::Msg;
@@ -44,7 +44,8 @@ fn help_in_the_tree_leads_with_the_tree_and_scrolls_to_the_legend() {
 fn help_in_the_metrics_pane_leads_with_scrolling_and_the_chart() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj\t\t?");
+    go(&mut app, SEED42);
+    press(&mut app, "\t\t?");
     let screen = render(&mut app, 80, 24);
     assert!(
         help_heading(&screen).contains("A focused pane (Tab) — this view"),
@@ -61,7 +62,8 @@ fn help_over_compare_and_the_plan_goes_back_to_them() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     // The crnn model: compare its runs, ask for help, close it.
-    press(&mut app, "jjjjjc");
+    go(&mut app, "ocr/crnn");
+    press(&mut app, "c");
     assert!(app.compare().is_some());
     press(&mut app, "?");
     let screen = render(&mut app, 80, 24);
@@ -92,7 +94,8 @@ fn a_plan_at_80x24_is_grouped_by_run_and_scrolls_to_its_total() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     // The ocr task: four runs, two paths each.
-    press(&mut app, "jjjjd");
+    go(&mut app, "ocr");
+    press(&mut app, "d");
     let plan = app.confirm().expect("the plan").plan.clone();
     assert_eq!(plan.targets.len(), 8);
     let screen = render(&mut app, 80, 24);
@@ -137,7 +140,8 @@ fn help_over_the_filter_and_a_plot_goes_back_to_them() {
     assert_eq!(app.tree.query, "crnn", "the ? was not typed");
     press(&mut app, "\n\x1b");
     // A plot full screen.
-    press(&mut app, "jjjjjjjo");
+    go(&mut app, SEED42);
+    press(&mut app, "o");
     assert!(app.viewer().is_some());
     press(&mut app, "?");
     let screen = render(&mut app, 80, 24);
@@ -157,7 +161,8 @@ fn nothing_to_clean_says_why_in_the_explorers_words() {
     // The run writes now: it is active, and the explorer leaves it alone.
     common::write(&run.join("tmp/step.log"), b"training");
     press(&mut app, "r");
-    press(&mut app, "jjjjjjjd");
+    go(&mut app, SEED42);
+    press(&mut app, "d");
     assert!(app.confirm().is_none());
     let msg = &app.message.as_ref().expect("a message").0;
     assert!(

@@ -354,10 +354,11 @@ fn the_same_bytes_are_not_promoted_twice_without_again() {
 
 #[test]
 fn the_picker_shows_an_earlier_promotion_and_asks_twice() {
-    use crate::tui::{app_for, press, render};
+    use crate::tui::{app_for, go, press, render};
     let (_tmp, root) = demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjjjjjjjjp");
+    go(&mut app, "preproc/ocr-clean/2025-12-01_08-00-00");
+    press(&mut app, "p");
     let picker = app.picker().expect("the picker is open");
     assert_eq!(picker.run.name, "2025-12-01_08-00-00");
     let screen = render(&mut app, 80, 24);
@@ -384,12 +385,13 @@ fn the_picker_shows_an_earlier_promotion_and_asks_twice() {
 
 #[test]
 fn the_name_editor_moves_and_deletes_words() {
-    use crate::tui::{app_for, press};
+    use crate::tui::{app_for, go, press};
     use runyard::tui::keymap::Action;
     use runyard::tui::msg::Msg;
     let (_tmp, root) = demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjjjjjjjjpe");
+    go(&mut app, "preproc/ocr-clean/2025-12-01_08-00-00");
+    press(&mut app, "pe");
     assert_eq!(app.picker().unwrap().editing.as_deref(), Some("ocr-clean"));
     // Home, then type at the start; End, Ctrl-w drops the last word.
     app.send(Msg::Key(Action::CursorHome));

@@ -189,15 +189,31 @@ fn selected_label(app: &App) -> String {
             app.catalog.tasks[t].name, app.catalog.tasks[t].models[m].name
         ),
         Some(Node::Task(t)) => app.catalog.tasks[t].name.clone(),
+        Some(Node::Root) => "(root)".into(),
         None => String::new(),
     }
 }
+
+/// Moves the cursor to the row whose label is `label` (from the top, with
+/// `j`, as a user would), so journeys do not count rows.
+pub(crate) fn go(app: &mut Yard, label: &str) {
+    press(app, "g");
+    for _ in 0..app.tree.rows.len() {
+        if selected_label(app) == label {
+            return;
+        }
+        press(app, "j");
+    }
+    panic!("no row {label}");
+}
+
+pub(crate) const SEED42: &str = "ocr/crnn/2025-12-04_14-32-10_seed42";
 
 #[test]
 fn main_screen_snapshot() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     insta::assert_snapshot!("main_screen", render(&mut app, 130, 42));
 }
@@ -284,7 +300,7 @@ fn filter_snapshot_and_latest_within_it() {
 fn malformed_run_snapshot() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jj");
+    press(&mut app, "jjj");
     assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
     let screen = render(&mut app, 120, 36);
     assert!(
@@ -302,15 +318,22 @@ fn malformed_run_snapshot() {
 fn latest_jumps_within_the_selected_task_or_model() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    // On the debug task (first row): its latest run.
+    // At startup the cursor is on the root row: the latest run of the whole tree.
+    assert_eq!(selected_label(&app), "(root)");
     press(&mut app, "L");
     assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
     // From a run: the whole tree.
     press(&mut app, "L");
     assert_eq!(selected_label(&app), "debug/tiny/2025-12-10_07-30-00_smoke");
+    // On the ocr task: its latest run.
+    go(&mut app, "ocr");
+    press(&mut app, "L");
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
     // On ocr/crnn: the latest crnn run, even when the model was folded.
-    press(&mut app, "gjjjjj");
-    assert_eq!(selected_label(&app), "ocr/crnn");
+    go(&mut app, "ocr/crnn");
     press(&mut app, "\n");
     assert!(!app.tree.rows[app.tree.selected].open);
     press(&mut app, "L");
@@ -321,7 +344,7 @@ fn latest_jumps_within_the_selected_task_or_model() {
 fn sort_then_select_keeps_the_selection_on_its_run() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     let before = selected_label(&app);
     press(&mut app, "s");
     assert_eq!(app.tree.sort, SortKey::Size);
@@ -330,8 +353,8 @@ fn sort_then_select_keeps_the_selection_on_its_run() {
         before,
         "re-sorting never changes what is selected"
     );
-    // By size, the biggest task comes first.
-    press(&mut app, "g");
+    // By size, the biggest task comes first (under the root row).
+    press(&mut app, "gj");
     assert_eq!(selected_label(&app), "ocr");
     press(&mut app, "ss");
     assert_eq!(app.tree.sort, SortKey::KeyMetric);
@@ -358,7 +381,7 @@ fn sort_then_select_keeps_the_selection_on_its_run() {
 fn resize_down_to_one_cell_and_back() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjj");
+    press(&mut app, "jjjj");
     for (w, h) in [
         (1, 1),
         (2, 1),
@@ -391,7 +414,7 @@ fn folding_tab_focus_and_mouse() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     let rows = app.tree.rows.len();
-    press(&mut app, "h");
+    press(&mut app, "jh");
     assert!(app.tree.rows.len() < rows, "h folds the task");
     press(&mut app, "l");
     assert_eq!(app.tree.rows.len(), rows);
@@ -399,14 +422,14 @@ fn folding_tab_focus_and_mouse() {
     assert_eq!(app.focus, runyard::tui::app::Focus::Info);
     press(&mut app, "jj");
     assert_eq!(app.panes.info.offset, 2, "j scrolls the focused pane");
-    assert_eq!(app.tree.selected, 0, "and leaves the tree alone");
+    assert_eq!(app.tree.selected, 1, "and leaves the tree alone");
     render(&mut app, 120, 30);
-    // A click on the fourth tree row selects it.
+    // A click on the fourth tree row (under the border and the header) selects it.
     let tree = app.areas.tree;
-    app.send(Msg::Click(tree.x + 5, tree.y + 4));
+    app.send(Msg::Click(tree.x + 5, tree.y + 5));
     assert_eq!(app.tree.selected, 3);
     assert_eq!(app.focus, runyard::tui::app::Focus::Tree);
-    app.send(Msg::Wheel(true, tree.x + 5, tree.y + 4));
+    app.send(Msg::Wheel(true, tree.x + 5, tree.y + 5));
     assert_eq!(app.tree.selected, 6);
     // A task has no plots of its own: o says so.
     press(&mut app, "g");
@@ -435,7 +458,7 @@ fn hostile_names_are_escaped_on_screen() {
         b"{}",
     );
     let mut app = app_for(&root);
-    let screen = render(&mut app, 100, 20);
+    let screen = render(&mut app, 200, 20);
     assert!(!screen.contains('\x1b'));
     assert!(screen.contains("x\\u{1b}[2Jboom"), "{screen}");
 }
@@ -444,7 +467,7 @@ fn hostile_names_are_escaped_on_screen() {
 fn rescan_keeps_the_selection() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     let before = selected_label(&app);
     press(&mut app, "r");
     assert_eq!(app.generation, 1);
@@ -471,7 +494,7 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
     let depth8 = root.join("experiments/recsys/xgb-v1/2025-11-22_16-20-05_depth8");
     let vit = root.join("experiments/ocr/vit-small/2025-12-09_11-02-33_lr1e-4");
     // Mark two runs by moving onto them.
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     press(&mut app, " ");
     press(&mut app, "G");
@@ -537,9 +560,8 @@ fn marks_survive_sort_and_filter_and_cleanup_deletes_for_real() {
 fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjj");
-    assert_eq!(selected_label(&app), "ocr");
-    let screen = render(&mut app, 120, 30);
+    go(&mut app, "ocr");
+    let screen = render(&mut app, 140, 40);
     assert!(
         screen.contains("best      val/acc 0.91  vit-small/2025-12-09_11-02-33_lr1e-4"),
         "{screen}"
@@ -552,7 +574,7 @@ fn a_configured_key_metric_changes_the_sort_and_the_best_run() {
     .unwrap();
     app.send(Msg::Configure(Box::new(config)));
     assert_eq!(app.tree.sort, SortKey::KeyMetric);
-    let screen = render(&mut app, 120, 30);
+    let screen = render(&mut app, 140, 40);
     assert!(
         screen.contains("best      val/acc 0.71  vit-small/2025-12-08_18-45-12_lr3e-4"),
         "{screen}"
@@ -597,11 +619,7 @@ fn backlinks_show_on_the_run_and_flag_incident_runs() {
     app.read_notes = true;
     let catalog = Box::new(app.catalog.clone());
     app.run(vec![Request::Notes(catalog, Some(tracker))]);
-    press(&mut app, "jjjjjjjjjj");
-    assert_eq!(
-        selected_label(&app),
-        "ocr/vit-small/2025-12-08_18-45-12_lr3e-4"
-    );
+    go(&mut app, "ocr/vit-small/2025-12-08_18-45-12_lr3e-4");
     let screen = render(&mut app, 160, 70);
     assert!(screen.contains("2025-12-08_18-45-12_lr3e-4 ⚑"), "{screen}");
     assert!(
@@ -622,7 +640,7 @@ fn backlinks_show_on_the_run_and_flag_incident_runs() {
 fn promote_picker_copies_a_plot_under_a_typed_name() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
     let before = std::fs::read(run.join("plots/val_acc_curve.png")).unwrap();
@@ -758,7 +776,7 @@ fn runs_that_stray_from_the_layout_are_flagged_with_their_findings() {
 fn a_plot_opens_full_screen_in_half_blocks_and_esc_returns() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     assert_eq!(selected_label(&app), "ocr/crnn/2025-12-04_14-32-10_seed42");
     press(&mut app, "o");
     assert!(app.viewer().is_some());
@@ -817,7 +835,7 @@ fn a_corrupt_png_shows_a_message_not_a_crash() {
     std::fs::write(run.join("plots/a_broken.png"), &good[..good.len() / 3]).unwrap();
     std::fs::write(run.join("plots/b_not_an_image.png"), b"hello").unwrap();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     press(&mut app, "o");
     let screen = render(&mut app, 100, 20);
     assert!(screen.contains("a_broken.png"), "{screen}");
@@ -836,12 +854,12 @@ fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
     // One run alone is not a comparison.
-    press(&mut app, "jjjjjjjc");
+    go(&mut app, SEED42);
+    press(&mut app, "c");
     assert!(app.compare().is_none());
     assert!(app.message.as_ref().unwrap().0.contains("mark two runs"));
     // The ocr task: its four runs.
-    press(&mut app, "gjjjj");
-    assert_eq!(selected_label(&app), "ocr");
+    go(&mut app, "ocr");
     press(&mut app, "c");
     let c = app.compare().expect("the comparison opens");
     assert_eq!(c.table.runs.len(), 4);
@@ -869,7 +887,7 @@ fn compare_marked_runs_sort_by_a_column_and_overlay_a_series() {
 fn a_result_that_lands_under_an_open_view_waits_for_it_to_close() {
     let (_tmp, root) = common::demo_copy();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     // Ask for a cleanup plan, and open the help before it is built.
     let asked = update(&mut app.app, Msg::Key(Action::PlanEphemeral));
     assert!(asked.iter().any(|r| matches!(r, Request::Plan(..))));
@@ -898,7 +916,7 @@ fn the_promote_picker_is_planned_off_the_ui_thread_and_names_what_it_cannot_copy
     let run = root.join("experiments/ocr/crnn/2025-12-04_14-32-10_seed42");
     std::os::unix::fs::symlink("/etc/hostname", run.join("model.onnx")).unwrap();
     let mut app = app_for(&root);
-    press(&mut app, "jjjjjjj");
+    go(&mut app, SEED42);
     // `p` only asks: the candidates are planned by the runner.
     let asked = update(&mut app.app, Msg::Key(Action::OpenPromote));
     assert!(app.picker().is_none());
@@ -927,4 +945,219 @@ fn the_promote_picker_is_planned_off_the_ui_thread_and_names_what_it_cannot_copy
         screen.contains("model.onnx") && screen.contains(&format!("cannot be promoted: {reason}")),
         "{screen}"
     );
+}
+
+/// Dates every file and folder under `dir` an hour back, so the runs are
+/// idle (plans leave active runs alone).
+fn backdate(dir: &Path) {
+    let old = std::fs::FileTimes::new()
+        .set_modified(common::idle_time())
+        .set_accessed(common::idle_time());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        }
+        std::fs::File::open(&p).unwrap().set_times(old).unwrap();
+    }
+    // Children first changed their folders' times: date the folders again.
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(p) = dirs.pop() {
+        std::fs::File::open(&p).unwrap().set_times(old).unwrap();
+        for e in std::fs::read_dir(&p).unwrap() {
+            let e = e.unwrap().path();
+            if e.is_dir() {
+                dirs.push(e);
+            }
+        }
+    }
+}
+
+#[test]
+fn main_screen_at_three_sizes() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    // The first screen: the root row selected.
+    insta::assert_snapshot!("main_80x24_root", render(&mut app, 80, 24));
+    go(&mut app, SEED42);
+    let small = render(&mut app, 80, 24);
+    // The run's tag is whole, the key metric and size columns are there.
+    assert!(small.contains("12-04_14-32-10_seed42"), "{small}");
+    assert!(small.contains("0.87"), "{small}");
+    insta::assert_snapshot!("main_80x24_run", small);
+    // Tab shows the metrics pane in the shared place: key metrics and the chart.
+    press(&mut app, "\t\t");
+    let metrics = render(&mut app, 80, 24);
+    assert!(metrics.contains("key  val/acc 0.87"), "{metrics}");
+    assert!(
+        metrics.contains("scroll"),
+        "the hint line shows the pane's keys: {metrics}"
+    );
+    insta::assert_snapshot!("main_80x24_metrics_tab", metrics);
+    press(&mut app, "h");
+    let mid = render(&mut app, 120, 40);
+    // At 120 columns the key metric column is visible (s can sort by it).
+    assert!(mid.contains("metric") && mid.contains("0.87"), "{mid}");
+    insta::assert_snapshot!("main_120x40_run", mid);
+    insta::assert_snapshot!("main_200x50_run", render(&mut app, 200, 50));
+    go(&mut app, "ocr/crnn");
+    insta::assert_snapshot!("main_80x24_model", render(&mut app, 80, 24));
+    // Never more tree columns at 60 than at 120.
+    let header = |s: &str| s.lines().nth(1).unwrap_or("").split_whitespace().count();
+    let (narrow, wide) = (render(&mut app, 60, 20), render(&mut app, 120, 40));
+    assert!(header(&narrow) <= header(&wide), "{narrow}\n{wide}");
+}
+
+#[test]
+fn filter_by_segments_counts_and_starts_at_the_top() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    go(&mut app, "recsys/xgb-v1/2025-11-20_10-00-00_baseline");
+    // ocr/vit: only vit-small runs of the ocr task.
+    press(&mut app, "/ocr/vit");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown.iter().all(|l| l.starts_with("ocr/vit-small/")));
+    press(&mut app, "\n");
+    // The view from the top: the root, task and model rows above the first match.
+    assert_eq!(app.tree.offset, 0);
+    assert_eq!(
+        selected_label(&app),
+        "ocr/vit-small/2025-12-09_11-02-33_lr1e-4"
+    );
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("filter: 2 of 9 runs"), "{screen}");
+    insta::assert_snapshot!("filter_segments_80x24", screen);
+    // A run found by its notes says by which words.
+    press(&mut app, "\x1b/punctuation\n");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown, [SEED42]);
+    let screen = render(&mut app, 200, 50);
+    assert!(screen.contains("notes: punctuation"), "{screen}");
+    // seed4 found whole in seed42 hides the scattered match in seed14-like ids.
+    press(&mut app, "\x1b/seed4\n");
+    let shown: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].label())
+        .collect();
+    assert_eq!(shown, [SEED42]);
+}
+
+#[test]
+fn root_row_marks_everything_and_task_rows_show_partial_marks() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    go(&mut app, SEED42);
+    press(&mut app, " ");
+    // Marking moves down, on every row.
+    assert_eq!(selected_label(&app), "preproc");
+    go(&mut app, "ocr");
+    let node = app.selected_node().unwrap();
+    assert_eq!(app.marked_under(node), (1, 4));
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("+ ocr (4 · 1 marked)"), "{screen}");
+    assert!(screen.contains("1 marked"), "{screen}");
+    // On the root: every run; again: none.
+    press(&mut app, "g ");
+    assert_eq!(app.marks.len(), 9);
+    assert_eq!(selected_label(&app), "debug", "and moves down");
+    press(&mut app, "g ");
+    assert!(app.marks.is_empty());
+    // Marks hidden by the filter are said so, whole, at 80 columns.
+    go(&mut app, SEED42);
+    press(&mut app, " ");
+    press(&mut app, "/vit\n");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("1 marked (1 hidden by the filter)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn sort_orders_tasks_too_and_reverses() {
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    let tasks = |app: &Yard| -> Vec<String> {
+        app.tree
+            .rows
+            .iter()
+            .filter_map(|r| match r.node {
+                Node::Task(t) => Some(app.catalog.tasks[t].name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // By time: the task with the newest run first.
+    assert_eq!(tasks(&app), ["debug", "ocr", "preproc", "recsys"]);
+    press(&mut app, "R");
+    assert_eq!(tasks(&app), ["recsys", "preproc", "ocr", "debug"]);
+    assert_eq!(app.message.as_ref().unwrap().0, "sort: time (reversed)");
+    press(&mut app, "Rs");
+    assert_eq!(tasks(&app), ["ocr", "recsys", "preproc", "debug"]);
+}
+
+#[test]
+fn trashing_many_runs_asks_for_the_count_and_the_cursor_stays_near() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    for i in 1..=12 {
+        common::write(
+            &root.join(format!(
+                "experiments/t/many/2025-01-{i:02}_00-00-00/log.txt"
+            )),
+            b"x",
+        );
+    }
+    for i in 1..=2 {
+        common::write(
+            &root.join(format!("experiments/t/few/2025-02-{i:02}_00-00-00/log.txt")),
+            b"x",
+        );
+    }
+    backdate(&root);
+    let mut app = app_for(&root);
+    go(&mut app, "t/many");
+    press(&mut app, "D");
+    assert!(app.confirm().is_some());
+    let gate = app
+        .count_gate
+        .clone()
+        .expect("12 runs: the count must be typed");
+    assert_eq!(gate.need, 12);
+    // y is not enough, nor a wrong count.
+    press(&mut app, "y\n");
+    assert!(app.confirm().is_some());
+    press(&mut app, "13\n");
+    assert!(app.confirm().is_some());
+    assert!(root.join("experiments/t/many/2025-01-01_00-00-00").exists());
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("type 12 then Enter to trash 12 runs"),
+        "{screen}"
+    );
+    press(&mut app, "\x1b");
+    assert!(app.confirm().is_none() && app.count_gate.is_none());
+    press(&mut app, "D");
+    // Backspace mends a typo.
+    press(&mut app, "13");
+    app.send(Msg::Key(Action::Backspace));
+    press(&mut app, "2\n");
+    assert!(app.confirm().is_none());
+    assert!(!root.join("experiments/t/many/2025-01-01_00-00-00").exists());
+    // The cursor stays near: the last row was the trashed model, so the one above it.
+    assert_eq!(selected_label(&app), "t/few/2025-02-01_00-00-00");
+    // Two runs: one y, and the cursor goes to the row after.
+    go(&mut app, "t/few/2025-02-02_00-00-00");
+    press(&mut app, "Dy");
+    assert!(!root.join("experiments/t/few/2025-02-02_00-00-00").exists());
+    assert_eq!(selected_label(&app), "t/few/2025-02-01_00-00-00");
 }

@@ -205,16 +205,29 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
         .border_style(t.error())
         .title(Span::styled(format!(" {}? ", plan.kind.verb()), t.title()))
         .title(Line::from(Span::styled(position, t.dim())).right_aligned())
-        .title_bottom(Line::from(vec![
-            Span::styled(" y ", t.error()),
-            Span::raw("apply  "),
-            Span::styled("n/Esc ", t.title()),
-            Span::raw("no  "),
-            Span::styled("j/k/G/g ", t.title()),
-            Span::raw("scroll  "),
-            Span::styled("? ", t.title()),
-            Span::raw("keys "),
-        ]));
+        .title_bottom(Line::from(match &app.count_gate {
+            // Trashing many runs: `y` does nothing, the count must be typed.
+            Some(g) => vec![
+                Span::styled(format!(" type {} ", g.need), t.error()),
+                Span::raw(format!("{}▏ ", g.typed)),
+                Span::styled("Enter ", t.error()),
+                Span::raw("apply when it matches  "),
+                Span::styled("Esc ", t.title()),
+                Span::raw("no  "),
+                Span::styled("↑/↓ ", t.title()),
+                Span::raw("scroll "),
+            ],
+            None => vec![
+                Span::styled(" y ", t.error()),
+                Span::raw("apply  "),
+                Span::styled("n/Esc ", t.title()),
+                Span::raw("no  "),
+                Span::styled("j/k/G/g ", t.title()),
+                Span::raw("scroll  "),
+                Span::styled("? ", t.title()),
+                Span::raw("keys "),
+            ],
+        }));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)

@@ -80,6 +80,9 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::Filter) => "Typing a filter (/)",
         Section::Mode(Mode::Help) => "This help",
         Section::Mode(Mode::Confirm) => "A plan to confirm (d, P, D)",
+        Section::Mode(Mode::ConfirmCount) => {
+            "A plan of more than 10 runs to trash (type the count)"
+        }
         Section::Mode(Mode::Promote) => "The promote picker (p)",
         Section::Mode(Mode::PromoteName) => "Editing the target name (e in the picker)",
         Section::Mode(Mode::Viewer) => "A plot full screen (o)",
@@ -106,6 +109,7 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
     for m in [
         Mode::Filter,
         Mode::Confirm,
+        Mode::ConfirmCount,
         Mode::Promote,
         Mode::PromoteName,
         Mode::Viewer,

@@ -243,6 +243,7 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
     let t = &app.settings.theme;
     let keys = app.runs_of(Some(node));
     let (name, kind) = match node {
+        Node::Root => ("all runs".to_string(), "the whole tree"),
         Node::Task(ti) => (
             c.tasks[ti].name.clone(),
             if c.tasks[ti].name == crate::layout::PREPROC_TASK {
@@ -312,7 +313,23 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
             format!("{}{age}", fmt::escape(&short_label(app, node, k))),
         ));
     }
-    if let Some((metric, k, v)) = best_run(app, &keys) {
+    if node == Node::Root {
+        // Tasks judge runs by different metrics: the best run of each.
+        for (ti, task) in c.tasks.iter().enumerate() {
+            let keys = app.visible_runs_of(Node::Task(ti));
+            if let Some((metric, k, v)) = best_run(app, &keys) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<10}", "best"), t.dim()),
+                    Span::raw(format!("{} ", fmt::escape(&task.name))),
+                    Span::styled(format!("{metric} {}", fmt::metric(v)), t.metric()),
+                    Span::raw(format!(
+                        "  {}",
+                        fmt::escape(&short_label(app, Node::Task(ti), k))
+                    )),
+                ]));
+            }
+        }
+    } else if let Some((metric, k, v)) = best_run(app, &keys) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<10}", "best"), t.dim()),
             Span::styled(format!("{metric} {}", fmt::metric(v)), t.metric()),
@@ -347,6 +364,7 @@ pub fn short_label(app: &App, node: Node, k: RunKey) -> String {
     let r = &app.catalog.runs[k];
     match node {
         Node::Model(..) => r.name.clone(),
+        Node::Root => r.label(),
         _ => format!("{}/{}", r.model, r.name),
     }
 }

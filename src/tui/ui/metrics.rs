@@ -399,12 +399,15 @@ fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
         .filter_map(|&k| Some((k, app.loaded.summaries.get(&k)?.metric(&metric)?)))
         .filter(|(_, v)| !v.is_nan())
         .collect();
+    // Ties by folder: runs arrive in scan order, which changes between scans.
+    let path = |k: usize| &app.catalog.runs[k].path;
     ranked.sort_by(|a, b| {
         if lower {
             a.1.total_cmp(&b.1)
         } else {
             b.1.total_cmp(&a.1)
         }
+        .then_with(|| path(a.0).cmp(path(b.0)))
     });
     let mut lines = vec![Line::from(Span::styled(
         format!(

@@ -65,11 +65,11 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Constraint::Length(1),
     ])
     .areas(area);
-    let (tree_area, right) = if main.width >= 80 {
-        let tree_pct = if main.width < 120 { 50 } else { 45 };
+    let shape = Shape::of(main.width, main.height);
+    let (tree_area, right) = if shape.side_by_side {
         let [l, r] = Layout::horizontal([
-            Constraint::Percentage(tree_pct),
-            Constraint::Percentage(100 - tree_pct),
+            Constraint::Percentage(shape.tree_pct),
+            Constraint::Percentage(100 - shape.tree_pct),
         ])
         .areas(main);
         (l, r)
@@ -78,22 +78,40 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
         (t, b)
     };
-    let [info_area, metrics_area, disk_area] = Layout::vertical([
-        Constraint::Percentage(38),
-        Constraint::Percentage(37),
-        Constraint::Percentage(25),
-    ])
-    .areas(right);
+    // Stacked, each pane gets its share; as tabs, the shown one gets it all
+    // and the others none (their drawing is skipped).
+    let [info_area, metrics_area, disk_area] = if shape.tabs {
+        let mut areas = [Rect::default(); 3];
+        areas[tab_index(app.tab)] = right;
+        areas
+    } else {
+        Layout::vertical([
+            Constraint::Percentage(38),
+            Constraint::Percentage(37),
+            Constraint::Percentage(25),
+        ])
+        .areas(right)
+    };
     report.areas = Areas {
         tree: tree_area,
         panes: [info_area, metrics_area, disk_area],
     };
-    report.tree_page = (tree_area.height.saturating_sub(2) as usize).max(1);
+    // Less the borders and the column header.
+    report.tree_page = (tree_area.height.saturating_sub(3) as usize).max(1);
 
     tree::draw(frame, app, tree_area);
-    report.info = info::draw(frame, app, info_area);
-    report.metrics = metrics::draw(frame, app, metrics_area);
-    report.disk = disk::draw(frame, app, disk_area);
+    if !info_area.is_empty() {
+        report.info = info::draw(frame, app, info_area);
+    }
+    if !metrics_area.is_empty() {
+        report.metrics = metrics::draw(frame, app, metrics_area);
+    }
+    if !disk_area.is_empty() {
+        report.disk = disk::draw(frame, app, disk_area);
+    }
+    if shape.tabs {
+        draw_tabs(frame, app, right);
+    }
     draw_status(frame, app, status);
     draw_hints(frame, app, hints);
     match &app.overlay {
@@ -109,6 +127,76 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
     report
 }
 
+/// How the main area is shared at a size (the breakpoint table in
+/// docs/explorer.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The tree left, the panes right (else the tree above them).
+    pub side_by_side: bool,
+    /// The tree's share of the width, side by side.
+    pub tree_pct: u16,
+    /// The three panes share one place as tabs (Tab shows the next).
+    pub tabs: bool,
+}
+
+impl Shape {
+    /// The shape for a main area of `width` × `height`.
+    pub fn of(width: u16, height: u16) -> Shape {
+        let side_by_side = width >= 80;
+        // At 60 columns the tree has the full width; from 120 it gets as
+        // much, so a wider terminal never shows fewer tree columns.
+        let tree_pct = match width {
+            0..120 => 64,
+            120..160 => 50,
+            _ => 45,
+        };
+        // Stacked, each pane needs room for a few lines and the chart for
+        // ten: below that height they take turns.
+        let tabs = !side_by_side || width < 120 || height < 36;
+        Shape {
+            side_by_side,
+            tree_pct,
+            tabs,
+        }
+    }
+}
+
+fn tab_index(f: Focus) -> usize {
+    match f {
+        Focus::Metrics => 1,
+        Focus::Disk => 2,
+        _ => 0,
+    }
+}
+
+/// The tab row over the shared pane's top border: which pane is shown,
+/// and that Tab shows the next.
+fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.settings.theme;
+    let mut spans = vec![Span::raw("─")];
+    for (i, name) in ["run", "metrics", "disk"].into_iter().enumerate() {
+        let shown = tab_index(app.tab) == i;
+        let label = if shown {
+            format!("[{name}]")
+        } else {
+            format!(" {name} ")
+        };
+        let style = if shown {
+            t.selected(app.focus != Focus::Tree)
+        } else {
+            t.dim()
+        };
+        spans.push(Span::styled(label, style));
+    }
+    let row = Rect {
+        x: area.x + 1,
+        y: area.y,
+        width: area.width.saturating_sub(2),
+        height: 1.min(area.height),
+    };
+    frame.render_widget(Paragraph::new(Line::from(spans)), row);
+}
+
 /// Renders text scrolled by `scroll` (clamped to the content) and returns
 /// the largest scroll that still shows something, so keys and the wheel
 /// stop at the end instead of scrolling into blank space.
@@ -122,12 +210,16 @@ fn render_scrolled(frame: &mut Frame, para: Paragraph, area: Rect, scroll: u16) 
 /// A bordered pane with a title, highlighted when focused.
 fn pane<'a>(app: &App, title: &'a str, focus: Focus) -> Block<'a> {
     let focused = app.focus == focus;
+    // Focus shows without colour too: a thick border and a marked title.
+    let (kind, title) = if focused {
+        (ratatui::widgets::BorderType::Thick, format!(" ▶ {title} "))
+    } else {
+        (ratatui::widgets::BorderType::Plain, format!(" {title} "))
+    };
     Block::bordered()
+        .border_type(kind)
         .border_style(app.settings.theme.border(focused))
-        .title(Span::styled(
-            format!(" {title} "),
-            app.settings.theme.title(),
-        ))
+        .title(Span::styled(title, app.settings.theme.title()))
 }
 
 /// Cuts a string to `width` columns, ending in `…` when cut.
@@ -161,9 +253,13 @@ fn fact<'a>(app: &App, key: &str, value: impl Into<Span<'a>>) -> Line<'a> {
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// The status line, by priority: what is under way or just happened
+/// (applying, a message, the typed count a confirm waits for), the marks
+/// and the filter's count come first and are never cut; the tree's totals
+/// next; the scan statistics last, cut first.
 fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let c = &app.catalog;
-    let right = match c.done {
+    let scan = match c.done {
         None => {
             let p = c.progress;
             let tick = (app.scan_started.elapsed().as_millis() / 100) as usize % SPINNER.len();
@@ -193,48 +289,133 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             )
         }
     };
-    let left = match (&app.message, app.applying, &app.busy) {
-        (_, Some((done, total)), _) => format!(" applying… {done}/{total} paths"),
-        (Some((m, _)), _, _) => format!(" {m}"),
-        (None, None, Some(busy)) => format!(" {busy}"),
-        (None, None, None) => {
-            let all: Vec<_> = c.run_keys().collect();
-            let u = c.rollup(&all);
-            let mut s = format!(
-                " {} runs · {} · {} reclaimable · sort: {}",
-                c.runs.len(),
-                fmt::size(u.total().disk),
-                fmt::size(u.reclaimable().disk),
-                app.tree.sort.label()
-            );
-            if !app.marks.is_empty() {
-                s.push_str(&format!(" · {} marked", app.marks.len()));
-            }
-            if !app.tree.query.is_empty() {
-                let shown = app.tree.rows.iter().filter(|r| r.depth == 2).count();
-                s.push_str(&format!(
-                    " · filter “{}”: {shown} shown",
-                    fmt::escape(&app.tree.query)
-                ));
-            }
-            s
+    let mut first: Vec<String> = Vec::new();
+    if let Some(g) = &app.count_gate {
+        first.push(format!(
+            "type {} then Enter to trash {} runs{}: {}▏",
+            g.need,
+            g.need,
+            if g.hidden > 0 {
+                format!(" ({} hidden by the filter)", g.hidden)
+            } else {
+                String::new()
+            },
+            g.typed
+        ));
+    }
+    match (&app.message, app.applying, &app.busy) {
+        (_, Some((done, total)), _) => first.push(format!("applying… {done}/{total} paths")),
+        (Some((m, _)), _, _) => first.push(m.clone()),
+        (None, None, Some(busy)) => first.push(busy.clone()),
+        (None, None, None) => {}
+    }
+    if !app.marks.is_empty() {
+        let marks = super::update::marks_summary(app);
+        // A message about the marks already says it.
+        if !first.iter().any(|m| m.contains(&marks)) {
+            first.push(marks);
         }
-    };
+    }
+    if !app.tree.query.is_empty() {
+        first.push(format!(
+            "filter: {} of {} runs",
+            app.shown_runs().count(),
+            c.runs.len()
+        ));
+    }
+    let all: Vec<_> = c.run_keys().collect();
+    let u = c.rollup(&all);
+    let mut sort = app.tree.sort.label();
+    if app.tree.reverse {
+        sort.push_str(" ↑");
+    }
+    let totals = format!(
+        "{} runs · {} · {} reclaimable · sort: {sort}",
+        c.runs.len(),
+        fmt::size(u.total().disk),
+        fmt::size(u.reclaimable().disk),
+    );
     let width = area.width as usize;
-    let right = truncate(&right, width * 3 / 5);
-    let left = truncate(&left, width.saturating_sub(right.width() + 1));
+    let mut left = format!(" {}", first.join(" · "));
+    if first.is_empty() {
+        left = format!(" {totals}");
+    } else if left.width() + 3 + 12 <= width {
+        left = truncate(&format!("{left} · {totals}"), width);
+    }
+    let left = truncate(&left, width);
+    let room = width.saturating_sub(left.width() + 3);
+    let right = if room >= 12 {
+        truncate(&scan, room)
+    } else {
+        String::new()
+    };
     let pad = width.saturating_sub(left.width() + right.width());
-    let line = Line::from(vec![
-        Span::raw(left),
-        Span::raw(" ".repeat(pad)),
-        Span::styled(right, app.settings.theme.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(line).style(Style::new()), area);
+    let t = &app.settings.theme;
+    let mut spans = vec![Span::raw(left)];
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(right, t.dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(Style::new()), area);
+}
+
+/// Keys of a focused pane for the hint line: (binding name, label).
+fn pane_hints(focus: Focus) -> &'static [(&'static str, &'static str)] {
+    const SCROLL: [(&str, &str); 4] = [
+        ("down", "scroll"),
+        ("bottom", "end"),
+        ("focus_next", "next pane"),
+        ("collapse", "tree"),
+    ];
+    match focus {
+        Focus::Tree => &[],
+        Focus::Metrics => &[
+            ("down", "scroll"),
+            ("next_series", "series"),
+            ("smoothing", "smooth"),
+            ("x_axis", "x axis"),
+            ("log_scale", "log y"),
+            ("focus_next", "next pane"),
+            ("collapse", "tree"),
+        ],
+        _ => &SCROLL,
+    }
 }
 
 fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
     let mode = app.mode();
     let mut spans = vec![Span::raw(" ")];
+    let pane = pane_hints(app.focus);
+    if mode == super::keymap::Mode::Browse && !pane.is_empty() {
+        // A pane has focus: its keys, not the tree's.
+        for (name, label) in pane {
+            let Some(k) = app
+                .settings
+                .bindings
+                .iter()
+                .find(|b| b.name == *name)
+                .and_then(|b| b.keys.first())
+            else {
+                continue;
+            };
+            let mut keys = super::keymap::key_label(k);
+            if *name == "down"
+                && let Some(up) = app
+                    .settings
+                    .bindings
+                    .iter()
+                    .find(|b| b.name == "up")
+                    .and_then(|b| b.keys.first())
+            {
+                keys = format!("{keys}/{}", super::keymap::key_label(up));
+            }
+            spans.push(Span::styled(keys, app.settings.theme.title()));
+            spans.push(Span::styled(
+                format!(" {label}  "),
+                app.settings.theme.dim(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     // From the live keymap, so a rebinding in the config shows here too.
     for b in app.settings.bindings.iter().filter(|b| b.mode == mode) {
         let (Some(hint), Some(first)) = (b.hint, b.keys.first()) else {
@@ -247,6 +428,11 @@ fn draw_hints(frame: &mut Frame, app: &App, area: Rect) {
             .and_then(|o| o.keys.first())
         {
             keys = format!("{keys}/{}", super::keymap::key_label(k));
+        }
+        // Whole hints only: a cut one ("q q") reads as a different key.
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        if used + keys.width() + hint.width() + 1 > area.width as usize {
+            break;
         }
         spans.push(Span::styled(keys, app.settings.theme.title()));
         spans.push(Span::styled(format!(" {hint}  "), app.settings.theme.dim()));
