@@ -38,7 +38,7 @@ use super::{RunSummary, open};
 
 const MAGIC: &[u8] = b"runyard-summary-cache\n";
 /// Bumped when the encoding changes; the crate version is checked too.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 /// File name prefix in the cache folder (the scan cache's is `scan-`).
 pub const PREFIX: &str = "summaries-";
 
@@ -390,6 +390,11 @@ fn encode_entry(stamps: &[Stamp], s: &RunSummary) -> Vec<u8> {
             }
             // Any JSON: as its text (numbers round-trip exactly).
             w.str(&serde_json::Value::Object(i.extra.clone()).to_string());
+            w.u64(i.sources.len() as u64);
+            for (k, v) in &i.sources {
+                w.str(k);
+                w.str(v);
+            }
         }
     }
     // Key metrics are most often run_info.json's own: said in one byte.
@@ -459,6 +464,11 @@ fn read_summary(r: &mut Reader) -> Option<RunSummary> {
                 serde_json::Value::Object(m) => m,
                 _ => return None,
             };
+            let n = usize::try_from(r.u64()?).ok()?;
+            let mut sources = std::collections::BTreeMap::new();
+            for _ in 0..n {
+                sources.insert(r.str()?, r.str()?);
+            }
             Some(RunInfo {
                 command,
                 git_commit,
@@ -469,6 +479,7 @@ fn read_summary(r: &mut Reader) -> Option<RunSummary> {
                 started_at,
                 finished_at,
                 extra,
+                sources,
             })
         }
         _ => return None,

@@ -26,6 +26,10 @@ pub struct RunInfo {
     pub finished_at: Option<String>,
     /// Every other key, in file order.
     pub extra: Map<String, Value>,
+    /// Fields filled from other tools' files (a run's own `run_info.json`
+    /// wins): field → the file it came from, relative to the run.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 /// The file name.

@@ -4,6 +4,7 @@
 pub mod cache;
 mod curve;
 pub mod files;
+pub mod formats;
 pub mod info;
 pub mod metrics;
 pub mod open;
@@ -117,6 +118,12 @@ impl RunSummary {
         };
         let metrics = MetricsReader::with_caps(caps).read(run, false);
         s.errors.extend(metrics.errors);
+        // Other tools' facts (status, commit, times) fill what the run's
+        // own run_info.json lacks; their configs are not needed here.
+        let tools = formats::facts(run, &metrics.found, false);
+        formats::fill_info(&mut s.info, &tools.facts);
+        s.errors.extend(metrics.found.errors.iter().cloned());
+        s.errors.extend(tools.errors);
         // A broken config is worth a mark in listings, not only in `show`.
         if let Err(e) = Config::load(run) {
             s.errors.push(e);
@@ -228,8 +235,13 @@ pub fn summarize(series: &[Series]) -> Vec<SeriesSummary> {
 pub struct RunDetails {
     /// `run_info.json`.
     pub info: Option<RunInfo>,
-    /// `config.yaml` / `config.yml` / `config.json`.
+    /// `config.yaml` / `config.yml` / `config.json`, else another tool's
+    /// (Hydra's, Lightning's `hparams.yaml`, MLflow's params, W&B's).
     pub config: Option<Config>,
+    /// Hydra's overrides: what the command line changed.
+    pub overrides: Option<formats::Overrides>,
+    /// Other tools' folders found in the run and the files read there.
+    pub tools: Vec<formats::Place>,
     /// The first lines of the run's `README.md`.
     pub readme: Option<String>,
     /// Key metrics (see [`key_metrics`]).
@@ -277,6 +289,15 @@ impl RunDetails {
         }
         d.metrics = metrics.read(run, false);
         d.errors.extend(d.metrics.errors.iter().cloned());
+        let found = std::mem::take(&mut d.metrics.found);
+        let tools = formats::facts(run, &found, true);
+        formats::fill_info(&mut d.info, &tools.facts);
+        if d.config.is_none() {
+            d.config = tools.configs.into_iter().next();
+        }
+        d.overrides = tools.overrides;
+        d.errors.extend(found.errors.iter().cloned());
+        d.errors.extend(tools.errors);
         // Results before counters and settings (epoch, step, lr-Adam): the
         // first chart is never the epoch staircase.
         d.metrics
@@ -293,9 +314,12 @@ impl RunDetails {
             let s = d.series.remove(i);
             d.series.insert(0, s);
         }
-        d.checkpoints = files::checkpoints(run);
+        d.checkpoints = files::checkpoints_in(run, &found.checkpoint_dirs);
         d.plots = files::plots(run);
         d.logs = files::logs(run);
+        d.logs
+            .extend(tools.logs.iter().filter_map(|rel| files::item_at(run, rel)));
+        d.tools = found.places;
         d
     }
 }
