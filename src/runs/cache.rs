@@ -6,7 +6,8 @@
 //! active window, judged by the scan) whose files a summary reads all have
 //! the type, size, modification time (to the nanosecond) and inode they had
 //! when it was read: the run folder, `run_info.json`, the config, `metrics/`
-//! and every entry in it. Adding, removing or renaming a file changes its
+//! and every entry in it, and other tools' folders and files in the run
+//! (see [`super::formats`]). Adding, removing or renaming a file changes its
 //! folder's time, so those are seen; a file changed in place changes its
 //! time or size. A summary read while any of its files was written within
 //! the window is not stored: a write within the same clock tick as the
@@ -88,6 +89,18 @@ fn lstat(dir: BorrowedFd, name: &[u8]) -> Result<Option<Stat>, ()> {
     }
 }
 
+/// `lstat` of the `/`-separated path `rel` inside `dir`, the folders on
+/// the way opened without following a link: `None` when any is missing.
+fn lstat_rel(dir: BorrowedFd, rel: &[u8]) -> Option<Stat> {
+    let rel = std::str::from_utf8(rel).ok()?;
+    let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    if parent.is_empty() {
+        return lstat(dir, name.as_bytes()).ok().flatten();
+    }
+    let p = super::formats::open_rel_dir(dir, parent).ok()??;
+    lstat(p.as_fd(), name.as_bytes()).ok().flatten()
+}
+
 /// The stamps of every file a summary of `run` reads; `None` when they
 /// cannot all be looked at (then nothing is cached for the run).
 fn stamps(run: &Path) -> Option<Vec<Stamp>> {
@@ -101,6 +114,19 @@ fn stamps(run: &Path) -> Option<Vec<Stamp>> {
             if name.starts_with("config.") {
                 break;
             }
+        }
+    }
+    // Other tools' folders and files the summary reads (none in most
+    // runs: then this is one listing of the run folder).
+    let found = super::formats::discover(run);
+    for rel in found
+        .dirs
+        .iter()
+        .map(String::as_str)
+        .chain(found.files().map(|f| f.1))
+    {
+        if let Some(st) = lstat_rel(dir.as_fd(), rel.as_bytes()) {
+            out.push(Stamp::of(rel.as_bytes(), &st));
         }
     }
     let Some(st) = lstat(dir.as_fd(), b"metrics").ok()? else {
@@ -136,7 +162,9 @@ fn unchanged(run: &Path, want: &[Stamp]) -> bool {
     want.iter().all(|s| {
         let st = if s.name.is_empty() {
             rustix::fs::fstat(&dir).ok()
-        } else if let Some(name) = s.name.strip_prefix(b"metrics/") {
+        } else if let Some(name) = s.name.strip_prefix(b"metrics/")
+            && !name.contains(&b'/')
+        {
             // Through the folder opened without following a link, as the
             // metrics reader does.
             if metrics.is_none() {
@@ -146,6 +174,8 @@ fn unchanged(run: &Path, want: &[Stamp]) -> bool {
                 Some(m) => lstat(m.as_fd(), name).ok().flatten(),
                 None => None,
             }
+        } else if s.name.contains(&b'/') {
+            lstat_rel(dir.as_fd(), &s.name)
         } else {
             lstat(dir.as_fd(), &s.name).ok().flatten()
         };

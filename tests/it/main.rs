@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod create;
 mod curves;
+mod formats;
 mod links;
 mod promote;
 mod pty;
