@@ -398,19 +398,50 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
 pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: &Judge) -> Plan {
     let mut b = Builder::new(PlanKind::Prune, root, opts);
     for run in runs {
-        let dir = run.rel.join("checkpoints");
+        // The run's checkpoints/, then those of tool folders in it
+        // (Lightning's lightning_logs/version_N/checkpoints/), each judged
+        // on its own.
+        let found = crate::runs::formats::discover(&root.join(&run.rel));
+        let dirs = std::iter::once("checkpoints".to_string()).chain(found.checkpoint_dirs);
+        for sub in dirs {
+            prune_dir(&mut b, root, run, &run.rel.join(sub), opts, judge);
+        }
+    }
+    // A run with several checkpoint folders is noted once (active, stalled).
+    let mut seen = std::collections::HashSet::new();
+    b.plan
+        .skipped
+        .retain(|n| seen.insert((n.rel.clone(), n.why.clone())));
+    let mut seen = std::collections::HashSet::new();
+    b.plan
+        .warnings
+        .retain(|n| seen.insert((n.rel.clone(), n.why.clone())));
+    b.finish()
+}
+
+/// Plans pruning one checkpoint folder `dir` (relative to the root) of `run`.
+fn prune_dir(
+    b: &mut Builder,
+    root: &Path,
+    run: &RunRef,
+    dir: &Path,
+    opts: &PlanOptions,
+    judge: &Judge,
+) {
+    let dir = dir.to_path_buf();
+    {
         let Ok(md) = std::fs::symlink_metadata(root.join(&dir)) else {
-            continue;
+            return;
         };
         if md.file_type().is_symlink() {
             b.plan.skipped.push(Note {
                 rel: dir,
                 why: "checkpoints/ is a symlink: not followed".into(),
             });
-            continue;
+            return;
         }
         if !b.run_allowed(run, opts) {
-            continue;
+            return;
         }
         // Listed through the folder as opened from the root, never through
         // a link along the way.
@@ -423,7 +454,7 @@ pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: 
                     rel: dir,
                     why: format!("cannot list: {e}"),
                 });
-                continue;
+                return;
             }
         };
         let mut names: Vec<std::ffi::OsString> = list
@@ -511,7 +542,6 @@ pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: 
             }
         }
     }
-    b.finish()
 }
 
 /// Plans moving whole runs to `.trash/`.

@@ -427,3 +427,49 @@ fn the_summary_cache_notices_tool_files_changing() {
         .unwrap();
     assert_eq!(ls(), 0.5);
 }
+
+#[test]
+fn lightning_checkpoints_are_pruned_by_the_recorded_metric() {
+    let (_tmp, root) = tree();
+    let out = runyard_cmd()
+        .current_dir(&root)
+        .args(["clean", "--checkpoints", "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dir = format!("{A}/lightning_logs/version_0/checkpoints");
+    let targets: Vec<(&str, &str)> = v["plan"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["rel"].as_str().unwrap(), t["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        targets,
+        [(
+            format!("{dir}/epoch=0-step=2.ckpt").as_str(),
+            "epoch 0, step 2: val_loss 0.8"
+        )]
+    );
+    let kept: Vec<(&str, &str)> = v["plan"]["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["rel"].as_str().unwrap(), t["why"].as_str().unwrap()))
+        .collect();
+    // The best by the validation loss Lightning recorded, not only the latest.
+    assert!(kept.contains(&(
+        format!("{dir}/epoch=1-step=5.ckpt").as_str(),
+        "epoch 1, step 5: val_loss 0.6: the best (lowest) recorded"
+    )));
+    assert!(kept.iter().any(|k| k.0 == format!("{dir}/last.ckpt")));
+    assert!(
+        kept.iter()
+            .any(|k| k.0 == format!("{dir}/epoch=2-step=8.ckpt"))
+    );
+}
