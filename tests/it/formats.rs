@@ -473,3 +473,52 @@ fn lightning_checkpoints_are_pruned_by_the_recorded_metric() {
             .any(|k| k.0 == format!("{dir}/epoch=2-step=8.ckpt"))
     );
 }
+
+#[test]
+fn tool_folders_opened_as_the_run_itself() {
+    use runyard::runs::RunDetails;
+    let tmp = tempfile::tempdir().unwrap();
+    // A Lightning version folder, as a tree of Lightning runs opened
+    // directly shows it.
+    let version = tmp.path().join("version_3");
+    formats::lightning_version(&version);
+    formats::tensorboard_file(&version.join("events.out.tfevents.1700000000.h.1.0"));
+    let d = RunDetails::load(&version);
+    assert_eq!(d.config.as_ref().unwrap().file, "hparams.yaml");
+    let opt = d.config.as_ref().unwrap().value["optimizer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(opt.contains("torch.optim.adam.Adam"), "{opt}");
+    let val = d.series.iter().find(|s| s.name == "val_loss").unwrap();
+    assert_eq!(val.stats.last.map(|p| p.1), Some(0.65));
+    assert!(d.series.iter().any(|s| s.name == "val/f1"));
+    assert_eq!(d.checkpoints.len(), 4);
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    // An MLflow run folder holding only meta.yaml and metrics/.
+    let run = tmp.path().join("0/9b1d");
+    write(
+        &run.join("meta.yaml"),
+        b"run_name: calm-owl\nstatus: 3\nstart_time: 1735722000000\n",
+    );
+    write(
+        &run.join("metrics/val/acc"),
+        b"1735722000000 0.5 0\n1735722000001 0.8 1\n",
+    );
+    let d = RunDetails::load(&run);
+    let info = d.info.as_ref().unwrap();
+    assert_eq!(info.status.as_deref(), Some("finished"));
+    assert_eq!(info.sources["status"], "meta.yaml");
+    let acc = d.series.iter().find(|s| s.name == "val/acc").unwrap();
+    assert_eq!(acc.stats.last.map(|p| p.1), Some(0.8));
+    assert_eq!(acc.file, "metrics/val/acc");
+    // A W&B run folder opened as the run.
+    let wandb = tmp.path().join("wandb");
+    formats::wandb_tree(&wandb);
+    let d = RunDetails::load(&wandb.join("run-20250101_100000-abc123"));
+    assert_eq!(d.metrics.get("val_loss"), Some(0.21));
+    assert_eq!(
+        d.info.as_ref().unwrap().git_commit.as_deref(),
+        Some("feedbeef")
+    );
+}

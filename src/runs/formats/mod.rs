@@ -395,8 +395,12 @@ pub fn discover(run: &Path) -> Found {
     // Most runs hold only the layout's own files and folders: nothing to walk.
     let worth = entries.iter().any(|e| match e.kind {
         FileType::Directory => !LAYOUT_DIRS.contains(&e.name.as_str()),
+        // An MLflow run folder opened as the run may hold only `metrics/`
+        // beside its meta.yaml.
         FileType::RegularFile => {
-            is_event_file(&e.name) || lightning::FILES.contains(&e.name.as_str())
+            is_event_file(&e.name)
+                || lightning::FILES.contains(&e.name.as_str())
+                || e.name == "meta.yaml"
         }
         _ => false,
     });
