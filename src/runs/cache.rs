@@ -101,9 +101,10 @@ fn lstat_rel(dir: BorrowedFd, rel: &[u8]) -> Option<Stat> {
     lstat(p.as_fd(), name.as_bytes()).ok().flatten()
 }
 
-/// The stamps of every file a summary of `run` reads; `None` when they
-/// cannot all be looked at (then nothing is cached for the run).
-fn stamps(run: &Path) -> Option<Vec<Stamp>> {
+/// The stamps of every file a summary of `run` reads, and the run's tool
+/// folders (see [`super::formats::discover`]); `None` when they cannot all
+/// be looked at (then nothing is cached for the run).
+fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found)> {
     let dir = open::open_dir(run).ok()??;
     let mut out = vec![Stamp::of(b"", &rustix::fs::fstat(&dir).ok()?)];
     for name in FILES {
@@ -130,11 +131,11 @@ fn stamps(run: &Path) -> Option<Vec<Stamp>> {
         }
     }
     let Some(st) = lstat(dir.as_fd(), b"metrics").ok()? else {
-        return Some(out);
+        return Some((out, found));
     };
     out.push(Stamp::of(b"metrics", &st));
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
-        return Some(out);
+        return Some((out, found));
     }
     let metrics = open::open_dir_in(dir.as_fd(), "metrics").ok()??;
     let entries = rustix::fs::Dir::read_from(&metrics).ok()?;
@@ -150,7 +151,7 @@ fn stamps(run: &Path) -> Option<Vec<Stamp>> {
             out.push(Stamp::of(&rel, &st));
         }
     }
-    Some(out)
+    Some((out, found))
 }
 
 /// True when every stamped file of `run` is as it was.
@@ -268,8 +269,15 @@ impl SummaryCache {
         }
         // Stamped before reading: a file that changes while it is read
         // will not match next time.
-        let stamps = if active { None } else { stamps(run) };
-        let summary = RunSummary::load(run);
+        let (stamps, found) = match if active { None } else { stamps(run) } {
+            Some((stamps, found)) => (Some(stamps), Some(found)),
+            None => (None, None),
+        };
+        // The tool folders found for the stamps are the ones read.
+        let summary = match found {
+            Some(found) => RunSummary::load_found(run, found),
+            None => RunSummary::load(run),
+        };
         let settled = stamps
             .as_ref()
             .is_some_and(|st| st.iter().all(|s| s.mtime < self.settled_before));
@@ -720,7 +728,7 @@ mod tests {
     fn an_entry_round_trips_exactly() {
         let dir = run_dir();
         let s = RunSummary::load(dir.path());
-        let st = stamps(dir.path()).unwrap();
+        let st = stamps(dir.path()).unwrap().0;
         let mut names: Vec<&[u8]> = st.iter().map(|s| s.name.as_slice()).collect();
         names.sort();
         let want: [&[u8]; 5] = [

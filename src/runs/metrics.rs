@@ -172,9 +172,15 @@ impl MetricsReader {
     /// `metrics.csv`, TensorBoard event files, MLflow metrics, the W&B
     /// summary: see [`formats`]).
     pub fn read(&mut self, run: &Path, scalars_only: bool) -> Metrics {
+        self.read_found(run, scalars_only, formats::discover(run))
+    }
+
+    /// [`MetricsReader::read`] with the run's tool folders already found
+    /// (the summary cache finds them to stamp them: once is enough).
+    pub fn read_found(&mut self, run: &Path, scalars_only: bool, found: formats::Found) -> Metrics {
         self.stats = ReadStats::default();
         let mut m = Metrics {
-            found: formats::discover(run),
+            found,
             ..Metrics::default()
         };
         let mut seen = HashSet::new();

@@ -104,6 +104,11 @@ pub struct RunSummary {
 impl RunSummary {
     /// Reads `run_info.json` and the small metric files of a run.
     pub fn load(run: &Path) -> RunSummary {
+        RunSummary::load_found(run, formats::discover(run))
+    }
+
+    /// [`RunSummary::load`] with the run's tool folders already found.
+    pub fn load_found(run: &Path, found: formats::Found) -> RunSummary {
         let mut s = RunSummary::default();
         match RunInfo::load(run) {
             Ok(info) => s.info = info,
@@ -116,7 +121,7 @@ impl RunSummary {
             buckets: 2,
             ..Caps::default()
         };
-        let metrics = MetricsReader::with_caps(caps).read(run, false);
+        let metrics = MetricsReader::with_caps(caps).read_found(run, false, found);
         s.errors.extend(metrics.errors);
         // Other tools' facts (status, commit, times) fill what the run's
         // own run_info.json lacks; their configs are not needed here.

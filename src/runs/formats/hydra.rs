@@ -18,9 +18,10 @@ const FILES: [&str; 3] = ["config.yaml", "overrides.yaml", "hydra.yaml"];
 pub(super) fn files(walk: &mut Walk, fd: BorrowedFd, rel: &str, entries: &[Entry]) -> Vec<String> {
     let dot = join(rel, ".hydra");
     let mut out = Vec::new();
-    if let Some((_, inner)) = walk.open_list(fd, ".hydra", &dot) {
+    if let Some(inner) = walk.open_list(fd, ".hydra", &dot) {
         for f in FILES {
             if inner
+                .entries
                 .iter()
                 .any(|e| e.name == f && e.kind == FileType::RegularFile)
             {

@@ -137,13 +137,39 @@ pub(crate) struct Entry {
     pub(crate) kind: FileType,
 }
 
-/// Lists `fd` (at most [`MAX_ENTRIES`]), `.` and `..` left out; entries
-/// whose name is not UTF-8 are left out too (no tool writes such names).
-pub(crate) fn list(fd: BorrowedFd, display: &str) -> Result<Vec<Entry>, String> {
-    let dir = rustix::fs::Dir::read_from(fd)
+/// A listed folder: its open handle (for opening what is inside) and its
+/// entries.
+pub(crate) struct Listed {
+    dir: rustix::fs::Dir,
+    /// The entries, by name.
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Listed {
+    /// The folder's handle (still open: children are opened relative to it).
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        // The handle is the one given to `Dir::new`: always there.
+        self.dir
+            .fd()
+            .unwrap_or_else(|_| unreachable!("a Dir keeps its fd"))
+    }
+}
+
+/// Lists the folder `fd` (at most [`MAX_ENTRIES`]), `.` and `..` left
+/// out; entries whose name is not UTF-8 are left out too (no tool writes
+/// such names). The handle itself is read (`Dir::read_from` would open
+/// the folder again: three more system calls a run).
+pub(crate) fn list(fd: OwnedFd, display: &str) -> Result<Listed, String> {
+    let mut dir = rustix::fs::Dir::new(fd)
         .map_err(|e| format!("{display}: cannot list: {}", std::io::Error::from(e)))?;
     let mut out = Vec::new();
-    for e in dir.flatten().take(MAX_ENTRIES + 2) {
+    let mut n = 0;
+    while let Some(e) = dir.read() {
+        let Ok(e) = e else { break };
+        n += 1;
+        if n > MAX_ENTRIES + 2 {
+            break;
+        }
         let Ok(name) = std::str::from_utf8(e.file_name().to_bytes()) else {
             continue;
         };
@@ -151,7 +177,9 @@ pub(crate) fn list(fd: BorrowedFd, display: &str) -> Result<Vec<Entry>, String> 
             continue;
         }
         let mut kind = e.file_type();
-        if kind == FileType::Unknown {
+        if kind == FileType::Unknown
+            && let Ok(fd) = dir.fd()
+        {
             // Some filesystems leave the type out of the listing.
             kind = rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW)
                 .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode));
@@ -162,7 +190,7 @@ pub(crate) fn list(fd: BorrowedFd, display: &str) -> Result<Vec<Entry>, String> 
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    Ok(Listed { dir, entries: out })
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -205,12 +233,7 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Lists `name` inside `parent` (relative path `rel`), when the walk's
     /// budget allows.
-    fn open_list(
-        &mut self,
-        parent: BorrowedFd,
-        name: &str,
-        rel: &str,
-    ) -> Option<(OwnedFd, Vec<Entry>)> {
+    fn open_list(&mut self, parent: BorrowedFd, name: &str, rel: &str) -> Option<Listed> {
         if self.listed >= MAX_DIRS {
             return None;
         }
@@ -223,10 +246,10 @@ impl Walk<'_> {
                 return None;
             }
         };
-        match list(fd.as_fd(), rel) {
-            Ok(entries) => {
+        match list(fd, rel) {
+            Ok(listed) => {
                 self.found.dirs.push(rel.to_string());
-                Some((fd, entries))
+                Some(listed)
             }
             Err(e) => {
                 self.found.errors.push(e);
@@ -315,8 +338,8 @@ impl Walk<'_> {
                 continue;
             }
             let child = join(rel, &e.name);
-            if let Some((cfd, centries)) = self.open_list(fd, &e.name, &child) {
-                self.visit(cfd.as_fd(), &child, &centries, depth + 1);
+            if let Some(c) = self.open_list(fd, &e.name, &child) {
+                self.visit(c.fd(), &child, &c.entries, depth + 1);
             }
         }
     }
@@ -331,16 +354,17 @@ impl Walk<'_> {
         rel: &str,
         depth: usize,
     ) -> Vec<String> {
-        let Some((fd, entries)) = self.open_list(parent, name, rel) else {
+        let Some(listed) = self.open_list(parent, name, rel) else {
             return Vec::new();
         };
+        let fd = listed.fd();
         let mut out = Vec::new();
-        for e in &entries {
+        for e in &listed.entries {
             let child = join(rel, &e.name);
             match e.kind {
                 FileType::RegularFile => out.push(child),
                 FileType::Directory if depth < MAX_DEPTH => {
-                    out.extend(self.files_under(fd.as_fd(), &e.name, &child, depth + 1));
+                    out.extend(self.files_under(fd, &e.name, &child, depth + 1));
                 }
                 _ => {}
             }
@@ -385,13 +409,14 @@ pub fn discover(run: &Path) -> Found {
             return found;
         }
     };
-    let entries = match list(dir.as_fd(), ".") {
-        Ok(e) => e,
+    let listed = match list(dir, ".") {
+        Ok(l) => l,
         Err(e) => {
             found.errors.push(e);
             return found;
         }
     };
+    let entries = &listed.entries;
     // Most runs hold only the layout's own files and folders: nothing to walk.
     let worth = entries.iter().any(|e| match e.kind {
         FileType::Directory => !LAYOUT_DIRS.contains(&e.name.as_str()),
@@ -409,7 +434,7 @@ pub fn discover(run: &Path) -> Found {
             found: &mut found,
             listed: 0,
         };
-        walk.visit(dir.as_fd(), "", &entries, 0);
+        walk.visit(listed.fd(), "", entries, 0);
     }
     found
 }

@@ -9,7 +9,7 @@ use std::os::fd::BorrowedFd;
 
 use serde_json::{Map, Value};
 
-use super::{Fact, Place, ToolFacts, Walk, join, parse_yaml, read_rel};
+use super::{Fact, Listed, Place, ToolFacts, Walk, join, parse_yaml, read_rel};
 use crate::runs::files::Config;
 use crate::runs::metrics::{Metrics, Scalar};
 
@@ -24,7 +24,7 @@ const FILES: [&str; 4] = [
 /// The W&B files of the run folder `rel` (none: not a W&B run).
 pub(super) fn files(walk: &mut Walk, fd: BorrowedFd, rel: &str) -> Vec<String> {
     let dir = join(rel, "files");
-    let Some((_, entries)) = walk.open_list(fd, "files", &dir) else {
+    let Some(Listed { entries, .. }) = walk.open_list(fd, "files", &dir) else {
         return Vec::new();
     };
     FILES
