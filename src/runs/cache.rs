@@ -25,7 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -104,7 +104,7 @@ fn lstat_rel(dir: BorrowedFd, rel: &[u8]) -> Option<Stat> {
 /// The stamps of every file a summary of `run` reads, and the run's tool
 /// folders (see [`super::formats::discover`]); `None` when they cannot all
 /// be looked at (then nothing is cached for the run).
-fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found)> {
+fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found, OwnedFd)> {
     let dir = open::open_dir(run).ok()??;
     let mut out = vec![Stamp::of(b"", &rustix::fs::fstat(&dir).ok()?)];
     for name in FILES {
@@ -119,7 +119,7 @@ fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found)> {
     }
     // Other tools' folders and files the summary reads (none in most
     // runs: then this is one listing of the run folder).
-    let found = super::formats::discover(run);
+    let found = super::formats::discover_in(dir.as_fd());
     for rel in found
         .dirs
         .iter()
@@ -131,11 +131,11 @@ fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found)> {
         }
     }
     let Some(st) = lstat(dir.as_fd(), b"metrics").ok()? else {
-        return Some((out, found));
+        return Some((out, found, dir));
     };
     out.push(Stamp::of(b"metrics", &st));
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
-        return Some((out, found));
+        return Some((out, found, dir));
     }
     let metrics = open::open_dir_in(dir.as_fd(), "metrics").ok()??;
     let entries = rustix::fs::Dir::read_from(&metrics).ok()?;
@@ -151,7 +151,7 @@ fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found)> {
             out.push(Stamp::of(&rel, &st));
         }
     }
-    Some((out, found))
+    Some((out, found, dir))
 }
 
 /// True when every stamped file of `run` is as it was.
@@ -269,14 +269,13 @@ impl SummaryCache {
         }
         // Stamped before reading: a file that changes while it is read
         // will not match next time.
-        let (stamps, found) = match if active { None } else { stamps(run) } {
-            Some((stamps, found)) => (Some(stamps), Some(found)),
-            None => (None, None),
-        };
-        // The tool folders found for the stamps are the ones read.
-        let summary = match found {
-            Some(found) => RunSummary::load_found(run, found),
-            None => RunSummary::load(run),
+        let (stamps, summary) = match if active { None } else { stamps(run) } {
+            // The folder opened and the tool folders found for the stamps
+            // are the ones read.
+            Some((stamps, found, dir)) => {
+                (Some(stamps), RunSummary::load_in(run, dir.as_fd(), found))
+            }
+            None => (None, RunSummary::load(run)),
         };
         let settled = stamps
             .as_ref()

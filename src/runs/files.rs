@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::Value;
 use walkdir::WalkDir;
 
-use super::read_small;
 use crate::catalog::Usage;
 use crate::layout::{self, CheckpointName};
 
@@ -193,8 +192,16 @@ pub struct Config {
 impl Config {
     /// Reads the run's config: `Ok(None)` when it has none.
     pub fn load(run: &Path) -> Result<Option<Config>, String> {
+        match super::open::open_dir(run)? {
+            Some(dir) => Config::load_in(std::os::fd::AsFd::as_fd(&dir)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Config::load`] in the run folder open as `dir`.
+    pub fn load_in(dir: std::os::fd::BorrowedFd) -> Result<Option<Config>, String> {
         for file in ["config.yaml", "config.yml", "config.json"] {
-            let Some(bytes) = read_small(&run.join(file))? else {
+            let Some(bytes) = super::read_small_in(dir, file)? else {
                 continue;
             };
             let value = if file.ends_with(".json") {

@@ -2,7 +2,7 @@
 //! scalars and series, JSONL series. The split comes from the file name.
 
 use std::collections::{HashMap, HashSet};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -172,12 +172,36 @@ impl MetricsReader {
     /// `metrics.csv`, TensorBoard event files, MLflow metrics, the W&B
     /// summary: see [`formats`]).
     pub fn read(&mut self, run: &Path, scalars_only: bool) -> Metrics {
-        self.read_found(run, scalars_only, formats::discover(run))
+        match open::open_dir(run) {
+            Ok(Some(dir)) => {
+                let found = formats::discover_in(dir.as_fd());
+                self.read_in(dir.as_fd(), scalars_only, found)
+            }
+            Ok(None) => {
+                self.stats = ReadStats::default();
+                self.files.clear();
+                Metrics::default()
+            }
+            Err(e) => {
+                self.stats = ReadStats::default();
+                self.files.clear();
+                Metrics {
+                    errors: vec![e],
+                    ..Metrics::default()
+                }
+            }
+        }
     }
 
-    /// [`MetricsReader::read`] with the run's tool folders already found
-    /// (the summary cache finds them to stamp them: once is enough).
-    pub fn read_found(&mut self, run: &Path, scalars_only: bool, found: formats::Found) -> Metrics {
+    /// [`MetricsReader::read`] in the run folder open as `dir`, its tool
+    /// folders already found (the summary cache finds them to stamp them,
+    /// and opens the folder once for every reader).
+    pub fn read_in(
+        &mut self,
+        dir: BorrowedFd,
+        scalars_only: bool,
+        found: formats::Found,
+    ) -> Metrics {
         self.stats = ReadStats::default();
         let mut m = Metrics {
             found,
@@ -191,10 +215,10 @@ impl MetricsReader {
             .iter()
             .any(|p| p.tool == formats::Tool::Mlflow && p.dir.is_empty());
         if !mlflow_root {
-            self.read_layout(run, scalars_only, &mut m, &mut seen);
+            self.read_layout(dir, scalars_only, &mut m, &mut seen);
         }
         if !m.found.is_empty() {
-            self.read_tools(run, scalars_only, &mut m, &mut seen);
+            self.read_tools(dir, scalars_only, &mut m, &mut seen);
         }
         // Files that went away take their state with them.
         self.files.retain(|name, _| seen.contains(name));
@@ -204,15 +228,12 @@ impl MetricsReader {
     /// Reads the layout's `metrics/` folder.
     fn read_layout(
         &mut self,
-        run: &Path,
+        run: BorrowedFd,
         scalars_only: bool,
         m: &mut Metrics,
         seen: &mut HashSet<String>,
     ) {
-        let dir = match open::open_dir(run).and_then(|d| match d {
-            Some(d) => open::open_dir_in(d.as_fd(), "metrics"),
-            None => Ok(None),
-        }) {
+        let dir = match open::open_dir_in(run, "metrics") {
             Ok(Some(dir)) => dir,
             Ok(None) => return,
             Err(e) => {
@@ -279,19 +300,11 @@ impl MetricsReader {
     /// Reads the tools' metric files `m.found` lists.
     fn read_tools(
         &mut self,
-        run: &Path,
+        dir: BorrowedFd,
         scalars_only: bool,
         m: &mut Metrics,
         seen: &mut HashSet<String>,
     ) {
-        let dir = match open::open_dir(run) {
-            Ok(Some(d)) => d,
-            Ok(None) => return,
-            Err(e) => {
-                m.errors.push(e);
-                return;
-            }
-        };
         let places = m.found.places.clone();
         for place in &places {
             for rel in &place.files {
@@ -303,7 +316,7 @@ impl MetricsReader {
                     Tool::Wandb if formats::wandb::is_summary(rel) => 3,
                     _ => continue,
                 };
-                let (file, st) = match formats::open_rel(dir.as_fd(), rel) {
+                let (file, st) = match formats::open_rel(dir, rel) {
                     Ok(Some(f)) => f,
                     Ok(None) => continue,
                     Err(e) => {

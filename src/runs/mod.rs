@@ -11,6 +11,7 @@ pub mod open;
 mod stream;
 pub mod summary;
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use serde::Serialize;
@@ -26,6 +27,17 @@ pub use summary::{Better, KeySpec, KeyValue, SeriesSummary, Stats};
 /// through a link, and at most [`open::METADATA_CAP`] bytes of it.
 pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
     open::read_regular(path, open::METADATA_CAP)
+}
+
+/// [`read_small`] of the file `name` in the run folder open as `dir`.
+pub(crate) fn read_small_in(
+    dir: std::os::fd::BorrowedFd,
+    name: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some((file, st)) = open::open_file_in(dir, std::ffi::OsStr::new(name), name)? else {
+        return Ok(None);
+    };
+    open::read_capped(file, &st, open::METADATA_CAP, name).map(Some)
 }
 
 /// JSON as Python's `json.dump` writes it by default: bare `NaN`,
@@ -104,13 +116,24 @@ pub struct RunSummary {
 impl RunSummary {
     /// Reads `run_info.json` and the small metric files of a run.
     pub fn load(run: &Path) -> RunSummary {
-        RunSummary::load_found(run, formats::discover(run))
+        match open::open_dir(run) {
+            Ok(Some(dir)) => {
+                let found = formats::discover_in(dir.as_fd());
+                RunSummary::load_in(run, dir.as_fd(), found)
+            }
+            Ok(None) => RunSummary::default(),
+            Err(e) => RunSummary {
+                errors: vec![e],
+                ..RunSummary::default()
+            },
+        }
     }
 
-    /// [`RunSummary::load`] with the run's tool folders already found.
-    pub fn load_found(run: &Path, found: formats::Found) -> RunSummary {
+    /// [`RunSummary::load`] in the run folder open as `dir` (every reader
+    /// goes through it: the path is walked once), its tool folders found.
+    pub fn load_in(run: &Path, dir: BorrowedFd, found: formats::Found) -> RunSummary {
         let mut s = RunSummary::default();
-        match RunInfo::load(run) {
+        match RunInfo::load_in(dir) {
             Ok(info) => s.info = info,
             Err(e) => s.errors.push(e),
         }
@@ -121,7 +144,7 @@ impl RunSummary {
             buckets: 2,
             ..Caps::default()
         };
-        let metrics = MetricsReader::with_caps(caps).read_found(run, false, found);
+        let metrics = MetricsReader::with_caps(caps).read_in(dir, false, found);
         s.errors.extend(metrics.errors);
         // Other tools' facts (status, commit, times) fill what the run's
         // own run_info.json lacks; their configs are not needed here.
@@ -130,7 +153,7 @@ impl RunSummary {
         s.errors.extend(metrics.found.errors.iter().cloned());
         s.errors.extend(tools.errors);
         // A broken config is worth a mark in listings, not only in `show`.
-        if let Err(e) = Config::load(run) {
+        if let Err(e) = Config::load_in(dir) {
             s.errors.push(e);
         }
         s.series = summarize(&metrics.series);

@@ -522,3 +522,110 @@ fn tool_folders_opened_as_the_run_itself() {
         Some("feedbeef")
     );
 }
+
+/// Performs what the explorer asks until nothing is left (reading files
+/// inline); what only the event loop does is left out.
+fn settle(app: &mut runyard::tui::app::App, reqs: Vec<runyard::tui::msg::Request>) {
+    use runyard::tui::effects::{Env, perform};
+    use runyard::tui::msg::Request;
+    let env = Env::default();
+    let mut queue: std::collections::VecDeque<Request> = reqs.into();
+    while let Some(req) = queue.pop_front() {
+        if matches!(
+            req,
+            Request::Watch(_)
+                | Request::SaveCache(..)
+                | Request::Notes(..)
+                | Request::Copy(_)
+                | Request::OpenNote(_)
+                | Request::OpenExternal(..)
+        ) {
+            continue;
+        }
+        let mut answers = Vec::new();
+        perform(req, &env, &mut |m| {
+            answers.push(m);
+            true
+        });
+        for m in answers {
+            queue.extend(runyard::tui::update::update(app, m));
+        }
+    }
+}
+
+#[test]
+fn the_run_pane_shows_hydra_overrides_first() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use runyard::catalog::Catalog;
+    use runyard::tui::app::{App, Settings};
+    use runyard::tui::msg::{Msg, Request};
+    use runyard::tui::theme::Theme;
+    use runyard::tui::tree::Node;
+    use runyard::tui::{keymap, ui, update::update};
+
+    let (_tmp, root) = tree();
+    let mut settings = Settings::new(jiff::SignedDuration::from_mins(10), Theme::new(true));
+    settings.tz = jiff::tz::TimeZone::UTC;
+    let mut app = App::new(Catalog::new(&root), settings);
+    // The real clock: the fixture's times are an hour ago.
+    let reqs = update(
+        &mut app,
+        Msg::Tick(std::time::Instant::now(), jiff::Timestamp::now()),
+    );
+    settle(&mut app, reqs);
+    settle(
+        &mut app,
+        vec![Request::Scan {
+            root: root.clone(),
+            generation: 0,
+        }],
+    );
+    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    for _ in 0..30 {
+        if let Some(Node::Run(k)) = app.selected_node()
+            && app.catalog.runs[k].path.ends_with(A)
+        {
+            break;
+        }
+        let a = keymap::dispatch(&app.settings.bindings, app.mode(), &j).unwrap();
+        let reqs = update(&mut app, Msg::Key(a));
+        settle(&mut app, reqs);
+    }
+    assert!(
+        app.selected_details()
+            .is_some_and(|d| d.overrides.is_some())
+    );
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut report = Default::default();
+    term.draw(|f| report = ui::draw(f, &app)).unwrap();
+    let reqs = update(&mut app, Msg::Drawn(report));
+    settle(&mut app, reqs);
+    term.draw(|f| report = ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    // The run pane: the right half, from its title to its end.
+    let mut pane = Vec::new();
+    for y in 1..buf.area.height {
+        if buf[(54, y)].symbol() == "└" {
+            break;
+        }
+        let line: String = (55..buf.area.width - 1)
+            .map(|x| buf[(x, y)].symbol())
+            .collect();
+        // The age of a run id's time grows with the calendar.
+        let line = match line.find(" (") {
+            Some(i) if line.starts_with("started") => format!("{} ([age])", &line[..i]),
+            _ => line.trim_end().to_string(),
+        };
+        pane.push(line);
+    }
+    let pane = pane.join("\n");
+    let first: Vec<&str> = pane.lines().take(3).collect();
+    assert!(
+        first[1].starts_with("overrides lr=1e-4 trainer.max_epochs=3"),
+        "{pane}"
+    );
+    assert!(first[2].starts_with("status"), "{pane}");
+    insta::assert_snapshot!("run_pane_hydra_overrides_first", pane);
+}

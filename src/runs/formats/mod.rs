@@ -160,8 +160,13 @@ impl Listed {
 /// such names). The handle itself is read (`Dir::read_from` would open
 /// the folder again: three more system calls a run).
 pub(crate) fn list(fd: OwnedFd, display: &str) -> Result<Listed, String> {
-    let mut dir = rustix::fs::Dir::new(fd)
+    let dir = rustix::fs::Dir::new(fd)
         .map_err(|e| format!("{display}: cannot list: {}", std::io::Error::from(e)))?;
+    Ok(list_dir(dir))
+}
+
+/// The entries of an open folder (see [`list`]).
+fn list_dir(mut dir: rustix::fs::Dir) -> Listed {
     let mut out = Vec::new();
     let mut n = 0;
     while let Some(e) = dir.read() {
@@ -190,7 +195,7 @@ pub(crate) fn list(fd: OwnedFd, display: &str) -> Result<Listed, String> {
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Listed { dir, entries: out })
+    Listed { dir, entries: out }
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -400,42 +405,92 @@ impl Walk<'_> {
 /// on a run without any: one listing of the run folder, as the layout's own
 /// folders are never entered.
 pub fn discover(run: &Path) -> Found {
-    let mut found = Found::default();
-    let dir = match open::open_dir(run) {
-        Ok(Some(d)) => d,
-        Ok(None) => return found,
-        Err(e) => {
-            found.errors.push(e);
-            return found;
-        }
+    match open::open_dir(run) {
+        Ok(Some(d)) => discover_owned(d),
+        Ok(None) => Found::default(),
+        Err(e) => Found {
+            errors: vec![e],
+            ..Found::default()
+        },
+    }
+}
+
+/// [`discover`] through an open handle of the run folder (duplicated: no
+/// path is walked again; only its entries are read, never its position).
+pub fn discover_in(run: BorrowedFd) -> Found {
+    match rustix::io::dup(run) {
+        Ok(fd) => discover_owned(fd),
+        Err(e) => Found {
+            errors: vec![format!("cannot list the run: {}", std::io::Error::from(e))],
+            ..Found::default()
+        },
+    }
+}
+
+/// True for an entry of the run folder that may hold or be tool files.
+fn worth_a_walk(name: &[u8], kind: FileType) -> bool {
+    let Ok(name) = std::str::from_utf8(name) else {
+        return false;
     };
-    let listed = match list(dir, ".") {
-        Ok(l) => l,
-        Err(e) => {
-            found.errors.push(e);
-            return found;
-        }
-    };
-    let entries = &listed.entries;
-    // Most runs hold only the layout's own files and folders: nothing to walk.
-    let worth = entries.iter().any(|e| match e.kind {
-        FileType::Directory => !LAYOUT_DIRS.contains(&e.name.as_str()),
+    match kind {
+        FileType::Directory => name != "." && name != ".." && !LAYOUT_DIRS.contains(&name),
         // An MLflow run folder opened as the run may hold only `metrics/`
         // beside its meta.yaml.
         FileType::RegularFile => {
-            is_event_file(&e.name)
-                || lightning::FILES.contains(&e.name.as_str())
-                || e.name == "meta.yaml"
+            is_event_file(name) || lightning::FILES.contains(&name) || name == "meta.yaml"
         }
         _ => false,
-    });
-    if worth {
-        let mut walk = Walk {
-            found: &mut found,
-            listed: 0,
-        };
-        walk.visit(listed.fd(), "", entries, 0);
     }
+}
+
+fn discover_owned(fd: OwnedFd) -> Found {
+    let mut found = Found::default();
+    let mut dir = match rustix::fs::Dir::new(fd) {
+        Ok(d) => d,
+        Err(e) => {
+            found
+                .errors
+                .push(format!("cannot list the run: {}", std::io::Error::from(e)));
+            return found;
+        }
+    };
+    // Most runs hold only the layout's own files and folders: a first pass
+    // over the names, allocating nothing, says whether there is anything
+    // to walk.
+    let mut worth = false;
+    while let Some(e) = dir.read() {
+        let e = match e {
+            Ok(e) => e,
+            Err(e) => {
+                found
+                    .errors
+                    .push(format!("cannot list the run: {}", std::io::Error::from(e)));
+                return found;
+            }
+        };
+        let name = e.file_name().to_bytes();
+        let mut kind = e.file_type();
+        if kind == FileType::Unknown
+            && let Ok(fd) = dir.fd()
+        {
+            kind = rustix::fs::statat(fd, e.file_name(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode));
+        }
+        if worth_a_walk(name, kind) {
+            worth = true;
+            break;
+        }
+    }
+    if !worth {
+        return found;
+    }
+    dir.rewind();
+    let listed = list_dir(dir);
+    let mut walk = Walk {
+        found: &mut found,
+        listed: 0,
+    };
+    walk.visit(listed.fd(), "", &listed.entries, 0);
     found
 }
 
