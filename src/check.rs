@@ -48,7 +48,7 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
         ));
     }
     let has_info = run.join("run_info.json").is_file();
-    if !has_info && !run.join("README.md").is_file() {
+    if !has_info && !run.join("README.md").is_file() && !tool_metadata(run) {
         out.push(finding(
             rel,
             "no-metadata",
@@ -99,6 +99,17 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// True when another tool's files say what `run_info.json` would (Hydra's
+/// command line, MLflow's and W&B's commit and times): such a run is not
+/// without metadata. Looked for only in runs with neither file.
+fn tool_metadata(run: &Path) -> bool {
+    use crate::runs::formats::Tool;
+    crate::runs::formats::discover(run)
+        .places
+        .iter()
+        .any(|p| matches!(p.tool, Tool::Hydra | Tool::Mlflow | Tool::Wandb))
 }
 
 /// True for a table whose columns each say their split already, or are

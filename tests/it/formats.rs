@@ -383,6 +383,15 @@ fn check_lists_tool_files_and_what_could_not_be_read() {
         "metric-split",
         "split"
     ));
+    // MLflow's and W&B's records say what run_info.json would; D has only
+    // an event file: it has no metadata.
+    for run in [B, C] {
+        assert!(
+            !findings.iter().any(|f| f.0 == run && f.1 == "no-metadata"),
+            "{run}"
+        );
+    }
+    assert!(findings.iter().any(|f| f.0 == D && f.1 == "no-metadata"));
     // Notes alone never fail --strict; the bad CRC does.
     let strict = runyard_cmd()
         .current_dir(&root)
