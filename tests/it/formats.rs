@@ -100,6 +100,9 @@ fn lightning_tensorboard_and_hydra_in_a_layout_run() {
     assert_eq!(v["info"]["git_commit"], "own123");
     assert_eq!(v["info"]["command"], "train lr=1e-4 trainer.max_epochs=3");
     assert_eq!(v["info"]["sources"]["command"], ".hydra/hydra.yaml");
+    // The run id is the run's own time: the event file's name does not
+    // override it.
+    assert!(v["info"]["started_at"].is_null());
     assert!(v["info"]["sources"].get("git_commit").is_none());
     assert_eq!(v["info"]["extra"]["cwd"], "/home/user/project");
     // No config.yaml of its own: Hydra's composed config.
@@ -504,6 +507,13 @@ fn tool_folders_opened_as_the_run_itself() {
     assert!(d.series.iter().any(|s| s.name == "val/f1"));
     assert_eq!(d.checkpoints.len(), 4);
     assert!(d.errors.is_empty(), "{:?}", d.errors);
+    // No run id: the event file's name says when the writer started.
+    let info = d.info.as_ref().unwrap();
+    assert_eq!(info.started_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert_eq!(
+        info.sources["started_at"],
+        "events.out.tfevents.1700000000.h.1.0"
+    );
     // An MLflow run folder holding only meta.yaml and metrics/.
     let run = tmp.path().join("0/9b1d");
     write(

@@ -247,6 +247,8 @@ impl Walk<'_> {
             Ok(Some(fd)) => fd,
             Ok(None) => return None,
             Err(e) => {
+                // The message names the folder by its last part: by its path here.
+                let e = e.strip_prefix(&format!("{name}: ")).unwrap_or(&e);
                 self.found.errors.push(format!("{rel}: {e}"));
                 return None;
             }
@@ -658,6 +660,10 @@ pub fn facts(run: &Path, found: &Found, configs: bool) -> ToolFacts {
             return out;
         }
     };
+    let own_time = run
+        .file_name()
+        .and_then(|n| crate::layout::parse_run_id(&n.to_string_lossy()))
+        .is_some();
     // Hydra first: its config is the one the program was given.
     let mut places: Vec<&Place> = found.places.iter().collect();
     places.sort_by_key(|p| match p.tool {
@@ -673,7 +679,10 @@ pub fn facts(run: &Path, found: &Found, configs: bool) -> ToolFacts {
             Tool::Mlflow => mlflow::read(dir.as_fd(), p, configs, &mut out),
             Tool::Wandb => wandb::read(dir.as_fd(), p, configs, &mut out),
             Tool::Lightning if configs => lightning::read(dir.as_fd(), p, &mut out),
-            Tool::Lightning | Tool::TensorBoard => {}
+            // A run id is the run's own time: it wins over the file's.
+            Tool::TensorBoard if !own_time => out.facts.extend(tensorboard::start_fact(p)),
+            Tool::TensorBoard => {}
+            Tool::Lightning => {}
         }
     }
     out

@@ -193,6 +193,28 @@ pub(crate) fn scalar_of(v: &SummaryValue) -> Option<f64> {
     }
 }
 
+/// When the writer started, from the earliest event file's name
+/// (`events.out.tfevents.<unix seconds>.<host>.<pid>.<n>`): Lightning's
+/// version folders carry no time of their own.
+pub(crate) fn start_fact(place: &super::Place) -> Option<super::Fact> {
+    let (secs, file) = place
+        .files
+        .iter()
+        .filter_map(|f| {
+            let name = f.rsplit('/').next()?;
+            let secs: i64 = name
+                .strip_prefix("events.out.tfevents.")?
+                .split('.')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((secs, f))
+        })
+        .min()?;
+    let time = super::time_of_ms(secs.checked_mul(1000)?)?;
+    Some(super::Fact::new("started_at", time, file))
+}
+
 /// One record taken from the front of `buf`.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Record<'a> {
