@@ -648,3 +648,35 @@ fn the_run_pane_shows_hydra_overrides_first() {
     assert!(first[2].starts_with("status"), "{pane}");
     insta::assert_snapshot!("run_pane_hydra_overrides_first", pane);
 }
+
+#[test]
+fn links_and_special_files_among_tool_files_are_never_followed_or_read() {
+    use runyard::runs::RunDetails;
+    let (_tmp, root) = tree();
+    let run = root.join(A);
+    // A link to the Lightning folder, an event file that is a link to a
+    // file outside, and a FIFO where a metrics.csv belongs.
+    std::os::unix::fs::symlink(run.join("lightning_logs"), run.join("linked_logs")).unwrap();
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        run.join("tb_logs/version_0/events.out.tfevents.2.h.1.0"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(run.join("csv_logs/version_0")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &run.join("csv_logs/version_0/metrics.csv"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let d = RunDetails::load(&run);
+    let dirs: Vec<&str> = d.tools.iter().map(|p| p.dir.as_str()).collect();
+    assert_eq!(dirs, ["", "lightning_logs/version_0", "tb_logs/version_0"]);
+    assert_eq!(
+        d.tools[2].files,
+        ["tb_logs/version_0/events.out.tfevents.1700000000.host.1.0"]
+    );
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+}
