@@ -665,7 +665,7 @@ fn links_and_special_files_among_tool_files_are_never_followed_or_read() {
     std::fs::create_dir_all(run.join("csv_logs/version_0")).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &run.join("csv_logs/version_0/metrics.csv"),
+        run.join("csv_logs/version_0/metrics.csv"),
         rustix::fs::FileType::Fifo,
         rustix::fs::Mode::from_raw_mode(0o644),
         0,
