@@ -63,7 +63,7 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
         ));
     }
     let has_info = run.join("run_info.json").is_file();
-    if !has_info && !run.join("README.md").is_file() {
+    if !has_info && !run.join("README.md").is_file() && !tool_metadata(run) {
         out.push(finding(
             rel,
             "no-metadata",
@@ -87,6 +87,7 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
             };
             if matches!(ext, "json" | "jsonl" | "ndjson" | "csv" | "tsv")
                 && layout::metric_file_split(stem).0.is_none()
+                && !columns_name_their_split(&run.join("metrics").join(&n), ext)
             {
                 out.push(finding(
                     rel.join("metrics").join(&n),
@@ -113,6 +114,96 @@ pub fn run_findings(run: &Path, rel: &Path, name: &str) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// True when another tool's files say what `run_info.json` would (Hydra's
+/// command line, MLflow's and W&B's commit and times): such a run is not
+/// without metadata. Looked for only in runs with neither file.
+fn tool_metadata(run: &Path) -> bool {
+    use crate::runs::formats::Tool;
+    crate::runs::formats::discover(run)
+        .places
+        .iter()
+        .any(|p| matches!(p.tool, Tool::Hydra | Tool::Mlflow | Tool::Wandb))
+}
+
+/// True for a table whose columns each say their split already, or are
+/// counters (Lightning's `metrics.csv`: `epoch,step,train_loss_step,
+/// val_loss,lr-Adam`): it needs no split in its name.
+fn columns_name_their_split(path: &Path, ext: &str) -> bool {
+    use crate::runs::summary::{carries_split, is_bookkeeping};
+    let delimiter = match ext {
+        "csv" => ',',
+        "tsv" => '\t',
+        _ => return false,
+    };
+    // The header is all that is needed: a capped read, no link followed.
+    let Ok(Some(bytes)) = crate::runs::open::read_regular(path, crate::runs::open::METADATA_CAP)
+    else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Some(header) = text.lines().next() else {
+        return false;
+    };
+    let columns: Vec<&str> = header
+        .split(delimiter)
+        .map(|c| c.trim().trim_matches('"'))
+        .filter(|c| !is_bookkeeping(c))
+        .collect();
+    !columns.is_empty() && columns.iter().all(|c| carries_split(c))
+}
+
+/// Other tools' files in one run (see [`crate::runs::formats`]): for each
+/// tool folder, the files read (`tool-files`, a note, not a stray), and
+/// for each file that could not be read, why (`tool-file`).
+pub fn tool_findings(run: &Path, rel: &Path) -> Vec<Finding> {
+    let found = crate::runs::formats::discover(run);
+    let mut out = Vec::new();
+    for e in &found.errors {
+        out.push(finding(rel, "tool-file", e.clone()));
+    }
+    if found.is_empty() {
+        return out;
+    }
+    for p in &found.places {
+        let names: Vec<&str> = p
+            .files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(&p.dir)
+                    .map_or(f.as_str(), |r| r.trim_start_matches('/'))
+            })
+            .collect();
+        out.push(finding(
+            rel.join(&p.dir),
+            TOOL_FILES,
+            format!("{} files read: {}", p.tool.word(), names.join(", ")),
+        ));
+    }
+    // What the readers could not read, on the file concerned.
+    let d = crate::runs::RunDetails::load(run);
+    let files: Vec<&str> = found.files().map(|f| f.1).collect();
+    for e in &d.errors {
+        let Some((file, why)) = e.split_once(": ") else {
+            continue;
+        };
+        if files.contains(&file) {
+            out.push(finding(rel.join(file), "tool-file", why.to_string()));
+        }
+    }
+    out
+}
+
+/// The kind of the finding that lists a run's tool files: a note, not a
+/// stray (`check --strict` does not fail on it).
+pub const TOOL_FILES: &str = "tool-files";
+
+impl Finding {
+    /// True for a note rather than something that strays from the layout.
+    pub fn is_note(&self) -> bool {
+        self.kind == TOOL_FILES
+    }
 }
 
 /// Runs whose config references a dataset (by `datasets/<name>` in its text).
@@ -177,6 +268,7 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         let r = &catalog.runs[k];
         let rel = r.path.strip_prefix(root).unwrap_or(&r.path);
         out.extend(run_findings_for(catalog.source, &r.path, rel, &r.name));
+        out.extend(tool_findings(&r.path, rel));
     }
     // Another tool's tree holds the project's own files beside its runs.
     if catalog.source != crate::sources::SourceKind::Layout {

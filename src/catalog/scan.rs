@@ -216,8 +216,9 @@ struct RunState {
 struct Checkpoint {
     name: String,
     usage: Usage,
-    /// In the run's own `checkpoints/`, which a prune judges.
-    prunable: bool,
+    /// The `checkpoints/` folder it sits in, relative to the run: a prune
+    /// judges each folder on its own.
+    folder: String,
 }
 
 struct EntryAcc {
@@ -892,11 +893,10 @@ impl Walk<'_> {
             .unwrap_or(Path::new(""))
             .to_string_lossy();
         // At the top of a `checkpoints/` every child is a checkpoint of its
-        // own. Only the run's own `checkpoints/` is pruned; a tool's deeper
-        // one (`lightning_logs/version_0/checkpoints/`) counts as
-        // checkpoints, not as other files, but is left to the tool.
+        // own: the run's own `checkpoints/`, and a tool's deeper one
+        // (`lightning_logs/version_0/checkpoints/`), which a prune judges
+        // too (each folder on its own).
         let at_checkpoints_top = part == Some(RunPart::Checkpoints) && slot.is_none();
-        let prunable_here = at_checkpoints_top && here == "checkpoints";
         // Subfolders, with the part they count for and their checkpoint
         // slot (numbered from zero here for a `checkpoints/` top).
         let mut dirs = Vec::new();
@@ -923,7 +923,7 @@ impl Walk<'_> {
                 new_checkpoints.push(Checkpoint {
                     name: child.name().to_string_lossy().into_owned(),
                     usage: child.usage,
-                    prunable: prunable_here,
+                    folder: here.to_string(),
                 });
             }
             if child.is_dir {
@@ -989,12 +989,21 @@ impl Walk<'_> {
 /// Sends a run's totals once its last folder has been walked.
 fn finish_run(shared: &Shared, acc: &RunAcc) {
     let mut st = acc.state.lock().unwrap_or_else(|e| e.into_inner());
-    let own: Vec<&Checkpoint> = st.checkpoints.iter().filter(|c| c.prunable).collect();
-    let names: Vec<&str> = own.iter().map(|c| c.name.as_str()).collect();
+    let mut folders: Vec<&str> = st.checkpoints.iter().map(|c| c.folder.as_str()).collect();
+    folders.sort_unstable();
+    folders.dedup();
     let mut prunable = Usage::default();
-    for (go, c) in layout::prune_names(&names).into_iter().zip(&own) {
-        if go {
-            prunable.add(c.usage);
+    for folder in folders {
+        let own: Vec<&Checkpoint> = st
+            .checkpoints
+            .iter()
+            .filter(|c| c.folder == folder)
+            .collect();
+        let names: Vec<&str> = own.iter().map(|c| c.name.as_str()).collect();
+        for (go, c) in layout::prune_names(&names).into_iter().zip(&own) {
+            if go {
+                prunable.add(c.usage);
+            }
         }
     }
     st.usage.prunable = prunable;

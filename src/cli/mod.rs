@@ -778,7 +778,7 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 let n = findings.len();
                 writeln!(out, "{n} finding{}.", if n == 1 { "" } else { "s" })?;
             }
-            Ok(if strict && !findings.is_empty() {
+            Ok(if strict && findings.iter().any(|f| !f.is_note()) {
                 ExitCode::from(EXIT_FAILURE)
             } else {
                 ExitCode::SUCCESS

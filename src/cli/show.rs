@@ -51,7 +51,10 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         super::write_doc(
             &mut out,
             json!({
+            // Hydra's overrides first: they are what changed.
+            "overrides": d.overrides,
             "run": run_json(ctx, key, Some(&summary)),
+            "tools": d.tools,
             "metric_notes": d.metrics.notes,
             "info": d.info,
             "config": d.config,
@@ -73,6 +76,15 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
     writeln!(out, "{}", fmt::escape(&r.label()))?;
     let mut facts = Table::new(&[Align::Left, Align::Left]);
     let mut fact = |k: &str, v: String| facts.row(vec![format!("  {k}"), v]);
+    // Hydra's overrides first: they are what changed from the config.
+    if let Some(o) = &d.overrides {
+        let v = if o.items.is_empty() {
+            "none (the config as composed)".to_string()
+        } else {
+            o.items.join(" ")
+        };
+        fact("overrides", fmt::escape(&v).into_owned());
+    }
     fact("path", fmt::escape(&r.path.to_string_lossy()).into_owned());
     let mut st = format!("{} {}", status.icon(), status.word());
     if let Some(t) = r.last_write() {
@@ -91,7 +103,7 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
             ("notes", &i.notes),
         ] {
             if let Some(v) = v {
-                fact(k, fmt::escape(v).into_owned());
+                fact(k, sourced(i, k, v));
             }
         }
         if let Some(s) = &i.seeds {
@@ -99,8 +111,19 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         }
         for (k, v) in &i.extra {
             let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            fact(&fmt::escape(k), fmt::escape(&v).into_owned());
+            fact(&fmt::escape(k), sourced(i, k, &v));
         }
+    }
+    if !d.tools.is_empty() {
+        let places: Vec<String> = d
+            .tools
+            .iter()
+            .map(|p| {
+                let dir = if p.dir.is_empty() { "." } else { &p.dir };
+                format!("{} {}", p.tool.word(), fmt::escape(dir))
+            })
+            .collect();
+        fact("tools", places.join(", "));
     }
     print_lines(&mut out, facts.render())?;
 
@@ -316,6 +339,21 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A fact's value, with the file it came from when another tool's file
+/// filled it (`git commit` is `info` key `git_commit`).
+fn sourced(i: &crate::runs::RunInfo, label: &str, v: &str) -> String {
+    let key = match label {
+        "git commit" => "git_commit",
+        "started" => "started_at",
+        "finished" => "finished_at",
+        other => other,
+    };
+    match i.sources.get(key) {
+        Some(file) => format!("{}  ({})", fmt::escape(v), fmt::escape(file)),
+        None => fmt::escape(v).into_owned(),
+    }
 }
 
 fn print_lines(out: &mut impl Write, lines: Vec<String>) -> std::io::Result<()> {

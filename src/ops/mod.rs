@@ -415,120 +415,148 @@ pub fn plan_prune(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
 pub fn plan_prune_with(root: &Path, runs: &[RunRef], opts: &PlanOptions, judge: &Judge) -> Plan {
     let mut b = Builder::new(PlanKind::Prune, root, opts);
     for run in runs {
-        let dir = run.rel.join("checkpoints");
-        let Ok(md) = std::fs::symlink_metadata(root.join(&dir)) else {
-            continue;
-        };
-        if md.file_type().is_symlink() {
-            b.plan.skipped.push(Note {
-                rel: dir,
-                why: "checkpoints/ is a symlink: not followed".into(),
-            });
-            continue;
-        }
-        if !b.run_allowed(run, opts) {
-            continue;
-        }
-        // Listed through the folder as opened from the root, never through
-        // a link along the way.
-        let list = fsat::open_on_mount(root, &dir)
-            .and_then(|fd| rustix::fs::Dir::read_from(&fd).map_err(fsat::reason));
-        let list = match list {
-            Ok(l) => l,
-            Err(e) => {
-                b.plan.skipped.push(Note {
-                    rel: dir,
-                    why: format!("cannot list: {e}"),
-                });
-                continue;
-            }
-        };
-        let mut names: Vec<std::ffi::OsString> = list
-            .flatten()
-            .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
-            .filter(|n| n != "." && n != "..")
-            .collect();
-        names.sort();
-        let parsed: Vec<CheckpointName> = names
-            .iter()
-            .map(|n| layout::parse_checkpoint(&n.to_string_lossy()))
-            .collect();
-        let lossy: Vec<String> = names
-            .iter()
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
-        let mut go = layout::prune_names(&lossy.iter().map(String::as_str).collect::<Vec<_>>());
-        let task = run
-            .rel
-            .components()
-            .nth(1)
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let verdict = judge::judge(&root.join(&run.rel), &task, &parsed, judge);
-        if let Some(v) = &verdict {
-            for &i in &v.best {
-                go[i] = false;
-            }
-        } else if parsed
-            .iter()
-            .any(|p| matches!(p, CheckpointName::Progress { metric: None, .. }))
-            && go.iter().any(|g| *g)
-        {
-            b.plan.warnings.push(Note {
-                rel: dir.clone(),
-                why: "no recorded metric with a known direction to judge these checkpoints by: \
-                      only the latest (and any best named in a file name) is kept"
-                    .into(),
-            });
-        }
-        for (i, ((name, p), go)) in names.iter().zip(&parsed).zip(go).enumerate() {
-            let what = match p {
-                CheckpointName::Best => "best".to_string(),
-                CheckpointName::Last => "last".to_string(),
-                CheckpointName::Unparsed => "name not understood".to_string(),
-                CheckpointName::Progress { epoch, step, .. } => match (epoch, step) {
-                    (Some(e), Some(s)) => format!("epoch {e}, step {s}"),
-                    (Some(e), None) => format!("epoch {e}"),
-                    (None, Some(s)) => format!("step {s}"),
-                    (None, None) => String::new(),
-                },
-            };
-            // The value that decided, said in the plan.
-            let value = verdict
-                .as_ref()
-                .and_then(|v| Some(format!("{} {}", v.metric, crate::fmt::metric(v.values[i]?))));
-            let what = match &value {
-                Some(val) => format!("{what}: {val}"),
-                None => what,
-            };
-            if go {
-                b.add(&run.rel, &dir, name, what);
-            } else {
-                let why = match p {
-                    _ if verdict.as_ref().is_some_and(|v| v.best.contains(&i)) => {
-                        let v = verdict.as_ref().map_or(Better::Lower, |v| v.better);
-                        let way = if v == Better::Lower {
-                            "lowest"
-                        } else {
-                            "highest"
-                        };
-                        format!("{what}: the best ({way}) recorded")
-                    }
-                    CheckpointName::Progress { metric: None, .. } => format!("{what}: the latest"),
-                    CheckpointName::Progress { .. } => {
-                        format!("{what}: the latest, or the best by the metric in its name")
-                    }
-                    CheckpointName::Unparsed => "name not understood: always kept".into(),
-                    _ => format!("{what}: always kept"),
-                };
-                b.plan.kept.push(Note {
-                    rel: dir.join(name),
-                    why,
-                });
-            }
+        // The run's checkpoints/, then those of tool folders in it
+        // (Lightning's lightning_logs/version_N/checkpoints/), each judged
+        // on its own.
+        let found = crate::runs::formats::discover(&root.join(&run.rel));
+        let dirs = std::iter::once("checkpoints".to_string()).chain(found.checkpoint_dirs);
+        for sub in dirs {
+            prune_dir(&mut b, root, run, &run.rel.join(sub), opts, judge);
         }
     }
+    // A run with several checkpoint folders is noted once (active, stalled).
+    let mut seen = std::collections::HashSet::new();
+    b.plan
+        .skipped
+        .retain(|n| seen.insert((n.rel.clone(), n.why.clone())));
+    let mut seen = std::collections::HashSet::new();
+    b.plan
+        .warnings
+        .retain(|n| seen.insert((n.rel.clone(), n.why.clone())));
     b.finish()
+}
+
+/// Plans pruning one checkpoint folder `dir` (relative to the root) of `run`.
+fn prune_dir(
+    b: &mut Builder,
+    root: &Path,
+    run: &RunRef,
+    dir: &Path,
+    opts: &PlanOptions,
+    judge: &Judge,
+) {
+    let dir = dir.to_path_buf();
+    let Ok(md) = std::fs::symlink_metadata(root.join(&dir)) else {
+        return;
+    };
+    if md.file_type().is_symlink() {
+        b.plan.skipped.push(Note {
+            rel: dir,
+            why: "checkpoints/ is a symlink: not followed".into(),
+        });
+        return;
+    }
+    if !b.run_allowed(run, opts) {
+        return;
+    }
+    // Listed through the folder as opened from the root, never through
+    // a link along the way.
+    let list = fsat::open_on_mount(root, &dir)
+        .and_then(|fd| rustix::fs::Dir::read_from(&fd).map_err(fsat::reason));
+    let list = match list {
+        Ok(l) => l,
+        Err(e) => {
+            b.plan.skipped.push(Note {
+                rel: dir,
+                why: format!("cannot list: {e}"),
+            });
+            return;
+        }
+    };
+    let mut names: Vec<std::ffi::OsString> = list
+        .flatten()
+        .map(|e| OsStr::from_bytes(e.file_name().to_bytes()).to_os_string())
+        .filter(|n| n != "." && n != "..")
+        .collect();
+    names.sort();
+    let parsed: Vec<CheckpointName> = names
+        .iter()
+        .map(|n| layout::parse_checkpoint(&n.to_string_lossy()))
+        .collect();
+    let lossy: Vec<String> = names
+        .iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let mut go = layout::prune_names(&lossy.iter().map(String::as_str).collect::<Vec<_>>());
+    let task = run
+        .rel
+        .components()
+        .nth(1)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let verdict = judge::judge(&root.join(&run.rel), &task, &parsed, judge);
+    if let Some(v) = &verdict {
+        for &i in &v.best {
+            go[i] = false;
+        }
+    } else if parsed
+        .iter()
+        .any(|p| matches!(p, CheckpointName::Progress { metric: None, .. }))
+        && go.iter().any(|g| *g)
+    {
+        b.plan.warnings.push(Note {
+            rel: dir.clone(),
+            why: "no recorded metric with a known direction to judge these checkpoints by: \
+                  only the latest (and any best named in a file name) is kept"
+                .into(),
+        });
+    }
+    for (i, ((name, p), go)) in names.iter().zip(&parsed).zip(go).enumerate() {
+        let what = match p {
+            CheckpointName::Best => "best".to_string(),
+            CheckpointName::Last => "last".to_string(),
+            CheckpointName::Unparsed => "name not understood".to_string(),
+            CheckpointName::Progress { epoch, step, .. } => match (epoch, step) {
+                (Some(e), Some(s)) => format!("epoch {e}, step {s}"),
+                (Some(e), None) => format!("epoch {e}"),
+                (None, Some(s)) => format!("step {s}"),
+                (None, None) => String::new(),
+            },
+        };
+        // The value that decided, said in the plan.
+        let value = verdict
+            .as_ref()
+            .and_then(|v| Some(format!("{} {}", v.metric, crate::fmt::metric(v.values[i]?))));
+        let what = match &value {
+            Some(val) => format!("{what}: {val}"),
+            None => what,
+        };
+        if go {
+            b.add(&run.rel, &dir, name, what);
+        } else {
+            let why = match p {
+                _ if verdict.as_ref().is_some_and(|v| v.best.contains(&i)) => {
+                    let v = verdict.as_ref().map_or(Better::Lower, |v| v.better);
+                    let way = if v == Better::Lower {
+                        "lowest"
+                    } else {
+                        "highest"
+                    };
+                    format!("{what}: the best ({way}) recorded")
+                }
+                CheckpointName::Progress { metric: None, .. } => format!("{what}: the latest"),
+                CheckpointName::Progress { .. } => {
+                    format!("{what}: the latest, or the best by the metric in its name")
+                }
+                CheckpointName::Unparsed => "name not understood: always kept".into(),
+                _ => format!("{what}: always kept"),
+            };
+            b.plan.kept.push(Note {
+                rel: dir.join(name),
+                why,
+            });
+        }
+    }
 }
 
 /// Plans moving whole runs to `.trash/`.

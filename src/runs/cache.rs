@@ -6,7 +6,8 @@
 //! active window, judged by the scan) whose files a summary reads all have
 //! the type, size, modification time (to the nanosecond) and inode they had
 //! when it was read: the run folder, `run_info.json`, the config, `metrics/`
-//! and every entry in it. Adding, removing or renaming a file changes its
+//! and every entry in it, and other tools' folders and files in the run
+//! (see [`super::formats`]). Adding, removing or renaming a file changes its
 //! folder's time, so those are seen; a file changed in place changes its
 //! time or size. A summary read while any of its files was written within
 //! the window is not stored: a write within the same clock tick as the
@@ -24,7 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -38,7 +39,7 @@ use super::{RunSummary, open};
 
 const MAGIC: &[u8] = b"runyard-summary-cache\n";
 /// Bumped when the encoding changes; the crate version is checked too.
-const VERSION: u64 = 1;
+const VERSION: u64 = 2;
 /// File name prefix in the cache folder (the scan cache's is `scan-`).
 pub const PREFIX: &str = "summaries-";
 
@@ -88,9 +89,22 @@ fn lstat(dir: BorrowedFd, name: &[u8]) -> Result<Option<Stat>, ()> {
     }
 }
 
-/// The stamps of every file a summary of `run` reads; `None` when they
-/// cannot all be looked at (then nothing is cached for the run).
-fn stamps(run: &Path) -> Option<Vec<Stamp>> {
+/// `lstat` of the `/`-separated path `rel` inside `dir`, the folders on
+/// the way opened without following a link: `None` when any is missing.
+fn lstat_rel(dir: BorrowedFd, rel: &[u8]) -> Option<Stat> {
+    let rel = std::str::from_utf8(rel).ok()?;
+    let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    if parent.is_empty() {
+        return lstat(dir, name.as_bytes()).ok().flatten();
+    }
+    let p = super::formats::open_rel_dir(dir, parent).ok()??;
+    lstat(p.as_fd(), name.as_bytes()).ok().flatten()
+}
+
+/// The stamps of every file a summary of `run` reads, and the run's tool
+/// folders (see [`super::formats::discover`]); `None` when they cannot all
+/// be looked at (then nothing is cached for the run).
+fn stamps(run: &Path) -> Option<(Vec<Stamp>, super::formats::Found, OwnedFd)> {
     let dir = open::open_dir(run).ok()??;
     let mut out = vec![Stamp::of(b"", &rustix::fs::fstat(&dir).ok()?)];
     for name in FILES {
@@ -103,12 +117,25 @@ fn stamps(run: &Path) -> Option<Vec<Stamp>> {
             }
         }
     }
+    // Other tools' folders and files the summary reads (none in most
+    // runs: then this is one listing of the run folder).
+    let found = super::formats::discover_in(dir.as_fd());
+    for rel in found
+        .dirs
+        .iter()
+        .map(String::as_str)
+        .chain(found.files().map(|f| f.1))
+    {
+        if let Some(st) = lstat_rel(dir.as_fd(), rel.as_bytes()) {
+            out.push(Stamp::of(rel.as_bytes(), &st));
+        }
+    }
     let Some(st) = lstat(dir.as_fd(), b"metrics").ok()? else {
-        return Some(out);
+        return Some((out, found, dir));
     };
     out.push(Stamp::of(b"metrics", &st));
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::Directory {
-        return Some(out);
+        return Some((out, found, dir));
     }
     let metrics = open::open_dir_in(dir.as_fd(), "metrics").ok()??;
     let entries = rustix::fs::Dir::read_from(&metrics).ok()?;
@@ -124,7 +151,7 @@ fn stamps(run: &Path) -> Option<Vec<Stamp>> {
             out.push(Stamp::of(&rel, &st));
         }
     }
-    Some(out)
+    Some((out, found, dir))
 }
 
 /// True when every stamped file of `run` is as it was.
@@ -136,7 +163,9 @@ fn unchanged(run: &Path, want: &[Stamp]) -> bool {
     want.iter().all(|s| {
         let st = if s.name.is_empty() {
             rustix::fs::fstat(&dir).ok()
-        } else if let Some(name) = s.name.strip_prefix(b"metrics/") {
+        } else if let Some(name) = s.name.strip_prefix(b"metrics/")
+            && !name.contains(&b'/')
+        {
             // Through the folder opened without following a link, as the
             // metrics reader does.
             if metrics.is_none() {
@@ -146,6 +175,8 @@ fn unchanged(run: &Path, want: &[Stamp]) -> bool {
                 Some(m) => lstat(m.as_fd(), name).ok().flatten(),
                 None => None,
             }
+        } else if s.name.contains(&b'/') {
+            lstat_rel(dir.as_fd(), &s.name)
         } else {
             lstat(dir.as_fd(), &s.name).ok().flatten()
         };
@@ -238,8 +269,14 @@ impl SummaryCache {
         }
         // Stamped before reading: a file that changes while it is read
         // will not match next time.
-        let stamps = if active { None } else { stamps(run) };
-        let summary = RunSummary::load(run);
+        let (stamps, summary) = match if active { None } else { stamps(run) } {
+            // The folder opened and the tool folders found for the stamps
+            // are the ones read.
+            Some((stamps, found, dir)) => {
+                (Some(stamps), RunSummary::load_in(run, dir.as_fd(), found))
+            }
+            None => (None, RunSummary::load(run)),
+        };
         let settled = stamps
             .as_ref()
             .is_some_and(|st| st.iter().all(|s| s.mtime < self.settled_before));
@@ -390,6 +427,11 @@ fn encode_entry(stamps: &[Stamp], s: &RunSummary) -> Vec<u8> {
             }
             // Any JSON: as its text (numbers round-trip exactly).
             w.str(&serde_json::Value::Object(i.extra.clone()).to_string());
+            w.u64(i.sources.len() as u64);
+            for (k, v) in &i.sources {
+                w.str(k);
+                w.str(v);
+            }
         }
     }
     // Key metrics are most often run_info.json's own: said in one byte.
@@ -459,6 +501,11 @@ fn read_summary(r: &mut Reader) -> Option<RunSummary> {
                 serde_json::Value::Object(m) => m,
                 _ => return None,
             };
+            let n = usize::try_from(r.u64()?).ok()?;
+            let mut sources = std::collections::BTreeMap::new();
+            for _ in 0..n {
+                sources.insert(r.str()?, r.str()?);
+            }
             Some(RunInfo {
                 command,
                 git_commit,
@@ -469,6 +516,7 @@ fn read_summary(r: &mut Reader) -> Option<RunSummary> {
                 started_at,
                 finished_at,
                 extra,
+                sources,
             })
         }
         _ => return None,
@@ -679,7 +727,7 @@ mod tests {
     fn an_entry_round_trips_exactly() {
         let dir = run_dir();
         let s = RunSummary::load(dir.path());
-        let st = stamps(dir.path()).unwrap();
+        let st = stamps(dir.path()).unwrap().0;
         let mut names: Vec<&[u8]> = st.iter().map(|s| s.name.as_slice()).collect();
         names.sort();
         let want: [&[u8]; 5] = [

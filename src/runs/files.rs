@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::Value;
 use walkdir::WalkDir;
 
-use super::read_small;
 use crate::catalog::Usage;
 use crate::layout::{self, CheckpointName};
 
@@ -77,9 +76,49 @@ fn item(run: &Path, entry: &walkdir::DirEntry, deep: bool) -> Option<FileItem> {
     })
 }
 
-/// The checkpoints of a run, in name order, each marked for pruning or not.
+/// The checkpoints of a run, in name order, each marked for pruning or
+/// not: its `checkpoints/`, then those of tool folders inside it
+/// (Lightning's `lightning_logs/version_N/checkpoints/`), each folder
+/// judged on its own.
 pub fn checkpoints(run: &Path) -> Vec<Checkpoint> {
-    let dir = run.join("checkpoints");
+    checkpoints_in(run, &super::formats::discover(run).checkpoint_dirs)
+}
+
+/// The checkpoints of a run's `checkpoints/` and of the folders `more`
+/// (relative to the run, as [`super::formats::discover`] found them).
+pub fn checkpoints_in(run: &Path, more: &[String]) -> Vec<Checkpoint> {
+    let mut out = checkpoints_at(run, "checkpoints");
+    for rel in more {
+        out.extend(checkpoints_at(run, rel));
+    }
+    out
+}
+
+/// A file of the run by its relative path, sized, looked at without
+/// following a link (the folders on the way were found the same way).
+pub fn item_at(run: &Path, rel: &str) -> Option<FileItem> {
+    use std::os::fd::AsFd;
+    let dir = super::open::open_dir(run).ok()??;
+    let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let parent = super::formats::open_rel_dir(dir.as_fd(), parent).ok()??;
+    let st =
+        rustix::fs::statat(parent.as_fd(), name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+    let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+    Some(FileItem {
+        rel: rel.to_string(),
+        usage: Usage {
+            disk: u64::try_from(st.st_blocks).unwrap_or(0) * 512,
+            apparent: u64::try_from(st.st_size).unwrap_or(0),
+        },
+        mtime: st.st_mtime,
+        is_dir: kind == rustix::fs::FileType::Directory,
+        is_link: kind == rustix::fs::FileType::Symlink,
+    })
+}
+
+/// The checkpoints directly inside the folder `sub` of the run.
+fn checkpoints_at(run: &Path, sub: &str) -> Vec<Checkpoint> {
+    let dir = run.join(sub);
     if std::fs::symlink_metadata(&dir).map_or(true, |m| !m.is_dir()) {
         return Vec::new();
     }
@@ -153,8 +192,16 @@ pub struct Config {
 impl Config {
     /// Reads the run's config: `Ok(None)` when it has none.
     pub fn load(run: &Path) -> Result<Option<Config>, String> {
+        match super::open::open_dir(run)? {
+            Some(dir) => Config::load_in(std::os::fd::AsFd::as_fd(&dir)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Config::load`] in the run folder open as `dir`.
+    pub fn load_in(dir: std::os::fd::BorrowedFd) -> Result<Option<Config>, String> {
         for file in ["config.yaml", "config.yml", "config.json"] {
-            let Some(bytes) = read_small(&run.join(file))? else {
+            let Some(bytes) = super::read_small_in(dir, file)? else {
                 continue;
             };
             let value = if file.ends_with(".json") {

@@ -26,6 +26,10 @@ pub struct RunInfo {
     pub finished_at: Option<String>,
     /// Every other key, in file order.
     pub extra: Map<String, Value>,
+    /// Fields filled from other tools' files (a run's own `run_info.json`
+    /// wins): field → the file it came from, relative to the run.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sources: std::collections::BTreeMap<String, String>,
 }
 
 /// The file name.
@@ -38,7 +42,20 @@ impl RunInfo {
         let Some(bytes) = read_small(&run.join(RUN_INFO))? else {
             return Ok(None);
         };
-        let text = String::from_utf8_lossy(&bytes);
+        RunInfo::parse(&bytes)
+    }
+
+    /// [`RunInfo::load`] in the run folder open as `dir`.
+    pub fn load_in(dir: std::os::fd::BorrowedFd) -> Result<Option<RunInfo>, String> {
+        let Some(bytes) = super::read_small_in(dir, RUN_INFO)? else {
+            return Ok(None);
+        };
+        RunInfo::parse(&bytes)
+    }
+
+    /// Parses the bytes of `run_info.json`.
+    fn parse(bytes: &[u8]) -> Result<Option<RunInfo>, String> {
+        let text = String::from_utf8_lossy(bytes);
         let value: Value = serde_json::from_str(&super::relax_json(&text))
             .map_err(|e| format!("{RUN_INFO}: not valid JSON ({e})"))?;
         match value {

@@ -2,7 +2,7 @@
 //! scalars and series, JSONL series. The split comes from the file name.
 
 use std::collections::{HashMap, HashSet};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::curve::SeriesAcc;
+use super::formats::{self, tensorboard::EventStream};
 use super::info::{flatten_numbers, kind_of};
 use super::json_number;
 use super::open;
@@ -91,6 +92,9 @@ pub struct Metrics {
     /// show beside the curves.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Other tools' folders found in the run (see [`formats::discover`]).
+    #[serde(skip)]
+    pub found: formats::Found,
 }
 
 /// Files larger than this are skipped when only scalars are wanted.
@@ -135,7 +139,8 @@ struct Whole {
 #[derive(Debug, Clone)]
 enum Entry {
     Stream(Box<Stream>),
-    Whole(Whole),
+    Events(Box<EventStream>),
+    Whole(Box<Whole>),
 }
 
 /// Reads a run's metrics again and again, cheaply: a CSV or JSONL file
@@ -162,23 +167,78 @@ impl MetricsReader {
         self.stats
     }
 
-    /// Reads the run's metrics files, continuing from the last read.
+    /// Reads the run's metrics files, continuing from the last read: its
+    /// `metrics/`, then other tools' files found in it (Lightning's
+    /// `metrics.csv`, TensorBoard event files, MLflow metrics, the W&B
+    /// summary: see [`formats`]).
     pub fn read(&mut self, run: &Path, scalars_only: bool) -> Metrics {
-        self.stats = ReadStats::default();
-        let mut m = Metrics::default();
-        let dir = match open::open_dir(run).and_then(|d| match d {
-            Some(d) => open::open_dir_in(d.as_fd(), "metrics"),
-            None => Ok(None),
-        }) {
-            Ok(Some(dir)) => dir,
+        match open::open_dir(run) {
+            Ok(Some(dir)) => {
+                let found = formats::discover_in(dir.as_fd());
+                self.read_in(dir.as_fd(), scalars_only, found)
+            }
             Ok(None) => {
+                self.stats = ReadStats::default();
                 self.files.clear();
-                return m;
+                Metrics::default()
             }
             Err(e) => {
+                self.stats = ReadStats::default();
                 self.files.clear();
+                Metrics {
+                    errors: vec![e],
+                    ..Metrics::default()
+                }
+            }
+        }
+    }
+
+    /// [`MetricsReader::read`] in the run folder open as `dir`, its tool
+    /// folders already found (the summary cache finds them to stamp them,
+    /// and opens the folder once for every reader).
+    pub fn read_in(
+        &mut self,
+        dir: BorrowedFd,
+        scalars_only: bool,
+        found: formats::Found,
+    ) -> Metrics {
+        self.stats = ReadStats::default();
+        let mut m = Metrics {
+            found,
+            ..Metrics::default()
+        };
+        let mut seen = HashSet::new();
+        // An MLflow run opened as the run: its `metrics/` is MLflow's.
+        let mlflow_root = m
+            .found
+            .places
+            .iter()
+            .any(|p| p.tool == formats::Tool::Mlflow && p.dir.is_empty());
+        if !mlflow_root {
+            self.read_layout(dir, scalars_only, &mut m, &mut seen);
+        }
+        if !m.found.is_empty() {
+            self.read_tools(dir, scalars_only, &mut m, &mut seen);
+        }
+        // Files that went away take their state with them.
+        self.files.retain(|name, _| seen.contains(name));
+        m
+    }
+
+    /// Reads the layout's `metrics/` folder.
+    fn read_layout(
+        &mut self,
+        run: BorrowedFd,
+        scalars_only: bool,
+        m: &mut Metrics,
+        seen: &mut HashSet<String>,
+    ) {
+        let dir = match open::open_dir_in(run, "metrics") {
+            Ok(Some(dir)) => dir,
+            Ok(None) => return,
+            Err(e) => {
                 m.errors.push(e);
-                return m;
+                return;
             }
         };
         let mut names: Vec<std::ffi::OsString> = match rustix::fs::Dir::read_from(&dir) {
@@ -190,11 +250,12 @@ impl MetricsReader {
             Err(e) => {
                 m.errors
                     .push(format!("metrics: cannot read: {}", std::io::Error::from(e)));
-                return m;
+                // What was read before stays until the folder reads again.
+                seen.extend(self.files.keys().filter(|k| !k.starts_with('@')).cloned());
+                return;
             }
         };
         names.sort();
-        let mut seen = HashSet::new();
         for os_name in names {
             let name = os_name.to_string_lossy().into_owned();
             let Some((stem, ext)) = name.rsplit_once('.') else {
@@ -223,57 +284,167 @@ impl MetricsReader {
             seen.insert(name.clone());
             let naming = Naming::of(stem);
             match format {
-                Some(format) => {
-                    let stream = match self.files.get_mut(&name) {
-                        Some(Entry::Stream(s)) => s,
-                        _ => {
-                            let s = Stream::new(format, self.caps, &st);
-                            self.files.insert(name.clone(), Entry::Stream(Box::new(s)));
-                            match self.files.get_mut(&name) {
-                                Some(Entry::Stream(s)) => s,
-                                _ => continue,
-                            }
-                        }
-                    };
-                    let (parsed, restarted) = stream.update(file, &st);
-                    self.stats.parsed += parsed;
-                    self.stats.restarted += usize::from(restarted);
-                    stream.emit(&naming, &rel, &mut m);
-                }
+                Some(format) => self.stream(&name, format, file, &st, &naming, &rel, m),
                 None => {
-                    let stamp = (
-                        st.st_dev,
-                        st.st_ino,
-                        st.st_size,
-                        st.st_mtime,
-                        st.st_mtime_nsec as i64,
-                    );
-                    let cached = match self.files.get(&name) {
-                        Some(Entry::Whole(w)) if w.stamp == stamp => Some(w.part.clone()),
-                        _ => None,
-                    };
-                    let part = match cached {
-                        Some(part) => part,
-                        None => {
-                            let part = read_json_file(file, &st, &naming, &rel);
-                            self.stats.parsed += u64::try_from(st.st_size).unwrap_or(0);
-                            let w = Whole {
-                                stamp,
-                                part: part.clone(),
-                            };
-                            self.files.insert(name.clone(), Entry::Whole(w));
-                            part
-                        }
-                    };
+                    let part = self.whole(&name, file, &st, |file, st| {
+                        read_json_file(file, st, &naming, &rel)
+                    });
                     m.scalars.extend(part.scalars);
                     m.series.extend(part.series);
                     m.errors.extend(part.errors);
                 }
             }
         }
-        // Files that went away take their state with them.
-        self.files.retain(|name, _| seen.contains(name));
-        m
+    }
+
+    /// Reads the tools' metric files `m.found` lists.
+    fn read_tools(
+        &mut self,
+        dir: BorrowedFd,
+        scalars_only: bool,
+        m: &mut Metrics,
+        seen: &mut HashSet<String>,
+    ) {
+        let places = m.found.places.clone();
+        for place in &places {
+            for rel in &place.files {
+                use formats::Tool;
+                let kind = match place.tool {
+                    Tool::Lightning if formats::lightning::is_metrics(rel) => 0,
+                    Tool::TensorBoard => 1,
+                    Tool::Mlflow if formats::mlflow::metric_key(place, rel).is_some() => 2,
+                    Tool::Wandb if formats::wandb::is_summary(rel) => 3,
+                    _ => continue,
+                };
+                let (file, st) = match formats::open_rel(dir, rel) {
+                    Ok(Some(f)) => f,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        m.errors.push(e);
+                        continue;
+                    }
+                };
+                if scalars_only
+                    && kind != 3
+                    && u64::try_from(st.st_size).unwrap_or(0) > SUMMARY_LIMIT
+                {
+                    continue;
+                }
+                let key = format!("@{rel}");
+                seen.insert(key.clone());
+                match kind {
+                    0 => {
+                        // Lightning's columns are named as logged (`val_loss`,
+                        // `train_loss_step`, `lr-Adam`): no file prefix.
+                        let naming = Naming::of("metrics");
+                        self.stream(&key, Format::Csv(b','), file, &st, &naming, rel, m);
+                    }
+                    1 => {
+                        let stream = match self.files.get_mut(&key) {
+                            Some(Entry::Events(s)) => s,
+                            _ => {
+                                let s = EventStream::new(self.caps, &st);
+                                self.files.insert(key.clone(), Entry::Events(Box::new(s)));
+                                match self.files.get_mut(&key) {
+                                    Some(Entry::Events(s)) => s,
+                                    _ => continue,
+                                }
+                            }
+                        };
+                        let (parsed, restarted) = stream.update(file, &st);
+                        self.stats.parsed += parsed;
+                        self.stats.restarted += usize::from(restarted);
+                        stream.emit(rel, m);
+                    }
+                    _ => {
+                        let metric = formats::mlflow::metric_key(place, rel).map(str::to_string);
+                        let part = self.whole(&key, file, &st, |file, st| {
+                            let mut part = Metrics::default();
+                            match open::read_capped(file, st, JSON_CAP, rel) {
+                                Ok(bytes) => {
+                                    let text = String::from_utf8_lossy(&bytes);
+                                    match &metric {
+                                        Some(k) => {
+                                            formats::mlflow::parse_metric(&text, k, rel, &mut part)
+                                        }
+                                        None => {
+                                            formats::wandb::parse_summary(&text, rel, &mut part)
+                                        }
+                                    }
+                                }
+                                Err(e) => part.errors.push(e),
+                            }
+                            part
+                        });
+                        m.scalars.extend(part.scalars);
+                        m.series.extend(part.series);
+                        m.errors.extend(part.errors);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads on a CSV or JSONL file kept under `key`.
+    #[allow(clippy::too_many_arguments)]
+    fn stream(
+        &mut self,
+        key: &str,
+        format: Format,
+        file: std::fs::File,
+        st: &rustix::fs::Stat,
+        naming: &Naming,
+        rel: &str,
+        m: &mut Metrics,
+    ) {
+        let stream = match self.files.get_mut(key) {
+            Some(Entry::Stream(s)) => s,
+            _ => {
+                let s = Stream::new(format, self.caps, st);
+                self.files
+                    .insert(key.to_string(), Entry::Stream(Box::new(s)));
+                match self.files.get_mut(key) {
+                    Some(Entry::Stream(s)) => s,
+                    _ => return,
+                }
+            }
+        };
+        let (parsed, restarted) = stream.update(file, st);
+        self.stats.parsed += parsed;
+        self.stats.restarted += usize::from(restarted);
+        stream.emit(naming, rel, m);
+    }
+
+    /// A file parsed whole, kept under `key`: parsed again (by `parse`)
+    /// only when its stamp changed.
+    fn whole(
+        &mut self,
+        key: &str,
+        file: std::fs::File,
+        st: &rustix::fs::Stat,
+        parse: impl FnOnce(std::fs::File, &rustix::fs::Stat) -> Metrics,
+    ) -> Metrics {
+        let stamp = (
+            st.st_dev,
+            st.st_ino,
+            st.st_size,
+            st.st_mtime,
+            st.st_mtime_nsec as i64,
+        );
+        if let Some(Entry::Whole(w)) = self.files.get(key)
+            && w.stamp == stamp
+        {
+            return w.part.clone();
+        }
+        let part = parse(file, st);
+        self.stats.parsed += u64::try_from(st.st_size).unwrap_or(0);
+        let w = Whole {
+            stamp,
+            part: part.clone(),
+        };
+        self.files
+            .insert(key.to_string(), Entry::Whole(Box::new(w)));
+        part
     }
 }
 

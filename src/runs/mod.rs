@@ -4,12 +4,14 @@
 pub mod cache;
 mod curve;
 pub mod files;
+pub mod formats;
 pub mod info;
 pub mod metrics;
 pub mod open;
 mod stream;
 pub mod summary;
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use serde::Serialize;
@@ -25,6 +27,17 @@ pub use summary::{Better, KeySpec, KeyValue, SeriesSummary, Stats};
 /// through a link, and at most [`open::METADATA_CAP`] bytes of it.
 pub(crate) fn read_small(path: &Path) -> Result<Option<Vec<u8>>, String> {
     open::read_regular(path, open::METADATA_CAP)
+}
+
+/// [`read_small`] of the file `name` in the run folder open as `dir`.
+pub(crate) fn read_small_in(
+    dir: std::os::fd::BorrowedFd,
+    name: &str,
+) -> Result<Option<Vec<u8>>, String> {
+    let Some((file, st)) = open::open_file_in(dir, std::ffi::OsStr::new(name), name)? else {
+        return Ok(None);
+    };
+    open::read_capped(file, &st, open::METADATA_CAP, name).map(Some)
 }
 
 /// JSON as Python's `json.dump` writes it by default: bare `NaN`,
@@ -103,8 +116,24 @@ pub struct RunSummary {
 impl RunSummary {
     /// Reads `run_info.json` and the small metric files of a run.
     pub fn load(run: &Path) -> RunSummary {
+        match open::open_dir(run) {
+            Ok(Some(dir)) => {
+                let found = formats::discover_in(dir.as_fd());
+                RunSummary::load_in(run, dir.as_fd(), found)
+            }
+            Ok(None) => RunSummary::default(),
+            Err(e) => RunSummary {
+                errors: vec![e],
+                ..RunSummary::default()
+            },
+        }
+    }
+
+    /// [`RunSummary::load`] in the run folder open as `dir` (every reader
+    /// goes through it: the path is walked once), its tool folders found.
+    pub fn load_in(run: &Path, dir: BorrowedFd, found: formats::Found) -> RunSummary {
         let mut s = RunSummary::default();
-        match RunInfo::load(run) {
+        match RunInfo::load_in(dir) {
             Ok(info) => s.info = info,
             Err(e) => s.errors.push(e),
         }
@@ -115,10 +144,16 @@ impl RunSummary {
             buckets: 2,
             ..Caps::default()
         };
-        let metrics = MetricsReader::with_caps(caps).read(run, false);
+        let metrics = MetricsReader::with_caps(caps).read_in(dir, false, found);
         s.errors.extend(metrics.errors);
+        // Other tools' facts (status, commit, times) fill what the run's
+        // own run_info.json lacks; their configs are not needed here.
+        let tools = formats::facts(run, &metrics.found, false);
+        formats::fill_info(&mut s.info, &tools.facts);
+        s.errors.extend(metrics.found.errors.iter().cloned());
+        s.errors.extend(tools.errors);
         // A broken config is worth a mark in listings, not only in `show`.
-        if let Err(e) = Config::load(run) {
+        if let Err(e) = Config::load_in(dir) {
             s.errors.push(e);
         }
         s.series = summarize(&metrics.series);
@@ -228,8 +263,13 @@ pub fn summarize(series: &[Series]) -> Vec<SeriesSummary> {
 pub struct RunDetails {
     /// `run_info.json`.
     pub info: Option<RunInfo>,
-    /// `config.yaml` / `config.yml` / `config.json`.
+    /// `config.yaml` / `config.yml` / `config.json`, else another tool's
+    /// (Hydra's, Lightning's `hparams.yaml`, MLflow's params, W&B's).
     pub config: Option<Config>,
+    /// Hydra's overrides: what the command line changed.
+    pub overrides: Option<formats::Overrides>,
+    /// Other tools' folders found in the run and the files read there.
+    pub tools: Vec<formats::Place>,
     /// The first lines of the run's `README.md`.
     pub readme: Option<String>,
     /// Key metrics (see [`key_metrics`]).
@@ -277,6 +317,15 @@ impl RunDetails {
         }
         d.metrics = metrics.read(run, false);
         d.errors.extend(d.metrics.errors.iter().cloned());
+        let found = std::mem::take(&mut d.metrics.found);
+        let tools = formats::facts(run, &found, true);
+        formats::fill_info(&mut d.info, &tools.facts);
+        if d.config.is_none() {
+            d.config = tools.configs.into_iter().next();
+        }
+        d.overrides = tools.overrides;
+        d.errors.extend(found.errors.iter().cloned());
+        d.errors.extend(tools.errors);
         // Results before counters and settings (epoch, step, lr-Adam): the
         // first chart is never the epoch staircase.
         d.metrics
@@ -293,9 +342,12 @@ impl RunDetails {
             let s = d.series.remove(i);
             d.series.insert(0, s);
         }
-        d.checkpoints = files::checkpoints(run);
+        d.checkpoints = files::checkpoints_in(run, &found.checkpoint_dirs);
         d.plots = files::plots(run);
         d.logs = files::logs(run);
+        d.logs
+            .extend(tools.logs.iter().filter_map(|rel| files::item_at(run, rel)));
+        d.tools = found.places;
         d
     }
 }

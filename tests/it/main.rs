@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod create;
 mod curves;
+mod formats;
 mod help;
 mod links;
 mod promote;

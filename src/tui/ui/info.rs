@@ -38,9 +38,21 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         fmt::escape(&r.label()).into_owned(),
         t.title(),
     ))];
-    // Problems first: a broken file is the first thing to know.
     let summary = app.loaded.summaries.get(&k);
     let details = app.selected_details();
+    // Hydra's overrides before all: they are what this run changed.
+    if let Some(o) = details.and_then(|d| d.overrides.as_ref()) {
+        let v = if o.items.is_empty() {
+            "none (the config as composed)".to_string()
+        } else {
+            o.items.join(" ")
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "overrides"), t.dim()),
+            Span::styled(fmt::escape(&v).into_owned(), t.title()),
+        ]));
+    }
+    // Problems next: a broken file is the first thing to know.
     let mut problems: Vec<String> = r.errors.clone();
     match details {
         Some(d) => problems.extend(d.errors.iter().cloned()),
@@ -129,6 +141,16 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
                 let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                 lines.push(fact(app, &fmt::escape(key), fmt::escape(&v).into_owned()));
             }
+            if !i.sources.is_empty() {
+                // Where facts run_info.json lacked were read.
+                let mut files: Vec<&str> = i.sources.values().map(String::as_str).collect();
+                files.sort_unstable();
+                files.dedup();
+                lines.push(Line::from(Span::styled(
+                    format!("(facts also from {})", fmt::escape(&files.join(", "))),
+                    t.dim(),
+                )));
+            }
         }
         None if summary.is_none() && details.is_none() => {
             lines.push(Line::from(Span::styled("loading…", t.dim())))
@@ -137,6 +159,19 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             Span::styled("run_info.json could not be read (see above)", t.dim()),
         )),
         None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
+    }
+    if let Some(d) = details
+        && !d.tools.is_empty()
+    {
+        let places: Vec<String> = d
+            .tools
+            .iter()
+            .map(|p| {
+                let dir = if p.dir.is_empty() { "." } else { &p.dir };
+                format!("{} {}", p.tool.word(), fmt::escape(dir))
+            })
+            .collect();
+        lines.push(fact(app, "tools", places.join(" · ")));
     }
     if let Some(d) = app.selected_details()
         && !d.plots.is_empty()

@@ -1,6 +1,8 @@
 //! Fixture helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod formats;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
