@@ -19,6 +19,8 @@ mod promote_cases;
 mod records;
 #[path = "safety/review.rs"]
 mod review;
+#[path = "safety/review2.rs"]
+mod review2;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
