@@ -778,6 +778,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         r.freed += removed.freed;
         r.files += removed.files;
         r.linked.extend(std::mem::take(&mut removed.linked));
+        // Read before the mounts are taken for the report: a mount left in
+        // place means the target did not go whole.
+        let mounted = !removed.mounts.is_empty();
         for mount in std::mem::take(&mut removed.mounts) {
             r.skipped.push(Note {
                 rel: mount,
@@ -792,10 +795,10 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
                     removed.kept_recent
                 ),
             });
-        } else if removed.errors.is_empty() {
+        } else if removed.errors.is_empty() && !mounted {
             r.done += 1;
         }
-        let failed = !removed.errors.is_empty() || !removed.mounts.is_empty();
+        let failed = !removed.errors.is_empty() || mounted;
         r.errors.extend(removed.errors);
         // Emptying the trash: if the run could not go whole, keep its
         // record, so what is left can still be restored.

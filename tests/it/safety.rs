@@ -21,6 +21,8 @@ mod records;
 mod review;
 #[path = "safety/review2.rs"]
 mod review2;
+#[path = "safety/review2_fixes.rs"]
+mod review2_fixes;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
