@@ -549,6 +549,7 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             version: 1,
             origin: run.rel.clone(),
             deleted_at: String::new(),
+            tree: None,
         };
         if run.rel.to_str().is_none() || origin.check(&source).is_err() {
             b.plan.skipped.push(Note {

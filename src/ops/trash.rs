@@ -31,6 +31,11 @@ pub struct Origin {
     pub origin: PathBuf,
     /// When it was moved here (RFC 3339).
     pub deleted_at: String,
+    /// The kind of tree it came from, in another tool's tree (`lightning`):
+    /// what still says what the folder is when every run went, and what
+    /// lets a Lightning logger folder emptied by the move take its run back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<crate::sources::SourceKind>,
 }
 
 impl Origin {
@@ -41,7 +46,7 @@ impl Origin {
     /// no absolute path, no hidden folder (the trash itself), no control
     /// characters.
     pub fn check(&self, source: &Source) -> Result<(), String> {
-        if source.is_run_path(&self.origin) {
+        if source.is_trashed_run_path(&self.origin, self.tree) {
             return Ok(());
         }
         let shown = crate::fmt::escape_os(self.origin.as_os_str());
@@ -110,10 +115,13 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         }
     }
     let entry = fsat::open_dir_at(trash.as_fd(), OsStr::new(&id)).map_err(reason)?;
+    // Another tool's tree also records its kind: when every run of it is
+    // in the trash, that is what still says what the folder is.
     let origin = Origin {
         version: 1,
         origin: rel.to_path_buf(),
         deleted_at: stamp.to_string(),
+        tree: (source.kind != crate::sources::SourceKind::Layout).then_some(source.kind),
     };
     let cleanup = |entry: &OwnedFd| {
         let _ = rustix::fs::unlinkat(entry, "origin.json", rustix::fs::AtFlags::empty());
@@ -121,15 +129,7 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
     };
     // A record that cannot be written whole means no restore: the run
     // stays where it is.
-    // Another tool's tree also records its kind: when every run of it is
-    // in the trash, that is what still says what the folder is.
-    let record = serde_json::to_value(&origin).map(|mut v| {
-        if source.kind != crate::sources::SourceKind::Layout {
-            v["tree"] = serde_json::json!(source.kind);
-        }
-        v
-    });
-    let record = match record.and_then(|v| serde_json::to_vec_pretty(&v)) {
+    let record = match serde_json::to_vec_pretty(&origin) {
         Ok(r) if origin.check(&source).is_ok() => r,
         _ => {
             cleanup(&entry);
@@ -287,6 +287,19 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
     let (Some(parent), Some(name)) = (origin.origin.parent(), origin.origin.file_name()) else {
         return Err("the origin record is not a run path".into());
     };
+    // The entry must hold its run (a real folder, not a link) before any
+    // folder is made for it: a record-only entry (a move killed half-way)
+    // or a crafted one must not leave empty folders in the tree.
+    let trash = open_trash(root, &source, false)?;
+    let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
+    match rustix::fs::statat(&entry_fd, "run", rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {}
+        Ok(_) => return Err("its run/ is not a folder (a link?): not restored".into()),
+        Err(rustix::io::Errno::NOENT) => {
+            return Err("the entry holds no run/ (only its record): nothing to restore".into());
+        }
+        Err(e) => return Err(format!("run/: {}", reason(e))),
+    }
     // Recreate the task and model folders if they went, never through a link.
     let mut fd = fsat::open_chain(root, Path::new(""))?;
     for c in parent.components() {
@@ -298,8 +311,6 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
         fd = fsat::open_dir_at(fd.as_fd(), c)
             .map_err(|e| format!("{}: {}", c.to_string_lossy(), reason(e)))?;
     }
-    let trash = open_trash(root, &source, false)?;
-    let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
     match rustix::fs::renameat_with(&entry_fd, "run", &fd, name, RenameFlags::NOREPLACE) {
         Ok(()) => {}
         Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {

@@ -122,6 +122,22 @@ impl Source {
                     .is_some_and(|p| p.names(NAMES_CAP).iter().any(|(v, d)| *d && is_version(v)))
             })
     }
+
+    /// True when the folder `name` at the root is missing, or an empty
+    /// folder (not a link): what a logger folder is once its last version
+    /// went to the trash.
+    pub(crate) fn is_emptied_logger(&self, name: &str) -> bool {
+        let Some(root) = self.root.as_deref().and_then(Probe::open) else {
+            return false;
+        };
+        match rustix::fs::statat(root.fd(), name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+            Err(rustix::io::Errno::NOENT) => true,
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {
+                root.sub(name).is_some_and(|p| p.names(1).is_empty())
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What `find_root` looked for, for the message when nothing matched.

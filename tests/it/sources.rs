@@ -264,6 +264,7 @@ fn a_crafted_origin_record_in_a_raw_tree_is_refused() {
                 version: 1,
                 origin: origin.into(),
                 deleted_at: String::new(),
+                tree: None,
             }),
             bytes: 0,
             error: None,

@@ -58,6 +58,7 @@ fn restore_refuses_a_record_that_points_out_of_the_tree() {
                 version: 1,
                 origin: PathBuf::from(origin),
                 deleted_at: String::new(),
+                tree: None,
             }),
             bytes: 0,
             error: None,
