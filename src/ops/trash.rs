@@ -83,8 +83,35 @@ fn open_trash(root: &Path, source: &Source, create: bool) -> Result<OwnedFd, Str
             Err(e) => return Err(format!("{trash}: cannot create: {}", reason(e))),
         }
     }
-    fsat::open_dir_at(root_fd.as_fd(), OsStr::new(trash))
-        .map_err(|e| format!("{trash}: {}", reason(e)))
+    let fd = fsat::open_dir_at(root_fd.as_fd(), OsStr::new(trash))
+        .map_err(|e| format!("{trash}: {}", reason(e)))?;
+    if let Some(why) = foreign_trash(fd.as_fd(), trash) {
+        return Err(why);
+    }
+    Ok(fd)
+}
+
+/// Why the open folder `trash` (named `name`) is not runyard's trash, if
+/// it is not: MLflow keeps its deleted experiments as `.trash/<id>/meta.yaml`,
+/// and a tree taken for the layout (an MLflow store holding `experiments/`,
+/// or named `outputs` with every experiment deleted) would otherwise empty
+/// them, or restore from them. A bounded look: the first 64 names.
+fn foreign_trash(trash: BorrowedFd, name: &str) -> Option<String> {
+    let probe = rustix::io::fcntl_dupfd_cloexec(trash, 0)
+        .ok()
+        .map(crate::sources::probe::Probe::from_fd)?;
+    let mlflow = probe.names(64).into_iter().find(|(n, is_dir)| {
+        *is_dir
+            && !n.is_empty()
+            && n.bytes().all(|c| c.is_ascii_digit())
+            && probe.sub(n).is_some_and(|p| p.has_file("meta.yaml"))
+    });
+    mlflow.map(|(id, _)| {
+        format!(
+            "{name}/ holds MLflow's deleted experiments ({name}/{id}/meta.yaml): \
+             not runyard's trash, left alone"
+        )
+    })
 }
 
 /// The trash folder of the tree at `root`, relative to it (`.trash`).
@@ -327,15 +354,39 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
 }
 
 /// Plans deleting trash entries for good (all of them when `ids` is empty).
+///
+/// Only entries with a valid runyard record go: an entry without one (a
+/// folder someone else put there, a record refused) is listed under
+/// skipped with the reason and never deleted, and a trash folder that is
+/// another tool's (MLflow's deleted experiments) is not touched at all.
 pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::EmptyTrash, root, opts);
-    let trash_name = trash_dir(root);
+    let source = Source::detect(root);
+    let trash_name = source.kind.trash_dir();
+    if let Err(why) = open_trash(root, &source, false)
+        && std::fs::symlink_metadata(root.join(trash_name)).is_ok()
+    {
+        b.plan.skipped.push(super::Note {
+            rel: trash_name.into(),
+            why,
+        });
+        return b.finish();
+    }
     for e in list(root) {
         if ids.is_empty() || ids.contains(&e.id) {
             let rel = Path::new(trash_name).join(&e.id);
-            let what = e
-                .origin
-                .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned());
+            let Some(origin) = e.origin else {
+                let why = e.error.unwrap_or_else(|| "no origin.json".into());
+                b.plan.skipped.push(super::Note {
+                    rel,
+                    why: format!(
+                        "{why}: not a runyard trash entry, never deleted by runyard \
+                         (remove it by hand if it is yours)"
+                    ),
+                });
+                continue;
+            };
+            let what = origin.origin.to_string_lossy().into_owned();
             // The run first, then its record: if the run cannot go whole,
             // apply stops and the record stays, so it can still be restored.
             // The record's own bytes leave the run out: it is counted once,

@@ -193,3 +193,141 @@ fn restoring_an_entry_without_its_run_makes_no_folders() {
     assert!(entry.join("origin.json").is_file(), "the record stays");
     w.check_canaries();
 }
+
+#[test]
+fn trash_empty_deletes_only_entries_with_a_valid_record() {
+    // A folder put in .trash/ by someone else (no record) and an entry
+    // whose record is refused are listed with the reason and stay; the
+    // run runyard trashed goes.
+    let mut w = World::new();
+    let r = w.run("2025-01-01_00-00-00_a");
+    w.canaries.retain(|(p, _)| !p.starts_with(&r));
+    let out = ry(&w.root, &["rm", "2025-01-01_00-00-00_a", "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trash = w.root.join(".trash");
+    let ours = trash_ids(&trash);
+    w.canary(&trash.join("photo-album/img.jpg"), 4_000);
+    w.canary(&trash.join("crafted/run/keep.txt"), 10);
+    // A record `restore` refuses (it points out of the tree).
+    let bad = br#"{"version":1,"origin":"../../outside","deleted_at":""}"#;
+    write(&trash.join("crafted/origin.json"), bad);
+    w.idle();
+    let dry = ry(&w.root, &["trash", "empty", "--dry-run"]);
+    let text = String::from_utf8_lossy(&dry.stdout);
+    for id in ["photo-album", "crafted"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(id) && l.contains("not a runyard trash entry")),
+            "{id}:\n{text}"
+        );
+    }
+    let out = ry(&w.root, &["trash", "empty", "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(trash_ids(&trash), ["crafted", "photo-album"]);
+    assert!(!trash.join(&ours[0]).exists(), "runyard's own entry went");
+    assert_eq!(
+        std::fs::read(trash.join("crafted/origin.json")).unwrap(),
+        bad
+    );
+    w.check_canaries();
+}
+
+/// An MLflow experiment deleted in MLflow: `.trash/<id>/meta.yaml` and a run.
+fn mlflow_deleted_experiment(store: &Path, id: &str) {
+    write(
+        &store.join(".trash").join(id).join("meta.yaml"),
+        b"experiment_id: '5'\nlifecycle_stage: deleted\nname: old\n",
+    );
+    write(
+        &store.join(".trash").join(id).join("abc/meta.yaml"),
+        b"run_id: abc\nlifecycle_stage: deleted\n",
+    );
+    write(
+        &store
+            .join(".trash")
+            .join(id)
+            .join("abc/artifacts/model.pkl"),
+        &[9; 3000],
+    );
+}
+
+#[test]
+fn mlflows_own_trash_is_never_emptied() {
+    // Two stores runyard takes for its layout: one holding `experiments/`
+    // (rule 1 wins over the name mlruns), one named outputs whose every
+    // experiment was deleted (only .trash/ and models/ left). MLflow's
+    // `.trash/` is not runyard's: not planned, not emptied, not listed.
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("mlruns");
+    std::fs::create_dir_all(a.join("experiments")).unwrap();
+    mlflow_deleted_experiment(&a, "5");
+    let b = tmp.path().join("proj/outputs");
+    std::fs::create_dir_all(b.join("models")).unwrap();
+    mlflow_deleted_experiment(&b, "7");
+    runyard::demo::set_tree_mtime(tmp.path(), idle_time()).unwrap();
+    for (store, id) in [(&a, "5"), (&b, "7")] {
+        let dry = ry(store, &["trash", "empty", "--dry-run", "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&dry.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&dry.stdout)));
+        assert_eq!(doc["plan"]["targets"], serde_json::json!([]), "{doc}");
+        assert!(
+            doc["plan"]["skipped"].to_string().contains("MLflow"),
+            "{doc}"
+        );
+        ry(store, &["trash", "empty", "--yes"]);
+        assert!(
+            store
+                .join(".trash")
+                .join(id)
+                .join("abc/artifacts/model.pkl")
+                .is_file(),
+            "MLflow's deleted experiment was emptied"
+        );
+        let list = ry(store, &["trash", "list"]);
+        assert!(
+            !String::from_utf8_lossy(&list.stdout).contains(&format!("{id} ")),
+            "{}",
+            String::from_utf8_lossy(&list.stdout)
+        );
+    }
+}
+
+#[test]
+fn one_crafted_trash_record_does_not_make_a_folder_a_tree() {
+    // A home-like folder: `.trash/old-download/origin.json` naming a Hydra
+    // tree, beside a `.trash/photo-album/` of someone else's. Not a tree:
+    // plain `runyard` there must not open "Hydra outputs" (and plan the
+    // photo album for deletion).
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    write(
+        &home.join(".trash/old-download/origin.json"),
+        br#"{"version":1,"origin":"foo","deleted_at":"","tree":"hydra"}"#,
+    );
+    write(&home.join(".trash/photo-album/img.jpg"), &[1; 1000]);
+    write(&home.join("notes.txt"), b"hi\n");
+    let out = ry(&home, &["trash", "empty", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Even a record shaped like runyard's, alone with the photos.
+    std::fs::remove_dir_all(home.join(".trash/old-download")).unwrap();
+    write(
+        &home.join(".trash/2025-01-01_00-00-00_13-45-10/origin.json"),
+        br#"{"version":1,"origin":"2025-01-01/13-45-10","deleted_at":"","tree":"hydra"}"#,
+    );
+    let out = ry(&home, &["ls"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(home.join(".trash/photo-album/img.jpg").is_file());
+}
