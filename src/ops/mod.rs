@@ -550,6 +550,8 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             origin: run.rel.clone(),
             deleted_at: String::new(),
             tree: None,
+            bytes: None,
+            files: None,
         };
         if run.rel.to_str().is_none() || origin.check(&source).is_err() {
             b.plan.skipped.push(Note {
@@ -739,7 +741,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
             }
         }
         if plan.kind == PlanKind::Trash {
-            match trash::move_in(&plan.root, dir.as_fd(), &t.rel) {
+            match trash::move_in(&plan.root, dir.as_fd(), &t.rel, (t.bytes, t.files)) {
                 Ok(to) => {
                     r.freed += t.bytes;
                     r.files += t.files;

@@ -4,7 +4,8 @@
 //!
 //! Layout: `.trash/<id>/run/` is the run folder as it was, and
 //! `.trash/<id>/origin.json` says `{"version":1,"origin":"experiments/t/m/r",
-//! "deleted_at":"...","bytes":N,"files":N}`. In another tool's tree the
+//! "deleted_at":"...","bytes":N,"files":N}` (bytes and files as planned;
+//! `list` flags an entry holding fewer files as partial). In another tool's tree the
 //! origin is that tool's run place (`lightning_logs/version_3`), the record
 //! adds `"tree":"lightning"` (so a tree whose runs all went still opens),
 //! and in an MLflow store the trash is `.runyard-trash/` (`.trash/` is
@@ -36,6 +37,14 @@ pub struct Origin {
     /// lets a Lightning logger folder emptied by the move take its run back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree: Option<crate::sources::SourceKind>,
+    /// Allocated bytes the run held when it was moved (records written
+    /// before this field have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Files and links the run held when it was moved: an entry holding
+    /// fewer lost part of its run (a `trash empty` killed half-way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 impl Origin {
@@ -71,6 +80,10 @@ pub struct TrashEntry {
     pub bytes: u64,
     /// A problem with the record.
     pub error: Option<String>,
+    /// Set when the entry holds fewer files than its record says the run
+    /// had: what a restore brings back is only part of the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
 }
 
 /// Opens (creating if needed) the trash under the root, refusing a link.
@@ -119,9 +132,15 @@ pub fn trash_dir(root: &Path) -> &'static str {
     Source::detect(root).kind.trash_dir()
 }
 
-/// Moves the run `rel` (found in the open folder `parent`) into the trash.
+/// Moves the run `rel` (found in the open folder `parent`) into the trash,
+/// recording `size` (allocated bytes, files and links, as planned).
 /// Returns its new place, relative to the root.
-pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, String> {
+pub fn move_in(
+    root: &Path,
+    parent: BorrowedFd,
+    rel: &Path,
+    size: (u64, u64),
+) -> Result<PathBuf, String> {
     let name = rel.file_name().ok_or("not a run path")?;
     let source = Source::detect(root);
     let trash_name = source.kind.trash_dir();
@@ -149,6 +168,8 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         origin: rel.to_path_buf(),
         deleted_at: stamp.to_string(),
         tree: (source.kind != crate::sources::SourceKind::Layout).then_some(source.kind),
+        bytes: Some(size.0),
+        files: Some(size.1),
     };
     let cleanup = |entry: &OwnedFd| {
         let _ = rustix::fs::unlinkat(entry, "origin.json", rustix::fs::AtFlags::empty());
@@ -229,11 +250,27 @@ pub fn list(root: &Path) -> Vec<TrashEntry> {
                 },
                 Err(e) => (None, Some(format!("origin.json: {e}"))),
             };
+            // The entry holds the run and its record (one file): fewer
+            // than recorded means part of the run is gone.
+            let held = m.files.saturating_sub(1);
+            let partial = origin
+                .as_ref()
+                .and_then(|o| o.files)
+                .filter(|&want| held < want)
+                .map(|want| {
+                    format!(
+                        "the entry holds {} of the {} the run had when trashed: \
+                         part of it was deleted (a `trash empty` stopped half-way?)",
+                        crate::fmt::count(held, "file"),
+                        crate::fmt::count(want, "file")
+                    )
+                });
             TrashEntry {
                 id,
                 origin,
                 bytes: m.disk + m.linked.values().map(|v| v.1).sum::<u64>(),
                 error,
+                partial,
             }
         })
         .collect()

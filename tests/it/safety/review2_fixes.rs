@@ -331,3 +331,46 @@ fn one_crafted_trash_record_does_not_make_a_folder_a_tree() {
     assert_eq!(out.status.code(), Some(2));
     assert!(home.join(".trash/photo-album/img.jpg").is_file());
 }
+
+#[test]
+fn a_restore_of_a_partly_emptied_entry_warns() {
+    // The record keeps the run's size as planned; an entry that lost part
+    // of its run (a `trash empty` killed half-way) is restored with a
+    // warning, a whole one without.
+    let mut w = World::new();
+    let a = w.run("2025-01-01_00-00-00_a");
+    let b = w.run("2025-01-02_00-00-00_b");
+    w.canaries
+        .retain(|(p, _)| !p.starts_with(&a) && !p.starts_with(&b));
+    let files = walkdir::WalkDir::new(&a)
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.file_type().is_dir())
+        .count() as u64;
+    for run in ["2025-01-01_00-00-00_a", "2025-01-02_00-00-00_b"] {
+        let out = ry(&w.root, &["rm", run, "--yes"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let ids = trash_ids(&w.root.join(".trash"));
+    let entry = w.root.join(".trash").join(&ids[0]);
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(entry.join("origin.json")).unwrap()).unwrap();
+    assert_eq!(record["files"], files, "{record}");
+    assert!(record["bytes"].as_u64().unwrap() > 0, "{record}");
+    std::fs::remove_dir_all(entry.join("run/checkpoints")).unwrap();
+    let out = ry(&w.root, &["restore", &ids[0]]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning") && err.contains("part of it was deleted"),
+        "{err}"
+    );
+    let out = ry(&w.root, &["restore", &ids[1]]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a whole entry");
+    w.check_canaries();
+}
