@@ -291,7 +291,13 @@ fn read_record(trash: BorrowedFd, id: &str) -> Result<Vec<u8>, String> {
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(reason)?;
+    .map_err(|e| match e {
+        // No plan is involved here: say what it is, not "changed since the plan?".
+        rustix::io::Errno::LOOP => {
+            "a symbolic link: not followed (a record is a regular file)".into()
+        }
+        e => reason(e),
+    })?;
     let st = rustix::fs::fstat(&fd).map_err(reason)?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
         return Err("not a regular file".into());

@@ -374,3 +374,26 @@ fn a_restore_of_a_partly_emptied_entry_warns() {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "a whole entry");
     w.check_canaries();
 }
+
+#[test]
+fn a_linked_trash_record_is_named_as_a_link() {
+    // It was reported as "is a link or not a folder (changed since the
+    // plan?)", though no plan is involved in listing the trash.
+    let w = World::new();
+    let entry = w.root.join(".trash/2025-01-01_00-00-00_00-00-00_a");
+    write(&entry.join("run/x.txt"), b"x");
+    let elsewhere = w.outside.join("origin.json");
+    std::fs::write(
+        &elsewhere,
+        r#"{"version":1,"origin":"experiments/t/m/a","deleted_at":""}"#,
+    )
+    .unwrap();
+    symlink(&elsewhere, entry.join("origin.json")).unwrap();
+    let entries = trash::list(&w.root);
+    let err = entries[0].error.as_deref().unwrap_or_default();
+    assert!(
+        err.contains("symbolic link") && !err.contains("plan"),
+        "{err}"
+    );
+    w.check_canaries();
+}
