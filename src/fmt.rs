@@ -62,8 +62,27 @@ pub fn escape_os(name: &std::ffi::OsStr) -> String {
     out
 }
 
+/// Control characters, line and paragraph separators, and the invisible
+/// formatting characters that can make a name read as another: bidi
+/// embeddings, overrides and isolates (U+202A–202E, U+2066–2069), the
+/// direction marks (LRM, RLM, the Arabic letter mark), zero-width space,
+/// word joiner and invisible operators (U+2060–2064), and the BOM. ZWNJ and
+/// ZWJ stay: scripts and emoji need them, and they move nothing.
 fn needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}' || ('\u{202a}'..='\u{202e}').contains(&c)
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{061c}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{feff}'
+        )
 }
 
 /// `5m ago`, `3h ago`, `2d ago`, `in the future`.
@@ -184,6 +203,21 @@ mod tests {
         assert_eq!(escape("a\nb"), "a\\nb");
         assert_eq!(escape("\x1b[31mred"), "\\u{1b}[31mred");
         assert_eq!(escape("bidi\u{202e}txt"), "bidi\\u{202e}txt");
+        // Isolates, marks and zero-width characters hide or reorder text.
+        for c in [
+            '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{061c}', '\u{200b}', '\u{2060}',
+            '\u{feff}',
+        ] {
+            let s = format!("a{c}b");
+            assert_eq!(
+                escape(&s),
+                format!("a\\u{{{:x}}}b", c as u32),
+                "{:x}",
+                c as u32
+            );
+        }
+        // Joiners that scripts and emoji need are left as they are.
+        assert_eq!(escape("a\u{200d}b"), "a\u{200d}b");
         use std::os::unix::ffi::OsStrExt;
         let raw = std::ffi::OsStr::from_bytes(b"bad\xffname\n");
         assert_eq!(escape_os(raw), "bad\\xffname\\n");

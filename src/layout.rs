@@ -35,6 +35,22 @@ pub enum RootError {
         "no outputs/ folder with experiments/ inside found in {0} or any parent (pass the path: runyard PATH)"
     )]
     NotFound(PathBuf),
+    /// The tree PATH would open is reached through a symbolic link inside
+    /// it (`proj/wandb -> elsewhere`): not followed.
+    #[error("{0} is a symbolic link: not followed (open the folder it points to by its own path)")]
+    LinkedChild(PathBuf),
+}
+
+/// True when `p` is a folder itself, not a symbolic link to one: the
+/// children looked at from PATH are never followed, or the tree opened
+/// (and changed) would be wherever the link points.
+fn real_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+}
+
+/// True when `p` is a symbolic link to a folder.
+fn linked_dir(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) && p.is_dir()
 }
 
 /// Finds the outputs root (or another tool's tree, see `crate::sources`).
@@ -61,7 +77,7 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         if p.join(EXPERIMENTS).is_dir() {
             return Ok(p);
         }
-        if p.join("outputs").join(EXPERIMENTS).is_dir() {
+        if real_dir(&p.join("outputs")) && p.join("outputs").join(EXPERIMENTS).is_dir() {
             return Ok(p.join("outputs"));
         }
         if crate::sources::detect_here(&p).is_some() {
@@ -69,21 +85,38 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         }
         for child in ["outputs", "mlruns", "wandb"] {
             let c = p.join(child);
-            if c.is_dir() && crate::sources::detect_here(&c).is_some() {
+            if real_dir(&c) && crate::sources::detect_here(&c).is_some() {
                 return Ok(c);
             }
         }
+        // A link where a tree was looked for: said, rather than "not a tree".
+        if let Some(c) = ["outputs", "mlruns", "wandb"]
+            .iter()
+            .map(|c| p.join(c))
+            .find(|c| linked_dir(c))
+        {
+            return Err(RootError::LinkedChild(c));
+        }
         return Err(RootError::NotOutputs(p));
     }
-    if cwd.join("outputs").is_dir() {
-        return Ok(cwd.join("outputs"));
+    let outputs = cwd.join("outputs");
+    if real_dir(&outputs) {
+        return Ok(outputs);
+    }
+    if linked_dir(&outputs) {
+        return Err(RootError::LinkedChild(outputs));
     }
     for dir in cwd.ancestors() {
         if dir.file_name().is_some_and(|n| n == "outputs") && dir.join(EXPERIMENTS).is_dir() {
             return Ok(dir.to_path_buf());
         }
         if dir.join("outputs").join(EXPERIMENTS).is_dir() {
-            return Ok(dir.join("outputs"));
+            // The nearest one found: a link there is said, not walked past.
+            return if real_dir(&dir.join("outputs")) {
+                Ok(dir.join("outputs"))
+            } else {
+                Err(RootError::LinkedChild(dir.join("outputs")))
+            };
         }
     }
     // Standing in another tool's tree (`cd lightning_logs`): that tree.
@@ -810,5 +843,50 @@ mod tests {
             find_root(Some(Path::new("home")), tmp.path()),
             Err(RootError::NotOutputs(_))
         ));
+    }
+
+    #[test]
+    fn a_linked_child_is_not_followed_to_a_root() {
+        // `proj/wandb -> elsewhere`: the tree is not opened through the
+        // link (it would be elsewhere's trash that `trash list` and
+        // `restore` act on); PATH itself may be a link the user named.
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        std::fs::create_dir_all(t.join("elsewhere/run-20240131_134510-abc1")).unwrap();
+        std::fs::create_dir_all(t.join("lay/outputs/experiments")).unwrap();
+        for (link, to) in [
+            ("proj/wandb", "elsewhere"),
+            ("proj2/outputs", "lay/outputs"),
+            ("named", "lay/outputs"),
+        ] {
+            std::fs::create_dir_all(t.join(link).parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(t.join(to), t.join(link)).unwrap();
+        }
+        for (path, link) in [("proj", "proj/wandb"), ("proj2", "proj2/outputs")] {
+            match find_root(Some(Path::new(path)), t) {
+                Err(RootError::LinkedChild(p)) => assert_eq!(p, t.join(link)),
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        let deep = t.join("proj2/src");
+        std::fs::create_dir_all(&deep).unwrap();
+        for cwd in [t.join("proj2"), deep] {
+            assert!(
+                matches!(find_root(None, &cwd), Err(RootError::LinkedChild(_))),
+                "{}",
+                cwd.display()
+            );
+        }
+        assert_eq!(
+            find_root(Some(Path::new("named")), t).unwrap(),
+            t.join("named")
+        );
+        let e = find_root(Some(Path::new("proj")), t)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("symbolic link") && e.contains("proj/wandb"),
+            "{e}"
+        );
     }
 }

@@ -506,7 +506,12 @@ pub fn restore(root: &Path, queries: &[String]) -> Result<ExitCode, Failure> {
                 not_found = true;
             }
             [e] => match trash::restore(root, e) {
-                Ok(to) => writeln!(out, "restored {}", fmt::escape(&to.to_string_lossy()))?,
+                Ok(to) => {
+                    writeln!(out, "restored {}", fmt::escape(&to.to_string_lossy()))?;
+                    if let Some(why) = &e.partial {
+                        let _ = writeln!(err, "runyard: warning: {}", fmt::escape(why));
+                    }
+                }
                 Err(why) => {
                     let _ = writeln!(
                         err,

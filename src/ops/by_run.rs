@@ -32,16 +32,33 @@ impl RunGroup<'_> {
     }
 }
 
-/// Splits a path inside a run (`experiments/<task>/<model>/<run_id>/...`)
-/// into the run's `task/model/run_id` and the rest inside it; `None` for
-/// a path that is not strictly inside a run.
+/// Splits a path inside a run into the run (`task/model/run_id` for the
+/// layout's `experiments/<task>/<model>/<run_id>/...`, else the run's path
+/// from the root) and the rest inside it; `None` for a path that is not
+/// strictly inside a run. In other tools' trees a run's place has no fixed
+/// depth (`lightning_logs/version_0`, `outputs/DATE/TIME`, `multirun/DATE/TIME/N`):
+/// there a path is split at its `checkpoints/<name>` end, the one shape a
+/// plan's kept notes take there (a prune keeps entries of a run's own
+/// `checkpoints/`), so no file is read to find the run.
 pub fn split_run(rel: &Path) -> Option<(PathBuf, PathBuf)> {
-    let inner = rel.strip_prefix(crate::layout::EXPERIMENTS).ok()?;
-    let parts: Vec<_> = inner.components().collect();
-    if parts.len() < 4 {
-        return None;
+    if let Ok(inner) = rel.strip_prefix(crate::layout::EXPERIMENTS) {
+        let parts: Vec<_> = inner.components().collect();
+        if parts.len() < 4 {
+            return None;
+        }
+        return Some((parts[..3].iter().collect(), parts[3..].iter().collect()));
     }
-    Some((parts[..3].iter().collect(), parts[3..].iter().collect()))
+    let parts: Vec<_> = rel.components().collect();
+    let n = parts.len();
+    let plain = parts
+        .iter()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    (plain && n >= 3 && parts[n - 2].as_os_str() == "checkpoints").then(|| {
+        (
+            parts[..n - 2].iter().collect(),
+            parts[n - 2..].iter().collect(),
+        )
+    })
 }
 
 /// The plan's targets grouped by run, runs in the order the plan first
@@ -98,6 +115,29 @@ mod tests {
         );
         assert_eq!(split_run(Path::new("experiments/t/m/r")), None);
         assert_eq!(split_run(Path::new(".trash/x/y/z/w")), None);
+        // Other tools' trees: a run's checkpoint, whatever the run's depth.
+        assert_eq!(
+            split_run(Path::new("lightning_logs/version_0/checkpoints/best.ckpt")),
+            Some((
+                PathBuf::from("lightning_logs/version_0"),
+                PathBuf::from("checkpoints/best.ckpt")
+            ))
+        );
+        assert_eq!(
+            split_run(Path::new(
+                "multirun/2024-01-31/13-45-10/3/checkpoints/last.pt"
+            )),
+            Some((
+                PathBuf::from("multirun/2024-01-31/13-45-10/3"),
+                PathBuf::from("checkpoints/last.pt")
+            ))
+        );
+        assert_eq!(split_run(Path::new("checkpoints/best.ckpt")), None);
+        assert_eq!(
+            split_run(Path::new("lightning_logs/version_0/notes.txt")),
+            None
+        );
+        assert_eq!(split_run(Path::new("../x/checkpoints/best.ckpt")), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! - no symbolic link is followed: the source itself and every folder on the
 //!   way to it or to the destination must be a real folder, and a link
 //!   *inside* a copied folder is recreated as a link with the same target
-//!   (what it points to is not copied, and it is listed in the checksum);
+//!   (what it points to is not copied, and its target is in the checksum);
 //! - nothing on another mount than where the walk started is entered;
 //! - holes stay holes: a clone (FICLONE) where the filesystem has one, else
 //!   only the data extents (SEEK_DATA/SEEK_HOLE) are written, and the
@@ -109,6 +109,9 @@ const STAT_MASK: StatxFlags = StatxFlags::TYPE
     .union(StatxFlags::INO)
     .union(StatxFlags::SIZE)
     .union(StatxFlags::BLOCKS)
+    // A copied folder takes its source's time when left; without this bit
+    // the kernel may leave `stx_mtime` zero and every folder is dated 1970.
+    .union(StatxFlags::MTIME)
     .union(StatxFlags::MNT_ID);
 
 fn statx_at(dir: BorrowedFd, name: &CStr) -> rustix::io::Result<rustix::fs::Statx> {
@@ -321,8 +324,8 @@ fn walk(
                 names.push(n.to_owned());
             }
         }
-        // Byte order, reversed for popping: path order, as the checksum
-        // listing has always been.
+        // Byte order, reversed for popping: path order, which the tree
+        // checksum is defined by.
         names.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
         Ok((fd, names))
     };
@@ -449,10 +452,10 @@ pub fn check_space(dest: BorrowedFd, need: u64, shown: &Path) -> Result<(), Copy
 }
 
 /// Copies `name` in `src` to `to` in `dst` (which must not exist), and
-/// returns the sha256: of the bytes for a file; for a folder, of the
-/// `sha256sum`-style listing of its files in path order (a link inside
-/// adds a `link:<target>  <path>` line). On failure whatever was created
-/// at `to` is removed again.
+/// returns the sha256: of the bytes for a file; for a folder, the tree
+/// checksum of [`TreeHash`] (names, kinds, file checksums and link targets,
+/// each unambiguous). On failure whatever was created at `to` is removed
+/// again.
 pub fn copy_at(
     src: BorrowedFd,
     name: &OsStr,
@@ -476,6 +479,59 @@ pub fn hash_at(dir: BorrowedFd, name: &OsStr, shown: &Path) -> Result<String, Co
     copy_inner(dir, name, None, shown, &Cell::new(false))
 }
 
+/// Which scheme a folder's checksum follows: written into provenance
+/// records (their `version`) so a record made by another scheme is never
+/// compared with a checksum made by this one. A file's checksum is the
+/// sha256 of its bytes under every scheme.
+pub const TREE_HASH_VERSION: u64 = 2;
+
+/// The checksum of a folder (scheme [`TREE_HASH_VERSION`]): the sha256 of
+/// a tag, then one record per entry in path order (a folder before what
+/// it holds, names in byte order): a kind byte (`d` folder, `f` file, `l`
+/// link), the path below the folder as an 8-byte big-endian length and its
+/// raw bytes, then for a file its sha256 as 64 hex digits, for a link its
+/// target as a length and raw bytes. Every field has its length or a fixed
+/// one, so no name (a newline in it, bytes that are not UTF-8) can pass for
+/// another listing: the older text listing (`<sha>  <name>` lines, names
+/// written lossily) could be forged that way.
+struct TreeHash(Sha256);
+
+impl TreeHash {
+    const TAG: &[u8] = b"runyard tree sha256 v2\0";
+
+    fn new() -> Self {
+        TreeHash(Sha256::new_with_prefix(Self::TAG))
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.update((b.len() as u64).to_be_bytes());
+        self.0.update(b);
+    }
+
+    fn entry(&mut self, kind: u8, rel: &Path) {
+        self.0.update([kind]);
+        self.bytes(rel.as_os_str().as_bytes());
+    }
+
+    fn dir(&mut self, rel: &Path) {
+        self.entry(b'd', rel);
+    }
+
+    fn file(&mut self, rel: &Path, sha_hex: &str) {
+        self.entry(b'f', rel);
+        self.0.update(sha_hex.as_bytes());
+    }
+
+    fn link(&mut self, rel: &Path, target: &[u8]) {
+        self.entry(b'l', rel);
+        self.bytes(target);
+    }
+
+    fn finish(self) -> String {
+        format!("{:x}", self.0.finalize())
+    }
+}
+
 fn copy_inner(
     src: BorrowedFd,
     name: &OsStr,
@@ -484,13 +540,14 @@ fn copy_inner(
     created: &Cell<bool>,
 ) -> Result<String, CopyError> {
     let mut single: Option<String> = None;
-    let mut listing = String::new();
+    let mut tree = TreeHash::new();
     // Open destination folders, innermost last, alongside the walk's own.
     let mut dirs: Vec<OwnedFd> = Vec::new();
     let err = |rel: &Path, e: std::io::Error| CopyError::refused(&shown.join(rel), e);
     walk(src, name, shown, &mut |step| {
         match step {
             Step::Enter { rel, .. } => {
+                tree.dir(rel);
                 let Some((top, to)) = dst else { return Ok(()) };
                 let (parent, n) = match dirs.last() {
                     Some(p) => (p.as_fd(), rel.file_name().unwrap_or_default()),
@@ -533,7 +590,7 @@ fn copy_inner(
                 if rel.as_os_str().is_empty() {
                     single = Some(sum);
                 } else {
-                    listing.push_str(&format!("{sum}  {}\n", rel.to_string_lossy()));
+                    tree.file(rel, &sum);
                 }
             }
             Step::Link { dir, name, rel } => {
@@ -547,18 +604,14 @@ fn copy_inner(
                     )
                     .map_err(|e| err(rel, e.into()))?;
                 }
-                listing.push_str(&format!(
-                    "link:{}  {}\n",
-                    String::from_utf8_lossy(target.as_bytes()),
-                    rel.to_string_lossy()
-                ));
+                tree.link(rel, target.as_bytes());
             }
         }
         Ok(())
     })?;
     Ok(match single {
         Some(sum) => sum,
-        None => format!("{:x}", Sha256::digest(listing.as_bytes())),
+        None => tree.finish(),
     })
 }
 
@@ -717,5 +770,72 @@ fn hash_zeros(hasher: &mut Sha256, zeros: &[u8], mut len: u64) {
         let n = len.min(zeros.len() as u64) as usize;
         hasher.update(&zeros[..n]);
         len -= n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checksum of a folder made from `entries` (path, file bytes or
+    /// `None` for a folder), as `hash_at` gives it.
+    fn tree_sum(entries: &[(&[u8], Option<&[u8]>)], links: &[(&[u8], &[u8])]) -> String {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("d");
+        std::fs::create_dir(&top).unwrap();
+        for (rel, bytes) in entries {
+            let p = top.join(OsStr::from_bytes(rel));
+            match bytes {
+                Some(b) => {
+                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                    std::fs::write(&p, b).unwrap();
+                }
+                None => std::fs::create_dir_all(&p).unwrap(),
+            }
+        }
+        for (rel, target) in links {
+            std::os::unix::fs::symlink(OsStr::from_bytes(target), top.join(OsStr::from_bytes(rel)))
+                .unwrap();
+        }
+        let dir = std::fs::File::open(tmp.path()).unwrap();
+        hash_at(dir.as_fd(), OsStr::new("d"), Path::new("d")).unwrap()
+    }
+
+    #[test]
+    fn folders_that_differ_have_different_checksums() {
+        let base = tree_sum(&[(b"a", Some(b"X"))], &[]);
+        // Stable: the same content gives the same checksum.
+        assert_eq!(base, tree_sum(&[(b"a", Some(b"X"))], &[]));
+        let others = [
+            // An empty folder more.
+            tree_sum(&[(b"a", Some(b"X")), (b"e", None)], &[]),
+            // An empty file more.
+            tree_sum(&[(b"a", Some(b"X")), (b"e", Some(b""))], &[]),
+            // The same bytes under a name that is not UTF-8 (and another one).
+            tree_sum(&[(b"a\xff", Some(b"X"))], &[]),
+            tree_sum(&[(b"a\xfe", Some(b"X"))], &[]),
+            // The file one folder down.
+            tree_sum(&[(b"s/a", Some(b"X"))], &[]),
+            // A link whose target is the file's name, and one with a newline.
+            tree_sum(&[(b"a", Some(b"X"))], &[(b"b", b"a")]),
+            tree_sum(&[(b"a", Some(b"X"))], &[(b"b", b"a\n")]),
+        ];
+        let mut all = vec![base];
+        all.extend(others);
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "two different folders share a checksum");
+    }
+
+    #[test]
+    fn a_file_checksum_is_the_sha256_of_its_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"abc").unwrap();
+        let dir = std::fs::File::open(tmp.path()).unwrap();
+        assert_eq!(
+            hash_at(dir.as_fd(), OsStr::new("f"), Path::new("f")).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

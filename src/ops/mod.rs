@@ -577,6 +577,9 @@ pub fn plan_trash(root: &Path, runs: &[RunRef], opts: &PlanOptions) -> Plan {
             version: 1,
             origin: run.rel.clone(),
             deleted_at: String::new(),
+            tree: None,
+            bytes: None,
+            files: None,
         };
         if run.rel.to_str().is_none() || origin.check(&source).is_err() {
             b.plan.skipped.push(Note {
@@ -766,7 +769,7 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
             }
         }
         if plan.kind == PlanKind::Trash {
-            match trash::move_in(&plan.root, dir.as_fd(), &t.rel) {
+            match trash::move_in(&plan.root, dir.as_fd(), &t.rel, (t.bytes, t.files)) {
                 Ok(to) => {
                     r.freed += t.bytes;
                     r.files += t.files;
@@ -806,6 +809,9 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
         r.freed += removed.freed;
         r.files += removed.files;
         r.linked.extend(std::mem::take(&mut removed.linked));
+        // Read before the mounts are taken for the report: a mount left in
+        // place means the target did not go whole.
+        let mounted = !removed.mounts.is_empty();
         for mount in std::mem::take(&mut removed.mounts) {
             r.skipped.push(Note {
                 rel: mount,
@@ -820,10 +826,10 @@ fn apply_run(plan: &Plan, opts: &PlanOptions, run: &Path, targets: &[&Target], r
                     removed.kept_recent
                 ),
             });
-        } else if removed.errors.is_empty() {
+        } else if removed.errors.is_empty() && !mounted {
             r.done += 1;
         }
-        let failed = !removed.errors.is_empty() || !removed.mounts.is_empty();
+        let failed = !removed.errors.is_empty() || mounted;
         r.errors.extend(removed.errors);
         // Emptying the trash: if the run could not go whole, keep its
         // record, so what is left can still be restored.

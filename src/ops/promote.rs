@@ -272,6 +272,7 @@ fn find_earlier(
     src_name: &OsStr,
     source: &Path,
     apparent: u64,
+    folder: bool,
 ) -> Option<Earlier> {
     let dir = open_existing(root, dest_dir)?;
     let dir = dir.as_fd();
@@ -290,6 +291,13 @@ fn find_earlier(
         let Some(sha) = record["sha256"].as_str() else {
             continue;
         };
+        // A folder's checksum is comparable only under the scheme it was
+        // made by (records before version 2 hashed a text listing that
+        // names could forge): an older record is not taken for the same
+        // bytes. A file's checksum is its bytes' under every version.
+        if folder && record["version"].as_u64() != Some(copy::TREE_HASH_VERSION) {
+            continue;
+        }
         // Only an artifact still in place counts, with the source's size.
         let same_size = copy::survey(dir, OsStr::new(artifact), &dest_dir.join(artifact))
             .is_ok_and(|s| s.apparent == apparent);
@@ -415,6 +423,7 @@ pub fn plan(
                 src_name,
                 &source,
                 survey.apparent,
+                survey.dirs > 0,
             )
         })
         .flatten();
@@ -632,7 +641,8 @@ pub fn apply(root: &Path, p: &Promotion, run: &Run) -> Result<PathBuf, PromoteEr
         What::Checkpoint(_) => "checkpoint",
     };
     let record = json!({
-        "version": 1,
+        // The folder checksum's scheme (see `copy::TREE_HASH_VERSION`).
+        "version": copy::TREE_HASH_VERSION,
         "kind": kind,
         "artifact": rel.strip_prefix("artifacts").unwrap_or(&rel),
         "source_run": p.run,

@@ -4,7 +4,8 @@
 //!
 //! Layout: `.trash/<id>/run/` is the run folder as it was, and
 //! `.trash/<id>/origin.json` says `{"version":1,"origin":"experiments/t/m/r",
-//! "deleted_at":"...","bytes":N,"files":N}`. In another tool's tree the
+//! "deleted_at":"...","bytes":N,"files":N}` (bytes and files as planned;
+//! `list` flags an entry holding fewer files as partial). In another tool's tree the
 //! origin is that tool's run place (`lightning_logs/version_3`), the record
 //! adds `"tree":"lightning"` (so a tree whose runs all went still opens),
 //! and in an MLflow store the trash is `.runyard-trash/` (`.trash/` is
@@ -31,6 +32,19 @@ pub struct Origin {
     pub origin: PathBuf,
     /// When it was moved here (RFC 3339).
     pub deleted_at: String,
+    /// The kind of tree it came from, in another tool's tree (`lightning`):
+    /// what still says what the folder is when every run went, and what
+    /// lets a Lightning logger folder emptied by the move take its run back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<crate::sources::SourceKind>,
+    /// Allocated bytes the run held when it was moved (records written
+    /// before this field have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Files and links the run held when it was moved: an entry holding
+    /// fewer lost part of its run (a `trash empty` killed half-way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 impl Origin {
@@ -41,7 +55,7 @@ impl Origin {
     /// no absolute path, no hidden folder (the trash itself), no control
     /// characters.
     pub fn check(&self, source: &Source) -> Result<(), String> {
-        if source.is_run_path(&self.origin) {
+        if source.is_trashed_run_path(&self.origin, self.tree) {
             return Ok(());
         }
         let shown = crate::fmt::escape_os(self.origin.as_os_str());
@@ -66,6 +80,10 @@ pub struct TrashEntry {
     pub bytes: u64,
     /// A problem with the record.
     pub error: Option<String>,
+    /// Set when the entry holds fewer files than its record says the run
+    /// had: what a restore brings back is only part of the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
 }
 
 /// Opens (creating if needed) the trash under the root, refusing a link.
@@ -78,8 +96,35 @@ fn open_trash(root: &Path, source: &Source, create: bool) -> Result<OwnedFd, Str
             Err(e) => return Err(format!("{trash}: cannot create: {}", reason(e))),
         }
     }
-    fsat::open_dir_at(root_fd.as_fd(), OsStr::new(trash))
-        .map_err(|e| format!("{trash}: {}", reason(e)))
+    let fd = fsat::open_dir_at(root_fd.as_fd(), OsStr::new(trash))
+        .map_err(|e| format!("{trash}: {}", reason(e)))?;
+    if let Some(why) = foreign_trash(fd.as_fd(), trash) {
+        return Err(why);
+    }
+    Ok(fd)
+}
+
+/// Why the open folder `trash` (named `name`) is not runyard's trash, if
+/// it is not: MLflow keeps its deleted experiments as `.trash/<id>/meta.yaml`,
+/// and a tree taken for the layout (an MLflow store holding `experiments/`,
+/// or named `outputs` with every experiment deleted) would otherwise empty
+/// them, or restore from them. A bounded look: the first 64 names.
+fn foreign_trash(trash: BorrowedFd, name: &str) -> Option<String> {
+    let probe = rustix::io::fcntl_dupfd_cloexec(trash, 0)
+        .ok()
+        .map(crate::sources::probe::Probe::from_fd)?;
+    let mlflow = probe.names(64).into_iter().find(|(n, is_dir)| {
+        *is_dir
+            && !n.is_empty()
+            && n.bytes().all(|c| c.is_ascii_digit())
+            && probe.sub(n).is_some_and(|p| p.has_file("meta.yaml"))
+    });
+    mlflow.map(|(id, _)| {
+        format!(
+            "{name}/ holds MLflow's deleted experiments ({name}/{id}/meta.yaml): \
+             not runyard's trash, left alone"
+        )
+    })
 }
 
 /// The trash folder of the tree at `root`, relative to it (`.trash`).
@@ -87,9 +132,15 @@ pub fn trash_dir(root: &Path) -> &'static str {
     Source::detect(root).kind.trash_dir()
 }
 
-/// Moves the run `rel` (found in the open folder `parent`) into the trash.
+/// Moves the run `rel` (found in the open folder `parent`) into the trash,
+/// recording `size` (allocated bytes, files and links, as planned).
 /// Returns its new place, relative to the root.
-pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, String> {
+pub fn move_in(
+    root: &Path,
+    parent: BorrowedFd,
+    rel: &Path,
+    size: (u64, u64),
+) -> Result<PathBuf, String> {
     let name = rel.file_name().ok_or("not a run path")?;
     let source = Source::detect(root);
     let trash_name = source.kind.trash_dir();
@@ -110,10 +161,15 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
         }
     }
     let entry = fsat::open_dir_at(trash.as_fd(), OsStr::new(&id)).map_err(reason)?;
+    // Another tool's tree also records its kind: when every run of it is
+    // in the trash, that is what still says what the folder is.
     let origin = Origin {
         version: 1,
         origin: rel.to_path_buf(),
         deleted_at: stamp.to_string(),
+        tree: (source.kind != crate::sources::SourceKind::Layout).then_some(source.kind),
+        bytes: Some(size.0),
+        files: Some(size.1),
     };
     let cleanup = |entry: &OwnedFd| {
         let _ = rustix::fs::unlinkat(entry, "origin.json", rustix::fs::AtFlags::empty());
@@ -121,15 +177,7 @@ pub fn move_in(root: &Path, parent: BorrowedFd, rel: &Path) -> Result<PathBuf, S
     };
     // A record that cannot be written whole means no restore: the run
     // stays where it is.
-    // Another tool's tree also records its kind: when every run of it is
-    // in the trash, that is what still says what the folder is.
-    let record = serde_json::to_value(&origin).map(|mut v| {
-        if source.kind != crate::sources::SourceKind::Layout {
-            v["tree"] = serde_json::json!(source.kind);
-        }
-        v
-    });
-    let record = match record.and_then(|v| serde_json::to_vec_pretty(&v)) {
+    let record = match serde_json::to_vec_pretty(&origin) {
         Ok(r) if origin.check(&source).is_ok() => r,
         _ => {
             cleanup(&entry);
@@ -202,11 +250,27 @@ pub fn list(root: &Path) -> Vec<TrashEntry> {
                 },
                 Err(e) => (None, Some(format!("origin.json: {e}"))),
             };
+            // The entry holds the run and its record (one file): fewer
+            // than recorded means part of the run is gone.
+            let held = m.files.saturating_sub(1);
+            let partial = origin
+                .as_ref()
+                .and_then(|o| o.files)
+                .filter(|&want| held < want)
+                .map(|want| {
+                    format!(
+                        "the entry holds {} of the {} the run had when trashed: \
+                         part of it was deleted (a `trash empty` stopped half-way?)",
+                        crate::fmt::count(held, "file"),
+                        crate::fmt::count(want, "file")
+                    )
+                });
             TrashEntry {
                 id,
                 origin,
                 bytes: m.disk + m.linked.values().map(|v| v.1).sum::<u64>(),
                 error,
+                partial,
             }
         })
         .collect()
@@ -227,7 +291,13 @@ fn read_record(trash: BorrowedFd, id: &str) -> Result<Vec<u8>, String> {
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(reason)?;
+    .map_err(|e| match e {
+        // No plan is involved here: say what it is, not "changed since the plan?".
+        rustix::io::Errno::LOOP => {
+            "a symbolic link: not followed (a record is a regular file)".into()
+        }
+        e => reason(e),
+    })?;
     let st = rustix::fs::fstat(&fd).map_err(reason)?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
         return Err("not a regular file".into());
@@ -287,6 +357,19 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
     let (Some(parent), Some(name)) = (origin.origin.parent(), origin.origin.file_name()) else {
         return Err("the origin record is not a run path".into());
     };
+    // The entry must hold its run (a real folder, not a link) before any
+    // folder is made for it: a record-only entry (a move killed half-way)
+    // or a crafted one must not leave empty folders in the tree.
+    let trash = open_trash(root, &source, false)?;
+    let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
+    match rustix::fs::statat(&entry_fd, "run", rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {}
+        Ok(_) => return Err("its run/ is not a folder (a link?): not restored".into()),
+        Err(rustix::io::Errno::NOENT) => {
+            return Err("the entry holds no run/ (only its record): nothing to restore".into());
+        }
+        Err(e) => return Err(format!("run/: {}", reason(e))),
+    }
     // Recreate the task and model folders if they went, never through a link.
     let mut fd = fsat::open_chain(root, Path::new(""))?;
     for c in parent.components() {
@@ -298,8 +381,6 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
         fd = fsat::open_dir_at(fd.as_fd(), c)
             .map_err(|e| format!("{}: {}", c.to_string_lossy(), reason(e)))?;
     }
-    let trash = open_trash(root, &source, false)?;
-    let entry_fd = fsat::open_dir_at(trash.as_fd(), OsStr::new(&entry.id)).map_err(reason)?;
     match rustix::fs::renameat_with(&entry_fd, "run", &fd, name, RenameFlags::NOREPLACE) {
         Ok(()) => {}
         Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {
@@ -316,15 +397,39 @@ pub fn restore(root: &Path, entry: &TrashEntry) -> Result<PathBuf, String> {
 }
 
 /// Plans deleting trash entries for good (all of them when `ids` is empty).
+///
+/// Only entries with a valid runyard record go: an entry without one (a
+/// folder someone else put there, a record refused) is listed under
+/// skipped with the reason and never deleted, and a trash folder that is
+/// another tool's (MLflow's deleted experiments) is not touched at all.
 pub fn plan_empty(root: &Path, ids: &[String], opts: &PlanOptions) -> Plan {
     let mut b = Builder::new(PlanKind::EmptyTrash, root, opts);
-    let trash_name = trash_dir(root);
+    let source = Source::detect(root);
+    let trash_name = source.kind.trash_dir();
+    if let Err(why) = open_trash(root, &source, false)
+        && std::fs::symlink_metadata(root.join(trash_name)).is_ok()
+    {
+        b.plan.skipped.push(super::Note {
+            rel: trash_name.into(),
+            why,
+        });
+        return b.finish();
+    }
     for e in list(root) {
         if ids.is_empty() || ids.contains(&e.id) {
             let rel = Path::new(trash_name).join(&e.id);
-            let what = e
-                .origin
-                .map_or_else(|| "?".into(), |o| o.origin.to_string_lossy().into_owned());
+            let Some(origin) = e.origin else {
+                let why = e.error.unwrap_or_else(|| "no origin.json".into());
+                b.plan.skipped.push(super::Note {
+                    rel,
+                    why: format!(
+                        "{why}: not a runyard trash entry, never deleted by runyard \
+                         (remove it by hand if it is yours)"
+                    ),
+                });
+                continue;
+            };
+            let what = origin.origin.to_string_lossy().into_owned();
             // The run first, then its record: if the run cannot go whole,
             // apply stops and the record stays, so it can still be restored.
             // The record's own bytes leave the run out: it is counted once,

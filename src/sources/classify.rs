@@ -206,6 +206,21 @@ impl Source {
     /// no absolute path, nothing hidden (the trash itself), no control
     /// characters.
     pub fn is_run_path(&self, rel: &Path) -> bool {
+        self.run_place(rel, None)
+    }
+
+    /// [`Source::is_run_path`] for the origin of a trash record that names
+    /// the kind of tree it came from (`tree`): in a Lightning save folder, a
+    /// logger folder not named `lightning_logs`/`csv_logs` is known only by
+    /// the `version_N/` it holds, and once its last version went to the
+    /// trash it holds none (or is gone). A record of this very kind of tree
+    /// may then name a plain folder that is empty or missing (not one that
+    /// holds anything else, like `src/`): the shape rules still hold.
+    pub fn is_trashed_run_path(&self, rel: &Path, tree: Option<SourceKind>) -> bool {
+        self.run_place(rel, tree)
+    }
+
+    fn run_place(&self, rel: &Path, tree: Option<SourceKind>) -> bool {
         let mut names = Vec::new();
         for c in rel.components() {
             let Component::Normal(n) = c else {
@@ -223,7 +238,10 @@ impl Source {
             (SourceKind::Layout, [e, _, _, _]) => *e == layout::EXPERIMENTS,
             (SourceKind::Lightning, [_]) => self.holder && is_version(last),
             (SourceKind::Lightning, [logger, _]) => {
-                !self.holder && is_version(last) && self.is_logger(logger)
+                !self.holder
+                    && is_version(last)
+                    && (self.is_logger(logger)
+                        || (tree == Some(SourceKind::Lightning) && self.is_emptied_logger(logger)))
             }
             (SourceKind::Hydra, [base, rest @ ..]) if self.holder => {
                 (*base == "outputs" || *base == "multirun")

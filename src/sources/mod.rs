@@ -122,6 +122,22 @@ impl Source {
                     .is_some_and(|p| p.names(NAMES_CAP).iter().any(|(v, d)| *d && is_version(v)))
             })
     }
+
+    /// True when the folder `name` at the root is missing, or an empty
+    /// folder (not a link): what a logger folder is once its last version
+    /// went to the trash.
+    pub(crate) fn is_emptied_logger(&self, name: &str) -> bool {
+        let Some(root) = self.root.as_deref().and_then(Probe::open) else {
+            return false;
+        };
+        match rustix::fs::statat(root.fd(), name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+            Err(rustix::io::Errno::NOENT) => true,
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {
+                root.sub(name).is_some_and(|p| p.names(1).is_empty())
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What `find_root` looked for, for the message when nothing matched.
@@ -261,7 +277,7 @@ pub fn detect_here(dir: &Path) -> Option<Source> {
         return make(SourceKind::Lightning, false);
     }
     // Every run went to the trash: its records say what tree this was.
-    if let Some((kind, holder)) = from_trash(&probe, &names) {
+    if let Some((kind, holder)) = from_trash(dir, &probe, &names) {
         return make(kind, holder);
     }
     if name == "outputs" {
@@ -272,9 +288,15 @@ pub fn detect_here(dir: &Path) -> Option<Source> {
 
 /// The kind of tree a root was, from the `tree` its trash records name
 /// (written since runyard opens other tools' trees): a tree whose runs all
-/// went to the trash must still open, so they can come back. Only the
-/// kind is taken from this untrusted record; a restore checks the place.
-fn from_trash(probe: &Probe, names: &[(String, bool)]) -> Option<(SourceKind, bool)> {
+/// went to the trash must still open, so they can come back. A record is
+/// untrusted and one is easily made, so it takes every entry of the trash
+/// (at most [`TRASH_LOOK`], and at least one) to agree: each a folder named
+/// as runyard names entries (`<date>_<time>_<run name>`, maybe `-N`) with
+/// a record of one kind of tree whose origin is a run's place there and
+/// ends in that run name. A folder of anything else (a home's `.trash/`
+/// of deleted files, MLflow's deleted experiments) is no tree. Only the
+/// kind is taken from the records; a restore checks the place again.
+fn from_trash(dir: &Path, probe: &Probe, names: &[(String, bool)]) -> Option<(SourceKind, bool)> {
     #[derive(serde::Deserialize)]
     struct Record {
         origin: std::path::PathBuf,
@@ -284,22 +306,28 @@ fn from_trash(probe: &Probe, names: &[(String, bool)]) -> Option<(SourceKind, bo
         if !names.iter().any(|(n, d)| *d && n == trash) {
             continue;
         }
-        let Some(dir) = probe.sub(trash) else {
+        let Some(tdir) = probe.sub(trash) else {
             continue;
         };
-        for (id, is_dir) in dir.names(16) {
-            let record = dir
-                .sub(&id)
-                .filter(|_| is_dir)
+        let entries = tdir.names(TRASH_LOOK + 1);
+        if entries.is_empty() || entries.len() > TRASH_LOOK {
+            continue;
+        }
+        let mut found: Option<(SourceKind, bool)> = None;
+        let agree = entries.iter().all(|(id, is_dir)| {
+            let record = tdir
+                .sub(id)
+                .filter(|_| *is_dir)
                 .and_then(|e| e.read("origin.json"));
             let Some(r) = record.and_then(|t| serde_json::from_str::<Record>(&t).ok()) else {
-                continue;
+                return false;
             };
             let Some(kind) = r.tree.filter(|k| *k != SourceKind::Layout) else {
-                continue;
+                return false;
             };
-            if kind.trash_dir() != trash {
-                continue;
+            let run_name = r.origin.file_name().and_then(|n| n.to_str());
+            if kind.trash_dir() != trash || !run_name.is_some_and(|n| is_entry_id(id, n)) {
+                return false;
             }
             let first = r
                 .origin
@@ -312,10 +340,50 @@ fn from_trash(probe: &Probe, names: &[(String, bool)]) -> Option<(SourceKind, bo
                 SourceKind::Hydra => first.is_some_and(|f| f == "outputs" || f == "multirun"),
                 _ => false,
             };
-            return Some((kind, holder));
+            let source = Source {
+                kind,
+                root_name: Arc::from(""),
+                holder,
+                root: Some(dir.to_path_buf()),
+            };
+            if !source.is_trashed_run_path(&r.origin, Some(kind)) {
+                return false;
+            }
+            match found {
+                None => {
+                    found = Some((kind, holder));
+                    true
+                }
+                Some(f) => f == (kind, holder),
+            }
+        });
+        if agree && found.is_some() {
+            return found;
         }
     }
     None
+}
+
+/// How many trash entries detection by trash records looks at: a trash
+/// holding more does not make its folder a tree.
+const TRASH_LOOK: usize = 128;
+
+/// True when `id` is a trash entry's folder name as runyard makes them
+/// for a run named `run`: `YYYY-MM-DD_HH-MM-SS_<run>`, maybe `-<N>`.
+fn is_entry_id(id: &str, run: &str) -> bool {
+    let Some(rest) = id.get(20..) else {
+        return false;
+    };
+    let stamp_ok = id.get(..10).is_some_and(is_date)
+        && id.as_bytes()[10] == b'_'
+        && id.get(11..19).is_some_and(is_time)
+        && id.as_bytes()[19] == b'_';
+    let tail_ok = rest == run
+        || rest.strip_prefix(run).is_some_and(|t| {
+            t.strip_prefix('-')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+        });
+    stamp_ok && tail_ok
 }
 
 /// The root of another tool's tree that `run` (a canonical run folder) is

@@ -35,6 +35,11 @@ impl Probe {
         Some(Probe { fd })
     }
 
+    /// A folder already opened (without following a link) by the caller.
+    pub fn from_fd(fd: OwnedFd) -> Probe {
+        Probe { fd }
+    }
+
     /// Opens the folder `name` inside the open folder `parent`, refusing a link.
     pub fn open_at(parent: BorrowedFd, name: &CStr) -> Option<Probe> {
         let fd = rustix::fs::openat(parent, name, DIR_FLAGS, Mode::empty()).ok()?;

@@ -67,7 +67,8 @@ fn each_kind_lands_under_its_name_with_provenance() {
             &std::fs::read(format!("{}.provenance.json", a.display())).unwrap(),
         )
         .unwrap();
-        assert_eq!(record["version"], 1);
+        // The folder checksum's scheme (docs/layout.md, "Provenance records").
+        assert_eq!(record["version"], 2);
         assert!(record["sha256"].as_str().unwrap().len() == 64);
         assert!(record["git_commit"].is_string() || record["git_commit"].is_null());
         if a.is_file() {
@@ -408,4 +409,35 @@ fn the_name_editor_moves_and_deletes_words() {
     assert_eq!(app.picker().unwrap().editing.as_deref(), Some("-"));
     press(&mut app, "\x1b");
     assert!(app.picker().unwrap().editing.is_none());
+}
+
+#[test]
+fn a_folder_record_of_the_old_checksum_scheme_is_not_taken_for_the_same_bytes() {
+    // Version 1 records hashed a folder as a text listing that names could
+    // forge: such a record is not compared, so it can neither refuse a
+    // different folder nor claim this one (the file checksum is the same
+    // under both schemes and still compared).
+    let (_tmp, root) = demo_copy();
+    let record = root.join("artifacts/datasets/ocr-clean_v1.provenance.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    doc["version"] = 1.into();
+    // The checksum the old scheme gave this very folder.
+    doc["sha256"] = "b4fc9e74be0bab3181ca86d136a324cc0fa0a5256a0626b242eaa425ec50da03".into();
+    std::fs::write(&record, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let out = promote(&root, &["2025-12-01_08-00-00", "--data"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(root.join("artifacts/datasets/ocr-clean_v2").is_dir());
+    // The new record is of the current scheme and is compared next time.
+    let out = promote(&root, &["2025-12-01_08-00-00", "--data"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already promoted as ocr-clean_v2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -19,6 +19,10 @@ mod promote_cases;
 mod records;
 #[path = "safety/review.rs"]
 mod review;
+#[path = "safety/review2.rs"]
+mod review2;
+#[path = "safety/review2_fixes.rs"]
+mod review2_fixes;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};

@@ -264,9 +264,13 @@ fn a_crafted_origin_record_in_a_raw_tree_is_refused() {
                 version: 1,
                 origin: origin.into(),
                 deleted_at: String::new(),
+                tree: None,
+                bytes: None,
+                files: None,
             }),
             bytes: 0,
             error: None,
+            partial: None,
         };
         let e = trash::restore(&root, &forged).unwrap_err();
         assert!(e.contains("record refused"), "{origin}: {e}");

@@ -58,9 +58,13 @@ fn restore_refuses_a_record_that_points_out_of_the_tree() {
                 version: 1,
                 origin: PathBuf::from(origin),
                 deleted_at: String::new(),
+                tree: None,
+                bytes: None,
+                files: None,
             }),
             bytes: 0,
             error: None,
+            partial: None,
         };
         assert!(trash::restore(&w.root, &forged).is_err(), "{origin:?}");
         assert!(
