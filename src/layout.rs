@@ -35,22 +35,15 @@ pub enum RootError {
         "no outputs/ folder with experiments/ inside found in {0} or any parent (pass the path: runyard PATH)"
     )]
     NotFound(PathBuf),
-    /// The tree PATH would open is reached through a symbolic link inside
-    /// it (`proj/wandb -> elsewhere`): not followed.
-    #[error("{0} is a symbolic link: not followed (open the folder it points to by its own path)")]
-    LinkedChild(PathBuf),
 }
 
-/// True when `p` is a folder itself, not a symbolic link to one: the
-/// children looked at from PATH are never followed, or the tree opened
-/// (and changed) would be wherever the link points.
-fn real_dir(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
-}
-
-/// True when `p` is a symbolic link to a folder.
-fn linked_dir(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) && p.is_dir()
+/// A folder looked at from PATH as the tree's root, resolved once. A link
+/// here (`outputs -> /data/outputs`, as when outputs live on a data disk)
+/// is the user's own way to put the tree elsewhere, so the root is the
+/// folder it points to; everything below the root is opened from it
+/// without following links.
+fn resolved_dir(p: &Path) -> Option<PathBuf> {
+    p.canonicalize().ok().filter(|c| c.is_dir())
 }
 
 /// Finds the outputs root (or another tool's tree, see `crate::sources`).
@@ -77,46 +70,30 @@ pub fn find_root(path: Option<&Path>, cwd: &Path) -> Result<PathBuf, RootError> 
         if p.join(EXPERIMENTS).is_dir() {
             return Ok(p);
         }
-        if real_dir(&p.join("outputs")) && p.join("outputs").join(EXPERIMENTS).is_dir() {
+        if p.join("outputs").join(EXPERIMENTS).is_dir() {
             return Ok(p.join("outputs"));
         }
         if crate::sources::detect_here(&p).is_some() {
             return Ok(p);
         }
         for child in ["outputs", "mlruns", "wandb"] {
-            let c = p.join(child);
-            if real_dir(&c) && crate::sources::detect_here(&c).is_some() {
+            if let Some(c) = resolved_dir(&p.join(child))
+                && crate::sources::detect_here(&c).is_some()
+            {
                 return Ok(c);
             }
         }
-        // A link where a tree was looked for: said, rather than "not a tree".
-        if let Some(c) = ["outputs", "mlruns", "wandb"]
-            .iter()
-            .map(|c| p.join(c))
-            .find(|c| linked_dir(c))
-        {
-            return Err(RootError::LinkedChild(c));
-        }
         return Err(RootError::NotOutputs(p));
     }
-    let outputs = cwd.join("outputs");
-    if real_dir(&outputs) {
+    if let Some(outputs) = resolved_dir(&cwd.join("outputs")) {
         return Ok(outputs);
-    }
-    if linked_dir(&outputs) {
-        return Err(RootError::LinkedChild(outputs));
     }
     for dir in cwd.ancestors() {
         if dir.file_name().is_some_and(|n| n == "outputs") && dir.join(EXPERIMENTS).is_dir() {
             return Ok(dir.to_path_buf());
         }
         if dir.join("outputs").join(EXPERIMENTS).is_dir() {
-            // The nearest one found: a link there is said, not walked past.
-            return if real_dir(&dir.join("outputs")) {
-                Ok(dir.join("outputs"))
-            } else {
-                Err(RootError::LinkedChild(dir.join("outputs")))
-            };
+            return Ok(dir.join("outputs"));
         }
     }
     // Standing in another tool's tree (`cd lightning_logs`): that tree.
@@ -846,13 +823,13 @@ mod tests {
     }
 
     #[test]
-    fn a_linked_child_is_not_followed_to_a_root() {
-        // `proj/wandb -> elsewhere`: the tree is not opened through the
-        // link (it would be elsewhere's trash that `trash list` and
-        // `restore` act on); PATH itself may be a link the user named.
+    fn a_linked_tree_opens_where_it_points() {
+        // `proj/outputs -> /data/outputs` is how outputs often live on a
+        // data disk: the root is the folder the link points to (below it,
+        // nothing is followed).
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path();
-        std::fs::create_dir_all(t.join("elsewhere/run-20240131_134510-abc1")).unwrap();
+        std::fs::create_dir_all(t.join("elsewhere/run-20240131_134510-abc1/files")).unwrap();
         std::fs::create_dir_all(t.join("lay/outputs/experiments")).unwrap();
         for (link, to) in [
             ("proj/wandb", "elsewhere"),
@@ -862,31 +839,16 @@ mod tests {
             std::fs::create_dir_all(t.join(link).parent().unwrap()).unwrap();
             std::os::unix::fs::symlink(t.join(to), t.join(link)).unwrap();
         }
-        for (path, link) in [("proj", "proj/wandb"), ("proj2", "proj2/outputs")] {
-            match find_root(Some(Path::new(path)), t) {
-                Err(RootError::LinkedChild(p)) => assert_eq!(p, t.join(link)),
-                other => panic!("{path}: {other:?}"),
-            }
-        }
+        let real = |p: &str| t.join(p).canonicalize().unwrap();
+        let found = |p: &str| find_root(Some(Path::new(p)), t).map(|r| r.canonicalize().unwrap());
+        assert_eq!(found("proj").unwrap(), real("elsewhere"));
+        assert_eq!(found("proj2").unwrap(), real("lay/outputs"));
+        assert_eq!(found("named").unwrap(), real("lay/outputs"));
         let deep = t.join("proj2/src");
         std::fs::create_dir_all(&deep).unwrap();
         for cwd in [t.join("proj2"), deep] {
-            assert!(
-                matches!(find_root(None, &cwd), Err(RootError::LinkedChild(_))),
-                "{}",
-                cwd.display()
-            );
+            let root = find_root(None, &cwd).unwrap().canonicalize().unwrap();
+            assert_eq!(root, real("lay/outputs"), "{}", cwd.display());
         }
-        assert_eq!(
-            find_root(Some(Path::new("named")), t).unwrap(),
-            t.join("named")
-        );
-        let e = find_root(Some(Path::new("proj")), t)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("symbolic link") && e.contains("proj/wandb"),
-            "{e}"
-        );
     }
 }
