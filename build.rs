@@ -4,7 +4,10 @@
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    // Read when the script runs, not baked in when it is compiled: a build
+    // script compiled in another checkout would embed that checkout's demo.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("assets/demo");
     println!("cargo::rerun-if-changed=assets/demo");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
