@@ -319,11 +319,26 @@ fn mlflow(level: &Level, name: &str, is_dir: bool, probe: &mut LazyProbe) -> Cla
             Class::Run(RunClass {
                 task: task.clone(),
                 model: "mlflow".into(),
-                name: name.to_string(),
+                name: mlflow_run_name(&meta, name),
                 time,
             })
         }
         _ => Class::Stray,
+    }
+}
+
+/// An MLflow run as the tree shows it: the name MLflow's UI shows
+/// (`run_name`, e.g. `bright-owl-42`) with the start of its id, so runs
+/// read apart and stay unique; the bare id when the name is missing or
+/// not a plain folder-like name (a run name is typed back on the CLI).
+fn mlflow_run_name(meta: &str, id: &str) -> String {
+    let short: String = id.chars().take(8).collect();
+    match yaml_field(meta, "run_name")
+        .map(|n| n.trim_matches(|c| c == '\'' || c == '"'))
+        .filter(|n| !n.is_empty() && layout::check_folder_name("run", n).is_ok())
+    {
+        Some(n) if short.len() < id.len() => format!("{n}_{short}"),
+        _ => id.to_string(),
     }
 }
 

@@ -158,9 +158,10 @@ pub fn mlflow(dir: &Path) -> Raw {
         format!(
             "artifact_uri: file:///home/me/proj/mlruns/{exp}/{id}/artifacts\nend_time: {}\n\
              entry_point_name: ''\nexperiment_id: '{exp}'\nlifecycle_stage: {stage}\nrun_id: {id}\n\
-             run_name: bold-fox-{id}\nsource_name: ''\nsource_type: 4\nsource_version: ''\n\
+             run_name: bold-fox-{}\nsource_name: ''\nsource_type: 4\nsource_version: ''\n\
              start_time: {}\nstatus: 3\ntags: []\nuser_id: me\n",
             (start + 60) * 1000,
+            &id[..2],
             start * 1000
         )
     };
@@ -189,7 +190,7 @@ pub fn mlflow(dir: &Path) -> Raw {
         write(&run.join("params/lr"), b"0.001");
         write(
             &run.join("tags/mlflow.runName"),
-            format!("bold-fox-{id}").as_bytes(),
+            format!("bold-fox-{}", &id[..2]).as_bytes(),
         );
         write(&run.join("artifacts/model/MLmodel"), b"flavors: {}\n");
     }
@@ -205,12 +206,12 @@ pub fn mlflow(dir: &Path) -> Raw {
     Raw {
         root,
         labels: sorted(vec![
-            "Default/mlflow/a1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
-            "Default/mlflow/b1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
-            "mnist/mlflow/0f1e2d3c4b5a69788796a5b4c3d2e1f0".into(),
-            "mnist/mlflow/c1b2c3d4e5f60718293a4b5c6d7e8f90".into(),
+            "Default/mlflow/bold-fox-a1_a1b2c3d4".into(),
+            "Default/mlflow/bold-fox-b1_b1b2c3d4".into(),
+            "mnist/mlflow/bold-fox-0f_0f1e2d3c".into(),
+            "mnist/mlflow/bold-fox-c1_c1b2c3d4".into(),
         ]),
-        newest: "mnist/mlflow/0f1e2d3c4b5a69788796a5b4c3d2e1f0".into(),
+        newest: "mnist/mlflow/bold-fox-0f_0f1e2d3c".into(),
     }
 }
 
