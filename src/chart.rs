@@ -1,0 +1,343 @@
+//! Chart maths shared by the explorer's charts, pure and tested here:
+//! TensorBoard's smoothing, round-number ticks, log scale that says what
+//! it leaves out, outlier clipping to a percentile, and the point under a
+//! cursor.
+
+/// TensorBoard's scalar smoothing (its `line-chart.ts`, also W&B's "EMA -
+/// TensorBoard"): a debiased exponential moving average. With weight `w`,
+/// `last = w·last + (1-w)·y` starting from 0, divided by `1 - w^n` after `n`
+/// values so the first points are not dragged toward zero. As TensorBoard
+/// does, a non-finite value is passed through without entering the
+/// average, and a constant series is returned as is. Weight 0 (or below)
+/// is off; weights are capped just under 1 (1 would never move).
+pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
+    if weight <= 0.0 {
+        return values.to_vec();
+    }
+    let w = weight.min(0.999);
+    let first = values.first().copied();
+    if values.iter().all(|&v| Some(v) == first) {
+        return values.to_vec();
+    }
+    let (mut last, mut n) = (0.0, 0i32);
+    values
+        .iter()
+        .map(|&y| {
+            if !y.is_finite() {
+                return y;
+            }
+            last = last * w + (1.0 - w) * y;
+            n += 1;
+            last / (1.0 - w.powi(n))
+        })
+        .collect()
+}
+
+/// Round-number ticks inside `[lo, hi]`: steps of 1, 2, 2.5 or 5 times a
+/// power of ten, the coarsest that gives at least `min` ticks (at most
+/// `max`). A range of zero width gives the one value.
+pub fn ticks(lo: f64, hi: f64, min: usize, max: usize) -> Vec<f64> {
+    if !lo.is_finite() || !hi.is_finite() || hi < lo {
+        return Vec::new();
+    }
+    if hi == lo {
+        return vec![lo];
+    }
+    let span = hi - lo;
+    let mut best: Vec<f64> = Vec::new();
+    // From coarse to fine: the first step that gives `min` ticks wins.
+    let top = span.log10().ceil() as i32;
+    for exp in (top - 3..=top).rev() {
+        for m in [5.0, 2.5, 2.0, 1.0] {
+            let step = m * 10f64.powi(exp);
+            let first = (lo / step).ceil();
+            let last = (hi / step).floor();
+            let count = (last - first + 1.0).max(0.0) as usize;
+            if count > max || count == 0 {
+                continue;
+            }
+            // Multiply rather than add, so 0.1 steps stay 0.3, not 0.30000000000000004.
+            let t: Vec<f64> = (0..count)
+                .map(|i| clean((first + i as f64) * step, step))
+                .collect();
+            if count >= min {
+                return t;
+            }
+            if t.len() > best.len() {
+                best = t;
+            }
+        }
+    }
+    if best.is_empty() { vec![lo, hi] } else { best }
+}
+
+/// Rounds away the float noise of `v` at the precision of `step`.
+fn clean(v: f64, step: f64) -> f64 {
+    let digits = (-step.log10().floor() + 2.0).clamp(0.0, 15.0) as i32;
+    let scale = 10f64.powi(digits);
+    let r = (v * scale).round() / scale;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// Ticks for a log10 axis whose bounds are `lo`, `hi` (in log10): whole
+/// powers of ten when the range spans two decades or more (thinned to at
+/// most `max`), else round values of the linear range, returned in log10.
+pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
+    if !lo.is_finite() || !hi.is_finite() || hi < lo {
+        return Vec::new();
+    }
+    let (a, b) = (lo.ceil() as i64, hi.floor() as i64);
+    if b - a >= 1 {
+        let n = (b - a + 1) as usize;
+        let every = n.div_ceil(max.max(1));
+        return (a..=b)
+            .filter(|e| (e - a) as usize % every == 0)
+            .map(|e| e as f64)
+            .collect();
+    }
+    ticks(10f64.powf(lo), 10f64.powf(hi), 3, max)
+        .into_iter()
+        .filter(|v| *v > 0.0)
+        .map(f64::log10)
+        .collect()
+}
+
+/// The value at fraction `p` (0–1) of the sorted finite values, by the
+/// nearest rank below (so one outlier in ten is left above the 98th
+/// percentile). `None` without finite values.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let i = ((v.len() - 1) as f64 * p.clamp(0.0, 1.0)).floor() as usize;
+    Some(v[i])
+}
+
+/// How a series is turned into what a chart draws.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Options {
+    /// TensorBoard's smoothing weight (0: off).
+    pub smoothing: f64,
+    /// A log10 y axis.
+    pub log_y: bool,
+    /// Clip the y range to this central share of the values (0.96: from the
+    /// 2nd to the 98th percentile); `None`: the full range.
+    pub clip: Option<f64>,
+}
+
+/// What a chart draws of a series: raw and smoothed points in plot space
+/// (log10 when asked), the y range, and what was left out or clipped.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prepared {
+    /// Finite raw points, file order, in plot space.
+    pub raw: Vec<(f64, f64)>,
+    /// The smoothed points (empty when smoothing is off), in plot space.
+    pub smoothed: Vec<(f64, f64)>,
+    /// The y range drawn `[y0, y1]`, in plot space.
+    pub y: [f64; 2],
+    /// The x range drawn.
+    pub x: [f64; 2],
+    /// NaN or infinite values, left out.
+    pub non_finite: usize,
+    /// Values ≤ 0 left out of a log scale.
+    pub not_positive: usize,
+    /// Points outside a clipped y range (drawn on its edge).
+    pub clipped: usize,
+}
+
+/// Prepares `points` for a chart: drops non-finite values, smooths the
+/// rest (TensorBoard's way, on the linear values), takes log10 when asked
+/// (raw and smoothed values ≤ 0 left out and counted), and picks the y
+/// range, clipped to a percentile when asked (points beyond it are
+/// counted and drawn on the edge).
+pub fn prepare(points: &[(f64, f64)], o: Options) -> Prepared {
+    let mut p = Prepared::default();
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|q| q.0.is_finite() && q.1.is_finite())
+        .collect();
+    p.non_finite = points.len() - finite.len();
+    let ys: Vec<f64> = finite.iter().map(|q| q.1).collect();
+    let smoothed = if o.smoothing > 0.0 {
+        smooth(&ys, o.smoothing)
+    } else {
+        Vec::new()
+    };
+    let to_plot = |v: f64| if o.log_y { v.log10() } else { v };
+    let keep = |v: f64| !o.log_y || v > 0.0;
+    for (i, &(x, y)) in finite.iter().enumerate() {
+        if keep(y) {
+            p.raw.push((x, to_plot(y)));
+        } else {
+            p.not_positive += 1;
+        }
+        if let Some(&s) = smoothed.get(i)
+            && keep(s)
+        {
+            p.smoothed.push((x, to_plot(s)));
+        }
+    }
+    let all_x = p.raw.iter().chain(&p.smoothed).map(|q| q.0);
+    let (x0, x1) = all_x.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let ys: Vec<f64> = p.raw.iter().chain(&p.smoothed).map(|q| q.1).collect();
+    let (mut y0, mut y1) = ys
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &y| (a.min(y), b.max(y)));
+    if let Some(share) = o.clip {
+        let tail = (1.0 - share.clamp(0.0, 1.0)) / 2.0;
+        let raw: Vec<f64> = p.raw.iter().map(|q| q.1).collect();
+        if let (Some(lo), Some(hi)) = (percentile(&raw, tail), percentile(&raw, 1.0 - tail)) {
+            // The smoothed line is kept in view too: it is what is read.
+            let s_lo = p.smoothed.iter().map(|q| q.1).fold(lo, f64::min);
+            let s_hi = p.smoothed.iter().map(|q| q.1).fold(hi, f64::max);
+            let (lo, hi) = if p.smoothed.is_empty() {
+                (lo, hi)
+            } else {
+                (s_lo.max(lo - (hi - lo)), s_hi.min(hi + (hi - lo)))
+            };
+            p.clipped = raw.iter().filter(|&&v| v < lo || v > hi).count();
+            (y0, y1) = (lo, hi);
+            for q in p.raw.iter_mut().chain(p.smoothed.iter_mut()) {
+                q.1 = q.1.clamp(lo, hi);
+            }
+        }
+    }
+    if x0 > x1 {
+        return p;
+    }
+    // One x (or one value): a range of 1 around it, so a single point is
+    // drawn in the middle rather than on an edge.
+    let (x0, x1) = if x1 <= x0 {
+        (x0 - 0.5, x0 + 0.5)
+    } else {
+        (x0, x1)
+    };
+    if y1 <= y0 {
+        (y0, y1) = (y0 - 0.5, y0 + 0.5);
+    }
+    p.x = [x0, x1];
+    p.y = [y0, y1];
+    p
+}
+
+/// The index of the point of `points` (in file order, x rising or not)
+/// nearest to `x`; `None` when there are none.
+pub fn nearest(points: &[(f64, f64)], x: f64) -> Option<usize> {
+    points
+        .iter()
+        .enumerate()
+        .min_by(|a, b| (a.1.0 - x).abs().total_cmp(&(b.1.0 - x).abs()))
+        .map(|(i, _)| i)
+}
+
+/// The readout under a cursor at `x`: the nearest finite point's x, its
+/// raw value and its smoothed value (TensorBoard's, over every finite
+/// point of the series), read from the file's values, not the drawing.
+pub fn readout(points: &[(f64, f64)], smoothing: f64, x: f64) -> Option<(f64, f64, f64)> {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|q| q.0.is_finite() && q.1.is_finite())
+        .collect();
+    let i = nearest(&finite, x)?;
+    let ys: Vec<f64> = finite.iter().map(|q| q.1).collect();
+    let s = smooth(&ys, smoothing);
+    Some((finite[i].0, finite[i].1, s[i]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoothing_is_tensorboards_debiased_ema() {
+        // w = 0.5: last 0.5, 1.25, 1.625 over debias 0.5, 0.75, 0.875.
+        let s = smooth(&[1.0, 2.0, 2.0], 0.5);
+        assert_eq!(s[0], 1.0);
+        assert!((s[1] - 1.25 / 0.75).abs() < 1e-12);
+        assert!((s[2] - 1.625 / 0.875).abs() < 1e-12);
+        // The first value is never pulled toward zero, however heavy.
+        assert!((smooth(&[3.07e12, 1.0], 0.99)[0] - 3.07e12).abs() < 1.0);
+        // NaN passes through without entering the average; constants stay.
+        let n = smooth(&[1.0, f64::NAN, 3.0], 0.5);
+        assert!(n[1].is_nan());
+        assert!((n[2] - (0.25 + 1.5) / 0.75).abs() < 1e-12);
+        assert_eq!(smooth(&[2.0, 2.0], 0.9), vec![2.0, 2.0]);
+        assert_eq!(smooth(&[1.0, 5.0], 0.0), vec![1.0, 5.0]);
+    }
+
+    #[test]
+    fn ticks_are_round_and_three_to_six() {
+        assert_eq!(ticks(0.0, 1.0, 3, 6), vec![0.0, 0.5, 1.0]);
+        assert_eq!(ticks(0.4225, 2.31, 3, 6), vec![0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(ticks(0.0, 10_000.0, 3, 6), vec![0.0, 5000.0, 10_000.0]);
+        let t = ticks(0.13, 0.41, 3, 6);
+        assert!((3..=6).contains(&t.len()), "{t:?}");
+        assert_eq!(t, vec![0.2, 0.3, 0.4]);
+        for (lo, hi) in [(1e-6, 3e-6), (-5.0, 17.0), (123.0, 124.0), (0.0, 1e9)] {
+            let t = ticks(lo, hi, 3, 6);
+            assert!((3..=6).contains(&t.len()), "{lo} {hi}: {t:?}");
+            assert!(t.iter().all(|v| (lo..=hi).contains(v)), "{t:?}");
+        }
+        assert_eq!(ticks(2.0, 2.0, 3, 6), vec![2.0]);
+    }
+
+    #[test]
+    fn log_ticks_are_decades_when_wide() {
+        assert_eq!(log_ticks(-1.0, 12.0, 6), vec![-1.0, 2.0, 5.0, 8.0, 11.0]);
+        assert_eq!(log_ticks(-2.0, 0.0, 6), vec![-2.0, -1.0, 0.0]);
+        let narrow = log_ticks(0.1f64.log10(), 0.4f64.log10(), 6);
+        assert!(narrow.len() >= 3, "{narrow:?}");
+    }
+
+    #[test]
+    fn log_scale_leaves_out_and_counts_zeros_and_negatives() {
+        let pts = [
+            (0.0, 0.0),
+            (1.0, -1.0),
+            (2.0, 10.0),
+            (3.0, f64::NAN),
+            (4.0, 100.0),
+        ];
+        let p = prepare(
+            &pts,
+            Options {
+                log_y: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(p.raw, vec![(2.0, 1.0), (4.0, 2.0)]);
+        assert_eq!((p.not_positive, p.non_finite), (2, 1));
+        assert_eq!(p.y, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn clipping_keeps_an_outlier_off_the_scale() {
+        let mut pts = vec![(0.0, 1e12)];
+        pts.extend((1..20).map(|i| (i as f64, 0.1 + i as f64 * 0.01)));
+        let full = prepare(&pts, Options::default());
+        assert_eq!(full.y[1], 1e12);
+        let p = prepare(
+            &pts,
+            Options {
+                clip: Some(0.96),
+                ..Options::default()
+            },
+        );
+        assert!(p.y[1] < 1.0, "{:?}", p.y);
+        assert_eq!(p.clipped, 1);
+        assert_eq!(p.raw[0].1, p.y[1]);
+    }
+
+    #[test]
+    fn readout_reads_the_nearest_point() {
+        let pts = [(0.0, 4.0), (10.0, 2.0), (20.0, f64::NAN), (30.0, 1.0)];
+        let (x, raw, s) = readout(&pts, 0.5, 24.0).unwrap();
+        assert_eq!((x, raw), (30.0, 1.0));
+        assert!((s - smooth(&[4.0, 2.0, 1.0], 0.5)[2]).abs() < 1e-12);
+        assert_eq!(readout(&[], 0.5, 1.0), None);
+    }
+}
