@@ -91,7 +91,7 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
         let n = (b - a + 1) as usize;
         let every = n.div_ceil(max.max(1));
         return (a..=b)
-            .filter(|e| (e - a) as usize % every == 0)
+            .filter(|e| ((e - a) as usize).is_multiple_of(every))
             .map(|e| e as f64)
             .collect();
     }
@@ -248,6 +248,111 @@ pub fn readout(points: &[(f64, f64)], smoothing: f64, x: f64) -> Option<(f64, f6
     Some((finite[i].0, finite[i].1, s[i]))
 }
 
+/// What the x column measures, which says how its ticks read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XKind {
+    /// Steps, epochs, samples: plain numbers (`12k` past ten thousand).
+    Count,
+    /// Seconds since the Unix epoch: read as time since the first point.
+    WallTime,
+    /// Seconds since the run started.
+    Relative,
+}
+
+impl XKind {
+    /// Guesses from the column's name and its first value: a time-named
+    /// column past 1e8 (1973) holds Unix times.
+    pub fn of(name: &str, first: f64) -> XKind {
+        let n = name.to_ascii_lowercase();
+        let timed = [
+            "time",
+            "timestamp",
+            "wall",
+            "elapsed",
+            "seconds",
+            "relative",
+        ]
+        .iter()
+        .any(|w| n.contains(w));
+        match (timed, first > 1e8) {
+            (true, true) => XKind::WallTime,
+            (true, false) => XKind::Relative,
+            _ => XKind::Count,
+        }
+    }
+
+    /// What the axis says it is in, after the column's name.
+    pub fn unit(self) -> &'static str {
+        match self {
+            XKind::Count => "",
+            XKind::WallTime => " (wall time since the first point)",
+            XKind::Relative => " (time since the start)",
+        }
+    }
+}
+
+/// A tick's label: counts short (`2.5k`, `1.2M`), times as durations from
+/// `origin` (`90s`, `12m`, `1h30m`).
+pub fn tick_label(v: f64, kind: XKind, origin: f64) -> String {
+    match kind {
+        XKind::Count => count_label(v),
+        XKind::WallTime => duration_label(v - origin),
+        XKind::Relative => duration_label(v),
+    }
+}
+
+fn count_label(v: f64) -> String {
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{}G", trim(format!("{:.2}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a == 0.0 || a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        let s = format!("{v:.4}");
+        if s.trim_end_matches(['0', '.', '-']).is_empty() {
+            format!("{v:.1e}")
+        } else {
+            trim(s)
+        }
+    }
+}
+
+fn duration_label(secs: f64) -> String {
+    let s = secs.round() as i64;
+    let (sign, s) = if s < 0 { ("-", -s) } else { ("", s) };
+    let out = if s < 120 {
+        format!("{s}s")
+    } else if s < 7200 {
+        let (m, r) = (s / 60, s % 60);
+        if r == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{r:02}s")
+        }
+    } else if s < 172_800 {
+        let (h, m) = (s / 3600, (s % 3600) / 60);
+        if m == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{m:02}m")
+        }
+    } else {
+        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
+    };
+    format!("{sign}{out}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +435,22 @@ mod tests {
         assert!(p.y[1] < 1.0, "{:?}", p.y);
         assert_eq!(p.clipped, 1);
         assert_eq!(p.raw[0].1, p.y[1]);
+    }
+
+    #[test]
+    fn x_ticks_read_in_the_columns_unit() {
+        assert_eq!(XKind::of("step", 0.0), XKind::Count);
+        assert_eq!(XKind::of("wall_time", 1.7e9), XKind::WallTime);
+        assert_eq!(XKind::of("relative_time", 3.0), XKind::Relative);
+        assert_eq!(tick_label(25_000.0, XKind::Count, 0.0), "25k");
+        assert_eq!(tick_label(1_500_000.0, XKind::Count, 0.0), "1.5M");
+        assert_eq!(tick_label(0.5, XKind::Count, 0.0), "0.5");
+        assert_eq!(tick_label(1.7e9 + 5400.0, XKind::WallTime, 1.7e9), "90m");
+        assert_eq!(tick_label(90.0, XKind::Relative, 0.0), "90s");
+        assert_eq!(
+            tick_label(3.0 * 3600.0 + 600.0, XKind::Relative, 0.0),
+            "3h10m"
+        );
     }
 
     #[test]

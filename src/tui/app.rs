@@ -190,6 +190,9 @@ pub struct Chart {
     pub smoothing: f64,
     /// The chart's y axis is logarithmic.
     pub log_y: bool,
+    /// Smoothing, scale and x axis are kept while browsing runs (`=`);
+    /// otherwise each run's chart starts raw, linear, on its own x.
+    pub pinned: bool,
 }
 
 /// Keeping the tree fresh: whether something changed, and when the last
@@ -413,6 +416,7 @@ impl App {
     pub fn mode(&self) -> Mode {
         match &self.overlay {
             Some(Overlay::Compare(_)) => Mode::Compare,
+            Some(Overlay::Chart(_)) => Mode::Chart,
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,
