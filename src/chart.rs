@@ -8,29 +8,43 @@
 /// `last = w·last + (1-w)·y` starting from 0, divided by `1 - w^n` after `n`
 /// values so the first points are not dragged toward zero. As TensorBoard
 /// does, a non-finite value is passed through without entering the
-/// average, and a constant series is returned as is. Weight 0 (or below)
-/// is off; weights are capped just under 1 (1 would never move).
+/// average. (TensorBoard also returns a constant series as is; the
+/// debiased average gives that same constant, up to rounding.) Weight 0
+/// (or below) is off; weights are capped just under 1 (1 would never move).
 pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
-    if weight <= 0.0 {
-        return values.to_vec();
+    let mut ema = Ema::new(weight);
+    values.iter().map(|&y| ema.push(y)).collect()
+}
+
+/// [`smooth`] one value at a time, for a single pass over a long curve.
+#[derive(Debug, Clone, Copy)]
+pub struct Ema {
+    w: f64,
+    last: f64,
+    /// `w^n` after `n` finite values: the debiasing divisor is `1 - wn`.
+    wn: f64,
+}
+
+impl Ema {
+    /// A smoother of weight `weight` (0: values pass through).
+    pub fn new(weight: f64) -> Ema {
+        Ema {
+            w: weight.clamp(0.0, 0.999),
+            last: 0.0,
+            wn: 1.0,
+        }
     }
-    let w = weight.min(0.999);
-    let first = values.first().copied();
-    if values.iter().all(|&v| Some(v) == first) {
-        return values.to_vec();
+
+    /// The smoothed value after `y` (a non-finite `y` is returned as is and
+    /// does not enter the average).
+    pub fn push(&mut self, y: f64) -> f64 {
+        if self.w == 0.0 || !y.is_finite() {
+            return y;
+        }
+        self.last = self.last * self.w + (1.0 - self.w) * y;
+        self.wn *= self.w;
+        self.last / (1.0 - self.wn)
     }
-    let (mut last, mut n) = (0.0, 0i32);
-    values
-        .iter()
-        .map(|&y| {
-            if !y.is_finite() {
-                return y;
-            }
-            last = last * w + (1.0 - w) * y;
-            n += 1;
-            last / (1.0 - w.powi(n))
-        })
-        .collect()
 }
 
 /// Round-number ticks inside `[lo, hi]`: steps of 1, 2, 2.5 or 5 times a
@@ -370,7 +384,11 @@ mod tests {
         let n = smooth(&[1.0, f64::NAN, 3.0], 0.5);
         assert!(n[1].is_nan());
         assert!((n[2] - (0.25 + 1.5) / 0.75).abs() < 1e-12);
-        assert_eq!(smooth(&[2.0, 2.0], 0.9), vec![2.0, 2.0]);
+        assert!(
+            smooth(&[2.0, 2.0], 0.9)
+                .iter()
+                .all(|v| (v - 2.0).abs() < 1e-12)
+        );
         assert_eq!(smooth(&[1.0, 5.0], 0.0), vec![1.0, 5.0]);
     }
 
