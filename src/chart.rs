@@ -194,47 +194,67 @@ pub fn prepare(points: &[(f64, f64)], o: Options) -> Prepared {
             p.smoothed.push((x, to_plot(s)));
         }
     }
-    let all_x = p.raw.iter().chain(&p.smoothed).map(|q| q.0);
-    let (x0, x1) = all_x.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    let ys: Vec<f64> = p.raw.iter().chain(&p.smoothed).map(|q| q.1).collect();
-    let (mut y0, mut y1) = ys
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), &y| (a.min(y), b.max(y)));
+    set_bounds(&mut p);
     if let Some(share) = o.clip {
-        let tail = (1.0 - share.clamp(0.0, 1.0)) / 2.0;
-        let raw: Vec<f64> = p.raw.iter().map(|q| q.1).collect();
-        if let (Some(lo), Some(hi)) = (percentile(&raw, tail), percentile(&raw, 1.0 - tail)) {
-            // The smoothed line is kept in view too: it is what is read.
-            let s_lo = p.smoothed.iter().map(|q| q.1).fold(lo, f64::min);
-            let s_hi = p.smoothed.iter().map(|q| q.1).fold(hi, f64::max);
-            let (lo, hi) = if p.smoothed.is_empty() {
-                (lo, hi)
-            } else {
-                (s_lo.max(lo - (hi - lo)), s_hi.min(hi + (hi - lo)))
-            };
-            p.clipped = raw.iter().filter(|&&v| v < lo || v > hi).count();
-            (y0, y1) = (lo, hi);
-            for q in p.raw.iter_mut().chain(p.smoothed.iter_mut()) {
-                q.1 = q.1.clamp(lo, hi);
-            }
+        clip(std::slice::from_mut(&mut p), share);
+    }
+    p
+}
+
+/// Sets `x` and `y` of `p` to the range of its points; a range of one x
+/// (or one value) becomes 1 wide around it, so a single point is drawn in
+/// the middle rather than on an edge.
+fn set_bounds(p: &mut Prepared) {
+    let all = p.raw.iter().chain(&p.smoothed);
+    let (x0, x1, y0, y1) = all.fold(
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+        |(a, b, c, d), q| (a.min(q.0), b.max(q.0), c.min(q.1), d.max(q.1)),
+    );
+    if x0 > x1 {
+        return;
+    }
+    p.x = if x1 <= x0 {
+        [x0 - 0.5, x0 + 0.5]
+    } else {
+        [x0, x1]
+    };
+    p.y = if y1 <= y0 {
+        [y0 - 0.5, y0 + 0.5]
+    } else {
+        [y0, y1]
+    };
+}
+
+/// Clips the y range of `lines` together to the central `share` of all
+/// their raw values (0.96: the 2nd to the 98th percentile), keeping the
+/// smoothed lines in view (they are what is read) within one range's
+/// width more; points beyond are counted per line and drawn on the edge.
+pub fn clip(lines: &mut [Prepared], share: f64) {
+    let tail = (1.0 - share.clamp(0.0, 1.0)) / 2.0;
+    let raw: Vec<f64> = lines
+        .iter()
+        .flat_map(|p| p.raw.iter().map(|q| q.1))
+        .collect();
+    let (Some(lo), Some(hi)) = (percentile(&raw, tail), percentile(&raw, 1.0 - tail)) else {
+        return;
+    };
+    let smoothed = lines.iter().flat_map(|p| p.smoothed.iter().map(|q| q.1));
+    let (s_lo, s_hi) = smoothed.fold((lo, hi), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = (s_lo.max(lo - (hi - lo)), s_hi.min(hi + (hi - lo)));
+    let (lo, hi) = if hi <= lo {
+        (lo - 0.5, lo + 0.5)
+    } else {
+        (lo, hi)
+    };
+    for p in lines.iter_mut() {
+        p.clipped = p.raw.iter().filter(|q| q.1 < lo || q.1 > hi).count();
+        for q in p.raw.iter_mut().chain(p.smoothed.iter_mut()) {
+            q.1 = q.1.clamp(lo, hi);
+        }
+        if !p.raw.is_empty() {
+            p.y = [lo, hi];
         }
     }
-    if x0 > x1 {
-        return p;
-    }
-    // One x (or one value): a range of 1 around it, so a single point is
-    // drawn in the middle rather than on an edge.
-    let (x0, x1) = if x1 <= x0 {
-        (x0 - 0.5, x0 + 0.5)
-    } else {
-        (x0, x1)
-    };
-    if y1 <= y0 {
-        (y0, y1) = (y0 - 0.5, y0 + 0.5);
-    }
-    p.x = [x0, x1];
-    p.y = [y0, y1];
-    p
 }
 
 /// The index of the point of `points` (in file order, x rising or not)

@@ -69,11 +69,20 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(v: &'a ChartView) -> View<'a> {
-        let prepared: Vec<Prepared> = v
+        // Lines are clipped together, to the percentiles of all their
+        // values: each to its own would leave every run's start an outlier.
+        let unclipped = chart::Options {
+            clip: None,
+            ..v.options
+        };
+        let mut prepared: Vec<Prepared> = v
             .lines
             .iter()
-            .map(|l| chart::prepare(&l.points, v.options))
+            .map(|l| chart::prepare(&l.points, unclipped))
             .collect();
+        if let Some(share) = v.options.clip {
+            chart::clip(&mut prepared, share);
+        }
         let drawn: Vec<&Prepared> = prepared.iter().filter(|p| !p.raw.is_empty()).collect();
         let fold = |f: fn(&Prepared) -> [f64; 2]| {
             drawn.iter().fold([f64::MAX, f64::MIN], |acc, p| {
@@ -159,7 +168,7 @@ impl<'a> View<'a> {
         let mut s = format!(" {} · {}", fmt::escape(&v.name), fmt::escape(&v.source));
         if v.options.smoothing > 0.0 {
             s.push_str(&format!(
-                " · smoothed: TensorBoard EMA {} (raw dimmed)",
+                " · smoothed {} (TensorBoard EMA)",
                 v.options.smoothing
             ));
         }
