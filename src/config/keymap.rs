@@ -154,6 +154,8 @@ pub enum Mode {
     Compare,
     /// A chart is zoomed to the whole screen.
     Chart,
+    /// Typing a filter over compare's rows.
+    CompareFilter,
 }
 
 /// One key (a code and its modifiers).
@@ -274,6 +276,11 @@ const TABLE: &[Row] = {
     ("compare_zoom", Compare, "z", A::ZoomChart, "zoom the overlaid chart to the whole screen", Some("zoom"), None),
     ("compare_highlight", Compare, "v", A::Highlight, "draw the selected run bright and dim the others", None, None),
     ("compare_aliases", Compare, "a", A::ToggleAliases, "show or hide columns that repeat another's values (val_acc, val/acc)", None, None),
+    ("compare_filter", Compare, "/", A::StartFilter, "show only the rows whose name, status or config values contain the typed words", None, None),
+    ("compare_filter_keep", CompareFilter, "Enter", A::Accept, "keep the filter", Some("keep"), None),
+    ("compare_filter_clear", CompareFilter, "Esc", A::Cancel, "clear the filter: every row again", Some("clear"), None),
+    ("compare_filter_backspace", CompareFilter, "Backspace", A::Backspace, "delete a character", None, None),
+    ("compare_filter_erase", CompareFilter, "Ctrl-u", A::Erase, "delete the whole filter", None, None),
     ("compare_close", Compare, "Esc q c", A::Close, "back to the tree", Some("back"), None),
     ("compare_help", Compare, "? F1", A::Help, "the keys of this view", Some("keys"), None),
     ("copy_path", Browse, "y", A::CopyPath, "copy the run's folder path to the clipboard (OSC 52, works over SSH)", None, None),
@@ -537,10 +544,12 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
         return Some(b.action);
     }
     match (mode, event.code) {
-        (Mode::Filter | Mode::PromoteName | Mode::ConfirmCount, KeyCode::Char(c))
-            if !event
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        (
+            Mode::Filter | Mode::PromoteName | Mode::ConfirmCount | Mode::CompareFilter,
+            KeyCode::Char(c),
+        ) if !event
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
         {
             Some(Action::Input(c))
         }
@@ -601,6 +610,7 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Viewer => "plot",
             Mode::Compare => "compare",
             Mode::Chart => "zoomed chart",
+            Mode::CompareFilter => "compare filter",
         };
         let keys = keys_label(b).replace('|', "\\|");
         out.push_str(&format!("| `{keys}` | {mode} | {} |\n", b.desc));

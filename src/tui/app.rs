@@ -415,6 +415,7 @@ impl App {
     /// The key mode the app is in: the overlay's, else the filter's or browsing.
     pub fn mode(&self) -> Mode {
         match &self.overlay {
+            Some(Overlay::Compare(c)) if c.typing => Mode::CompareFilter,
             Some(Overlay::Compare(_)) => Mode::Compare,
             Some(Overlay::Chart(_)) => Mode::Chart,
             Some(Overlay::Viewer(_)) => Mode::Viewer,

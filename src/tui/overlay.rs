@@ -95,6 +95,10 @@ pub struct CompareView {
     pub highlight: bool,
     /// Columns repeating another under a different spelling are shown.
     pub aliases: bool,
+    /// Words every shown row contains (name, run, status, config values).
+    pub filter: String,
+    /// The filter is being typed.
+    pub typing: bool,
     /// The highlighted column (the one `s` sorts by).
     pub column: usize,
     /// The series the chart overlays.
@@ -171,10 +175,35 @@ impl CompareView {
             paths: runs.iter().map(|r| r.2.clone()).collect(),
             highlight: false,
             aliases: false,
+            filter: String::new(),
+            typing: false,
             column: 0,
             chart: 0,
             row: 0,
         }
+    }
+
+    /// The rows the filter keeps, in table order: each of its words is in
+    /// the row's name, run, status or a config value (case aside).
+    pub fn visible(&self) -> Vec<usize> {
+        let words: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        (0..self.table.runs.len())
+            .filter(|&r| {
+                let mut hay = format!(
+                    "{} {} {}",
+                    self.table.names[r], self.table.runs[r], self.table.status[r]
+                );
+                for (k, v) in self.table.params.iter().zip(&self.table.config[r]) {
+                    hay.push_str(&format!(" {k}={}", v.as_deref().unwrap_or("")));
+                }
+                let hay = hay.to_lowercase();
+                words.iter().all(|w| hay.contains(w.as_str()))
+            })
+            .collect()
     }
 
     /// Puts the rows in `order` (indices of the current rows): the table,
@@ -361,12 +390,19 @@ impl App {
             self.say("no series shared by two runs to chart");
             return;
         };
+        // Rows the filter hides stay out of the chart; a hidden row keeps
+        // its place (empty), so colours and glyphs match the table's.
+        let shown = c.visible();
         let lines: Vec<ChartLine> = per_run
             .iter()
             .enumerate()
             .map(|(r, p)| ChartLine {
                 label: c.table.names.get(r).cloned().unwrap_or_default(),
-                points: p.clone().unwrap_or_default(),
+                points: if shown.contains(&r) {
+                    p.clone().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
             })
             .collect();
         let view = ChartView {

@@ -686,12 +686,61 @@ fn compare(app: &mut App, action: Action) {
     let Some(Overlay::Compare(c)) = &mut app.overlay else {
         return;
     };
+    if c.typing {
+        let mut cursor = c.filter.chars().count();
+        if !super::edit::apply(&mut c.filter, &mut cursor, action) {
+            match action {
+                Action::Accept => c.typing = false,
+                Action::Cancel => {
+                    c.filter.clear();
+                    c.typing = false;
+                }
+                Action::Help => app.open_help(),
+                _ => {}
+            }
+        }
+        let Some(Overlay::Compare(c)) = &mut app.overlay else {
+            return;
+        };
+        // The selection moves to a row the filter keeps.
+        let shown = c.visible();
+        if !shown.contains(&c.row)
+            && let Some(&first) = shown.first()
+        {
+            c.row = first;
+        }
+        let n = shown.len();
+        let total = c.table.runs.len();
+        if !c.filter.is_empty() {
+            app.say(format!("compare filter: {n} of {total} rows"));
+        }
+        return;
+    }
     let n = c.table.columns.len().max(1);
+    let shown = c.visible();
+    let at = shown.iter().position(|&r| r == c.row);
     match action {
         Action::NextColumn => c.column = (c.column + 1) % n,
         Action::PrevColumn => c.column = (c.column + n - 1) % n,
-        Action::Next => c.row = (c.row + 1).min(c.table.runs.len().saturating_sub(1)),
-        Action::Prev => c.row = c.row.saturating_sub(1),
+        // j/k move among the rows the filter keeps.
+        Action::Next => {
+            if let Some(&r) = at.and_then(|i| shown.get(i + 1)).or(shown.last()) {
+                c.row = r;
+            }
+        }
+        Action::Prev => {
+            if let Some(&r) = at
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| shown.get(i))
+                .or(shown.first())
+            {
+                c.row = r;
+            }
+        }
+        Action::StartFilter => {
+            c.typing = true;
+            app.say("compare filter: type words (lr, 3e-4, failed...); Enter keeps, Esc clears");
+        }
         Action::SortByColumn => {
             if let Some(col) = c.table.columns.get(c.column) {
                 let name = col.name.clone();

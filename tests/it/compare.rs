@@ -452,3 +452,51 @@ fn cli_compare_picks_columns_filters_rows_and_fits_the_width() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("val/loss"));
 }
+
+#[test]
+fn slash_filters_compare_rows_and_the_chart_follows() {
+    let (_tmp, root) = sweep();
+    let mut app = compare_sweep(&root);
+    press(&mut app, "/3e-4");
+    assert_eq!(app.mode(), runyard::tui::keymap::Mode::CompareFilter);
+    press(&mut app, "\n");
+    let c = app.compare().unwrap();
+    let shown: Vec<&str> = c
+        .visible()
+        .iter()
+        .map(|&r| c.table.names[r].as_str())
+        .collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert!(shown.iter().all(|n| n.starts_with("lr3e-4")), "{shown:?}");
+    // The selection is on a kept row, and j/k stay among them.
+    assert!(c.visible().contains(&c.row));
+    press(&mut app, "jjjj");
+    let c = app.compare().unwrap();
+    assert_eq!(c.row, *c.visible().last().unwrap());
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("filter /3e-4 (3 shown)"), "{screen}");
+    assert!(!screen.contains("lr1e-2_s0"), "{screen}");
+    // The zoomed chart draws the kept rows only.
+    press(&mut app, "z");
+    let drawn = app
+        .zoomed()
+        .unwrap()
+        .lines
+        .iter()
+        .filter(|l| !l.points.is_empty())
+        .count();
+    assert_eq!(drawn, 3);
+    press(&mut app, "\x1b");
+    // Words combine; a config value matches too; Esc clears.
+    press(&mut app, "/");
+    press(&mut app, "\x1b");
+    assert_eq!(app.compare().unwrap().visible().len(), 12);
+    press(&mut app, "/failed seed=2\n");
+    let c = app.compare().unwrap();
+    let shown: Vec<&str> = c
+        .visible()
+        .iter()
+        .map(|&r| c.table.names[r].as_str())
+        .collect();
+    assert_eq!(shown, vec!["lr1e-2_s2"]);
+}

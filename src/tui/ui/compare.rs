@@ -86,8 +86,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     let hidden_aliases = c.table.columns.len() - metric_cols.len();
     // The title says which columns show, so hidden ones are not a surprise.
+    let visible = c.visible();
+    let filtered = if c.filter.is_empty() && !c.typing {
+        String::new()
+    } else {
+        format!(
+            " · filter /{}{} ({} shown)",
+            fmt::escape(&c.filter),
+            if c.typing { "▏" } else { "" },
+            visible.len()
+        )
+    };
     let mut title = format!(
-        " compare {rows} runs · {} differing config keys{} · metrics {}–{} of {}",
+        " compare {rows} runs{filtered} · {} differing config keys{} · metrics {}–{} of {}",
         c.table.params.len(),
         if params.len() < c.table.params.len() {
             format!(" ({} shown)", params.len())
@@ -151,13 +162,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         head.push(Span::styled(text, style));
     }
     lines.push(Line::from(head));
-    // Scroll so the selected row stays in view.
+    // Scroll so the selected row stays in view, among the rows the
+    // filter keeps.
     let fit = (inner.height as usize).saturating_sub(1).max(1);
-    let skip = c
-        .row
+    let at = visible.iter().position(|&r| r == c.row).unwrap_or(0);
+    let skip = at
         .saturating_sub(fit - 1)
-        .min(c.table.runs.len().saturating_sub(fit));
-    for (r, name) in c.table.names.iter().enumerate().skip(skip).take(fit) {
+        .min(visible.len().saturating_sub(fit));
+    for &r in visible.iter().skip(skip).take(fit) {
+        let name = &c.table.names[r];
         let (color, glyph) = run_style(r);
         let dimmed = c.highlight && r != c.row;
         let mut name_style = if dimmed {
@@ -208,6 +221,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             t.dim(),
         )));
     }
+    if visible.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no row contains the filter's words (Esc in the filter: every row)",
+            t.dim(),
+        )));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 
     // The chart: one series overlaid across the runs that have it.
@@ -226,6 +245,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let data: Vec<(usize, Vec<(f64, f64)>)> = per_run
         .iter()
         .enumerate()
+        .filter(|(r, _)| visible.contains(r))
         .filter_map(|(r, p)| {
             p.as_ref().map(|p| {
                 (

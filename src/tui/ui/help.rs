@@ -90,6 +90,7 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::Viewer) => "A plot full screen (o)",
         Section::Mode(Mode::Compare) => "Runs side by side (c)",
         Section::Mode(Mode::Chart) => "A chart zoomed to the whole screen (z)",
+        Section::Mode(Mode::CompareFilter) => "Filtering compare's rows (/ in compare)",
     }
 }
 
@@ -118,6 +119,7 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
         Mode::Viewer,
         Mode::Compare,
         Mode::Chart,
+        Mode::CompareFilter,
         Mode::Help,
     ] {
         if m != view {
