@@ -719,9 +719,27 @@ fn compare(app: &mut App, action: Action) {
     let n = c.table.columns.len().max(1);
     let shown = c.visible();
     let at = shown.iter().position(|&r| r == c.row);
+    // Columns hidden as repeats are stepped over.
+    let hidden = |c: &super::overlay::CompareView, i: usize| {
+        !c.aliases
+            && c.table
+                .columns
+                .get(i)
+                .is_some_and(|col| col.same_as.is_some())
+    };
     match action {
-        Action::NextColumn => c.column = (c.column + 1) % n,
-        Action::PrevColumn => c.column = (c.column + n - 1) % n,
+        Action::NextColumn | Action::PrevColumn => {
+            for _ in 0..n {
+                c.column = if action == Action::NextColumn {
+                    (c.column + 1) % n
+                } else {
+                    (c.column + n - 1) % n
+                };
+                if !hidden(c, c.column) {
+                    break;
+                }
+            }
+        }
         // j/k move among the rows the filter keeps.
         Action::Next => {
             if let Some(&r) = at.and_then(|i| shown.get(i + 1)).or(shown.last()) {
