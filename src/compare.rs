@@ -410,7 +410,7 @@ impl RunConfig {
         let mut out = RunConfig::default();
         let config = match crate::runs::Config::load(run)? {
             Some(c) => Some(c),
-            None => match crate::runs::read_small(&run.join(".hydra/config.yaml"))? {
+            None => match read_hydra(run, "config.yaml")? {
                 Some(bytes) => Some(crate::runs::Config {
                     file: ".hydra/config.yaml".into(),
                     value: serde_norway::from_slice(&bytes)
@@ -422,7 +422,7 @@ impl RunConfig {
         if let Some(c) = config {
             out.values = c.summary();
         }
-        if let Some(bytes) = crate::runs::read_small(&run.join(".hydra/overrides.yaml"))? {
+        if let Some(bytes) = read_hydra(run, "overrides.yaml")? {
             let list: Vec<serde_json::Value> = serde_norway::from_slice(&bytes)
                 .map_err(|e| format!(".hydra/overrides.yaml: not a YAML list ({e})"))?;
             out.overrides = list
@@ -434,6 +434,27 @@ impl RunConfig {
         }
         Ok(out)
     }
+}
+
+/// Reads `.hydra/<name>` of a run: the `.hydra` folder and the file are
+/// each opened without following a link, the file only if regular, and at
+/// most [`crate::runs::open::METADATA_CAP`] bytes of it. `Ok(None)` when
+/// either is missing.
+fn read_hydra(run: &Path, name: &str) -> Result<Option<Vec<u8>>, String> {
+    use crate::runs::open;
+    use std::os::fd::AsFd;
+    let Some(dir) = open::open_dir(run)? else {
+        return Ok(None);
+    };
+    let Some(hydra) = open::open_dir_in(dir.as_fd(), ".hydra")? else {
+        return Ok(None);
+    };
+    let display = format!(".hydra/{name}");
+    let Some((file, st)) = open::open_file_in(hydra.as_fd(), std::ffi::OsStr::new(name), &display)?
+    else {
+        return Ok(None);
+    };
+    open::read_capped(file, &st, open::METADATA_CAP, &display).map(Some)
 }
 
 /// Two cells of columns that may be one series: equal, or one missing
@@ -525,7 +546,104 @@ pub fn best_row(values: impl Iterator<Item = Option<f64>>, lower_is_better: bool
 
 #[cfg(test)]
 mod tests {
-    use super::best_row;
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)], overrides: &[&str]) -> RunConfig {
+        RunConfig {
+            values: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            overrides: overrides.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn table(labels: &[&str], configs: &[RunConfig]) -> Comparison {
+        let summaries = vec![crate::runs::RunSummary::default(); labels.len()];
+        let runs: Vec<(String, String, &crate::runs::RunSummary)> = labels
+            .iter()
+            .zip(&summaries)
+            .map(|(l, s)| (l.to_string(), "t".to_string(), s))
+            .collect();
+        Comparison::new(&runs, &BTreeMap::new()).with_config(configs)
+    }
+
+    #[test]
+    fn differing_config_keys_become_columns_overrides_first() {
+        let c = table(
+            &["t/m/2026-01-01_00-00-00", "t/m/2026-01-02_00-00-00"],
+            &[
+                config(
+                    &[
+                        ("model.depth", "18"),
+                        ("optim.lr", "0.001"),
+                        ("out", "o/a"),
+                        ("wd", "0.1"),
+                    ],
+                    &["optim.lr"],
+                ),
+                config(
+                    &[
+                        ("model.depth", "34"),
+                        ("optim.lr", "0.01"),
+                        ("out", "o/b"),
+                        ("wd", "0.1"),
+                    ],
+                    &["optim.lr"],
+                ),
+            ],
+        );
+        // Same everywhere (wd) and per-run paths (out) separate nothing.
+        assert_eq!(c.params, vec!["optim.lr", "model.depth"]);
+        assert_eq!(c.config[1], vec![Some("0.01".into()), Some("34".into())]);
+        // No tags: rows are named by the differing values.
+        assert_eq!(c.names, vec!["lr=0.001 depth=18", "lr=0.01 depth=34"]);
+    }
+
+    #[test]
+    fn rows_are_named_by_tag_and_where_filters_numbers_as_numbers() {
+        let mut c = table(
+            &["t/a/2026-01-01_00-00-00_lr1", "t/b/2026-01-02_00-00-00_lr2"],
+            &[
+                config(&[("lr", "1e-4")], &[]),
+                config(&[("lr", "0.001")], &[]),
+            ],
+        );
+        assert_eq!(c.names, vec!["a/lr1", "b/lr2"]);
+        c.filter_where("lr=0.0001").unwrap();
+        assert_eq!(c.names, vec!["a/lr1"]);
+        assert!(c.filter_where("nope=1").unwrap_err().contains("lr"));
+        assert!(c.filter_where("lr").unwrap_err().contains("KEY=VALUE"));
+    }
+
+    #[test]
+    fn globs_match_names() {
+        assert!(glob("optim.*", "optim.lr"));
+        assert!(glob("val/*", "val/acc"));
+        assert!(!glob("val/*", "train/val/acc"));
+        assert!(glob("*acc*", "best_val_acc"));
+        assert!(glob("v?l/loss", "val/loss"));
+        assert!(!glob("optim.*", "model.depth"));
+        assert!(glob("*", ""));
+    }
+
+    #[test]
+    fn hydra_files_are_read_without_following_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("run");
+        std::fs::create_dir_all(run.join(".hydra")).unwrap();
+        std::fs::write(run.join(".hydra/config.yaml"), "optim:\n  lr: 0.1\n").unwrap();
+        std::fs::write(run.join(".hydra/overrides.yaml"), "- +optim.lr=0.1\n").unwrap();
+        let c = RunConfig::load(&run).unwrap();
+        assert_eq!(c.values, vec![("optim.lr".to_string(), "0.1".to_string())]);
+        assert_eq!(c.overrides, vec!["optim.lr"]);
+        // A .hydra that is a link to elsewhere is refused, not read.
+        let other = tmp.path().join("other");
+        std::fs::rename(run.join(".hydra"), &other).unwrap();
+        std::os::unix::fs::symlink(&other, run.join(".hydra")).unwrap();
+        let e = RunConfig::load(&run).unwrap_err();
+        assert!(e.contains(".hydra"), "{e}");
+    }
 
     #[test]
     fn counters_are_not_ranked() {
