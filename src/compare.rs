@@ -36,7 +36,8 @@ pub struct Comparison {
     /// Each row's short name: what tells it apart (its run id's tag, or
     /// the config values that differ), not the shared `task/model/`.
     pub names: Vec<String>,
-    /// Each row's status as the run wrote it (finished, failed...).
+    /// Each row's status (finished, failed...): as the run wrote it, read
+    /// as idle; callers that know which runs are active set it again.
     pub status: Vec<String>,
     /// Hyperparameter columns: config keys (flattened, `optim.lr`) whose
     /// values differ between the runs, Hydra overrides first.

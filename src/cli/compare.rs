@@ -67,6 +67,11 @@ pub fn run(
         eprintln!("runyard: {p}");
     }
     let mut cmp = Comparison::new(&runs, &ctx.key_metrics).with_config(&configs);
+    // The written status with activity on disk, as `ls` says it (a run
+    // that says running and is still writing is running, not stalled).
+    for (i, &k) in keys.iter().enumerate() {
+        cmp.status[i] = summaries[i].status(ctx.is_active(k)).word().to_string();
+    }
     for f in &choice.filters {
         cmp.filter_where(f).map_err(Failure::usage)?;
     }

@@ -135,8 +135,15 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
         }
         Msg::Backlinks(b) => app.notes.backlinks = b,
         Msg::Layout(notes) => (app.notes.promoted_from, app.notes.findings) = *notes,
-        Msg::Compared(view) => {
+        Msg::Compared(mut view) => {
             app.busy = None;
+            // Status as the tree shows it: the worker cannot tell a run
+            // still writing (running) from one gone quiet (stalled).
+            for (r, path) in view.paths.iter().enumerate() {
+                if let Some(k) = app.catalog.runs.iter().position(|x| &x.path == path) {
+                    view.table.status[r] = app.status(k).word().to_string();
+                }
+            }
             app.offer(Overlay::Compare(*view), "the comparison");
         }
         Msg::Plot(path, size, image) => app.plot_decoded(path, size, image),
