@@ -500,3 +500,26 @@ fn slash_filters_compare_rows_and_the_chart_follows() {
         .collect();
     assert_eq!(shown, vec!["lr1e-2_s2"]);
 }
+
+#[test]
+fn the_zoomed_chart_draws_at_any_size() {
+    let (_tmp, root) = sweep();
+    let mut app = compare_sweep(&root);
+    press(&mut app, "z");
+    assert!(app.zoomed().is_some());
+    for (w, h) in [
+        (1, 1),
+        (19, 5),
+        (20, 6),
+        (24, 7),
+        (40, 9),
+        (80, 10),
+        (300, 80),
+    ] {
+        let screen = render(&mut app, w, h);
+        assert_eq!(screen.lines().count(), h as usize, "{w}×{h}");
+    }
+    press(&mut app, "\x1bjjz");
+    let screen = render(&mut app, 20, 6);
+    assert!(!screen.is_empty());
+}

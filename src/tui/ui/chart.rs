@@ -135,8 +135,11 @@ impl<'a> View<'a> {
             return;
         }
         let legend = self.legend(t, area.width as usize);
-        let legend_h = (legend.len() as u16).min(area.height / 3);
-        // Title, graph, x ticks, x name, legend, readout.
+        // Title, graph (at least 2 rows), x axis, tick labels, legend,
+        // readout: the legend gives way first on a short screen.
+        let legend_h = (legend.len() as u16)
+            .min(area.height / 3)
+            .min(area.height.saturating_sub(6));
         let graph_h = area.height.saturating_sub(4 + legend_h).max(2);
         let yt = self.y_ticks(graph_h);
         let labels: Vec<String> = yt.iter().map(|&v| self.y_label(v)).collect();
