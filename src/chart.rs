@@ -282,6 +282,29 @@ pub fn readout(points: &[(f64, f64)], smoothing: f64, x: f64) -> Option<(f64, f6
     Some((finite[i].0, finite[i].1, s[i]))
 }
 
+/// How the curve moved over its last `share` of the x range: the
+/// (smoothed, when `smoothing` > 0) value at the start of that stretch and
+/// at the end, from the file's finite points. `None` with fewer than two
+/// points in the stretch. Answers "was it still falling at the end?".
+pub fn tail_change(points: &[(f64, f64)], smoothing: f64, share: f64) -> Option<(f64, f64)> {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|q| q.0.is_finite() && q.1.is_finite())
+        .collect();
+    let (x0, x1) = finite
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), q| (a.min(q.0), b.max(q.0)));
+    let from = x1 - (x1 - x0) * share.clamp(0.0, 1.0);
+    let ys: Vec<f64> = finite.iter().map(|q| q.1).collect();
+    let s = smooth(&ys, smoothing);
+    let tail: Vec<usize> = (0..finite.len()).filter(|&i| finite[i].0 >= from).collect();
+    match (tail.first(), tail.last()) {
+        (Some(&a), Some(&b)) if a != b => Some((s[a], s[b])),
+        _ => None,
+    }
+}
+
 /// What the x column measures, which says how its ticks read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XKind {
@@ -473,6 +496,16 @@ mod tests {
         assert!(p.y[1] < 1.0, "{:?}", p.y);
         assert_eq!(p.clipped, 1);
         assert_eq!(p.raw[0].1, p.y[1]);
+    }
+
+    #[test]
+    fn tail_change_says_whether_the_end_still_moves() {
+        let falling: Vec<(f64, f64)> = (0..=100).map(|i| (i as f64, 100.0 - i as f64)).collect();
+        assert_eq!(tail_change(&falling, 0.0, 0.1), Some((10.0, 0.0)));
+        let flat: Vec<(f64, f64)> = (0..=100).map(|i| (i as f64, 1.0)).collect();
+        let (a, b) = tail_change(&flat, 0.9, 0.1).unwrap();
+        assert!((a - b).abs() < 1e-9);
+        assert_eq!(tail_change(&[(0.0, 1.0)], 0.0, 0.1), None);
     }
 
     #[test]

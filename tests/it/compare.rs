@@ -262,12 +262,26 @@ fn the_zoomed_charts_readout_matches_the_file() {
         runyard::fmt::metric(smoothed)
     );
     assert!(line.starts_with(&want), "{line}\nwant {want}");
-    // The best point is the lowest loss of the file.
+    // Above it: the best point, the lowest loss of the file, and how the
+    // smoothed loss moved over the last tenth of the steps (1800 to 2000).
     let best = curve.iter().map(|c| c.1).fold(f64::MAX, f64::min);
+    let summary = screen
+        .lines()
+        .find(|l| l.starts_with("★ best"))
+        .unwrap_or_else(|| panic!("no best line: {screen}"));
     assert!(
-        line.contains(&format!("best {}", runyard::fmt::metric(best))),
-        "{line}"
+        summary.contains(&format!("best {} at step", runyard::fmt::metric(best))),
+        "{summary}"
     );
+    let from = curve.iter().find(|c| c.0 >= 1800.0).unwrap().2;
+    let to = curve.last().unwrap().2;
+    let arrow = if to < from { "↓" } else { "↑" };
+    let trend = format!(
+        "over the last 10% of step: {} → {} {arrow}",
+        runyard::fmt::metric(from),
+        runyard::fmt::metric(to)
+    );
+    assert!(summary.contains(&trend), "{summary}\nwant {trend}");
     // Log scale with the smoothing: the title says both.
     press(&mut app, "Y");
     let screen = render(&mut app, 80, 24);

@@ -192,8 +192,25 @@ impl<'a> View<'a> {
             0 => {}
             n => s.push_str(&format!(" · {n} NaN/Inf left out")),
         }
+        if v.options.clip.is_none() && self.outliers_dominate() {
+            s.push_str(" · outliers squeeze the rest (C: clip)");
+        }
         s.push(' ');
         s
+    }
+
+    /// True when the 2nd–98th percentile of the raw values spans less than
+    /// a fiftieth of the full y range: the curves are squeezed flat.
+    fn outliers_dominate(&self) -> bool {
+        let raw: Vec<f64> = self
+            .prepared
+            .iter()
+            .flat_map(|p| p.raw.iter().map(|q| q.1))
+            .collect();
+        match (chart::percentile(&raw, 0.02), chart::percentile(&raw, 0.98)) {
+            (Some(lo), Some(hi)) => (hi - lo) * 50.0 < self.y[1] - self.y[0],
+            _ => false,
+        }
     }
 
     fn empty_reason(&self) -> String {
@@ -487,25 +504,52 @@ impl<'a> View<'a> {
             }
             None => spans.push(Span::styled("no point here", t.dim())),
         }
-        if let Some((x, y)) = self.best(0) {
-            spans.push(Span::styled(
-                format!(
-                    " · {BEST} best {} at {} {}",
-                    fmt::metric(y),
-                    fmt::escape(&self.v.x),
-                    fmt::metric(x)
-                ),
-                t.metric(),
-            ));
-        }
         Line::from(spans)
+    }
+
+    /// How line `r` moved over the last tenth of its steps (smoothed when
+    /// smoothing is on): "last 10%: 0.41 → 0.39 ↓".
+    fn trend(&self, r: usize) -> Option<String> {
+        let (a, b) = chart::tail_change(&self.v.lines[r].points, self.v.options.smoothing, 0.1)?;
+        let arrow = match b.partial_cmp(&a) {
+            Some(std::cmp::Ordering::Less) => "↓",
+            Some(std::cmp::Ordering::Greater) => "↑",
+            _ => "→",
+        };
+        Some(format!(
+            "over the last 10% of {}: {} → {} {arrow}",
+            fmt::escape(&self.v.x),
+            fmt::metric(a),
+            fmt::metric(b)
+        ))
     }
 
     /// One entry a run (compare): glyph, name, value at the cursor; packed
     /// into as few lines as fit.
     fn legend(&self, t: &Theme, width: usize) -> Vec<Line<'static>> {
         if !self.multi() {
-            return Vec::new();
+            // One run: where its best is, and how its end moved.
+            let mut spans = Vec::new();
+            if let Some((x, y)) = self.best(0) {
+                spans.push(Span::styled(
+                    format!(
+                        "{BEST} best {} at {} {}",
+                        fmt::metric(y),
+                        fmt::escape(&self.v.x),
+                        fmt::metric(x)
+                    ),
+                    t.metric(),
+                ));
+            }
+            if let Some(trend) = self.trend(0) {
+                let sep = if spans.is_empty() { "" } else { " · " };
+                spans.push(Span::styled(format!("{sep}{trend}"), t.dim()));
+            }
+            return if spans.is_empty() {
+                Vec::new()
+            } else {
+                vec![Line::from(spans)]
+            };
         }
         let [x0, x1] = self.x;
         let cursor_x = x0 + self.v.cursor * (x1 - x0);
