@@ -333,6 +333,8 @@ const TABLE: &[Row] = {
     ("chart_smoothing", Chart, "S", A::CycleSmoothing, "smooth (TensorBoard's EMA): off, 0.6, 0.9, 0.99; the raw line stays, dimmed", Some("smooth"), None),
     ("chart_log", Chart, "Y", A::ToggleLog, "log scale (values ≤ 0 left out and counted)", Some("log"), None),
     ("chart_clip", Chart, "C", A::ClipOutliers, "clip the y range to the 2nd–98th percentile (outliers drawn on the edge)", Some("clip"), None),
+    ("chart_next_series", Chart, "m", A::NextSeries, "the next series, same settings (the run's, or the runs' shared ones)", Some("series"), None),
+    ("chart_prev_series", Chart, "M", A::PrevSeries, "the previous series", None, None),
     ("chart_down", Chart, "j Down", A::Next, "highlight the next run (compare)", None, Some("chart_up")),
     ("chart_up", Chart, "k Up", A::Prev, "highlight the previous run", None, None),
     ("chart_highlight", Chart, "v", A::Highlight, "highlight one run and dim the others, or draw them all", None, None),

@@ -659,6 +659,35 @@ fn zoomed(app: &mut App, action: Action) {
                 (at + n - 1) % n
             });
         }
+        Action::NextSeries | Action::PrevSeries => {
+            let (options, cursor, highlight) = (v.options, v.cursor, v.highlight);
+            let next = action == Action::NextSeries;
+            let step = |i: usize, n: usize| if next { (i + 1) % n } else { (i + n - 1) % n };
+            match v.under.take() {
+                // From compare: its next shared series, zoomed again.
+                Some(mut c) => {
+                    if !c.series.is_empty() {
+                        c.chart = step(c.chart, c.series.len());
+                    }
+                    app.overlay = Some(Overlay::Compare(*c));
+                    app.zoom_compare();
+                }
+                None => {
+                    let n = app.selected_details().map_or(0, |d| d.metrics.series.len());
+                    if n == 0 {
+                        return;
+                    }
+                    app.chart.series = step(app.chart.series.min(n - 1), n);
+                    app.zoom_metrics();
+                }
+            }
+            // The new series keeps the zoomed view's settings and cursor.
+            if let Some(Overlay::Chart(v)) = &mut app.overlay {
+                v.options = options;
+                v.cursor = cursor;
+                v.highlight = highlight;
+            }
+        }
         Action::Close => {
             let Some(Overlay::Chart(v)) = app.overlay.take() else {
                 return;

@@ -291,6 +291,19 @@ fn the_zoomed_charts_readout_matches_the_file() {
     );
     assert!(screen.lines().next().unwrap().contains("log"), "{screen}");
     insta::assert_snapshot!("zoom_smoothed_log_cursor_80x24", screen);
+    // m: the next series, zoomed with the same settings and cursor.
+    let cursor = app.zoomed().unwrap().cursor;
+    press(&mut app, "m");
+    let v = app.zoomed().unwrap();
+    assert_eq!(v.name, "val/acc");
+    assert_eq!(
+        (v.options.smoothing, v.options.log_y, v.cursor),
+        (0.9, true, cursor)
+    );
+    // Esc: the pane's chart takes the zoomed view's choices.
+    press(&mut app, "\x1b");
+    assert!(app.zoomed().is_none());
+    assert_eq!((app.chart.smoothing, app.chart.log_y), (0.9, true));
 }
 
 #[test]
