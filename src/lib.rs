@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod chart;
 pub mod check;
 pub mod cli;
 pub mod compare;

@@ -366,6 +366,14 @@ pub enum Command {
         /// Order the runs by this metric, best first.
         #[arg(long, short, value_name = "METRIC")]
         sort: Option<String>,
+        /// Only these columns: config keys and metrics, comma-separated,
+        /// globs allowed (`optim.*,val/*`).
+        #[arg(long, value_name = "GLOBS", value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Only the runs whose config (or metric) KEY has VALUE
+        /// (`optim.lr=1e-4`; `!=` for the others); repeat to combine.
+        #[arg(long = "where", value_name = "KEY=VALUE")]
+        filters: Vec<String>,
         /// Print JSON.
         #[arg(long, conflicts_with = "csv")]
         json: bool,
@@ -722,6 +730,8 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             task,
             model,
             sort,
+            columns,
+            filters,
             json,
             csv,
         } => {
@@ -754,7 +764,13 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
                 (_, true) => compare::Output::Csv,
                 _ => compare::Output::Text,
             };
-            compare::run(&ctx, &keys, sort.as_deref(), output)
+            let choice = compare::Choice {
+                sort,
+                columns,
+                filters,
+                width: compare::terminal_width(),
+            };
+            compare::run(&ctx, &keys, &choice, output)
         }
         Command::Check { strict, json } => {
             let ctx = Context::open(root.as_deref(), &global)?;

@@ -119,6 +119,16 @@ pub enum Action {
     Rename,
     /// Open the first tracker note that links to the selected run.
     OpenNote,
+    /// Zoom the chart to the whole screen (metrics pane, compare).
+    ZoomChart,
+    /// Keep the chart's smoothing, scale and x axis while browsing runs.
+    PinChart,
+    /// Clip the chart's y range to the 2nd–98th percentile, or back.
+    ClipOutliers,
+    /// Draw the selected run bright and dim the others, or back.
+    Highlight,
+    /// Show or hide metric columns that repeat another's values.
+    ToggleAliases,
 }
 
 /// Where a binding applies.
@@ -142,6 +152,10 @@ pub enum Mode {
     Viewer,
     /// Runs are compared side by side.
     Compare,
+    /// A chart is zoomed to the whole screen.
+    Chart,
+    /// Typing a filter over compare's rows.
+    CompareFilter,
 }
 
 /// One key (a code and its modifiers).
@@ -232,6 +246,8 @@ const TABLE: &[Row] = {
     ("smoothing", Browse, "S", A::CycleSmoothing, "smooth the chart: off, EMA 0.6, 0.9, 0.99", None, None),
     ("x_axis", Browse, "X", A::NextXAxis, "chart against the next x column of the file (step, epoch...)", None, None),
     ("log_scale", Browse, "Y", A::ToggleLog, "log scale for the chart's y axis", None, None),
+    ("zoom_chart", Browse, "z", A::ZoomChart, "zoom the metrics chart to the whole screen (cursor, ticks, best point)", None, None),
+    ("pin_chart", Browse, "=", A::PinChart, "pin the chart's smoothing, scale and x axis while browsing runs (else each run starts raw)", None, None),
     ("reverse_sort", Browse, "R", A::ReverseSort, "reverse the order (tasks, models and runs)", None, None),
     ("count_yes", ConfirmCount, "Enter", A::Accept, "apply the plan once the typed count matches", Some("apply"), None),
     ("count_no", ConfirmCount, "Esc", A::Cancel, "no: change nothing", Some("cancel"), None),
@@ -256,6 +272,15 @@ const TABLE: &[Row] = {
     ("compare_up", Compare, "k Up", A::Prev, "scroll the runs up", None, None),
     ("compare_sort", Compare, "s", A::SortByColumn, "sort the runs by the highlighted column, best first", Some("sort"), None),
     ("compare_chart", Compare, "m", A::NextSeries, "overlay the next shared series", Some("chart"), None),
+    ("compare_open", Compare, "Enter", A::Accept, "open the selected row's run in the tree", Some("open"), None),
+    ("compare_zoom", Compare, "z", A::ZoomChart, "zoom the overlaid chart to the whole screen", Some("zoom"), None),
+    ("compare_highlight", Compare, "v", A::Highlight, "draw the selected run bright and dim the others", None, None),
+    ("compare_aliases", Compare, "a", A::ToggleAliases, "show or hide columns that repeat another's values (val_acc, val/acc)", None, None),
+    ("compare_filter", Compare, "/", A::StartFilter, "show only the rows whose name, status or config values contain the typed words", None, None),
+    ("compare_filter_keep", CompareFilter, "Enter", A::Accept, "keep the filter", Some("keep"), None),
+    ("compare_filter_clear", CompareFilter, "Esc", A::Cancel, "clear the filter: every row again", Some("clear"), None),
+    ("compare_filter_backspace", CompareFilter, "Backspace", A::Backspace, "delete a character", None, None),
+    ("compare_filter_erase", CompareFilter, "Ctrl-u", A::Erase, "delete the whole filter", None, None),
     ("compare_close", Compare, "Esc q c", A::Close, "back to the tree", Some("back"), None),
     ("compare_help", Compare, "? F1", A::Help, "the keys of this view", Some("keys"), None),
     ("copy_path", Browse, "y", A::CopyPath, "copy the run's folder path to the clipboard (OSC 52, works over SSH)", None, None),
@@ -299,6 +324,22 @@ const TABLE: &[Row] = {
     ("plot_open_external", Viewer, "O", A::OpenExternal, "open it in the desktop's viewer (plot_opener, xdg-open, open)", Some("desktop viewer"), None),
     ("plot_close", Viewer, "Esc q o", A::Close, "back to the tree", Some("back"), None),
     ("plot_help", Viewer, "? F1", A::Help, "the keys of this view", Some("keys"), None),
+    ("chart_right", Chart, "l Right", A::NextColumn, "move the cursor right (step, raw and smoothed value read out)", Some("cursor"), Some("chart_left")),
+    ("chart_left", Chart, "h Left", A::PrevColumn, "move the cursor left", None, None),
+    ("chart_far_right", Chart, "L PgDn", A::PageDown, "move the cursor a tenth of the way right", None, None),
+    ("chart_far_left", Chart, "H PgUp", A::PageUp, "move the cursor a tenth of the way left", None, None),
+    ("chart_first", Chart, "g Home", A::Top, "the cursor to the first point", None, None),
+    ("chart_last", Chart, "G End", A::Bottom, "the cursor to the last point", None, None),
+    ("chart_smoothing", Chart, "S", A::CycleSmoothing, "smooth (TensorBoard's EMA): off, 0.6, 0.9, 0.99; the raw line stays, dimmed", Some("smooth"), None),
+    ("chart_log", Chart, "Y", A::ToggleLog, "log scale (values ≤ 0 left out and counted)", Some("log"), None),
+    ("chart_clip", Chart, "C", A::ClipOutliers, "clip the y range to the 2nd–98th percentile (outliers drawn on the edge)", Some("clip"), None),
+    ("chart_next_series", Chart, "m", A::NextSeries, "the next series, same settings (the run's, or the runs' shared ones)", Some("series"), None),
+    ("chart_prev_series", Chart, "M", A::PrevSeries, "the previous series", None, None),
+    ("chart_down", Chart, "j Down", A::Next, "highlight the next run (compare)", None, Some("chart_up")),
+    ("chart_up", Chart, "k Up", A::Prev, "highlight the previous run", None, None),
+    ("chart_highlight", Chart, "v", A::Highlight, "highlight one run and dim the others, or draw them all", None, None),
+    ("chart_close", Chart, "Esc q z", A::Close, "back to the pane or the comparison", Some("back"), None),
+    ("chart_help", Chart, "? F1", A::Help, "the keys of this view", None, None),
     ("help_close", Help, "Esc ? q", A::Close, "close the help", Some("close"), None),
     ("help_down", Help, "j Down", A::Next, "scroll down", None, None),
     ("help_up", Help, "k Up", A::Prev, "scroll up", None, None),
@@ -505,10 +546,12 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
         return Some(b.action);
     }
     match (mode, event.code) {
-        (Mode::Filter | Mode::PromoteName | Mode::ConfirmCount, KeyCode::Char(c))
-            if !event
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        (
+            Mode::Filter | Mode::PromoteName | Mode::ConfirmCount | Mode::CompareFilter,
+            KeyCode::Char(c),
+        ) if !event
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
         {
             Some(Action::Input(c))
         }
@@ -568,6 +611,8 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::PromoteName => "target name",
             Mode::Viewer => "plot",
             Mode::Compare => "compare",
+            Mode::Chart => "zoomed chart",
+            Mode::CompareFilter => "compare filter",
         };
         let keys = keys_label(b).replace('|', "\\|");
         out.push_str(&format!("| `{keys}` | {mode} | {} |\n", b.desc));

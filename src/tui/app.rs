@@ -190,6 +190,9 @@ pub struct Chart {
     pub smoothing: f64,
     /// The chart's y axis is logarithmic.
     pub log_y: bool,
+    /// Smoothing, scale and x axis are kept while browsing runs (`=`);
+    /// otherwise each run's chart starts raw, linear, on its own x.
+    pub pinned: bool,
 }
 
 /// Keeping the tree fresh: whether something changed, and when the last
@@ -412,7 +415,9 @@ impl App {
     /// The key mode the app is in: the overlay's, else the filter's or browsing.
     pub fn mode(&self) -> Mode {
         match &self.overlay {
+            Some(Overlay::Compare(c)) if c.typing => Mode::CompareFilter,
             Some(Overlay::Compare(_)) => Mode::Compare,
+            Some(Overlay::Chart(_)) => Mode::Chart,
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,

@@ -23,6 +23,8 @@ pub enum Overlay {
     Viewer(Viewer),
     /// Runs side by side.
     Compare(CompareView),
+    /// A chart zoomed to the whole screen.
+    Chart(ChartView),
 }
 
 /// The help, for the view it was opened from: that view's keys come
@@ -85,11 +87,23 @@ pub struct CompareView {
     pub table: crate::compare::Comparison,
     /// Series found in two runs or more: name, and per row its points.
     pub series: Vec<(String, Vec<Option<Points>>)>,
+    /// Each series' x column (step, epoch...), as the first run has it.
+    pub x: Vec<String>,
+    /// Each row's run folder, for Enter (opens it in the tree).
+    pub paths: Vec<PathBuf>,
+    /// The selected row's curve is drawn bright, the others dimmed.
+    pub highlight: bool,
+    /// Columns repeating another under a different spelling are shown.
+    pub aliases: bool,
+    /// Words every shown row contains (name, run, status, config values).
+    pub filter: String,
+    /// The filter is being typed.
+    pub typing: bool,
     /// The highlighted column (the one `s` sorts by).
     pub column: usize,
     /// The series the chart overlays.
     pub chart: usize,
-    /// The first run row shown (the table scrolls when runs do not fit).
+    /// The selected row (the table scrolls to keep it in view).
     pub row: usize,
 }
 
@@ -106,7 +120,11 @@ impl CompareView {
             .zip(&summaries)
             .map(|(r, s)| (r.0.clone(), r.1.clone(), s))
             .collect();
-        let table = crate::compare::Comparison::new(&rows, configured);
+        let configs: Vec<crate::compare::RunConfig> = runs
+            .iter()
+            .map(|r| crate::compare::RunConfig::load(&r.2).unwrap_or_default())
+            .collect();
+        let table = crate::compare::Comparison::new(&rows, configured).with_config(&configs);
         let details: Vec<crate::runs::Metrics> = runs
             .iter()
             .map(|r| crate::runs::Metrics::load(&r.2, false))
@@ -125,7 +143,7 @@ impl CompareView {
                 crate::runs::summary::split_of(n) != Some("val"),
             )
         });
-        let series = names
+        let series: Vec<(String, Vec<Option<Points>>)> = names
             .into_iter()
             .map(|name| {
                 let per_run: Vec<Option<Points>> = details
@@ -141,15 +159,98 @@ impl CompareView {
             })
             .filter(|(_, per_run)| per_run.iter().filter(|p| p.is_some()).count() >= 2)
             .collect();
+        let x = series
+            .iter()
+            .map(|(name, _)| {
+                details
+                    .iter()
+                    .find_map(|m| m.series.iter().find(|s| &s.name == name))
+                    .map_or_else(|| "step".to_string(), |s| s.x.clone())
+            })
+            .collect();
         CompareView {
             table,
             series,
+            x,
+            paths: runs.iter().map(|r| r.2.clone()).collect(),
+            highlight: false,
+            aliases: false,
+            filter: String::new(),
+            typing: false,
             column: 0,
             chart: 0,
             row: 0,
         }
     }
+
+    /// The rows the filter keeps, in table order: each of its words is in
+    /// the row's name, run, status or a config value (case aside).
+    pub fn visible(&self) -> Vec<usize> {
+        let words: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        (0..self.table.runs.len())
+            .filter(|&r| {
+                let mut hay = format!(
+                    "{} {} {}",
+                    self.table.names[r], self.table.runs[r], self.table.status[r]
+                );
+                for (k, v) in self.table.params.iter().zip(&self.table.config[r]) {
+                    hay.push_str(&format!(" {k}={}", v.as_deref().unwrap_or("")));
+                }
+                let hay = hay.to_lowercase();
+                words.iter().all(|w| hay.contains(w.as_str()))
+            })
+            .collect()
+    }
+
+    /// Puts the rows in `order` (indices of the current rows): the table,
+    /// the curves and the folders move together.
+    pub fn reorder(&mut self, order: &[usize]) {
+        self.table.reorder(order);
+        for (_, per_run) in &mut self.series {
+            *per_run = order.iter().map(|&i| per_run[i].clone()).collect();
+        }
+        self.paths = order.iter().map(|&i| self.paths[i].clone()).collect();
+    }
 }
+
+/// One curve of a zoomed chart: whose, and its points as read.
+#[derive(Debug, Clone)]
+pub struct ChartLine {
+    /// The run (its short name in a comparison), shown in the legend.
+    pub label: String,
+    /// The points, in file order.
+    pub points: Points,
+}
+
+/// A chart zoomed to the whole screen, from the metrics pane (one run) or
+/// from compare (one line per run); its settings are its own.
+#[derive(Debug, Clone)]
+pub struct ChartView {
+    /// The series' name.
+    pub name: String,
+    /// The file it was read from (one run), or how many runs share it.
+    pub source: String,
+    /// The x column's name (step, epoch, wall time...).
+    pub x: String,
+    /// The curves.
+    pub lines: Vec<ChartLine>,
+    /// Smoothing, log scale, clipping.
+    pub options: crate::chart::Options,
+    /// Where the cursor is, as a share (0–1) of the x range.
+    pub cursor: f64,
+    /// The one line drawn bright while the others are dimmed.
+    pub highlight: Option<usize>,
+    /// The comparison it was zoomed from, restored on close.
+    pub under: Option<Box<CompareView>>,
+}
+
+/// How far `h`/`l` move the chart's cursor: a hundredth of the x range,
+/// about a column of a full-screen chart.
+pub const CURSOR_STEP: f64 = 0.01;
 
 /// A plot shown full screen: the run's plots, the one shown, and its image
 /// once decoded for the size it is drawn at.
@@ -228,6 +329,104 @@ impl App {
             Some(Overlay::Viewer(v)) => Some(v),
             _ => None,
         }
+    }
+
+    /// The zoomed chart, when it is the overlay.
+    pub fn zoomed(&self) -> Option<&ChartView> {
+        match &self.overlay {
+            Some(Overlay::Chart(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `z` on the metrics pane: the pane's chart (its series, on its x
+    /// axis, with its smoothing and scale) zoomed to the whole screen.
+    pub(super) fn zoom_metrics(&mut self) {
+        let Some(d) = self.selected_details() else {
+            self.say("select a run with metric curves to zoom its chart");
+            return;
+        };
+        let series = &d.metrics.series;
+        if series.is_empty() {
+            self.say("this run has no metric curves to chart");
+            return;
+        }
+        let s = &series[self.chart.series.min(series.len() - 1)];
+        let axes = super::ui::metrics::x_axes(series, s);
+        let shown = match self.chart.x_axis % (axes.len() + 1) {
+            0 => s.clone(),
+            a => super::ui::metrics::against(s, axes[a - 1]),
+        };
+        let label = self
+            .selected_run()
+            .map(|k| self.catalog.runs[k].name.clone())
+            .unwrap_or_default();
+        self.overlay = Some(Overlay::Chart(ChartView {
+            name: shown.name.clone(),
+            source: shown.file.clone(),
+            x: shown.x.clone(),
+            lines: vec![ChartLine {
+                label,
+                points: shown.points,
+            }],
+            options: crate::chart::Options {
+                smoothing: self.chart.smoothing,
+                log_y: self.chart.log_y,
+                clip: None,
+            },
+            cursor: 1.0,
+            highlight: None,
+            under: None,
+        }));
+    }
+
+    /// `z` in compare: the overlaid series zoomed, one line per run that
+    /// has it, compare coming back on close.
+    pub(super) fn zoom_compare(&mut self) {
+        let Some(Overlay::Compare(c)) = &self.overlay else {
+            return;
+        };
+        let Some((name, per_run)) = c.series.get(c.chart) else {
+            self.say("no series shared by two runs to chart");
+            return;
+        };
+        // Rows the filter hides stay out of the chart; a hidden row keeps
+        // its place (empty), so colours and glyphs match the table's.
+        let shown = c.visible();
+        let lines: Vec<ChartLine> = per_run
+            .iter()
+            .enumerate()
+            .map(|(r, p)| ChartLine {
+                label: c.table.names.get(r).cloned().unwrap_or_default(),
+                points: if shown.contains(&r) {
+                    p.clone().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let view = ChartView {
+            name: name.clone(),
+            source: format!(
+                "{} runs",
+                lines.iter().filter(|l| !l.points.is_empty()).count()
+            ),
+            x: c.x.get(c.chart).cloned().unwrap_or_else(|| "step".into()),
+            lines,
+            options: crate::chart::Options {
+                smoothing: self.chart.smoothing,
+                log_y: self.chart.log_y,
+                clip: None,
+            },
+            cursor: 1.0,
+            highlight: c.highlight.then_some(c.row),
+            under: None,
+        };
+        let under = match self.overlay.take() {
+            Some(Overlay::Compare(c)) => Some(Box::new(c)),
+            _ => None,
+        };
+        self.overlay = Some(Overlay::Chart(ChartView { under, ..view }));
     }
 
     /// The comparison, when it is the overlay.

@@ -10,7 +10,7 @@ use super::keymap::Action;
 use super::msg::{Msg, Request};
 use super::overlay::Overlay;
 use super::tree::{Node, NodeId};
-use crate::catalog::ScanEvent;
+use crate::catalog::{RunKey, ScanEvent};
 use crate::fmt;
 use crate::ops::{PlanKind, PlanOptions};
 
@@ -43,7 +43,9 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
     match msg {
         Msg::Key(action) => {
             app.message = None;
+            let before = app.selected_run();
             key(app, action);
+            chart_follows_selection(app, before);
         }
         Msg::Click(col, row) => click(app, col, row),
         Msg::Wheel(down, col, row) => {
@@ -133,8 +135,15 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
         }
         Msg::Backlinks(b) => app.notes.backlinks = b,
         Msg::Layout(notes) => (app.notes.promoted_from, app.notes.findings) = *notes,
-        Msg::Compared(view) => {
+        Msg::Compared(mut view) => {
             app.busy = None;
+            // Status as the tree shows it: the worker cannot tell a run
+            // still writing (running) from one gone quiet (stalled).
+            for (r, path) in view.paths.iter().enumerate() {
+                if let Some(k) = app.catalog.runs.iter().position(|x| &x.path == path) {
+                    view.table.status[r] = app.status(k).word().to_string();
+                }
+            }
             app.offer(Overlay::Compare(*view), "the comparison");
         }
         Msg::Plot(path, size, image) => app.plot_decoded(path, size, image),
@@ -285,11 +294,16 @@ fn key(app: &mut App, action: Action) {
     match &mut app.overlay {
         // `?` opens the help of the view on top, from any view.
         Some(
-            Overlay::Compare(_) | Overlay::Viewer(_) | Overlay::Promote(_) | Overlay::Confirm(_),
+            Overlay::Compare(_)
+            | Overlay::Chart(_)
+            | Overlay::Viewer(_)
+            | Overlay::Promote(_)
+            | Overlay::Confirm(_),
         ) if action == Action::Help => {
             return app.open_help();
         }
         Some(Overlay::Compare(_)) => return compare(app, action),
+        Some(Overlay::Chart(_)) => return zoomed(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
             let size = v.size;
@@ -434,12 +448,7 @@ fn key(app: &mut App, action: Action) {
         Action::OpenPlot => app.open_viewer(),
         Action::OpenCompare => app.open_compare(),
         Action::CycleSmoothing => {
-            app.chart.smoothing = match app.chart.smoothing {
-                s if s < 0.5 => 0.6,
-                s if s < 0.8 => 0.9,
-                s if s < 0.95 => 0.99,
-                _ => 0.0,
-            };
+            app.chart.smoothing = next_smoothing(app.chart.smoothing);
             app.say(if app.chart.smoothing == 0.0 {
                 "chart: raw values".to_string()
             } else {
@@ -448,7 +457,18 @@ fn key(app: &mut App, action: Action) {
         }
         Action::NextXAxis => {
             app.chart.x_axis += 1;
-            app.say("chart: next x axis (the file's own after the last)");
+            app.say(x_axis_message(app));
+        }
+        Action::ZoomChart => app.zoom_metrics(),
+        // Keys of the zoomed chart and compare: nothing to do while browsing.
+        Action::ClipOutliers | Action::Highlight | Action::ToggleAliases => {}
+        Action::PinChart => {
+            app.chart.pinned = !app.chart.pinned;
+            app.say(if app.chart.pinned {
+                "chart settings pinned: smoothing, scale and x axis stay as you browse runs (= to unpin)"
+            } else {
+                "chart settings unpinned: each run's chart starts raw, linear, on its own x axis"
+            });
         }
         Action::ToggleLog => {
             app.chart.log_y = !app.chart.log_y;
@@ -532,34 +552,301 @@ fn plan(app: &mut App, action: Action) {
     app.say(format!("planning: {} · {what}…", kind.verb()));
 }
 
+/// The chart's smoothing, scale and x axis belong to the run they were
+/// chosen on: moving to another run starts its chart raw, linear, on its
+/// own x axis, unless the user pinned them (`=`).
+fn chart_follows_selection(app: &mut App, before: Option<RunKey>) {
+    if app.chart.pinned || app.selected_run() == before {
+        return;
+    }
+    app.chart.smoothing = 0.0;
+    app.chart.log_y = false;
+    app.chart.x_axis = 0;
+}
+
+/// What `X` says: which column the chart is now drawn against.
+fn x_axis_message(app: &App) -> String {
+    let Some(d) = app.selected_details() else {
+        return "chart: select a run to pick its x axis".into();
+    };
+    let series = &d.metrics.series;
+    let Some(s) = series.get(app.chart.series.min(series.len().saturating_sub(1))) else {
+        return "chart: this run has no curves".into();
+    };
+    let axes = super::ui::metrics::x_axes(series, s);
+    if axes.is_empty() {
+        return format!(
+            "chart: x axis {} (the only x column of its file)",
+            fmt::escape(&s.x)
+        );
+    }
+    let n = axes.len() + 1;
+    let which = app.chart.x_axis % n;
+    let name = match which {
+        0 => s.x.clone(),
+        a => axes[a - 1]
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string(),
+    };
+    format!(
+        "chart: x axis {} ({} of {n}; X: next)",
+        fmt::escape(&name),
+        which + 1
+    )
+}
+
+/// Keys while a chart is zoomed to the whole screen.
+fn zoomed(app: &mut App, action: Action) {
+    let Some(Overlay::Chart(v)) = &mut app.overlay else {
+        return;
+    };
+    let step = super::overlay::CURSOR_STEP;
+    match action {
+        Action::NextColumn => v.cursor = (v.cursor + step).min(1.0),
+        Action::PrevColumn => v.cursor = (v.cursor - step).max(0.0),
+        Action::PageDown => v.cursor = (v.cursor + step * 10.0).min(1.0),
+        Action::PageUp => v.cursor = (v.cursor - step * 10.0).max(0.0),
+        Action::Top => v.cursor = 0.0,
+        Action::Bottom => v.cursor = 1.0,
+        Action::CycleSmoothing => {
+            v.options.smoothing = next_smoothing(v.options.smoothing);
+            let msg = if v.options.smoothing == 0.0 {
+                "chart: raw values".to_string()
+            } else {
+                format!(
+                    "chart: smoothed, TensorBoard's EMA {} (raw line dimmed beneath)",
+                    v.options.smoothing
+                )
+            };
+            app.say(msg);
+        }
+        Action::ToggleLog => {
+            v.options.log_y = !v.options.log_y;
+            let log = v.options.log_y;
+            app.say(if log {
+                "chart: log scale (values ≤ 0 are left out; the title counts them)"
+            } else {
+                "chart: linear scale"
+            });
+        }
+        Action::ClipOutliers => {
+            v.options.clip = match v.options.clip {
+                None => Some(0.96),
+                Some(_) => None,
+            };
+            let clipped = v.options.clip.is_some();
+            app.say(if clipped {
+                "chart: y range clipped to the 2nd–98th percentile (outliers on the edge)"
+            } else {
+                "chart: the full y range"
+            });
+        }
+        Action::Highlight if v.lines.len() > 1 => {
+            v.highlight = match v.highlight {
+                Some(_) => None,
+                None => Some(0),
+            };
+        }
+        Action::Next | Action::Prev if v.lines.len() > 1 => {
+            let n = v.lines.len();
+            let at = v.highlight.unwrap_or(n - 1);
+            v.highlight = Some(if action == Action::Next {
+                (at + 1) % n
+            } else {
+                (at + n - 1) % n
+            });
+        }
+        Action::NextSeries | Action::PrevSeries => {
+            let (options, cursor, highlight) = (v.options, v.cursor, v.highlight);
+            let next = action == Action::NextSeries;
+            let step = |i: usize, n: usize| if next { (i + 1) % n } else { (i + n - 1) % n };
+            match v.under.take() {
+                // From compare: its next shared series, zoomed again.
+                Some(mut c) => {
+                    if !c.series.is_empty() {
+                        c.chart = step(c.chart, c.series.len());
+                    }
+                    app.overlay = Some(Overlay::Compare(*c));
+                    app.zoom_compare();
+                }
+                None => {
+                    let n = app.selected_details().map_or(0, |d| d.metrics.series.len());
+                    if n == 0 {
+                        return;
+                    }
+                    app.chart.series = step(app.chart.series.min(n - 1), n);
+                    app.zoom_metrics();
+                }
+            }
+            // The new series keeps the zoomed view's settings and cursor.
+            if let Some(Overlay::Chart(v)) = &mut app.overlay {
+                v.options = options;
+                v.cursor = cursor;
+                v.highlight = highlight;
+            }
+        }
+        Action::Close => {
+            let Some(Overlay::Chart(v)) = app.overlay.take() else {
+                return;
+            };
+            // The pane's chart follows what was chosen here.
+            app.chart.smoothing = v.options.smoothing;
+            app.chart.log_y = v.options.log_y;
+            if let Some(mut c) = v.under {
+                if let Some(h) = v.highlight {
+                    c.row = h;
+                }
+                c.highlight = v.highlight.is_some();
+                app.overlay = Some(Overlay::Compare(*c));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The next smoothing weight: off, 0.6, 0.9, 0.99, off.
+fn next_smoothing(s: f64) -> f64 {
+    match s {
+        s if s < 0.5 => 0.6,
+        s if s < 0.8 => 0.9,
+        s if s < 0.95 => 0.99,
+        _ => 0.0,
+    }
+}
+
 /// Keys while runs are compared.
 fn compare(app: &mut App, action: Action) {
     let Some(Overlay::Compare(c)) = &mut app.overlay else {
         return;
     };
+    if c.typing {
+        let mut cursor = c.filter.chars().count();
+        if !super::edit::apply(&mut c.filter, &mut cursor, action) {
+            match action {
+                Action::Accept => c.typing = false,
+                Action::Cancel => {
+                    c.filter.clear();
+                    c.typing = false;
+                }
+                Action::Help => app.open_help(),
+                _ => {}
+            }
+        }
+        let Some(Overlay::Compare(c)) = &mut app.overlay else {
+            return;
+        };
+        // The selection moves to a row the filter keeps.
+        let shown = c.visible();
+        if !shown.contains(&c.row)
+            && let Some(&first) = shown.first()
+        {
+            c.row = first;
+        }
+        let n = shown.len();
+        let total = c.table.runs.len();
+        if !c.filter.is_empty() {
+            app.say(format!("compare filter: {n} of {total} rows"));
+        }
+        return;
+    }
     let n = c.table.columns.len().max(1);
+    let shown = c.visible();
+    let at = shown.iter().position(|&r| r == c.row);
+    // Columns hidden as repeats are stepped over.
+    let hidden = |c: &super::overlay::CompareView, i: usize| {
+        !c.aliases
+            && c.table
+                .columns
+                .get(i)
+                .is_some_and(|col| col.same_as.is_some())
+    };
     match action {
-        Action::NextColumn => c.column = (c.column + 1) % n,
-        Action::PrevColumn => c.column = (c.column + n - 1) % n,
-        Action::Next => c.row = (c.row + 1).min(c.table.runs.len().saturating_sub(1)),
-        Action::Prev => c.row = c.row.saturating_sub(1),
+        Action::NextColumn | Action::PrevColumn => {
+            for _ in 0..n {
+                c.column = if action == Action::NextColumn {
+                    (c.column + 1) % n
+                } else {
+                    (c.column + n - 1) % n
+                };
+                if !hidden(c, c.column) {
+                    break;
+                }
+            }
+        }
+        // j/k move among the rows the filter keeps.
+        Action::Next => {
+            if let Some(&r) = at.and_then(|i| shown.get(i + 1)).or(shown.last()) {
+                c.row = r;
+            }
+        }
+        Action::Prev => {
+            if let Some(&r) = at
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| shown.get(i))
+                .or(shown.first())
+            {
+                c.row = r;
+            }
+        }
+        Action::StartFilter => {
+            c.typing = true;
+            app.say("compare filter: type words (lr, 3e-4, failed...); Enter keeps, Esc clears");
+        }
         Action::SortByColumn => {
             if let Some(col) = c.table.columns.get(c.column) {
                 let name = col.name.clone();
-                // Keep the chart's rows in step with the table's.
-                let before = c.table.runs.clone();
-                if c.table.sort_by(&name).is_ok() {
-                    let order: Vec<usize> = c
-                        .table
-                        .runs
-                        .iter()
-                        .map(|r| before.iter().position(|b| b == r).unwrap_or(0))
-                        .collect();
-                    for (_, per_run) in &mut c.series {
-                        *per_run = order.iter().map(|&i| per_run[i].clone()).collect();
-                    }
-                    app.say(format!("sorted by {name}, best first"));
+                // The chart's rows and folders move with the table's.
+                if let Ok(order) = c.table.sort_order(&name) {
+                    c.reorder(&order);
+                    app.say(format!("sorted by {}, best first", fmt::escape(&name)));
                 }
+            }
+        }
+        Action::ZoomChart => app.zoom_compare(),
+        Action::Highlight => {
+            c.highlight = !c.highlight;
+            let msg = if c.highlight {
+                format!(
+                    "highlighting {} (j/k: another run; v: all runs)",
+                    fmt::escape(&c.table.names[c.row.min(c.table.names.len().saturating_sub(1))])
+                )
+            } else {
+                "every run drawn alike".to_string()
+            };
+            app.say(msg);
+        }
+        Action::ToggleAliases => {
+            c.aliases = !c.aliases;
+            let hidden = c
+                .table
+                .columns
+                .iter()
+                .filter(|c| c.same_as.is_some())
+                .count();
+            let shown = c.aliases;
+            app.say(if shown {
+                format!("showing {hidden} columns that repeat another's values")
+            } else {
+                format!("hiding {hidden} columns that repeat another's values (a: show)")
+            });
+        }
+        Action::Accept => {
+            let Some(path) = c.paths.get(c.row).cloned() else {
+                return;
+            };
+            match app.catalog.runs.iter().position(|r| r.path == path) {
+                Some(k) => {
+                    app.overlay = None;
+                    app.reveal(k);
+                    app.say(format!(
+                        "{} (c: compare again)",
+                        fmt::escape(&app.catalog.runs[k].label())
+                    ));
+                }
+                None => app.say("that run is no longer in the tree (moved or deleted?)"),
             }
         }
         Action::NextSeries if !c.series.is_empty() => {

@@ -8,6 +8,7 @@ mod cache;
 mod catalog;
 mod cli;
 mod common;
+mod compare;
 mod create;
 mod curves;
 mod formats;

@@ -9,19 +9,10 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph};
 
+use super::chart::run_style;
 use super::metrics::{bounds, chart_points};
 use crate::fmt;
 use crate::tui::app::App;
-
-/// Line colours of the overlaid runs, in row order (cycled).
-const COLORS: [Color; 6] = [
-    Color::Cyan,
-    Color::Yellow,
-    Color::Magenta,
-    Color::Green,
-    Color::LightRed,
-    Color::LightBlue,
-];
 
 /// Draws the comparison over `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -33,44 +24,98 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let [top, bottom] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
 
-    // The table: the run column, then as many metric columns as fit from
-    // one that keeps the highlighted column in view.
+    // The table: the run's name (what differs), its status and the
+    // hyperparameters that differ always show; then as many metric
+    // columns as fit from one that keeps the highlighted column in view.
     let inner = Block::bordered().inner(top);
-    let run_w = c
+    let width = inner.width as usize;
+    let name_w = c
         .table
-        .runs
+        .names
         .iter()
-        .map(|r| r.chars().count())
+        .map(|r| r.chars().count() + 3)
         .max()
         .unwrap_or(3)
-        .min(inner.width as usize / 2);
-    let col_w = |i: usize| c.table.columns[i].name.chars().count().max(8) + 3;
-    let avail = (inner.width as usize).saturating_sub(run_w + 1);
+        .clamp(6, (width / 3).max(6));
+    let status_w = 9;
+    let param_w = |i: usize| -> usize {
+        let head = c.table.params[i].chars().count();
+        let vals = c
+            .table
+            .config
+            .iter()
+            .filter_map(|row| row[i].as_ref().map(|v| v.chars().count()))
+            .max()
+            .unwrap_or(1);
+        head.max(vals).clamp(4, 14) + 1
+    };
+    let mut params = Vec::new();
+    let mut fixed = name_w + status_w;
+    for i in 0..c.table.params.len() {
+        // Hyperparameters take at most two thirds: metrics need room too.
+        if fixed + param_w(i) > width * 2 / 3 {
+            break;
+        }
+        fixed += param_w(i);
+        params.push(i);
+    }
+    let metric_cols: Vec<usize> = (0..c.table.columns.len())
+        .filter(|&i| c.aliases || c.table.columns[i].same_as.is_none() || i == c.column)
+        .collect();
+    let col_w = |i: usize| c.table.columns[i].name.chars().count().clamp(7, 16) + 3;
+    let avail = width.saturating_sub(fixed);
+    let at = metric_cols.iter().position(|&i| i == c.column).unwrap_or(0);
     let mut first = 0;
-    while first < c.column && (first..=c.column).map(col_w).sum::<usize>() > avail {
+    while first < at
+        && metric_cols[first..=at]
+            .iter()
+            .map(|&i| col_w(i))
+            .sum::<usize>()
+            > avail
+    {
         first += 1;
     }
     let mut shown = Vec::new();
     let mut used = 0;
-    for i in first..c.table.columns.len() {
+    for &i in &metric_cols[first..] {
         if used + col_w(i) > avail {
             break;
         }
         used += col_w(i);
         shown.push(i);
     }
+    let hidden_aliases = c.table.columns.len() - metric_cols.len();
     // The title says which columns show, so hidden ones are not a surprise.
+    let visible = c.visible();
+    let filtered = if c.filter.is_empty() && !c.typing {
+        String::new()
+    } else {
+        format!(
+            " · filter /{}{} ({} shown)",
+            fmt::escape(&c.filter),
+            if c.typing { "▏" } else { "" },
+            visible.len()
+        )
+    };
+    let mut title = format!(
+        " compare {rows} runs{filtered} · {} differing config keys{} · metrics {}–{} of {}",
+        c.table.params.len(),
+        if params.len() < c.table.params.len() {
+            format!(" ({} shown)", params.len())
+        } else {
+            String::new()
+        },
+        first + 1,
+        first + shown.len(),
+        metric_cols.len(),
+    );
+    if hidden_aliases > 0 {
+        title.push_str(&format!(" (+{hidden_aliases} repeats hidden, a)"));
+    }
+    title.push_str(" · * best ");
     let block = Block::bordered()
         .border_style(t.border(true))
-        .title(Span::styled(
-            format!(
-                " compare {rows} runs (* best, ↑↓ which way is better) · columns {}–{} of {}, h/l · j/k scroll ",
-                first + 1,
-                first + shown.len(),
-                c.table.columns.len()
-            ),
-            t.title(),
-        ));
+        .title(Span::styled(title, t.title()));
     frame.render_widget(block, top);
     let cut = |s: &str, w: usize| -> String {
         let s = fmt::escape(s).into_owned();
@@ -81,8 +126,26 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             format!("{keep}…")
         }
     };
+    let rcut = |s: &str, w: usize| -> String {
+        let s = fmt::escape(s).into_owned();
+        if s.chars().count() <= w {
+            format!("{s:>w$}")
+        } else {
+            let keep: String = s.chars().take(w.saturating_sub(1)).collect();
+            format!("{keep}…")
+        }
+    };
     let mut lines = Vec::new();
-    let mut head = vec![Span::styled(cut("run", run_w), t.dim())];
+    let mut head = vec![
+        Span::styled(cut("run", name_w), t.dim()),
+        Span::styled(cut("status", status_w), t.dim()),
+    ];
+    for &i in &params {
+        head.push(Span::styled(
+            format!("{} ", rcut(&c.table.params[i], param_w(i) - 1)),
+            t.title(),
+        ));
+    }
     for &i in &shown {
         let col = &c.table.columns[i];
         let arrow = match (crate::compare::is_count(&col.name), col.lower_is_better) {
@@ -90,7 +153,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             (false, true) => "↓",
             (false, false) => "↑",
         };
-        let text = format!(" {:>w$}", format!("{}{arrow}", col.name), w = col_w(i) - 1);
+        let text = format!(" {}", rcut(&format!("{}{arrow}", col.name), col_w(i) - 1));
         let style = if i == c.column {
             t.selected(true)
         } else {
@@ -99,12 +162,41 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         head.push(Span::styled(text, style));
     }
     lines.push(Line::from(head));
-    // Scroll only as far as the last rows filling the table.
+    // Scroll so the selected row stays in view, among the rows the
+    // filter keeps.
     let fit = (inner.height as usize).saturating_sub(1).max(1);
-    let skip = c.row.min(c.table.runs.len().saturating_sub(fit));
-    for (r, run) in c.table.runs.iter().enumerate().skip(skip) {
-        let color = COLORS[r % COLORS.len()];
-        let mut spans = vec![Span::styled(cut(run, run_w), Style::new().fg(color))];
+    let at = visible.iter().position(|&r| r == c.row).unwrap_or(0);
+    let skip = at
+        .saturating_sub(fit - 1)
+        .min(visible.len().saturating_sub(fit));
+    for &r in visible.iter().skip(skip).take(fit) {
+        let name = &c.table.names[r];
+        let (color, glyph) = run_style(r);
+        let dimmed = c.highlight && r != c.row;
+        let mut name_style = if dimmed {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().fg(color)
+        };
+        if r == c.row {
+            name_style = name_style.add_modifier(Modifier::REVERSED);
+        }
+        let status = c.table.status.get(r).map_or("-", String::as_str);
+        let mut spans = vec![
+            Span::styled(cut(&format!("{glyph} {name}"), name_w), name_style),
+            Span::styled(
+                cut(status, status_w),
+                if status == "failed" {
+                    t.error()
+                } else {
+                    t.dim()
+                },
+            ),
+        ];
+        for &i in &params {
+            let v = c.table.config[r][i].as_deref().unwrap_or("-");
+            spans.push(Span::raw(format!("{} ", rcut(v, param_w(i) - 1))));
+        }
         for &i in &shown {
             let best = c.table.columns[i].best == Some(r);
             let text = match c.table.values[r][i] {
@@ -129,6 +221,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             t.dim(),
         )));
     }
+    if visible.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no row contains the filter's words (Esc in the filter: every row)",
+            t.dim(),
+        )));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 
     // The chart: one series overlaid across the runs that have it.
@@ -147,6 +245,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let data: Vec<(usize, Vec<(f64, f64)>)> = per_run
         .iter()
         .enumerate()
+        .filter(|(r, _)| visible.contains(r))
         .filter_map(|(r, p)| {
             p.as_ref().map(|p| {
                 (
@@ -161,10 +260,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let datasets = data
         .iter()
         .map(|(r, d)| {
+            let color = if c.highlight && *r != c.row {
+                Color::DarkGray
+            } else {
+                run_style(*r).0
+            };
             Dataset::default()
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
-                .style(Style::new().fg(COLORS[r % COLORS.len()]))
+                .style(Style::new().fg(color))
                 .data(d)
         })
         .collect();
@@ -175,7 +279,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 .border_style(t.border(false))
                 .title(Span::styled(
                     format!(
-                        " {} ({}/{}, m: next) · colours follow the rows ",
+                        " {} ({}/{}, m: next · z: zoom · v: highlight the selected run) · colours and glyphs follow the rows ",
                         fmt::escape(name),
                         c.chart + 1,
                         c.series.len()

@@ -39,6 +39,8 @@ fn is_chart(a: Action) -> bool {
             | Action::CycleSmoothing
             | Action::NextXAxis
             | Action::ToggleLog
+            | Action::ZoomChart
+            | Action::PinChart
     )
 }
 
@@ -87,6 +89,8 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::PromoteName) => "Editing the target name (e in the picker)",
         Section::Mode(Mode::Viewer) => "A plot full screen (o)",
         Section::Mode(Mode::Compare) => "Runs side by side (c)",
+        Section::Mode(Mode::Chart) => "A chart zoomed to the whole screen (z)",
+        Section::Mode(Mode::CompareFilter) => "Filtering compare's rows (/ in compare)",
     }
 }
 
@@ -114,6 +118,8 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
         Mode::PromoteName,
         Mode::Viewer,
         Mode::Compare,
+        Mode::Chart,
+        Mode::CompareFilter,
         Mode::Help,
     ] {
         if m != view {

@@ -260,28 +260,21 @@ pub fn bounds<'a>(sets: impl Iterator<Item = &'a [(f64, f64)]>) -> [f64; 4] {
 }
 
 /// The points a chart `width` columns wide draws: finite points, smoothed
-/// with an exponential moving average of weight `smoothing` (0: off, the
-/// TensorBoard slider), in log10 when `log_y` (values ≤ 0 left out), then
-/// downsampled to two points a column (braille dots).
+/// as TensorBoard does (its debiased moving average of weight `smoothing`,
+/// 0: off; see [`crate::chart::smooth`]), in log10 when `log_y` (values ≤ 0
+/// left out), then downsampled to two points a column (braille dots).
 pub fn chart_points(
     points: &[(f64, f64)],
     smoothing: f64,
     log_y: bool,
     width: usize,
 ) -> Vec<(f64, f64)> {
-    let mut ema: Option<f64> = None;
+    let mut ema = crate::chart::Ema::new(smoothing);
     let prepared: Vec<(f64, f64)> = points
         .iter()
         .copied()
         .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .map(|(x, y)| {
-            let v = match ema {
-                Some(prev) if smoothing > 0.0 => smoothing * prev + (1.0 - smoothing) * y,
-                _ => y,
-            };
-            ema = Some(v);
-            (x, v)
-        })
+        .map(|(x, y)| (x, ema.push(y)))
         .filter(|p| !log_y || p.1 > 0.0)
         .map(|(x, y)| if log_y { (x, y.log10()) } else { (x, y) })
         .collect();
@@ -337,19 +330,27 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
         );
         return;
     }
-    let [x0, x1, y0, y1] = bounds(std::iter::once(data.as_slice()));
+    // Smoothed, the raw line stays beneath, dimmed, and the axes keep to
+    // the raw values (what the file says), as in TensorBoard.
+    let raw = if app.chart.smoothing > 0.0 {
+        chart_points(&s.points, 0.0, app.chart.log_y, area.width as usize)
+    } else {
+        Vec::new()
+    };
+    let [x0, x1, y0, y1] = bounds([data.as_slice(), raw.as_slice()].into_iter());
     let file = s.file.rsplit('/').next().unwrap_or(&s.file);
     let mut mode = part.to_string();
     if app.chart.smoothing > 0.0 {
-        mode.push_str(&format!(" · EMA {}", app.chart.smoothing));
+        mode.push_str(&format!(" · smoothed {} (raw dimmed)", app.chart.smoothing));
     }
     if app.chart.log_y {
         mode.push_str(" · log");
     }
     let title = format!(
-        " {} · {}{mode} ({}/{}, m: next, X: x axis, S: smooth, Y: log) ",
+        " {} · {} vs {}{mode} ({}/{}, m: next, X: x axis, S: smooth, Y: log, z: zoom) ",
         fmt::escape(&s.name),
         fmt::escape(file),
+        fmt::escape(&s.x),
         i + 1,
         n
     );
@@ -364,18 +365,24 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
         })
         .style(t.metric())
         .data(&data);
-    let chart = Chart::new(vec![dataset])
+    let raw_set = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(t.dim())
+        .data(&raw);
+    // The x column's name is in the title: as an axis title it was drawn
+    // over the data.
+    let chart = Chart::new(vec![raw_set, dataset])
         .x_axis(
             Axis::default()
-                .title(Span::styled(s.x.clone(), t.dim()))
                 .bounds([x0, x1])
                 .labels([fmt::metric(x0), fmt::metric(x1)]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([y0, y1])
-                .labels([ylabel(y0), ylabel(y1)]),
-        );
+        .y_axis(Axis::default().bounds([y0, y1]).labels([
+            ylabel(y0),
+            ylabel((y0 + y1) / 2.0),
+            ylabel(y1),
+        ]));
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(
         Paragraph::new(Span::styled(
@@ -470,11 +477,11 @@ mod tests {
             super::chart_points(&pts, 0.0, false, 100),
             vec![(0.0, 1.0), (1.0, 3.0), (3.0, 0.0)]
         );
-        // EMA 0.5: 1, 0.5*1+0.5*3 = 2, 0.5*2+0.5*0 = 1.
-        assert_eq!(
-            super::chart_points(&pts, 0.5, false, 100),
-            vec![(0.0, 1.0), (1.0, 2.0), (3.0, 1.0)]
-        );
+        // TensorBoard's EMA 0.5: 0.5/0.5 = 1, (0.25+1.5)/0.75, (0.875+0)/0.875 = 1.
+        let smoothed = super::chart_points(&pts, 0.5, false, 100);
+        assert_eq!(smoothed.len(), 3);
+        assert!((smoothed[1].1 - 1.75 / 0.75).abs() < 1e-12);
+        assert!((smoothed[2].1 - 1.0).abs() < 1e-12);
         // Log: zero cannot be drawn and is left out.
         let log = super::chart_points(&pts, 0.0, true, 100);
         assert_eq!(log.len(), 2);

@@ -1,6 +1,7 @@
 //! Drawing: the layout, the status line and the key-hint bar. Each pane
 //! and popup has its own file.
 
+mod chart;
 mod compare;
 mod confirm;
 mod disk;
@@ -120,6 +121,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Some(Overlay::Confirm(_)) => report.overlay = confirm::draw(frame, app, area),
         Some(Overlay::Promote(_)) => promote::draw(frame, app, area),
         Some(Overlay::Compare(_)) => compare::draw(frame, app, main),
+        Some(Overlay::Chart(_)) => chart::draw(frame, app, main),
         // The status and key-hint lines stay: messages (copied, no desktop)
         // and the viewer's keys show there.
         Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
