@@ -449,9 +449,19 @@ fn row_line<'a>(
             (cut, (0..n).map(Some).collect())
         }
     };
+    // Run rows are built without positions: worked out here, for the rows
+    // on screen only.
+    let run_highlight;
+    let highlight = match row.node {
+        Node::Run(k) if raw && row.note.is_none() && !app.tree.query.trim().is_empty() => {
+            run_highlight = crate::tui::tree::run_highlight(&app.catalog, k, &app.tree.query);
+            &run_highlight
+        }
+        _ => &row.highlight,
+    };
     let mut spans = left;
     for (ch, at) in text.chars().zip(map) {
-        let hit = raw && at.is_some_and(|i| row.highlight.contains(&i));
+        let hit = raw && at.is_some_and(|i| highlight.contains(&i));
         let style = if hit { t.matched() } else { Style::new() };
         match spans.last_mut() {
             Some(last) if last.style == style && !hit => last.content.to_mut().push(ch),
