@@ -155,6 +155,10 @@ pub struct TreeView {
     /// The filter changed: the next rebuild shows the list from the top,
     /// on the first matching run, with its task and model above it.
     pub jump_first: bool,
+    /// How many runs the root, each task and each model show, and their
+    /// usage summed, worked out with the rows: drawing asks it of every
+    /// visible group row, every frame.
+    pub totals: HashMap<Node, (usize, crate::catalog::RunUsage)>,
     /// The filter's answers for the queries typed since the runs changed.
     pub memo: tree::FilterMemo,
     /// False until the user moves: while the scan inserts rows above it,
@@ -389,6 +393,7 @@ impl App {
                 shown: HashSet::new(),
                 jump_first: false,
                 memo: tree::FilterMemo::default(),
+                totals: HashMap::new(),
                 user_moved: false,
             },
             loaded: Loads::default(),
@@ -674,6 +679,49 @@ impl App {
         self.message = Some((message.into(), Instant::now()));
     }
 
+    /// Sums the runs the tree shows under the root, each task and each
+    /// model (every run of a node without a filter, as [`App::visible`]).
+    fn group_totals(&self) -> HashMap<Node, (usize, crate::catalog::RunUsage)> {
+        let filtered = !self.tree.query.is_empty();
+        let mut totals = HashMap::new();
+        let mut root = (0, crate::catalog::RunUsage::default());
+        for (ti, task) in self.catalog.tasks.iter().enumerate() {
+            let mut t = (0, crate::catalog::RunUsage::default());
+            for (mi, model) in task.models.iter().enumerate() {
+                let mut m = (0, crate::catalog::RunUsage::default());
+                for &k in &model.runs {
+                    if filtered && !self.tree.shown.contains(&k) {
+                        continue;
+                    }
+                    m.0 += 1;
+                    if let Some(u) = &self.catalog.runs[k].usage {
+                        m.1.add(u);
+                    }
+                }
+                t.0 += m.0;
+                t.1.add(&m.1);
+                totals.insert(Node::Model(ti, mi), m);
+            }
+            root.0 += t.0;
+            root.1.add(&t.1);
+            totals.insert(Node::Task(ti), t);
+        }
+        totals.insert(Node::Root, root);
+        totals
+    }
+
+    /// How many runs the tree shows under a root, task or model row, and
+    /// their usage summed (as `catalog.rollup` of [`App::visible_runs_of`]).
+    pub fn group_usage(&self, node: Node) -> (usize, crate::catalog::RunUsage) {
+        match self.tree.totals.get(&node) {
+            Some(t) => t.clone(),
+            None => {
+                let keys = self.visible_runs_of(node);
+                (keys.len(), self.catalog.rollup(&keys))
+            }
+        }
+    }
+
     /// Rows that fit in the tree pane (a guess before the first frame).
     pub fn page(&self) -> usize {
         if self.tree.page == 0 {
@@ -711,6 +759,7 @@ impl App {
                     _ => None,
                 })
                 .collect();
+            self.tree.totals = self.group_totals();
             if std::mem::take(&mut self.tree.jump_first) {
                 self.tree.offset = 0;
                 let first = self
