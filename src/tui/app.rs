@@ -186,7 +186,7 @@ pub struct Loads {
     /// Each run's key metric once asked (see [`App::key_metric`]): the
     /// roll-up panes of the root and of a task ask it of every run, every
     /// frame. Emptied when summaries, runs or the configured metrics change.
-    key_metrics: std::cell::RefCell<HashMap<RunKey, Option<KeyMetricOf>>>,
+    key_metrics: std::cell::RefCell<Vec<Option<Option<KeyMetricOf>>>>,
     /// Run keys by folder, for loads that come back after a refresh
     /// renumbered the runs: (generation, runs indexed, index).
     index: (u64, usize, HashMap<PathBuf, RunKey>),
@@ -504,7 +504,9 @@ impl App {
         let Some(key) = self.landed(generation, key, path, false) else {
             return;
         };
-        self.loaded.key_metrics.get_mut().remove(&key);
+        if let Some(m) = self.loaded.key_metrics.get_mut().get_mut(key) {
+            *m = None;
+        }
         let notes = |s: &RunSummary| s.info.as_ref().and_then(|i| i.notes.clone());
         let new_notes = notes(&summary);
         if self
@@ -944,8 +946,11 @@ impl App {
     /// A run's key metric: the task's configured one, else its own first.
     pub fn key_metric(&self, key: RunKey) -> Option<(String, f64, bool)> {
         let mut memo = self.loaded.key_metrics.borrow_mut();
-        memo.entry(key)
-            .or_insert_with(|| {
+        if memo.len() <= key {
+            memo.resize(key + 1, None);
+        }
+        memo[key]
+            .get_or_insert_with(|| {
                 let s = self.loaded.summaries.get(&key)?;
                 tree::key_metric(&self.settings.key_metrics, &self.catalog.runs[key].task, s)
             })

@@ -518,12 +518,19 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
         }
     };
 
+    // Each model's shown runs, found once (ordering tasks, ordering models
+    // and the rows all need them).
+    let mut shown_of: Vec<Vec<Vec<RunKey>>> = c
+        .tasks
+        .iter()
+        .map(|task| task.models.iter().map(|m| shown(&m.runs)).collect())
+        .collect();
     let task_order = order(
         c.tasks
             .iter()
             .enumerate()
             .map(|(t, task)| {
-                let keys: Vec<RunKey> = task.models.iter().flat_map(|m| shown(&m.runs)).collect();
+                let keys: Vec<RunKey> = shown_of[t].concat();
                 (t, task.name.as_str(), group_key(&keys, false))
             })
             .collect(),
@@ -535,14 +542,14 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
             task.models
                 .iter()
                 .enumerate()
-                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown(&model.runs), true)))
+                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown_of[t][m], true)))
                 .collect(),
         );
         let mut task_rows = Vec::new();
         let mut task_highlight = None;
         for m in model_order {
             let model = &task.models[m];
-            let mut runs = shown(&model.runs);
+            let mut runs = std::mem::take(&mut shown_of[t][m]);
             if matched.is_some() && runs.is_empty() {
                 continue;
             }

@@ -1188,7 +1188,11 @@ fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
     press(&mut typed, "s4");
     assert_eq!(typed.tree.query, "crnn/s4");
     let rows = |y: &Yard| -> Vec<(Node, Option<String>)> {
-        y.tree.rows.iter().map(|r| (r.node, r.note.clone())).collect()
+        y.tree
+            .rows
+            .iter()
+            .map(|r| (r.node, r.note.clone()))
+            .collect()
     };
     let mut fresh = app_for(&root);
     go(&mut fresh, SEED42);
