@@ -58,14 +58,17 @@ class Term:
         except OSError:
             return None, time.monotonic()
 
-    def quiet(self, secs, limit):
-        """Reads until nothing came for `secs` (at most `limit` seconds);
+    def quiet(self, secs, limit, first=0.0):
+        """Reads until nothing came for `secs` once a frame has ended (or,
+        before that, for `first` seconds: every key the bench types makes a
+        frame, however long it takes), at most `limit` seconds in all;
         gives the time the last frame ended, or None if none did."""
         start = time.monotonic()
         last_end = None
         tail = b""
         while time.monotonic() - start < limit:
-            chunk, at = self.read(secs)
+            wait = secs if last_end is not None else max(secs, first - (time.monotonic() - start))
+            chunk, at = self.read(wait)
             if chunk is None:
                 break
             if not chunk:
@@ -124,7 +127,7 @@ def main():
         for kind, key in ROUND:
             sent = time.monotonic()
             os.write(term.fd, key)
-            end = term.quiet(QUIET, 10)
+            end = term.quiet(QUIET, 20, first=10)
             if end is None:
                 missed.append(kind)
                 continue
