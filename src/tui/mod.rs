@@ -419,7 +419,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     // The first runs found (from the scan cache, on a
                     // re-open) are drawn at once rather than at the next
                     // scan frame: the tree on screen is what the user waits for.
-                    if app.tree.rows.is_empty()
+                    if app.catalog.runs.is_empty()
                         && matches!(m, Msg::Scan(g, crate::catalog::ScanEvent::Run(_)) if g == app.generation)
                     {
                         urgent = true;
