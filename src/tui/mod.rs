@@ -224,6 +224,28 @@ impl Watch {
     }
 }
 
+/// What a frame shows that `Msg::Drawn` can change: the tree's page,
+/// scroll and selection, and the panes' scrolls and focus. When it stays
+/// the same, the frame just drawn needs no redraw.
+#[derive(PartialEq)]
+struct Drawn {
+    tree: (usize, usize, usize, usize, bool),
+    panes: [u16; 3],
+    focus: (app::Focus, app::Focus),
+}
+
+impl Drawn {
+    fn of(app: &App) -> Drawn {
+        let t = &app.tree;
+        let p = &app.panes;
+        Drawn {
+            tree: (t.page, t.offset, t.selected, t.rows.len(), t.rows_dirty),
+            panes: [p.info.offset, p.metrics.offset, p.disk.offset],
+            focus: (app.focus, app.tab),
+        }
+    }
+}
+
 /// Restores the terminal when dropped: on quit, on error, and on unwind.
 struct TerminalGuard;
 
@@ -366,12 +388,18 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             if report != last_report {
                 // What the frame measured may move the selection or ask for
                 // a plot: tell update, and draw again with what it decided.
+                // Mostly it only learns how far each pane scrolls, which
+                // no frame shows: then the frame on screen is already the
+                // one a redraw would make (on a task or the root of a big
+                // tree a frame costs tens of milliseconds, so not twice).
                 last_report = report;
-                pending.extend(spans::span("drawn", || {
-                    update::update(&mut app, Msg::Drawn(report))
-                }));
-                dirty = true;
-                urgent = true;
+                let before = Drawn::of(&app);
+                let asked = spans::span("drawn", || update::update(&mut app, Msg::Drawn(report)));
+                if !asked.is_empty() || app.overlay.is_some() || Drawn::of(&app) != before {
+                    dirty = true;
+                    urgent = true;
+                }
+                pending.extend(asked);
             }
             if !pending.is_empty() {
                 continue;
