@@ -374,60 +374,27 @@ impl FilterMemo {
             self.steps.pop();
         }
         if self.steps.last().is_none_or(|(q, _)| q != query) {
-            let candidates: Vec<RunKey> = match self.steps.last() {
-                Some((_, last)) => last.iter().map(|h| h.0).collect(),
-                None => (0..input.catalog.runs.len()).collect(),
+            let c = input.catalog;
+            let mut full = String::new();
+            let mut test = |k: RunKey| -> Option<(RunKey, u8, Option<String>)> {
+                let r = &c.runs[k];
+                if let Some(tier) = path_tier([&r.task, &r.model, &r.name], query, &mut full) {
+                    return Some((k, tier, None));
+                }
+                let notes = input
+                    .summaries
+                    .get(&k)
+                    .and_then(|s| s.info.as_ref()?.notes.as_deref())?;
+                match_notes(notes, query).map(|words| (k, 0, Some(words)))
             };
-            let found = match_runs(input, query, &candidates);
+            let found: Vec<_> = match self.steps.last() {
+                Some((_, last)) => last.iter().filter_map(|h| test(h.0)).collect(),
+                None => (0..c.runs.len()).filter_map(test).collect(),
+            };
             self.steps.push((query.to_string(), found));
         }
         self.steps.last().map_or(&[], |(_, f)| f.as_slice())
     }
-}
-
-/// Above this many runs to search, the search is split between threads.
-const SPLIT_OVER: usize = 4096;
-
-/// The runs of `candidates` that `query` matches, by path or by notes, in
-/// the order given. A long list is split between the cores (the first
-/// letters of a filter search every run; the tree waits for the answer).
-fn match_runs(input: &TreeInput, query: &str, candidates: &[RunKey]) -> Vec<FilterHit> {
-    let c = input.catalog;
-    let test = |full: &mut String, k: RunKey| -> Option<FilterHit> {
-        let r = &c.runs[k];
-        if let Some(tier) = path_tier([&r.task, &r.model, &r.name], query, full) {
-            return Some((k, tier, None));
-        }
-        let notes = input
-            .summaries
-            .get(&k)
-            .and_then(|s| s.info.as_ref()?.notes.as_deref())?;
-        match_notes(notes, query).map(|words| (k, 0, Some(words)))
-    };
-    let search = |keys: &[RunKey]| -> Vec<FilterHit> {
-        let mut full = String::new();
-        keys.iter().filter_map(|&k| test(&mut full, k)).collect()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if candidates.len() <= SPLIT_OVER || threads < 2 {
-        return search(candidates);
-    }
-    let chunk = candidates.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = candidates
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| scope.spawn(move || search(part)))
-            .collect();
-        // This thread takes the first part while the others run.
-        let mut found = search(&candidates[..chunk]);
-        for part in parts {
-            // A panic in a part is passed on as if it happened here:
-            // never an answer with a part missing.
-            found.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        found
-    })
 }
 
 /// The runs the filter keeps, by run: only the best tier that any run
@@ -791,54 +758,6 @@ mod tests {
         // A query that does not extend the last searches every run again.
         assert_eq!(runs(build_rows(&input("x"), &mut memo)), 1);
         assert_eq!(memo.steps.len(), 1);
-    }
-
-    #[test]
-    fn a_long_search_split_between_threads_finds_what_one_thread_finds() {
-        use crate::catalog::scan::RunFound;
-        use crate::catalog::{Catalog, ScanEvent};
-        let mut c = Catalog::new(std::path::Path::new("/o"));
-        for key in 0..(SPLIT_OVER * 2 + 7) {
-            let (task, model, name) = (
-                format!("task{}", key % 7),
-                format!("model{}", key % 13),
-                format!("2025-01-01_00-00-00_seed{key}"),
-            );
-            c.apply(ScanEvent::Run(RunFound {
-                key,
-                path: format!("/o/experiments/{task}/{model}/{name}").into(),
-                task,
-                model,
-                name,
-                dir_mtime: None,
-                time: None,
-            }));
-        }
-        let summaries = HashMap::new();
-        let key_metrics = Default::default();
-        let expansion = Expansion::default();
-        let input = TreeInput {
-            catalog: &c,
-            summaries: &summaries,
-            sort: &SortKey::Time,
-            reverse: false,
-            query: "",
-            expansion: &expansion,
-            key_metrics: &key_metrics,
-        };
-        let all: Vec<RunKey> = (0..c.runs.len()).collect();
-        let mut full = String::new();
-        for query in ["seed77", "k3/seed1", "l1/5"] {
-            let one: Vec<FilterHit> = all
-                .iter()
-                .filter_map(|&k| {
-                    let r = &c.runs[k];
-                    path_tier([&r.task, &r.model, &r.name], query, &mut full).map(|t| (k, t, None))
-                })
-                .collect();
-            assert!(!one.is_empty(), "{query}");
-            assert_eq!(match_runs(&input, query, &all), one, "{query}");
-        }
     }
 
     #[test]
