@@ -19,6 +19,9 @@ use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
 use crate::ops::{PlanKind, RunRef};
 use crate::runs::{RunDetails, RunSummary, Status};
 
+/// A run's key metric: its name, value and whether lower is better.
+type KeyMetricOf = (String, f64, bool);
+
 /// How many runs' details stay loaded.
 const DETAILS_KEPT: usize = 8;
 
@@ -152,6 +155,12 @@ pub struct TreeView {
     /// The filter changed: the next rebuild shows the list from the top,
     /// on the first matching run, with its task and model above it.
     pub jump_first: bool,
+    /// How many runs the root, each task and each model show, and their
+    /// usage summed, worked out with the rows: drawing asks it of every
+    /// visible group row, every frame.
+    pub totals: HashMap<Node, (usize, crate::catalog::RunUsage)>,
+    /// The filter's answers for the queries typed since the runs changed.
+    pub memo: tree::FilterMemo,
     /// False until the user moves: while the scan inserts rows above it,
     /// the selection stays on the first row instead of following a node.
     pub user_moved: bool,
@@ -174,6 +183,10 @@ pub struct Loads {
     stale: Stale,
     /// The generation of the last rescan: loads asked before it are dropped.
     rescanned: u64,
+    /// Each run's key metric once asked (see [`App::key_metric`]): the
+    /// roll-up panes of the root and of a task ask it of every run, every
+    /// frame. Emptied when summaries, runs or the configured metrics change.
+    key_metrics: std::cell::RefCell<Vec<Option<Option<KeyMetricOf>>>>,
     /// Run keys by folder, for loads that come back after a refresh
     /// renumbered the runs: (generation, runs indexed, index).
     index: (u64, usize, HashMap<PathBuf, RunKey>),
@@ -328,6 +341,8 @@ pub struct App {
     pub tab: Focus,
     /// Before trashing many runs at once: the count the user must type.
     pub count_gate: Option<CountGate>,
+    /// The newest write of any run, once asked, until the runs change.
+    newest_write: Option<Option<Timestamp>>,
 }
 
 /// Trashing more than [`COUNT_GATE_OVER`] runs at once asks for their
@@ -380,6 +395,8 @@ impl App {
                 reverse: false,
                 shown: HashSet::new(),
                 jump_first: false,
+                memo: tree::FilterMemo::default(),
+                totals: HashMap::new(),
                 user_moved: false,
             },
             loaded: Loads::default(),
@@ -409,6 +426,7 @@ impl App {
             scan_started: Instant::now(),
             tab: Focus::Info,
             count_gate: None,
+            newest_write: None,
         }
     }
 
@@ -432,8 +450,10 @@ impl App {
     /// Folds a scan event in.
     pub(super) fn scan_event(&mut self, event: ScanEvent) {
         let structural = matches!(event, ScanEvent::Run(_) | ScanEvent::RunDone { .. });
+        self.newest_write = None;
         self.catalog.apply(event);
         if structural {
+            self.tree.memo.clear();
             self.tree.rows_dirty = true;
         }
     }
@@ -489,7 +509,22 @@ impl App {
         let Some(key) = self.landed(generation, key, path, false) else {
             return;
         };
-        self.loaded.summaries.insert(key, summary);
+        if let Some(m) = self.loaded.key_metrics.get_mut().get_mut(key) {
+            *m = None;
+        }
+        let notes = |s: &RunSummary| s.info.as_ref().and_then(|i| i.notes.clone());
+        let new_notes = notes(&summary);
+        if self
+            .loaded
+            .summaries
+            .insert(key, summary)
+            .as_ref()
+            .and_then(notes)
+            != new_notes
+        {
+            // The filter matches notes: its kept answers may be wrong now.
+            self.tree.memo.clear();
+        }
         // Notes take part in the filter and metrics in the metric sort.
         if !self.tree.query.is_empty() || self.tree.sort == SortKey::KeyMetric {
             self.tree.rows_dirty = true;
@@ -545,6 +580,10 @@ impl App {
     pub(super) fn swap_catalog(&mut self, new: Catalog) {
         let old = std::mem::replace(&mut self.catalog, new);
         self.generation += 1;
+        // Run keys are renumbered: the filter's kept answers name old ones.
+        self.tree.memo.clear();
+        self.newest_write = None;
+        self.loaded.key_metrics.get_mut().clear();
         let by_path: HashMap<&std::path::Path, RunKey> = self
             .catalog
             .runs
@@ -628,6 +667,8 @@ impl App {
     pub(super) fn rescan(&mut self) {
         self.generation += 1;
         self.catalog = Catalog::new(&self.catalog.root);
+        self.tree.memo.clear();
+        self.newest_write = None;
         self.loaded = Loads {
             rescanned: self.generation,
             ..Loads::default()
@@ -645,6 +686,49 @@ impl App {
         self.message = Some((message.into(), Instant::now()));
     }
 
+    /// Sums the runs the tree shows under the root, each task and each
+    /// model (every run of a node without a filter, as [`App::visible`]).
+    fn group_totals(&self) -> HashMap<Node, (usize, crate::catalog::RunUsage)> {
+        let filtered = !self.tree.query.is_empty();
+        let mut totals = HashMap::new();
+        let mut root = (0, crate::catalog::RunUsage::default());
+        for (ti, task) in self.catalog.tasks.iter().enumerate() {
+            let mut t = (0, crate::catalog::RunUsage::default());
+            for (mi, model) in task.models.iter().enumerate() {
+                let mut m = (0, crate::catalog::RunUsage::default());
+                for &k in &model.runs {
+                    if filtered && !self.tree.shown.contains(&k) {
+                        continue;
+                    }
+                    m.0 += 1;
+                    if let Some(u) = &self.catalog.runs[k].usage {
+                        m.1.add(u);
+                    }
+                }
+                t.0 += m.0;
+                t.1.add(&m.1);
+                totals.insert(Node::Model(ti, mi), m);
+            }
+            root.0 += t.0;
+            root.1.add(&t.1);
+            totals.insert(Node::Task(ti), t);
+        }
+        totals.insert(Node::Root, root);
+        totals
+    }
+
+    /// How many runs the tree shows under a root, task or model row, and
+    /// their usage summed (as `catalog.rollup` of [`App::visible_runs_of`]).
+    pub fn group_usage(&self, node: Node) -> (usize, crate::catalog::RunUsage) {
+        match self.tree.totals.get(&node) {
+            Some(t) => t.clone(),
+            None => {
+                let keys = self.visible_runs_of(node);
+                (keys.len(), self.catalog.rollup(&keys))
+            }
+        }
+    }
+
     /// Rows that fit in the tree pane (a guess before the first frame).
     pub fn page(&self) -> usize {
         if self.tree.page == 0 {
@@ -659,14 +743,19 @@ impl App {
     pub(super) fn refresh(&mut self) {
         if self.tree.rows_dirty {
             self.tree.rows_dirty = false;
-            self.tree.rows = tree::build_rows(&TreeInput {
-                catalog: &self.catalog,
-                summaries: &self.loaded.summaries,
-                sort: &self.tree.sort,
-                reverse: self.tree.reverse,
-                query: &self.tree.query,
-                expansion: &self.tree.expansion,
-                key_metrics: &self.settings.key_metrics,
+            self.tree.rows = super::spans::span("build_rows", || {
+                tree::build_rows(
+                    &TreeInput {
+                        catalog: &self.catalog,
+                        summaries: &self.loaded.summaries,
+                        sort: &self.tree.sort,
+                        reverse: self.tree.reverse,
+                        query: &self.tree.query,
+                        expansion: &self.tree.expansion,
+                        key_metrics: &self.settings.key_metrics,
+                    },
+                    &mut self.tree.memo,
+                )
             });
             self.tree.shown = self
                 .tree
@@ -677,6 +766,7 @@ impl App {
                     _ => None,
                 })
                 .collect();
+            self.tree.totals = self.group_totals();
             if std::mem::take(&mut self.tree.jump_first) {
                 self.tree.offset = 0;
                 let first = self
@@ -831,6 +921,20 @@ impl App {
         }
     }
 
+    /// True when any run wrote within the active window: the newest write
+    /// of the tree is kept until the runs change, so the clock's tick
+    /// does not read every run.
+    pub fn any_active(&mut self) -> bool {
+        let newest = *self.newest_write.get_or_insert_with(|| {
+            self.catalog
+                .runs
+                .iter()
+                .filter_map(|r| r.last_write())
+                .max()
+        });
+        newest.is_some_and(|t| self.now.duration_since(t) < self.settings.window)
+    }
+
     /// True when the run wrote within the active window.
     pub fn is_active(&self, key: RunKey) -> bool {
         self.catalog.runs[key].is_active(self.now, self.settings.window)
@@ -840,13 +944,22 @@ impl App {
     pub(super) fn configure(&mut self, settings: Settings) {
         self.tree.sort = settings.sort.clone();
         self.settings = settings;
+        self.loaded.key_metrics.get_mut().clear();
         self.tree.rows_dirty = true;
     }
 
     /// A run's key metric: the task's configured one, else its own first.
     pub fn key_metric(&self, key: RunKey) -> Option<(String, f64, bool)> {
-        let s = self.loaded.summaries.get(&key)?;
-        tree::key_metric(&self.settings.key_metrics, &self.catalog.runs[key].task, s)
+        let mut memo = self.loaded.key_metrics.borrow_mut();
+        if memo.len() <= key {
+            memo.resize(key + 1, None);
+        }
+        memo[key]
+            .get_or_insert_with(|| {
+                let s = self.loaded.summaries.get(&key)?;
+                tree::key_metric(&self.settings.key_metrics, &self.catalog.runs[key].task, s)
+            })
+            .clone()
     }
 
     /// A run's status (unknown until its summary is read, unless active).

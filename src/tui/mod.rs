@@ -51,6 +51,61 @@ use msg::{Msg, Request};
 use theme::Theme;
 use ui::DrawReport;
 
+/// Timing spans for profiling the loop: with `RUNYARD_FRAME_LOG=FILE` set,
+/// each frame appends one line to FILE with what led to it (the keys, the
+/// rebuild of the rows, the drawing) in microseconds. Off, a span costs a
+/// thread-local read.
+pub mod spans {
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    /// The log file and the spans of the frame being made.
+    type Log = Option<(std::fs::File, Vec<(&'static str, Duration)>)>;
+
+    thread_local! {
+        static LOG: RefCell<Log> =
+            RefCell::new(
+                std::env::var_os("RUNYARD_FRAME_LOG")
+                    .and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok())
+                    .map(|f| (f, Vec::new())),
+            );
+    }
+
+    /// Runs `f`, recording how long it took under `name` when logging.
+    pub fn span<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+        let on = LOG.with(|l| l.borrow().is_some());
+        if !on {
+            return f();
+        }
+        let start = Instant::now();
+        let out = f();
+        let took = start.elapsed();
+        LOG.with(|l| {
+            if let Some((_, spans)) = l.borrow_mut().as_mut() {
+                spans.push((name, took));
+            }
+        });
+        out
+    }
+
+    /// Writes the spans recorded since the last call as one line.
+    pub fn flush(label: &str) {
+        LOG.with(|l| {
+            if let Some((file, spans)) = l.borrow_mut().as_mut() {
+                if spans.is_empty() {
+                    return;
+                }
+                let mut line = label.to_string();
+                for (name, d) in spans.drain(..) {
+                    line.push_str(&format!(" {name}={}", d.as_micros()));
+                }
+                let _ = writeln!(file, "{line}");
+            }
+        });
+    }
+}
+
 /// Redraws caused by the scan come at most this often.
 const SCAN_FRAME: Duration = Duration::from_millis(60);
 
@@ -165,6 +220,28 @@ impl Watch {
             if !self.watched.contains(&p) && w.watch(&p, mode).is_ok() {
                 self.watched.insert(p);
             }
+        }
+    }
+}
+
+/// What a frame shows that `Msg::Drawn` can change: the tree's page,
+/// scroll and selection, and the panes' scrolls and focus. When it stays
+/// the same, the frame just drawn needs no redraw.
+#[derive(PartialEq)]
+struct Drawn {
+    tree: (usize, usize, usize, usize, bool),
+    panes: [u16; 3],
+    focus: (app::Focus, app::Focus),
+}
+
+impl Drawn {
+    fn of(app: &App) -> Drawn {
+        let t = &app.tree;
+        let p = &app.panes;
+        Drawn {
+            tree: (t.page, t.offset, t.selected, t.rows.len(), t.rows_dirty),
+            panes: [p.info.offset, p.metrics.offset, p.disk.offset],
+            focus: (app.focus, app.tab),
         }
     }
 }
@@ -296,11 +373,10 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             }
         }
         if dirty && (urgent || last_draw.elapsed() >= SCAN_FRAME) {
-            pending.extend(update::update(
-                &mut app,
-                Msg::Tick(Instant::now(), Timestamp::now()),
-            ));
-            let report = match draw(&mut term, &app) {
+            pending.extend(spans::span("tick", || {
+                update::update(&mut app, Msg::Tick(Instant::now(), Timestamp::now()))
+            }));
+            let report = match spans::span("draw", || draw(&mut term, &app)) {
                 Ok(r) => r,
                 // Writing failed: the terminal is gone. Nothing to draw on.
                 Err(e) => break Err(e).context("drawing to the terminal"),
@@ -308,13 +384,22 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             dirty = false;
             urgent = false;
             last_draw = Instant::now();
+            spans::flush("frame");
             if report != last_report {
                 // What the frame measured may move the selection or ask for
                 // a plot: tell update, and draw again with what it decided.
+                // Mostly it only learns how far each pane scrolls, which
+                // no frame shows: then the frame on screen is already the
+                // one a redraw would make (on a task or the root of a big
+                // tree a frame costs tens of milliseconds, so not twice).
                 last_report = report;
-                pending.extend(update::update(&mut app, Msg::Drawn(report)));
-                dirty = true;
-                urgent = true;
+                let before = Drawn::of(&app);
+                let asked = spans::span("drawn", || update::update(&mut app, Msg::Drawn(report)));
+                if !asked.is_empty() || app.overlay.is_some() || Drawn::of(&app) != before {
+                    dirty = true;
+                    urgent = true;
+                }
+                pending.extend(asked);
             }
             if !pending.is_empty() {
                 continue;
@@ -359,6 +444,14 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     ) {
                         urgent = true;
                     }
+                    // The first runs found (from the scan cache, on a
+                    // re-open) are drawn at once rather than at the next
+                    // scan frame: the tree on screen is what the user waits for.
+                    if app.catalog.runs.is_empty()
+                        && matches!(m, Msg::Scan(g, crate::catalog::ScanEvent::Run(_)) if g == app.generation)
+                    {
+                        urgent = true;
+                    }
                     Some(m)
                 }
             };
@@ -369,7 +462,13 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                 // Background answers mark the rows stale; the tick below
                 // rebuilds them once for the frame.
                 let settle = !matches!(m, Msg::Scan(..) | Msg::Summary(..));
-                pending.extend(update::update_in_batch(&mut app, m, settle));
+                if matches!(m, Msg::Key(_)) {
+                    pending.extend(spans::span("key", || {
+                        update::update_in_batch(&mut app, m, settle)
+                    }));
+                } else {
+                    pending.extend(update::update_in_batch(&mut app, m, settle));
+                }
             }
             dirty = true;
             budget -= 1;
@@ -384,10 +483,9 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
         }
         // The clock: messages fade, quiet refreshes start when due.
         let had_message = app.message.is_some();
-        pending.extend(update::update(
-            &mut app,
-            Msg::Tick(Instant::now(), Timestamp::now()),
-        ));
+        pending.extend(spans::span("tick", || {
+            update::update(&mut app, Msg::Tick(Instant::now(), Timestamp::now()))
+        }));
         dirty |= had_message != app.message.is_some();
     };
     stop.store(true, Ordering::Relaxed);

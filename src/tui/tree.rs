@@ -11,7 +11,7 @@ use crate::runs::RunSummary;
 const OPEN_MODELS_UP_TO: usize = 300;
 
 /// What a row shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Node {
     /// The whole tree: keys on it act on every run the tree shows.
     Root,
@@ -112,6 +112,108 @@ pub fn fuzzy(text: &str, query: &str) -> Option<(i64, Vec<usize>)> {
     MATCHER.with(|m| m.fuzzy_indices(text, query))
 }
 
+/// Whether [`fuzzy`] finds `query` in `text`, without working out where:
+/// the same rule (the query's characters in order, ASCII case ignored
+/// unless the query has an ASCII capital), at a fraction of the cost. The
+/// filter asks this of every run; positions are only worked out for the
+/// rows on screen.
+pub fn fuzzy_found(text: impl IntoIterator<Item = char>, query: &str) -> bool {
+    let sensitive = query.chars().any(|c| c.is_ascii_uppercase());
+    let mut want = query.chars().peekable();
+    for c in text {
+        let Some(&p) = want.peek() else { break };
+        if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
+            want.next();
+        }
+    }
+    want.peek().is_none()
+}
+
+/// How well `part` is found in `hay`: 0 whole at the start of a word
+/// (`t5` in `t5-base`), 1 whole inside a word (`t5` in `resnet50`), 2
+/// only scattered. Case is ignored unless `part` has a capital.
+fn tier_of(hay: &str, part: &str) -> u8 {
+    if !(hay.is_ascii() && part.is_ascii()) {
+        return tier_of_unicode(hay, part);
+    }
+    // The same as below without lowering a copy of `hay` (this runs for
+    // every run the filter keeps): non-overlapping occurrences, left to right.
+    let (h, p) = (hay.as_bytes(), part.as_bytes());
+    if p.is_empty() {
+        return 0;
+    }
+    let sensitive = p.iter().any(u8::is_ascii_uppercase);
+    let mut found = 2;
+    let mut i = 0;
+    while i + p.len() <= h.len() {
+        let w = &h[i..i + p.len()];
+        if (sensitive && w == p) || (!sensitive && w.eq_ignore_ascii_case(p)) {
+            if i == 0 || !h[i - 1].is_ascii_alphanumeric() {
+                return 0;
+            }
+            found = 1;
+            i += p.len();
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// [`tier_of`] for names beyond ASCII.
+fn tier_of_unicode(hay: &str, part: &str) -> u8 {
+    let hay = if part.chars().any(char::is_uppercase) {
+        hay.to_string()
+    } else {
+        hay.to_lowercase()
+    };
+    let mut found = 2;
+    for (i, _) in hay.match_indices(part) {
+        let boundary = hay[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if boundary {
+            return 0;
+        }
+        found = 1;
+    }
+    found
+}
+
+/// The tier [`match_path`] gives a run's path `segments`, or `None` when
+/// it does not match: the same answer without the positions, and without
+/// allocating (but for names beyond ASCII). `full` is scratch space.
+pub fn path_tier(segments: [&str; 3], query: &str, full: &mut String) -> Option<u8> {
+    if !query.contains('/') {
+        let chars = segments[0]
+            .chars()
+            .chain(std::iter::once('/'))
+            .chain(segments[1].chars())
+            .chain(std::iter::once('/'))
+            .chain(segments[2].chars());
+        if !fuzzy_found(chars, query) {
+            return None;
+        }
+        full.clear();
+        for (i, seg) in segments.iter().enumerate() {
+            if i > 0 {
+                full.push('/');
+            }
+            full.push_str(seg);
+        }
+        return Some(tier_of(full, query.trim()));
+    }
+    let mut tier = 0;
+    let mut next = 0;
+    for part in query.split('/').map(str::trim).filter(|p| !p.is_empty()) {
+        let i = (next..3).find(|&i| fuzzy_found(segments[i].chars(), part))?;
+        tier = tier.max(tier_of(segments[i], part));
+        next = i + 1;
+    }
+    Some(tier)
+}
+
 /// How a run matched the filter: a tier (0: every part of the query was
 /// found whole at the start of a word, 1: whole, 2: only as a fuzzy
 /// match), and the matched character
@@ -134,28 +236,6 @@ pub struct PathMatch {
 /// run in the best tier, so `seed4` prefers `seed42` to `seed14` and `t5`
 /// prefers `t5-base` to `resnet50`.
 pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
-    // How well a part is found in a segment: 0 whole at the start of a
-    // word (`t5` in `t5-base`), 1 whole inside a word (`t5` in `resnet50`),
-    // 2 only scattered.
-    let tier_of = |hay: &str, part: &str| -> u8 {
-        let hay = if part.chars().any(char::is_uppercase) {
-            hay.to_string()
-        } else {
-            hay.to_lowercase()
-        };
-        let mut found = 2;
-        for (i, _) in hay.match_indices(part) {
-            let boundary = hay[..i]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric());
-            if boundary {
-                return 0;
-            }
-            found = 1;
-        }
-        found
-    };
     let mut positions: [Vec<usize>; 3] = Default::default();
     let parts: Vec<&str> = query.split('/').filter(|p| !p.trim().is_empty()).collect();
     if !query.contains('/') {
@@ -194,6 +274,19 @@ pub fn match_path(segments: [&str; 3], query: &str) -> Option<PathMatch> {
 /// prose: a fuzzy match of a short query finds its letters scattered in
 /// almost any paragraph, so they match by words.
 pub fn match_notes(notes: &str, query: &str) -> Option<String> {
+    // Most runs' notes lack some word: said without lowering a copy of
+    // the notes (the filter asks this of every run its path missed).
+    if notes.is_ascii()
+        && query.is_ascii()
+        && !query.split_whitespace().all(|w| {
+            notes
+                .as_bytes()
+                .windows(w.len())
+                .any(|h| h.eq_ignore_ascii_case(w.as_bytes()))
+        })
+    {
+        return None;
+    }
     let lower = notes.to_lowercase();
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     if words.is_empty() || !words.iter().all(|w| lower.contains(w.as_str())) {
@@ -246,49 +339,102 @@ pub fn key_metric(
     ))
 }
 
-/// How a run matched: where in its path, or by which words of its notes.
-struct Hit {
-    positions: [Vec<usize>; 3],
-    note: Option<String>,
+/// A run the filter matched: its key, its tier, and the words of its
+/// notes when it was found by them.
+type FilterHit = (RunKey, u8, Option<String>);
+
+/// The filter's answers kept between keystrokes, so a query that extends
+/// the last one searches only the runs the last one matched (typing
+/// `seed4` searches every run for `s`, then fewer and fewer), and
+/// Backspace finds its answer again without searching.
+#[derive(Debug, Clone, Default)]
+pub struct FilterMemo {
+    /// Queries typed since the runs last changed, each extending the one
+    /// before, with every run it matched: (run, tier, words of the notes).
+    steps: Vec<(String, Vec<FilterHit>)>,
 }
 
-/// The runs the filter keeps: only the best tier that any run reached, so
-/// whole-word matches hide scattered ones when there are any.
-fn filter_runs(input: &TreeInput, query: &str) -> HashMap<RunKey, Hit> {
-    let c = input.catalog;
-    let mut hits: Vec<(RunKey, u8, Hit)> = Vec::new();
-    for (k, r) in c.runs.iter().enumerate() {
-        if let Some(m) = match_path([&r.task, &r.model, &r.name], query) {
-            hits.push((
-                k,
-                m.tier,
-                Hit {
-                    positions: m.positions,
-                    note: None,
-                },
-            ));
-            continue;
+impl FilterMemo {
+    /// Forgets every answer: the runs or their notes changed.
+    pub fn clear(&mut self) {
+        self.steps.clear();
+    }
+
+    /// Every run `query` matches, any tier, searching only the last
+    /// answer when `query` extends the query it answered.
+    fn matches(&mut self, input: &TreeInput, query: &str) -> &[FilterHit] {
+        // A query that extends another matches a subset of its runs: the
+        // path's characters in order (or the parts in order, each within
+        // one segment) and the words of the notes only get harder to find.
+        while self
+            .steps
+            .last()
+            .is_some_and(|(q, _)| !query.starts_with(q.as_str()))
+        {
+            self.steps.pop();
         }
-        let notes = input
-            .summaries
-            .get(&k)
-            .and_then(|s| s.info.as_ref()?.notes.as_deref());
-        if let Some(words) = notes.and_then(|n| match_notes(n, query)) {
-            hits.push((
-                k,
-                0,
-                Hit {
-                    positions: Default::default(),
-                    note: Some(words),
-                },
-            ));
+        if self.steps.last().is_none_or(|(q, _)| q != query) {
+            let c = input.catalog;
+            let mut full = String::new();
+            let mut test = |k: RunKey| -> Option<(RunKey, u8, Option<String>)> {
+                let r = &c.runs[k];
+                if let Some(tier) = path_tier([&r.task, &r.model, &r.name], query, &mut full) {
+                    return Some((k, tier, None));
+                }
+                let notes = input
+                    .summaries
+                    .get(&k)
+                    .and_then(|s| s.info.as_ref()?.notes.as_deref())?;
+                match_notes(notes, query).map(|words| (k, 0, Some(words)))
+            };
+            let found: Vec<_> = match self.steps.last() {
+                Some((_, last)) => last.iter().filter_map(|h| test(h.0)).collect(),
+                None => (0..c.runs.len()).filter_map(test).collect(),
+            };
+            self.steps.push((query.to_string(), found));
+        }
+        self.steps.last().map_or(&[], |(_, f)| f.as_slice())
+    }
+}
+
+/// The runs the filter keeps, by run: only the best tier that any run
+/// reached, so whole-word matches hide scattered ones when there are any.
+/// Gives whether each run is kept, and the words of the notes for runs
+/// found by their notes.
+fn filter_runs(
+    input: &TreeInput,
+    query: &str,
+    memo: &mut FilterMemo,
+) -> (Vec<bool>, HashMap<RunKey, String>) {
+    let hits = memo.matches(input, query);
+    let best = hits.iter().map(|h| h.1).min().unwrap_or(0);
+    let mut kept = vec![false; input.catalog.runs.len()];
+    let mut notes = HashMap::new();
+    for (k, tier, words) in hits {
+        if *tier == best && *k < kept.len() {
+            kept[*k] = true;
+            if let Some(w) = words {
+                notes.insert(*k, w.clone());
+            }
         }
     }
-    let best = hits.iter().map(|h| h.1).min().unwrap_or(0);
-    hits.into_iter()
-        .filter(|h| h.1 == best)
-        .map(|(k, _, h)| (k, h))
-        .collect()
+    (kept, notes)
+}
+
+/// Where the filter matched a run's name, for drawing its row (only the
+/// rows on screen: working positions out for every run would cost a
+/// keystroke its frame).
+pub fn run_highlight(catalog: &Catalog, key: RunKey, query: &str) -> Vec<usize> {
+    let query = query.trim();
+    let Some(r) = catalog.runs.get(key) else {
+        return Vec::new();
+    };
+    if query.is_empty() {
+        return Vec::new();
+    }
+    match_path([&r.task, &r.model, &r.name], query)
+        .map(|m| m.positions[2].clone())
+        .unwrap_or_default()
 }
 
 /// The order of a group of runs (a task or a model) among its siblings:
@@ -302,12 +448,19 @@ enum GroupKey {
 }
 
 /// Builds the visible rows.
-pub fn build_rows(input: &TreeInput) -> Vec<Row> {
+///
+/// Run rows leave `highlight` empty: drawing asks [`run_highlight`] for
+/// the rows on screen.
+pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
     let c = input.catalog;
     let query = input.query.trim();
     let models_open = models_open_by_default(c.runs.len());
-    let matched: Option<HashMap<RunKey, Hit>> =
-        (!query.is_empty()).then(|| filter_runs(input, query));
+    let (matched, notes) = if query.is_empty() {
+        (None, HashMap::new())
+    } else {
+        let (kept, notes) = crate::tui::spans::span("match", || filter_runs(input, query, memo));
+        (Some(kept), notes)
+    };
     let metric = |k: RunKey, name: Option<&str>| {
         let s = input.summaries.get(&k)?;
         match name {
@@ -360,21 +513,24 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
     // The runs of a model the tree shows.
     let shown = |runs: &[RunKey]| -> Vec<RunKey> {
         match &matched {
-            Some(hits) => runs
-                .iter()
-                .copied()
-                .filter(|k| hits.contains_key(k))
-                .collect(),
+            Some(kept) => runs.iter().copied().filter(|&k| kept[k]).collect(),
             None => runs.to_vec(),
         }
     };
 
+    // Each model's shown runs, found once (ordering tasks, ordering models
+    // and the rows all need them).
+    let mut shown_of: Vec<Vec<Vec<RunKey>>> = c
+        .tasks
+        .iter()
+        .map(|task| task.models.iter().map(|m| shown(&m.runs)).collect())
+        .collect();
     let task_order = order(
         c.tasks
             .iter()
             .enumerate()
             .map(|(t, task)| {
-                let keys: Vec<RunKey> = task.models.iter().flat_map(|m| shown(&m.runs)).collect();
+                let keys: Vec<RunKey> = shown_of[t].concat();
                 (t, task.name.as_str(), group_key(&keys, false))
             })
             .collect(),
@@ -386,24 +542,31 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
             task.models
                 .iter()
                 .enumerate()
-                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown(&model.runs), true)))
+                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown_of[t][m], true)))
                 .collect(),
         );
         let mut task_rows = Vec::new();
         let mut task_highlight = None;
         for m in model_order {
             let model = &task.models[m];
-            let mut runs = shown(&model.runs);
+            let mut runs = std::mem::take(&mut shown_of[t][m]);
             if matched.is_some() && runs.is_empty() {
                 continue;
             }
             // Where the filter matched the task and model names: as it did
             // for the first matching run (the same names give the same positions).
+            let first = matched
+                .is_some()
+                .then(|| runs.first().filter(|k| !notes.contains_key(k)))
+                .flatten()
+                .and_then(|&k| {
+                    let r = &c.runs[k];
+                    match_path([&r.task, &r.model, &r.name], query)
+                });
             let seg = |i: usize| -> Vec<usize> {
-                matched
+                first
                     .as_ref()
-                    .and_then(|h| runs.iter().find_map(|k| h.get(k)))
-                    .map(|h| h.positions[i].clone())
+                    .map(|m| m.positions[i].clone())
                     .unwrap_or_default()
             };
             task_highlight.get_or_insert_with(|| seg(0));
@@ -423,14 +586,13 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
                     runs.reverse();
                 }
                 for k in runs {
-                    let hit = matched.as_ref().and_then(|h| h.get(&k));
                     task_rows.push(Row {
                         node: Node::Run(k),
                         id: NodeId::Run(c.runs[k].path.clone()),
                         depth: 3,
                         open: false,
-                        highlight: hit.map(|h| h.positions[2].clone()).unwrap_or_default(),
-                        note: hit.and_then(|h| h.note.clone()),
+                        highlight: Vec::new(),
+                        note: notes.get(&k).cloned(),
                     });
                 }
             }
@@ -504,6 +666,98 @@ mod tests {
         assert_eq!((whole.tier, scattered.tier), (0, 2));
         // Smart case: an upper-case query is matched as typed.
         assert_eq!(match_path(T5, "SEED4").map(|m| m.tier), None);
+    }
+
+    #[test]
+    fn path_tier_answers_as_match_path_does() {
+        let paths = [
+            T5,
+            RESNET,
+            ["recsys", "xgb", "2025-12-04_14-32-10_t5"],
+            ["OCR", "T5-Base", "run-a-a-a"],
+            ["tâche", "modèle", "2025-01-01_00-00-00_seed4"],
+            ["x", "xa-a-a", "aaa"],
+        ];
+        let queries = [
+            "s",
+            "seed4",
+            "SEED4",
+            "ocr/t5",
+            "t5/ocr",
+            "ocr/",
+            "/",
+            "a-a",
+            "aa",
+            "T5",
+            "t5 ",
+            "r50",
+            "o/s/4",
+            "è",
+            "Mod",
+            "x/a-a",
+            "ocr/seed14",
+            "2025 seed",
+        ];
+        let mut full = String::new();
+        for p in paths {
+            for q in queries {
+                assert_eq!(
+                    path_tier(p, q, &mut full),
+                    match_path(p, q).map(|m| m.tier),
+                    "{p:?} {q:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_query_that_extends_the_last_searches_its_matches_only() {
+        use crate::catalog::scan::RunFound;
+        use crate::catalog::{Catalog, ScanEvent};
+        let mut c = Catalog::new(std::path::Path::new("/o"));
+        let runs = [
+            ("ocr", "t5", "seed4"),
+            ("ocr", "t5", "seed14"),
+            ("nlp", "bert", "x"),
+        ];
+        for (key, (task, model, name)) in runs.into_iter().enumerate() {
+            c.apply(ScanEvent::Run(RunFound {
+                key,
+                task: task.into(),
+                model: model.into(),
+                name: name.into(),
+                path: format!("/o/experiments/{task}/{model}/{name}").into(),
+                dir_mtime: None,
+                time: None,
+            }));
+        }
+        let summaries = HashMap::new();
+        let key_metrics = Default::default();
+        let expansion = Expansion::default();
+        let input = |query: &'static str| TreeInput {
+            catalog: &c,
+            summaries: &summaries,
+            sort: &SortKey::Time,
+            reverse: false,
+            query,
+            expansion: &expansion,
+            key_metrics: &key_metrics,
+        };
+        let mut memo = FilterMemo::default();
+        let runs = |rows: Vec<Row>| {
+            rows.iter()
+                .filter(|r| matches!(r.node, Node::Run(_)))
+                .count()
+        };
+        assert_eq!(runs(build_rows(&input("s"), &mut memo)), 2);
+        assert_eq!(runs(build_rows(&input("seed4"), &mut memo)), 1);
+        assert_eq!(memo.steps.len(), 2);
+        // Backspace finds the answer kept for the shorter query.
+        assert_eq!(runs(build_rows(&input("s"), &mut memo)), 2);
+        assert_eq!(memo.steps.len(), 1);
+        // A query that does not extend the last searches every run again.
+        assert_eq!(runs(build_rows(&input("x"), &mut memo)), 1);
+        assert_eq!(memo.steps.len(), 1);
     }
 
     #[test]

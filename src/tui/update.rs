@@ -253,14 +253,13 @@ fn tick(app: &mut App, at: Instant, now: jiff::Timestamp) {
     {
         return;
     }
-    let any_active = app.catalog.run_keys().any(|k| app.is_active(k));
-    let poll = if live.how != "watching" || any_active {
-        POLL_ACTIVE
-    } else {
-        POLL_IDLE
-    };
+    // Polled often while a run is active (or nothing watches), else
+    // seldom; whether one is active is asked last, as it reads every run.
     let since = at.saturating_duration_since(live.last);
-    if !((live.dirty && since >= REFRESH_MIN) || since >= poll) {
+    let due = (live.dirty && since >= REFRESH_MIN)
+        || since >= POLL_IDLE
+        || (since >= POLL_ACTIVE && (live.how != "watching" || app.any_active()));
+    if !due {
         return;
     }
     app.live.in_flight = true;

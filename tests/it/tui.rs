@@ -1161,3 +1161,64 @@ fn trashing_many_runs_asks_for_the_count_and_the_cursor_stays_near() {
     assert!(!root.join("experiments/t/few/2025-02-02_00-00-00").exists());
     assert_eq!(selected_label(&app), "t/few/2025-02-01_00-00-00");
 }
+
+/// The filter keeps each query's matches and narrows them as the query
+/// grows (issue 18): typing letter by letter, with Backspace and a `/`,
+/// must show what the same query shows when searched from scratch, marks
+/// and the count of marks it hides included.
+#[test]
+fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
+    let (_tmp, root) = common::demo_copy();
+    let mut typed = app_for(&root);
+    go(&mut typed, SEED42);
+    press(&mut typed, " ");
+    press(&mut typed, "/s");
+    let all_s: Vec<Node> = typed.tree.rows.iter().map(|r| r.node).collect();
+    press(&mut typed, "e");
+    press(&mut typed, "ed");
+    typed.send(Msg::Key(Action::Backspace));
+    typed.send(Msg::Key(Action::Backspace));
+    typed.send(Msg::Key(Action::Backspace));
+    // Back to `s`: the rows it showed before the longer queries.
+    let back: Vec<Node> = typed.tree.rows.iter().map(|r| r.node).collect();
+    assert_eq!(back, all_s);
+    press(&mut typed, "eed4");
+    typed.send(Msg::Key(Action::Erase));
+    press(&mut typed, "crnn/");
+    press(&mut typed, "s4");
+    assert_eq!(typed.tree.query, "crnn/s4");
+    let rows = |y: &Yard| -> Vec<(Node, Option<String>)> {
+        y.tree
+            .rows
+            .iter()
+            .map(|r| (r.node, r.note.clone()))
+            .collect()
+    };
+    let mut fresh = app_for(&root);
+    go(&mut fresh, SEED42);
+    press(&mut fresh, " ");
+    fresh.app.tree.query = "crnn/s4".into();
+    fresh.app.tree.filtering = true;
+    fresh.app.tree.jump_first = true;
+    fresh.app.tree.rows_dirty = true;
+    fresh.send(Msg::Tick(
+        Instant::now(),
+        "2026-11-26T12:00:00Z".parse().unwrap(),
+    ));
+    assert!(
+        rows(&typed).iter().any(|(n, _)| matches!(n, Node::Run(_))),
+        "the query matches runs"
+    );
+    assert_eq!(rows(&typed), rows(&fresh));
+    assert_eq!(typed.marks, fresh.marks);
+    assert_eq!(typed.marks_hidden(), fresh.marks_hidden());
+    // The screens match but for the status line (the fresh app still says
+    // what the mark key did: typing cleared that message in the other).
+    let screen = |y: &mut Yard| -> Vec<String> {
+        let s = render(y, 120, 40);
+        let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
+        lines.remove(lines.len() - 2);
+        lines
+    };
+    assert_eq!(screen(&mut typed), screen(&mut fresh));
+}

@@ -100,15 +100,16 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
     // Less the borders and the column header.
     report.tree_page = (tree_area.height.saturating_sub(3) as usize).max(1);
 
-    tree::draw(frame, app, tree_area);
+    use crate::tui::spans::span;
+    span("tree_pane", || tree::draw(frame, app, tree_area));
     if !info_area.is_empty() {
-        report.info = info::draw(frame, app, info_area);
+        report.info = span("info_pane", || info::draw(frame, app, info_area));
     }
     if !metrics_area.is_empty() {
-        report.metrics = metrics::draw(frame, app, metrics_area);
+        report.metrics = span("metrics_pane", || metrics::draw(frame, app, metrics_area));
     }
     if !disk_area.is_empty() {
-        report.disk = disk::draw(frame, app, disk_area);
+        report.disk = span("disk_pane", || disk::draw(frame, app, disk_area));
     }
     if shape.tabs {
         draw_tabs(frame, app, right);

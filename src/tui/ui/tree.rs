@@ -82,7 +82,7 @@ impl Columns {
 /// Draws the tree pane.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let c = &app.catalog;
-    let shown = app.shown_runs().count();
+    let shown = app.tree.shown.len();
     let title = if app.tree.filtering || !app.tree.query.is_empty() {
         let cursor = if app.tree.filtering { "▏" } else { "" };
         format!(
@@ -130,7 +130,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let width = inner.width as usize;
     let cols = Columns::fit(width);
     // The whole tree's size, once a frame: every task row's share needs it.
-    let total = c.rollup(&app.visible(app.runs_of(None))).total().disk;
+    let total = app.group_usage(Node::Root).1.total().disk;
     let mut lines = vec![header(app, cols, width)];
     lines.extend(
         app.tree
@@ -266,7 +266,6 @@ fn row_line<'a>(
 ) -> Line<'a> {
     let c = &app.catalog;
     let t = &app.settings.theme;
-    let group = |keys: &[usize]| c.rollup(keys);
     // Name, run count, usage, the parent's size (for the share), status, metric.
     let (name, count, usage, parent, icon, metric): (
         String,
@@ -277,35 +276,35 @@ fn row_line<'a>(
         _,
     ) = match row.node {
         Node::Root => {
-            let keys = app.visible(app.runs_of(None));
+            let (n, usage) = app.group_usage(row.node);
             (
                 "all runs".to_string(),
-                Some(keys.len()),
-                Some(group(&keys)),
+                Some(n),
+                Some(usage),
                 None,
                 None,
                 None,
             )
         }
         Node::Task(ti) => {
-            let keys = app.visible_runs_of(row.node);
+            let (n, usage) = app.group_usage(row.node);
             (
                 c.tasks[ti].name.clone(),
-                Some(keys.len()),
-                Some(group(&keys)),
+                Some(n),
+                Some(usage),
                 Some(total),
                 None,
                 None,
             )
         }
         Node::Model(ti, mi) => {
-            let keys = app.visible_runs_of(row.node);
-            let task = app.visible_runs_of(Node::Task(ti));
+            let (n, usage) = app.group_usage(row.node);
+            let task = app.group_usage(Node::Task(ti)).1;
             (
                 c.tasks[ti].models[mi].name.clone(),
-                Some(keys.len()),
-                Some(group(&keys)),
-                Some(group(&task).total().disk),
+                Some(n),
+                Some(usage),
+                Some(task.total().disk),
                 None,
                 None,
             )
@@ -319,13 +318,13 @@ fn row_line<'a>(
                 .find(|(_, t)| t.name == r.task)
                 .and_then(|(ti, t)| Some((ti, t.models.iter().position(|m| m.name == r.model)?)))
                 .unwrap_or((0, 0));
-            let model = app.visible_runs_of(Node::Model(ti, mi));
+            let model = app.group_usage(Node::Model(ti, mi)).1;
             let metric = app.key_metric(k).map(|(_, v, _)| fmt::metric(v));
             (
                 r.name.clone(),
                 None,
                 r.usage.clone(),
-                Some(group(&model).total().disk),
+                Some(model.total().disk),
                 Some(app.status(k)),
                 metric,
             )
@@ -449,9 +448,19 @@ fn row_line<'a>(
             (cut, (0..n).map(Some).collect())
         }
     };
+    // Run rows are built without positions: worked out here, for the rows
+    // on screen only.
+    let run_highlight;
+    let highlight = match row.node {
+        Node::Run(k) if raw && row.note.is_none() && !app.tree.query.trim().is_empty() => {
+            run_highlight = crate::tui::tree::run_highlight(&app.catalog, k, &app.tree.query);
+            &run_highlight
+        }
+        _ => &row.highlight,
+    };
     let mut spans = left;
     for (ch, at) in text.chars().zip(map) {
-        let hit = raw && at.is_some_and(|i| row.highlight.contains(&i));
+        let hit = raw && at.is_some_and(|i| highlight.contains(&i));
         let style = if hit { t.matched() } else { Style::new() };
         match spans.last_mut() {
             Some(last) if last.style == style && !hit => last.content.to_mut().push(ch),
