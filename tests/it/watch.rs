@@ -1,0 +1,114 @@
+//! Watching runs (issue 19): `ls --where` filters by config, metrics,
+//! status and tag with the grammar of `runyard::query`.
+
+use std::path::Path;
+
+use crate::common;
+
+/// `runyard -C root ls ARGS --flat`: the listed run ids, in order.
+fn listed(root: &Path, args: &[&str]) -> Vec<String> {
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(root)
+        .arg("ls")
+        .args(args)
+        .arg("--flat")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let label = l.split_whitespace().next().unwrap();
+            label.rsplit('/').next().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn ls_where_compares_numbers_as_numbers_and_combines_terms() {
+    let (_tmp, root) = crate::compare::sweep();
+    // 1e-3 and 1e-2, three seeds each.
+    let big = listed(&root, &["--where", "optim.lr>=1e-3"]);
+    assert_eq!(big.len(), 6, "{big:?}");
+    assert!(
+        big.iter()
+            .all(|r| r.contains("lr1e-3") || r.contains("lr1e-2"))
+    );
+    // `0.0001` is `1e-4`; a short key finds `optim.lr`; `cfg.` is allowed.
+    let small = listed(&root, &["--where", "lr=0.0001"]);
+    assert_eq!(
+        small,
+        listed(&root, &["--where", "cfg.optim.lr=1e-4"]),
+        "same runs either way"
+    );
+    assert_eq!(small.len(), 3);
+    assert!(small.iter().all(|r| r.contains("lr1e-4")));
+    // Repeated --where and several terms in one are all required.
+    let one = listed(
+        &root,
+        &[
+            "--where",
+            "status:failed",
+            "--where",
+            "seed=1 model.depth>20",
+        ],
+    );
+    assert_eq!(one, vec!["2026-01-17_09-00-00_lr1e-2_s1"]);
+    // A metric (a curve's last value) works like a config key: the
+    // failed runs end in NaN and meet no bound.
+    let good = listed(&root, &["--where", "val/acc>=0.8", "--where", "seed!=0"]);
+    assert_eq!(good.len(), 6, "{good:?}");
+    assert!(
+        good.iter()
+            .all(|r| !r.contains("lr1e-2") && !r.ends_with("_s0"))
+    );
+    // -n takes the newest of the runs that meet the conditions.
+    let newest = listed(&root, &["--where", "status:finished", "-n", "2"]);
+    assert_eq!(
+        newest,
+        vec![
+            "2026-01-20_09-00-00_lr1e-3_s2",
+            "2026-01-19_09-00-00_lr3e-4_s2"
+        ]
+    );
+}
+
+#[test]
+fn ls_where_says_when_nothing_meets_it_and_refuses_broken_conditions() {
+    let (_tmp, root) = crate::compare::sweep();
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["ls", "--where", "optim.lr>1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("No run meets --where."), "{text}");
+    assert!(text.contains("0 runs"), "{text}");
+    for bad in ["lr>=", "lr", "<3"] {
+        let out = common::runyard_cmd()
+            .arg("-C")
+            .arg(&root)
+            .args(["ls", "--where", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(bad), "{bad}: {err}");
+    }
+    // JSON counts what is listed, in the totals and per task and model.
+    let out = common::runyard_cmd()
+        .arg("-C")
+        .arg(&root)
+        .args(["ls", "--json", "--where", "tag:lr3e-4_s1"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["totals"]["runs"], 1);
+    assert_eq!(doc["tasks"][0]["runs"], 1);
+    assert_eq!(doc["tasks"][0]["models"][0]["runs"], 1);
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+}
