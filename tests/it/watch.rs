@@ -112,3 +112,22 @@ fn ls_where_says_when_nothing_meets_it_and_refuses_broken_conditions() {
     assert_eq!(doc["tasks"][0]["models"][0]["runs"], 1);
     assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_long_run_info_key_stays_off_its_value() {
+    use crate::tui::{app_for, go, render};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    let run = root.join("experiments/cifar/resnet/2026-01-10_09-00-00_a");
+    common::write(
+        &run.join("run_info.json"),
+        br#"{"status": "finished", "wandb_run_id": "fnwvt34l", "host": "gpu1"}"#,
+    );
+    runyard::demo::set_tree_mtime(&root, common::idle_time()).unwrap();
+    let mut app = app_for(&root);
+    go(&mut app, "cifar/resnet/2026-01-10_09-00-00_a");
+    let screen = render(&mut app, 160, 45);
+    assert!(screen.contains("wandb_run_id fnwvt34l"), "{screen}");
+    // A short key pads to the same column as before.
+    assert!(screen.contains("host      gpu1"), "{screen}");
+}
