@@ -145,6 +145,22 @@ pub fn parse(input: &str) -> Result<Query, String> {
     Ok(q)
 }
 
+/// Parses a filter line as it is being typed: a word that is not yet a
+/// whole condition (`lr>=`) is left out rather than refused, and returned
+/// with why, so the filter does not blank while the user types.
+pub fn parse_lenient(input: &str) -> (Query, Vec<String>) {
+    let mut q = Query::default();
+    let mut text: Vec<&str> = Vec::new();
+    let mut broken = Vec::new();
+    for word in input.split_whitespace() {
+        if let Err(e) = q.push_word(word, &mut text) {
+            broken.push(e);
+        }
+    }
+    q.text = text.join(" ");
+    (q, broken)
+}
+
 /// Parses every `--where` value into one query; a value may hold several
 /// terms separated by spaces, and holds no free text.
 pub fn parse_all<S: AsRef<str>>(wheres: &[S]) -> Result<Query, String> {
@@ -320,6 +336,11 @@ mod tests {
         assert!(parse("lr>=").unwrap_err().contains("lr>="));
         assert!(parse(">=3").unwrap_err().contains("key"));
         assert!(parse_all(&["lr=1", "plain"]).unwrap_err().contains("plain"));
+        // While typing, a half-written condition is left out, not an error.
+        let (q, broken) = parse_lenient("resnet lr>= status:failed");
+        assert_eq!(q.text, "resnet");
+        assert_eq!(q.terms, vec![Term::Status("failed".into())]);
+        assert_eq!(broken.len(), 1);
     }
 
     #[test]

@@ -287,6 +287,8 @@ pub struct App {
     pub tree: TreeView,
     /// What has been read of the runs.
     pub loaded: Loads,
+    /// Runs' configs, read for the filter's config conditions.
+    pub configs: super::query_filter::Configs,
     /// Which pane has focus.
     pub focus: Focus,
     /// The panes' scrolls.
@@ -383,6 +385,7 @@ impl App {
                 user_moved: false,
             },
             loaded: Loads::default(),
+            configs: Default::default(),
             focus: Focus::Tree,
             panes: Panes::default(),
             chart: Chart::default(),
@@ -667,7 +670,17 @@ impl App {
                 query: &self.tree.query,
                 expansion: &self.tree.expansion,
                 key_metrics: &self.settings.key_metrics,
+                filter: super::query_filter::Input {
+                    configs: &self.configs,
+                    now: self.now,
+                    window: self.settings.window,
+                },
             });
+            let want =
+                super::query_filter::wanted(&self.catalog, &mut self.configs, &self.tree.query);
+            if !want.is_empty() {
+                self.outbox.push(Request::Configs(want));
+            }
             self.tree.shown = self
                 .tree
                 .rows

@@ -58,6 +58,14 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
                 }
             }
         }
+        Request::Configs(runs) => {
+            for (_, p) in runs {
+                let values = super::query_filter::load(&p);
+                if !out(Msg::Config(p, values)) {
+                    return;
+                }
+            }
+        }
         Request::Details(g, k, p) => {
             let d = details(&env.readers, &p);
             out(Msg::Details(g, k, p, Box::new(d)));

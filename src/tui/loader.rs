@@ -103,6 +103,15 @@ impl Workers {
                 }
                 cv.notify_all();
             }
+            Request::Configs(runs) => {
+                // Small reads like summaries: on the pool, one job a run.
+                let (lock, cv) = &*self.queue;
+                let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+                for run in runs.into_iter().rev() {
+                    q.summaries.push(Request::Configs(vec![run]));
+                }
+                cv.notify_all();
+            }
             Request::Details(..) => {
                 let (lock, cv) = &*self.queue;
                 lock.lock()

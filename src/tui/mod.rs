@@ -24,6 +24,7 @@ pub mod notes;
 pub mod overlay;
 pub mod picture;
 pub mod plot;
+pub mod query_filter;
 pub mod theme;
 pub mod tree;
 pub mod ui;

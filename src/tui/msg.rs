@@ -42,6 +42,8 @@ pub enum Msg {
     Scan(u64, ScanEvent),
     /// A run's summary was read: (generation, key then, folder, summary).
     Summary(u64, RunKey, PathBuf, Box<RunSummary>),
+    /// A run's config was read for the filter: (folder, flattened leaves).
+    Config(PathBuf, Vec<(String, String)>),
     /// A run's details were read.
     Details(u64, RunKey, PathBuf, Box<RunDetails>),
     /// A quiet refresh finished (tagged with the generation it started from).
@@ -86,6 +88,8 @@ pub type Landing = (PathBuf, u64, Option<crate::ops::promote::Earlier>);
 pub enum Request {
     /// Read these runs' `run_info.json` and small metric files, under a generation.
     Summaries(u64, Vec<(RunKey, PathBuf)>),
+    /// Read these runs' configs for the filter's config conditions.
+    Configs(Vec<(RunKey, PathBuf)>),
     /// Read everything about one run.
     Details(u64, RunKey, PathBuf),
     /// Walk the tree (a new scan; the older one stops).

@@ -228,6 +228,8 @@ pub struct TreeInput<'a> {
     pub expansion: &'a Expansion,
     /// The key metric of each task, from the config.
     pub key_metrics: &'a std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// Configs and the clock, for the filter's terms (`lr>=1e-4`, `status:`).
+    pub filter: super::query_filter::Input<'a>,
 }
 
 /// A run's key metric: the one configured for its task, else the first of
@@ -306,8 +308,13 @@ pub fn build_rows(input: &TreeInput) -> Vec<Row> {
     let c = input.catalog;
     let query = input.query.trim();
     let models_open = models_open_by_default(c.runs.len());
+    let blank = || Hit {
+        positions: Default::default(),
+        note: None,
+    };
+    let (sums, filter) = (input.summaries, &input.filter);
     let matched: Option<HashMap<RunKey, Hit>> =
-        (!query.is_empty()).then(|| filter_runs(input, query));
+        super::query_filter::narrow(c, sums, filter, query, |q| filter_runs(input, q), blank);
     let metric = |k: RunKey, name: Option<&str>| {
         let s = input.summaries.get(&k)?;
         match name {

@@ -92,6 +92,10 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
         }
         Msg::Scan(..) => {}
         Msg::Summary(g, k, p, s) => app.summary_loaded(g, k, &p, *s),
+        Msg::Config(p, values) => {
+            app.configs.insert(p, values);
+            app.tree.rows_dirty = true;
+        }
         Msg::Details(g, k, p, d) => app.details_loaded(g, k, &p, *d),
         Msg::Refreshed(tag, c) => {
             app.live.in_flight = false;

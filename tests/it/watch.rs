@@ -131,3 +131,46 @@ fn a_long_run_info_key_stays_off_its_value() {
     // A short key pads to the same column as before.
     assert!(screen.contains("host      gpu1"), "{screen}");
 }
+
+/// The run ids the explorer's tree shows.
+fn shown(app: &crate::tui::Yard) -> Vec<String> {
+    let mut ids: Vec<String> = app
+        .shown_runs()
+        .map(|k| app.catalog.runs[k].name.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_explorer_filter_takes_config_status_and_tag_terms_with_text() {
+    use crate::tui::{app_for, press, render};
+    let (_tmp, root) = crate::compare::sweep();
+    let mut app = app_for(&root);
+    // Configs are read on the loader for the conditions, then the rows
+    // are built again with them.
+    press(&mut app, "/optim.lr>=1e-3 status:failed");
+    assert_eq!(
+        shown(&app),
+        vec![
+            "2026-01-13_09-00-00_lr1e-2_s0",
+            "2026-01-17_09-00-00_lr1e-2_s1",
+            "2026-01-21_09-00-00_lr1e-2_s2"
+        ]
+    );
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("filter: 3 of 12 runs"), "{screen}");
+    assert!(!screen.contains("pending"), "{screen}");
+    // Text narrows further, fuzzy as before; a half-typed term is left out
+    // meanwhile instead of hiding every run.
+    press(&mut app, " s1 seed<");
+    assert_eq!(shown(&app), vec!["2026-01-17_09-00-00_lr1e-2_s1"]);
+    press(&mut app, "1");
+    assert!(shown(&app).is_empty(), "seed 1 is not < 1");
+    // Esc clears it all; a tag and a number spelled otherwise (1e-4 as
+    // 0.0001, a short key) work too.
+    press(&mut app, "\x1b/tag:lr1e-4_s2");
+    assert_eq!(shown(&app), vec!["2026-01-18_09-00-00_lr1e-4_s2"]);
+    press(&mut app, "\x1b/lr=0.0001 model.depth=34");
+    assert_eq!(shown(&app), vec!["2026-01-14_09-00-00_lr1e-4_s1"]);
+}

@@ -319,10 +319,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
     if !app.tree.query.is_empty() {
+        let pending = crate::tui::query_filter::pending(c, &app.configs, &app.tree.query);
         first.push(format!(
-            "filter: {} of {} runs",
+            "filter: {} of {} runs{}",
             app.shown_runs().count(),
-            c.runs.len()
+            c.runs.len(),
+            if pending > 0 {
+                format!(" ({pending} pending: config not read yet)")
+            } else {
+                String::new()
+            }
         ));
     }
     let all: Vec<_> = c.run_keys().collect();
