@@ -19,6 +19,12 @@ use serde::Deserialize;
 pub enum Action {
     /// Leave the explorer.
     Quit,
+    /// Open the selected run's logs pane.
+    OpenLogs,
+    /// The next match of a search (logs).
+    NextMatch,
+    /// The previous match of a search (logs).
+    PrevMatch,
     /// The next row, item or plot (or scroll the focused pane down).
     Next,
     /// The previous one (or scroll up).
@@ -156,6 +162,10 @@ pub enum Mode {
     Chart,
     /// Typing a filter over compare's rows.
     CompareFilter,
+    /// The logs pane is open.
+    Logs,
+    /// Typing a search in the logs pane.
+    LogsSearch,
 }
 
 /// One key (a code and its modifiers).
@@ -348,6 +358,24 @@ const TABLE: &[Row] = {
     ("help_top", Help, "g Home", A::Top, "the top", None, None),
     ("help_bottom", Help, "G End", A::Bottom, "the end (the symbol legend)", None, None),
     ("help_quit", Help, "Ctrl-c", A::Quit, "quit", None, None),
+    ("logs", Browse, "t", A::OpenLogs, "tail the run's logs (*.log, logs/, Hydra's <job>.log, W&B's output.log), live while it writes", None, None),
+    ("logs_down", Logs, "j Down", A::Next, "scroll down (at the end: follow again)", Some("scroll"), Some("logs_up")),
+    ("logs_up", Logs, "k Up", A::Prev, "scroll up (stops following)", None, None),
+    ("logs_page_down", Logs, "PgDn Ctrl-d Space", A::PageDown, "a page down", None, None),
+    ("logs_page_up", Logs, "PgUp Ctrl-u", A::PageUp, "a page up", None, None),
+    ("logs_top", Logs, "g Home", A::Top, "the first line kept", None, None),
+    ("logs_follow", Logs, "G End", A::Bottom, "the end, following new lines as they are written", Some("follow"), None),
+    ("logs_search", Logs, "/", A::StartFilter, "search (case-insensitive): matches highlighted", Some("search"), None),
+    ("logs_next_match", Logs, "n", A::NextMatch, "the next match", Some("match"), Some("logs_prev_match")),
+    ("logs_prev_match", Logs, "N", A::PrevMatch, "the previous match", None, None),
+    ("logs_next_file", Logs, "Tab ]", A::NextColumn, "the run's next log file", Some("file"), None),
+    ("logs_prev_file", Logs, "Shift-Tab [", A::PrevColumn, "the previous log file", None, None),
+    ("logs_close", Logs, "Esc q t", A::Close, "back to the tree", Some("back"), None),
+    ("logs_help", Logs, "? F1", A::Help, "the keys of this view", None, None),
+    ("logs_search_keep", LogsSearch, "Enter", A::Accept, "keep the search and jump to the last match", Some("keep"), None),
+    ("logs_search_clear", LogsSearch, "Esc", A::Cancel, "drop the search", Some("clear"), None),
+    ("logs_search_backspace", LogsSearch, "Backspace", A::Backspace, "delete a character", None, None),
+    ("logs_search_erase", LogsSearch, "Ctrl-u", A::Erase, "delete the whole search", None, None),
     ]
 };
 
@@ -547,7 +575,11 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
     }
     match (mode, event.code) {
         (
-            Mode::Filter | Mode::PromoteName | Mode::ConfirmCount | Mode::CompareFilter,
+            Mode::Filter
+            | Mode::PromoteName
+            | Mode::ConfirmCount
+            | Mode::CompareFilter
+            | Mode::LogsSearch,
             KeyCode::Char(c),
         ) if !event
             .modifiers
@@ -613,6 +645,8 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Compare => "compare",
             Mode::Chart => "zoomed chart",
             Mode::CompareFilter => "compare filter",
+            Mode::Logs => "logs",
+            Mode::LogsSearch => "logs search",
         };
         let keys = keys_label(b).replace('|', "\\|");
         out.push_str(&format!("| `{keys}` | {mode} | {} |\n", b.desc));

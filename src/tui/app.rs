@@ -421,6 +421,8 @@ impl App {
             Some(Overlay::Compare(c)) if c.typing => Mode::CompareFilter,
             Some(Overlay::Compare(_)) => Mode::Compare,
             Some(Overlay::Chart(_)) => Mode::Chart,
+            Some(Overlay::Logs(l)) if l.typing => Mode::LogsSearch,
+            Some(Overlay::Logs(_)) => Mode::Logs,
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,

@@ -112,7 +112,8 @@ impl Workers {
                 }
                 cv.notify_all();
             }
-            Request::Details(..) => {
+            // What is on screen first, with the run's details.
+            Request::Details(..) | Request::ReadLog { .. } => {
                 let (lock, cv) = &*self.queue;
                 lock.lock()
                     .unwrap_or_else(|e| e.into_inner())

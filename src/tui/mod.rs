@@ -29,6 +29,7 @@ pub mod theme;
 pub mod tree;
 pub mod ui;
 pub mod update;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::io::{Stdout, Write};

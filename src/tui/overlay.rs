@@ -25,6 +25,8 @@ pub enum Overlay {
     Compare(CompareView),
     /// A chart zoomed to the whole screen.
     Chart(ChartView),
+    /// A run's logs, tailed.
+    Logs(Box<super::watch::LogsView>),
 }
 
 /// The help, for the view it was opened from: that view's keys come

@@ -92,6 +92,7 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
         }
         Msg::Scan(..) => {}
         Msg::Summary(g, k, p, s) => app.summary_loaded(g, k, &p, *s),
+        Msg::LogRead(r) => super::watch::read(app, *r),
         Msg::Config(p, values) => {
             app.configs.insert(p, values);
             app.tree.rows_dirty = true;
@@ -247,6 +248,7 @@ fn watch(app: &mut App) {
 /// The clock moved: fade the message, start a quiet refresh when due.
 fn tick(app: &mut App, at: Instant, now: jiff::Timestamp) {
     app.now = now;
+    super::watch::tick(app, at);
     if let Some((_, set)) = &app.message
         && at.saturating_duration_since(*set) > MESSAGE_TTL
     {
@@ -302,12 +304,14 @@ fn key(app: &mut App, action: Action) {
             | Overlay::Chart(_)
             | Overlay::Viewer(_)
             | Overlay::Promote(_)
-            | Overlay::Confirm(_),
+            | Overlay::Confirm(_)
+            | Overlay::Logs(_),
         ) if action == Action::Help => {
             return app.open_help();
         }
         Some(Overlay::Compare(_)) => return compare(app, action),
         Some(Overlay::Chart(_)) => return zoomed(app, action),
+        Some(Overlay::Logs(_)) => return super::watch::key(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
             let size = v.size;
@@ -466,6 +470,8 @@ fn key(app: &mut App, action: Action) {
         Action::ZoomChart => app.zoom_metrics(),
         // Keys of the zoomed chart and compare: nothing to do while browsing.
         Action::ClipOutliers | Action::Highlight | Action::ToggleAliases => {}
+        Action::OpenLogs => super::watch::open(app),
+        Action::NextMatch | Action::PrevMatch => {}
         Action::PinChart => {
             app.chart.pinned = !app.chart.pinned;
             app.say(if app.chart.pinned {

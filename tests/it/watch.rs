@@ -174,3 +174,72 @@ fn the_explorer_filter_takes_config_status_and_tag_terms_with_text() {
     press(&mut app, "\x1b/lr=0.0001 model.depth=34");
     assert_eq!(shown(&app), vec!["2026-01-14_09-00-00_lr1e-4_s1"]);
 }
+
+#[test]
+fn the_logs_pane_follows_a_growing_log_and_strips_escapes() {
+    use crate::tui::{app_for, go, press, render};
+    use runyard::tui::msg::Msg;
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("outputs");
+    let run = root.join("experiments/cifar/resnet/2026-01-10_09-00-00_live");
+    common::write(&run.join("run_info.json"), br#"{"status": "running"}"#);
+    let mut log = String::new();
+    for i in 0..30 {
+        log += &format!(
+            "\x1b[32mINFO\x1b[0m step {i} loss={:.3}\n",
+            2.0 / (i + 1) as f64
+        );
+    }
+    // A title escape and a progress bar redrawn with \r: neither reaches the screen raw.
+    log += "\x1b]0;evil title\x07epoch 1 \r 50%|███  \r100%|██████\n";
+    common::write(&run.join("logs/train.log"), log.as_bytes());
+    common::write(&run.join("train.log"), b"launcher: started\n");
+    runyard::demo::set_tree_mtime(&root, common::idle_time()).unwrap();
+    let mut app = app_for(&root);
+    go(&mut app, "cifar/resnet/2026-01-10_09-00-00_live");
+    press(&mut app, "t");
+    // The root's train.log comes first; Tab shows logs/train.log.
+    press(&mut app, "\t");
+    // Ask the read the poll would: a tick past the interval.
+    let tick = |app: &mut crate::tui::Yard, ms: u64| {
+        app.send(Msg::Tick(
+            std::time::Instant::now() + std::time::Duration::from_millis(ms),
+            "2026-11-26T12:00:00Z".parse().unwrap(),
+        ));
+    };
+    tick(&mut app, 1000);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        !screen.contains('\x1b') && !screen.contains("evil"),
+        "{screen}"
+    );
+    assert!(screen.contains("100%|██████"), "{screen}");
+    insta::assert_snapshot!("logs_80x24_following", screen);
+    // The run writes more: the next read takes only the new lines.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(run.join("logs/train.log"))
+        .unwrap();
+    for i in 30..35 {
+        writeln!(f, "INFO step {i} loss=0.0{i}").unwrap();
+    }
+    write!(f, "INFO step 35 (half a line").unwrap();
+    tick(&mut app, 2000);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("step 34 loss=0.034"), "{screen}");
+    assert!(
+        !screen.contains("half a line"),
+        "only whole lines: {screen}"
+    );
+    insta::assert_snapshot!("logs_80x24_grown", screen);
+    // Search: matches are counted, n jumps and stops following; G follows again.
+    press(&mut app, "/loss=0.03\n");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("/loss=0.03 5 matches"), "{screen}");
+    assert!(screen.contains("lines "), "jumped to a match: {screen}");
+    press(&mut app, "G");
+    assert!(render(&mut app, 80, 24).contains("following ●"));
+    press(&mut app, "\x1b");
+    assert!(app.overlay.is_none());
+}

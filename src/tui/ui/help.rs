@@ -91,6 +91,8 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::Compare) => "Runs side by side (c)",
         Section::Mode(Mode::Chart) => "A chart zoomed to the whole screen (z)",
         Section::Mode(Mode::CompareFilter) => "Filtering compare's rows (/ in compare)",
+        Section::Mode(Mode::Logs) => "A run's logs (t)",
+        Section::Mode(Mode::LogsSearch) => "Searching the logs (/ in the logs)",
     }
 }
 
@@ -120,6 +122,8 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
         Mode::Compare,
         Mode::Chart,
         Mode::CompareFilter,
+        Mode::Logs,
+        Mode::LogsSearch,
         Mode::Help,
     ] {
         if m != view {

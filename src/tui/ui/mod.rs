@@ -7,6 +7,7 @@ mod confirm;
 mod disk;
 mod help;
 mod info;
+mod logs;
 pub mod metrics;
 mod promote;
 mod tree;
@@ -122,6 +123,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Some(Overlay::Promote(_)) => promote::draw(frame, app, area),
         Some(Overlay::Compare(_)) => compare::draw(frame, app, main),
         Some(Overlay::Chart(_)) => chart::draw(frame, app, main),
+        Some(Overlay::Logs(_)) => logs::draw(frame, app, main),
         // The status and key-hint lines stay: messages (copied, no desktop)
         // and the viewer's keys show there.
         Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
