@@ -243,3 +243,45 @@ fn the_logs_pane_follows_a_growing_log_and_strips_escapes() {
     press(&mut app, "\x1b");
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn the_overlay_readout_lists_every_run_at_the_cursor_best_first() {
+    use crate::tui::{app_for, go, press, render};
+    let (_tmp, root) = crate::compare::sweep();
+    // Four runs: one of each learning rate.
+    let model = root.join("experiments/cifar/resnet");
+    for e in std::fs::read_dir(&model).unwrap() {
+        let p = e.unwrap().path();
+        if !p.to_string_lossy().ends_with("_s0") {
+            std::fs::remove_dir_all(p).unwrap();
+        }
+    }
+    runyard::demo::set_tree_mtime(&root, common::idle_time()).unwrap();
+    let mut app = app_for(&root);
+    go(&mut app, "cifar/resnet");
+    press(&mut app, "c");
+    while app.compare().unwrap().series[app.compare().unwrap().chart].0 != "val/loss" {
+        press(&mut app, "m");
+    }
+    // Zoomed, clipped (the diverging run's 1e12), the cursor moved left
+    // of the end, smoothed.
+    press(&mut app, "zCHS");
+    let screen = render(&mut app, 120, 30);
+    let legend: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("lr1e-4_s0") && l.contains("lr3e-4_s0"))
+        .collect();
+    assert_eq!(legend.len(), 1, "{screen}");
+    let l = legend[0];
+    // val/loss: lower is better; 3e-4 wins, and is marked; the diverged
+    // run has no value there and comes last.
+    let at = |name: &str| l.find(name).unwrap();
+    assert!(at("lr3e-4_s0") < at("lr1e-3_s0"), "{l}");
+    assert!(at("lr1e-3_s0") < at("lr1e-4_s0"), "{l}");
+    assert!(at("lr1e-4_s0") < at("lr1e-2_s0"), "{l}");
+    assert!(l[at("lr3e-4_s0")..at("lr1e-3_s0")].contains('★'), "{l}");
+    // With smoothing on: raw (smoothed) for each run.
+    assert!(l.contains(") ★"), "{l}");
+    assert!(screen.contains("best first in the legend"), "{screen}");
+    insta::assert_snapshot!("readout_4_runs_120x30", screen);
+}
