@@ -25,6 +25,12 @@ pub enum Action {
     NextMatch,
     /// The previous match of a search (logs).
     PrevMatch,
+    /// Open the selected run's view (overview and every chart).
+    OpenRun,
+    /// More charts in the run view's grid.
+    GridMore,
+    /// Fewer, larger charts in the run view's grid.
+    GridFewer,
     /// The next row, item or plot (or scroll the focused pane down).
     Next,
     /// The previous one (or scroll up).
@@ -166,6 +172,10 @@ pub enum Mode {
     Logs,
     /// Typing a search in the logs pane.
     LogsSearch,
+    /// The run view is open.
+    Run,
+    /// Typing the run view's metric filter.
+    RunFilter,
 }
 
 /// One key (a code and its modifiers).
@@ -376,6 +386,26 @@ const TABLE: &[Row] = {
     ("logs_search_clear", LogsSearch, "Esc", A::Cancel, "drop the search", Some("clear"), None),
     ("logs_search_backspace", LogsSearch, "Backspace", A::Backspace, "delete a character", None, None),
     ("logs_search_erase", LogsSearch, "Ctrl-u", A::Erase, "delete the whole search", None, None),
+    ("run_view", Browse, "w", A::OpenRun, "the run view: overview beside every metric chart (also Enter on a run)", None, None),
+    ("run_right", Run, "l Right", A::NextColumn, "select the next chart", Some("select"), Some("run_left")),
+    ("run_left", Run, "h Left", A::PrevColumn, "select the previous chart", None, None),
+    ("run_down", Run, "j Down", A::Next, "the chart below", None, None),
+    ("run_up", Run, "k Up", A::Prev, "the chart above", None, None),
+    ("run_page_down", Run, "PgDn Space", A::PageDown, "the next page of charts", None, None),
+    ("run_page_up", Run, "PgUp", A::PageUp, "the previous page of charts", None, None),
+    ("run_first", Run, "g Home", A::Top, "the first chart", None, None),
+    ("run_last", Run, "G End", A::Bottom, "the last chart", None, None),
+    ("run_more", Run, "+ =", A::GridMore, "more, smaller charts (a column, then a row)", Some("grid"), Some("run_fewer")),
+    ("run_fewer", Run, "-", A::GridFewer, "fewer, larger charts", None, None),
+    ("run_filter", Run, "/", A::StartFilter, "show only the metrics whose names hold the typed words", Some("filter"), None),
+    ("run_zoom", Run, "z Enter", A::ZoomChart, "zoom the selected chart to the whole screen (Esc comes back)", Some("zoom"), None),
+    ("run_logs", Run, "t", A::OpenLogs, "the run's logs (Esc comes back)", Some("logs"), None),
+    ("run_close", Run, "Esc q w", A::Close, "clear the filter, then back to the tree", Some("back"), None),
+    ("run_help", Run, "? F1", A::Help, "the keys of this view", None, None),
+    ("run_filter_keep", RunFilter, "Enter", A::Accept, "keep the filter", Some("keep"), None),
+    ("run_filter_clear", RunFilter, "Esc", A::Cancel, "clear the filter: every metric again", Some("clear"), None),
+    ("run_filter_backspace", RunFilter, "Backspace", A::Backspace, "delete a character", None, None),
+    ("run_filter_erase", RunFilter, "Ctrl-u", A::Erase, "delete the whole filter", None, None),
     ]
 };
 
@@ -579,7 +609,8 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
             | Mode::PromoteName
             | Mode::ConfirmCount
             | Mode::CompareFilter
-            | Mode::LogsSearch,
+            | Mode::LogsSearch
+            | Mode::RunFilter,
             KeyCode::Char(c),
         ) if !event
             .modifiers
@@ -647,6 +678,8 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::CompareFilter => "compare filter",
             Mode::Logs => "logs",
             Mode::LogsSearch => "logs search",
+            Mode::Run => "run view",
+            Mode::RunFilter => "run view filter",
         };
         let keys = keys_label(b).replace('|', "\\|");
         out.push_str(&format!("| `{keys}` | {mode} | {} |\n", b.desc));

@@ -423,6 +423,8 @@ impl App {
             Some(Overlay::Chart(_)) => Mode::Chart,
             Some(Overlay::Logs(l)) if l.typing => Mode::LogsSearch,
             Some(Overlay::Logs(_)) => Mode::Logs,
+            Some(Overlay::Run(r)) if r.typing => Mode::RunFilter,
+            Some(Overlay::Run(_)) => Mode::Run,
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,

@@ -25,6 +25,7 @@ pub mod overlay;
 pub mod picture;
 pub mod plot;
 pub mod query_filter;
+pub mod run_view;
 pub mod theme;
 pub mod tree;
 pub mod ui;

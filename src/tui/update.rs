@@ -305,13 +305,15 @@ fn key(app: &mut App, action: Action) {
             | Overlay::Viewer(_)
             | Overlay::Promote(_)
             | Overlay::Confirm(_)
-            | Overlay::Logs(_),
+            | Overlay::Logs(_)
+            | Overlay::Run(_),
         ) if action == Action::Help => {
             return app.open_help();
         }
         Some(Overlay::Compare(_)) => return compare(app, action),
         Some(Overlay::Chart(_)) => return zoomed(app, action),
         Some(Overlay::Logs(_)) => return super::watch::key(app, action),
+        Some(Overlay::Run(_)) => return super::run_view::key(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
             let size = v.size;
@@ -387,6 +389,8 @@ fn key(app: &mut App, action: Action) {
             {
                 app.tree.expansion.toggle(row.id.clone());
                 app.invalidate();
+            } else if app.selected_run().is_some() {
+                super::run_view::open(app);
             }
         }
         Action::StartFilter => {
@@ -471,7 +475,8 @@ fn key(app: &mut App, action: Action) {
         // Keys of the zoomed chart and compare: nothing to do while browsing.
         Action::ClipOutliers | Action::Highlight | Action::ToggleAliases => {}
         Action::OpenLogs => super::watch::open(app),
-        Action::NextMatch | Action::PrevMatch => {}
+        Action::OpenRun => super::run_view::open(app),
+        Action::NextMatch | Action::PrevMatch | Action::GridMore | Action::GridFewer => {}
         Action::PinChart => {
             app.chart.pinned = !app.chart.pinned;
             app.say(if app.chart.pinned {
@@ -671,6 +676,7 @@ fn zoomed(app: &mut App, action: Action) {
         }
         Action::NextSeries | Action::PrevSeries => {
             let (options, cursor, highlight) = (v.options, v.cursor, v.highlight);
+            let back = v.back.take();
             let next = action == Action::NextSeries;
             let step = |i: usize, n: usize| if next { (i + 1) % n } else { (i + n - 1) % n };
             match v.under.take() {
@@ -696,6 +702,7 @@ fn zoomed(app: &mut App, action: Action) {
                 v.options = options;
                 v.cursor = cursor;
                 v.highlight = highlight;
+                v.back = back;
             }
         }
         Action::Close => {
@@ -711,6 +718,8 @@ fn zoomed(app: &mut App, action: Action) {
                 }
                 c.highlight = v.highlight.is_some();
                 app.overlay = Some(Overlay::Compare(*c));
+            } else if let Some(r) = v.back {
+                app.overlay = Some(Overlay::Run(r));
             }
         }
         _ => {}

@@ -100,6 +100,8 @@ pub struct LogsView {
     pub error: Option<String>,
     /// A read is on its way.
     in_flight: bool,
+    /// The run view it was opened from, restored on close.
+    pub back: Option<Box<super::run_view::RunView>>,
     /// When the last read was asked.
     asked: Option<Instant>,
 }
@@ -125,6 +127,7 @@ impl LogsView {
             error: None,
             in_flight: false,
             asked: None,
+            back: None,
         }
     }
 
@@ -352,7 +355,10 @@ pub fn key(app: &mut App, action: Action) {
         Action::PrevMatch => v.jump(false, page),
         Action::NextColumn => v.switch(1),
         Action::PrevColumn => v.switch(-1),
-        Action::Close => app.overlay = None,
+        Action::Close => {
+            let back = v.back.take();
+            app.overlay = back.map(Overlay::Run);
+        }
         _ => {}
     }
 }

@@ -285,3 +285,64 @@ fn the_overlay_readout_lists_every_run_at_the_cursor_best_first() {
     assert!(screen.contains("best first in the legend"), "{screen}");
     insta::assert_snapshot!("readout_4_runs_120x30", screen);
 }
+
+#[test]
+fn the_run_view_shows_every_chart_zooms_one_and_opens_the_logs() {
+    use crate::tui::{SEED42, app_for, go, press, render};
+    use runyard::tui::overlay::Overlay;
+    let (_tmp, root) = common::demo_copy();
+    let mut app = app_for(&root);
+    go(&mut app, SEED42);
+    press(&mut app, "\n");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Run(_))),
+        "Enter on a run opens its view"
+    );
+    let screen = render(&mut app, 80, 24);
+    insta::assert_snapshot!("run_view_80x24", screen);
+    let wide = render(&mut app, 160, 45);
+    insta::assert_snapshot!("run_view_160x45", wide);
+    let n = app.selected_details().unwrap().metrics.series.len();
+    assert!(wide.contains(&format!("{n} of {n} metrics")), "{wide}");
+    // The metric filter keeps the names holding its words.
+    press(&mut app, "/loss\n");
+    let screen = render(&mut app, 160, 45);
+    let kept = app
+        .selected_details()
+        .unwrap()
+        .metrics
+        .series
+        .iter()
+        .filter(|s| s.name.contains("loss"))
+        .count();
+    assert!(
+        screen.contains(&format!("{kept} of {n} metrics · /loss")),
+        "{screen}"
+    );
+    // + grows the grid; z zooms the selected chart and Esc comes back.
+    press(&mut app, "+");
+    let Some(Overlay::Run(v)) = &app.overlay else {
+        panic!("run view")
+    };
+    assert!(v.grid.is_some());
+    press(&mut app, "z");
+    let zoomed = app.zoomed().expect("z zooms the selected chart");
+    assert!(zoomed.name.contains("loss"), "{}", zoomed.name);
+    press(&mut app, "\x1b");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Run(_))),
+        "back to the run view"
+    );
+    // t opens the logs, Esc comes back; Esc clears the filter, then closes.
+    press(&mut app, "t");
+    assert!(matches!(app.overlay, Some(Overlay::Logs(_))));
+    press(&mut app, "\x1b");
+    assert!(matches!(app.overlay, Some(Overlay::Run(_))));
+    press(&mut app, "\x1b");
+    let Some(Overlay::Run(v)) = &app.overlay else {
+        panic!("still the run view")
+    };
+    assert!(v.filter.is_empty());
+    press(&mut app, "\x1b");
+    assert!(app.overlay.is_none());
+}

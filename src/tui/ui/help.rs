@@ -93,6 +93,8 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::CompareFilter) => "Filtering compare's rows (/ in compare)",
         Section::Mode(Mode::Logs) => "A run's logs (t)",
         Section::Mode(Mode::LogsSearch) => "Searching the logs (/ in the logs)",
+        Section::Mode(Mode::Run) => "The run view (w, or Enter on a run)",
+        Section::Mode(Mode::RunFilter) => "Filtering the run view's metrics (/ in the run view)",
     }
 }
 
@@ -124,6 +126,8 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
         Mode::CompareFilter,
         Mode::Logs,
         Mode::LogsSearch,
+        Mode::Run,
+        Mode::RunFilter,
         Mode::Help,
     ] {
         if m != view {

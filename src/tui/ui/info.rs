@@ -350,13 +350,13 @@ fn rollup_lines(app: &App, node: Node, width: u16) -> Vec<Line<'static>> {
             .unwrap_or_default();
         // Beside its key, or a narrow pane wraps it whole onto the next
         // line and `latest` reads blank: the run id shortens to fit.
+        // The whole name first: the age goes before the name is cut.
         let room = usize::from(width).saturating_sub(10);
-        let mut label = fit_label(app, node, k, room.saturating_sub(age.chars().count()));
-        let age = if label.chars().count() + age.chars().count() > room {
-            label = fit_label(app, node, k, room);
-            String::new()
+        let full = short_label(app, node, k);
+        let (label, age) = if full.chars().count() + age.chars().count() <= room {
+            (full, age)
         } else {
-            age
+            (fit_label(app, node, k, room), String::new())
         };
         lines.push(fact(app, "latest", format!("{}{age}", fmt::escape(&label))));
     }
@@ -407,7 +407,8 @@ fn rollup_lines(app: &App, node: Node, width: u16) -> Vec<Line<'static>> {
 }
 
 /// [`short_label`] within `room` columns when it can: the run id is
-/// shortened (date first, its tag kept) after the model's name.
+/// shortened (date first, its tag kept) after the model's name, or alone
+/// when the names before it leave it no room.
 fn fit_label(app: &App, node: Node, k: RunKey, room: usize) -> String {
     let full = short_label(app, node, k);
     if full.chars().count() <= room {
@@ -415,9 +416,13 @@ fn fit_label(app: &App, node: Node, k: RunKey, room: usize) -> String {
     }
     let name = &app.catalog.runs[k].name;
     let head = full.strip_suffix(name.as_str()).unwrap_or("");
-    let left = room.saturating_sub(head.chars().count()).max(8);
-    let (short, _) = super::tree::shorten_run_id(name, left);
-    format!("{head}{short}")
+    let left = room.saturating_sub(head.chars().count());
+    if left >= 8 {
+        let (short, _) = super::tree::shorten_run_id(name, left);
+        return format!("{head}{short}");
+    }
+    // No room for the path too (other tools' deep trees): the name alone.
+    super::tree::shorten_run_id(name, room.max(8)).0
 }
 
 /// A run's name relative to the selected task or model.

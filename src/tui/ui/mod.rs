@@ -10,6 +10,7 @@ mod info;
 mod logs;
 pub mod metrics;
 mod promote;
+mod run_view;
 mod tree;
 mod viewer;
 
@@ -124,6 +125,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Some(Overlay::Compare(_)) => compare::draw(frame, app, main),
         Some(Overlay::Chart(_)) => chart::draw(frame, app, main),
         Some(Overlay::Logs(_)) => logs::draw(frame, app, main),
+        Some(Overlay::Run(_)) => run_view::draw(frame, app, main),
         // The status and key-hint lines stay: messages (copied, no desktop)
         // and the viewer's keys show there.
         Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
