@@ -390,10 +390,12 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Reads the run's `config.yaml` (else Hydra's `.hydra/config.yaml`)
-    /// and `.hydra/overrides.yaml`, each a small regular file read without
-    /// following links; a run without them has an empty config, and a
-    /// broken file is an error naming it.
+    /// Reads the run's `config.yaml` (else Hydra's `.hydra/config.yaml`,
+    /// else another tool's: W&B's unwrapped `config.yaml`, MLflow's
+    /// `params/`, Lightning's `hparams.yaml`) and `.hydra/overrides.yaml`,
+    /// each a small regular file read without following links; a run
+    /// without them has an empty config, and a broken file is an error
+    /// naming it.
     pub fn load(run: &Path) -> Result<RunConfig, String> {
         let mut out = RunConfig::default();
         let config = match crate::runs::Config::load(run)? {
@@ -404,7 +406,14 @@ impl RunConfig {
                     value: serde_norway::from_slice(&bytes)
                         .map_err(|e| format!(".hydra/config.yaml: not valid YAML ({e})"))?,
                 }),
-                None => None,
+                None => {
+                    // Another tool's run (a W&B or MLflow sweep): its config.
+                    let found = crate::runs::formats::discover(run);
+                    crate::runs::formats::facts(run, &found, true)
+                        .configs
+                        .into_iter()
+                        .next()
+                }
             },
         };
         if let Some(c) = config {

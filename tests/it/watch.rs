@@ -346,3 +346,17 @@ fn the_run_view_shows_every_chart_zooms_one_and_opens_the_logs() {
     press(&mut app, "\x1b");
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn ls_where_reads_other_tools_configs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wandb = tmp.path().join("wandb");
+    crate::common::formats::wandb_tree(&wandb);
+    // W&B wraps each value ({desc, value}); the unwrapped lr is 0.0003.
+    let hit = listed(
+        &wandb,
+        &["--where", "lr=3e-4", "--where", "batch_size>=128"],
+    );
+    assert_eq!(hit.len(), 1, "{hit:?}");
+    assert!(listed(&wandb, &["--where", "lr>1e-3"]).is_empty());
+}
