@@ -16,9 +16,13 @@ use crate::runs::logs::Chunk;
 /// Lines kept of a log; older ones are dropped (and counted).
 pub const LINES_KEPT: usize = 5000;
 
-/// How often a log is read again while the pane is open: a live run's
-/// new lines show within this, an idle log costs one `fstat` a tick.
+/// How often a log is read again while the pane is open and the log
+/// grows: a live run's new lines show within this.
 const POLL: Duration = Duration::from_millis(250);
+
+/// Reads that brought nothing slow the polling down, to at most this
+/// many times [`POLL`] (2 s) for a log that stopped growing.
+const IDLE_BACKOFF: u32 = 8;
 
 /// A log read: what the pane asked, and what came back.
 #[derive(Debug)]
@@ -104,6 +108,8 @@ pub struct LogsView {
     pub back: Option<Box<super::run_view::RunView>>,
     /// When the last read was asked.
     asked: Option<Instant>,
+    /// Reads in a row that brought no new line.
+    idle_reads: u32,
 }
 
 impl LogsView {
@@ -127,16 +133,18 @@ impl LogsView {
             error: None,
             in_flight: false,
             asked: None,
+            idle_reads: 0,
             back: None,
         }
     }
 
     /// The next read, when one is due and none is on its way.
     pub fn due(&mut self, at: Instant) -> Option<Request> {
+        let every = POLL * (1 + self.idle_reads / 4).min(IDLE_BACKOFF);
         if self.in_flight
             || self
                 .asked
-                .is_some_and(|a| at.saturating_duration_since(a) < POLL)
+                .is_some_and(|a| at.saturating_duration_since(a) < every)
         {
             return None;
         }
@@ -175,6 +183,11 @@ impl LogsView {
                     self.skipped = true;
                 }
                 self.offset = Some(chunk.offset);
+                self.idle_reads = if chunk.lines.is_empty() {
+                    self.idle_reads.saturating_add(1)
+                } else {
+                    0
+                };
                 self.lines.extend(chunk.lines);
                 let over = self.lines.len().saturating_sub(LINES_KEPT);
                 if over > 0 {
@@ -425,6 +438,21 @@ mod tests {
         );
         v.scroll(100, 10);
         assert!(v.follow, "scrolling to the end follows again");
+        // A log that stopped growing is read less often, up to every 2 s;
+        // a new line brings the fast pace back.
+        let mut at = t0 + POLL * 4;
+        for _ in 0..40 {
+            at += POLL * IDLE_BACKOFF;
+            assert!(v.due(at).is_some());
+            v.read(answer(&v, chunk(&[], 120)));
+        }
+        assert!(v.due(at + POLL * 2).is_none(), "backed off");
+        assert!(v.due(at + POLL * IDLE_BACKOFF).is_some());
+        v.read(answer(&v, chunk(&["more"], 130)));
+        assert!(
+            v.due(at + POLL * (IDLE_BACKOFF + 1)).is_some(),
+            "fast again"
+        );
     }
 
     #[test]
