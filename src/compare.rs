@@ -301,35 +301,22 @@ impl Comparison {
         Ok(())
     }
 
-    /// Keeps the rows whose config value (or metric value) for `key`
-    /// equals `value` (`!=`: differs from it); numbers compare as numbers,
-    /// so `1e-4` matches `0.0001`. An unknown key is an error naming the
-    /// keys there are.
+    /// Keeps the rows whose config value (or metric value) meets
+    /// `condition`, in the grammar of [`crate::query`] (`optim.lr=1e-4`,
+    /// `lr!=0.1`, `seed>=2`); numbers compare as numbers, so `1e-4`
+    /// matches `0.0001`. An unknown key is an error naming the keys there are.
     pub fn filter_where(&mut self, condition: &str) -> Result<(), String> {
-        let (key, value, equal) = match condition.split_once("!=") {
-            Some((k, v)) => (k.trim(), v.trim(), false),
-            None => match condition.split_once('=') {
-                Some((k, v)) => (k.trim(), v.trim(), true),
-                None => {
-                    return Err(format!(
-                        "--where {condition:?}: write KEY=VALUE or KEY!=VALUE (e.g. optim.lr=1e-4)"
-                    ));
-                }
-            },
-        };
-        let same = |a: &str| match (a.parse::<f64>(), value.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => a == value,
-        };
+        let cond = crate::query::parse_condition(condition).map_err(|e| format!("--where {e}"))?;
+        let key = cond.key.as_str();
         let keep: Vec<bool> = if let Some(p) = self.params.iter().position(|k| k == key) {
             self.config
                 .iter()
-                .map(|row| row[p].as_deref().is_some_and(same) == equal)
+                .map(|row| cond.holds(row[p].as_deref()))
                 .collect()
         } else if let Some(c) = self.columns.iter().position(|c| c.name == key) {
             self.values
                 .iter()
-                .map(|row| row[c].is_some_and(|v| same(&v.to_string())) == equal)
+                .map(|row| cond.holds(row[c].map(|v| v.to_string()).as_deref()))
                 .collect()
         } else {
             let mut known: Vec<&str> = self.params.iter().map(String::as_str).collect();
@@ -403,10 +390,12 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Reads the run's `config.yaml` (else Hydra's `.hydra/config.yaml`)
-    /// and `.hydra/overrides.yaml`, each a small regular file read without
-    /// following links; a run without them has an empty config, and a
-    /// broken file is an error naming it.
+    /// Reads the run's `config.yaml` (else Hydra's `.hydra/config.yaml`,
+    /// else another tool's: W&B's unwrapped `config.yaml`, MLflow's
+    /// `params/`, Lightning's `hparams.yaml`) and `.hydra/overrides.yaml`,
+    /// each a small regular file read without following links; a run
+    /// without them has an empty config, and a broken file is an error
+    /// naming it.
     pub fn load(run: &Path) -> Result<RunConfig, String> {
         let mut out = RunConfig::default();
         let config = match crate::runs::Config::load(run)? {
@@ -417,7 +406,14 @@ impl RunConfig {
                     value: serde_norway::from_slice(&bytes)
                         .map_err(|e| format!(".hydra/config.yaml: not valid YAML ({e})"))?,
                 }),
-                None => None,
+                None => {
+                    // Another tool's run (a W&B or MLflow sweep): its config.
+                    let found = crate::runs::formats::discover(run);
+                    crate::runs::formats::facts(run, &found, true)
+                        .configs
+                        .into_iter()
+                        .next()
+                }
             },
         };
         if let Some(c) = config {

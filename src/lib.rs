@@ -14,6 +14,7 @@ pub mod demo;
 pub mod fmt;
 pub mod layout;
 pub mod ops;
+pub mod query;
 pub mod runs;
 pub mod sources;
 pub mod tracker;

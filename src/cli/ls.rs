@@ -178,6 +178,44 @@ fn newest(ctx: &Context, keys: &[RunKey], n: usize) -> Vec<RunKey> {
     by_time
 }
 
+/// The runs of `keys` meeting every term of `query` (`--where`), read a
+/// chunk at a time: each run's status and metrics from its summary, its
+/// config from `config.yaml` (or Hydra's). A run whose config cannot be
+/// read is said on stderr and meets no config condition.
+fn meeting(ctx: &Context, keys: &[RunKey], query: &crate::query::Query) -> Vec<RunKey> {
+    use crate::query::{Facts, Verdict};
+    let mut kept = Vec::new();
+    for chunk in keys.chunks(STREAM_CHUNK) {
+        for (&k, s) in chunk.iter().zip(ctx.summaries(chunk)) {
+            let r = &ctx.catalog.runs[k];
+            let config = if query.needs_config() {
+                crate::compare::RunConfig::load(&r.path).unwrap_or_else(|e| {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "runyard: {}: {}",
+                        fmt::escape(&r.label()),
+                        fmt::escape(&e)
+                    );
+                    Default::default()
+                })
+            } else {
+                Default::default()
+            };
+            let metric = |n: &str| s.metric(n);
+            let facts = Facts {
+                status: Some(s.status(ctx.is_active(k)).word()),
+                tag: r.id.as_ref().and_then(|i| i.tag.as_deref()),
+                config: Some(&config.values),
+                metric: Some(&metric),
+            };
+            if query.check(&facts) == Verdict::Yes {
+                kept.push(k);
+            }
+        }
+    }
+    kept
+}
+
 /// Groups in display order: (task, model, runs), each group sorted.
 fn groups<'a>(
     ctx: &'a Context,
@@ -225,6 +263,8 @@ pub struct Listing {
     pub flat: bool,
     /// JSON (`--json`).
     pub json: bool,
+    /// Conditions every listed run meets (`--where`).
+    pub query: crate::query::Query,
 }
 
 /// Prints the listing.
@@ -238,6 +278,9 @@ pub fn run(
     let mut keys = ctx.select(task, model)?;
     if how.newest == Some(0) {
         return Err(Failure::usage("-n 0 lists nothing: give 1 or more"));
+    }
+    if !how.query.is_plain() {
+        keys = meeting(ctx, &keys, &how.query);
     }
     if let Some(n) = how.newest {
         keys = newest(ctx, &keys, n);
@@ -317,6 +360,10 @@ pub fn run(
         fmt::size(total.total().disk),
         fmt::size(total.reclaimable().disk),
     )?;
+    if keys.is_empty() && !how.query.is_plain() {
+        writeln!(out, "\nNo run meets --where.")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if keys.is_empty() {
         writeln!(
             out,
@@ -519,7 +566,14 @@ fn run_json_stream(
                 .iter()
                 .filter(|m| model.is_none_or(|n| m.name == n))
                 .map(|m| {
-                    let mut j = totals_json(m.runs.len(), &c.rollup(&m.runs));
+                    // What is listed (`-n`, `--where`), as the totals count.
+                    let runs: Vec<RunKey> = m
+                        .runs
+                        .iter()
+                        .copied()
+                        .filter(|k| only.contains(k))
+                        .collect();
+                    let mut j = totals_json(runs.len(), &c.rollup(&runs));
                     j["name"] = json!(m.name);
                     j
                 })
@@ -527,7 +581,9 @@ fn run_json_stream(
             let keys: Vec<RunKey> = t
                 .models
                 .iter()
+                .filter(|m| model.is_none_or(|n| m.name == n))
                 .flat_map(|m| m.runs.iter().copied())
+                .filter(|k| only.contains(k))
                 .collect();
             let mut j = totals_json(keys.len(), &c.rollup(&keys));
             j["name"] = json!(t.name);

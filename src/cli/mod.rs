@@ -232,6 +232,12 @@ pub enum Command {
         /// Only the newest N runs (by run time), grouped and sorted as usual.
         #[arg(long = "newest", short = 'n', value_name = "N")]
         newest: Option<usize>,
+        /// Only the runs meeting every condition: a config key (flattened,
+        /// `optim.lr>=1e-4`, `model.name=resnet`, `seed!=0`; `= != >= > <= <`,
+        /// numbers as numbers) or metric, `status:failed`, `tag:seed1`.
+        /// Repeatable.
+        #[arg(long = "where", value_name = "CONDITION")]
+        wheres: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -370,8 +376,8 @@ pub enum Command {
         /// globs allowed (`optim.*,val/*`).
         #[arg(long, value_name = "GLOBS", value_delimiter = ',')]
         columns: Vec<String>,
-        /// Only the runs whose config (or metric) KEY has VALUE
-        /// (`optim.lr=1e-4`; `!=` for the others); repeat to combine.
+        /// Only the runs whose config (or metric) KEY meets a condition
+        /// (`optim.lr=1e-4`, `seed!=0`, `optim.lr>=1e-4`); repeat to combine.
         #[arg(long = "where", value_name = "KEY=VALUE")]
         filters: Vec<String>,
         /// Print JSON.
@@ -591,13 +597,20 @@ pub fn run(args: Args) -> Result<ExitCode, Failure> {
             sort,
             flat,
             newest,
+            wheres,
             json,
         } => {
+            let query = crate::query::parse_all(&wheres).map_err(Failure::usage)?;
             let ctx = Context::open(path.as_deref().or(root.as_deref()), &global)?;
             let sort = sort
                 .or_else(|| Some(global.settings.general.default_sort.as_ref()?.key().clone()))
                 .unwrap_or(SortKey::Time);
-            let how = ls::Listing { newest, flat, json };
+            let how = ls::Listing {
+                newest,
+                flat,
+                json,
+                query,
+            };
             ls::run(&ctx, task.as_deref(), model.as_deref(), &sort, &how)
         }
         Command::Show { run, json } => {

@@ -19,6 +19,18 @@ use serde::Deserialize;
 pub enum Action {
     /// Leave the explorer.
     Quit,
+    /// Open the selected run's logs pane.
+    OpenLogs,
+    /// The next match of a search (logs).
+    NextMatch,
+    /// The previous match of a search (logs).
+    PrevMatch,
+    /// Open the selected run's view (overview and every chart).
+    OpenRun,
+    /// More charts in the run view's grid.
+    GridMore,
+    /// Fewer, larger charts in the run view's grid.
+    GridFewer,
     /// The next row, item or plot (or scroll the focused pane down).
     Next,
     /// The previous one (or scroll up).
@@ -156,6 +168,14 @@ pub enum Mode {
     Chart,
     /// Typing a filter over compare's rows.
     CompareFilter,
+    /// The logs pane is open.
+    Logs,
+    /// Typing a search in the logs pane.
+    LogsSearch,
+    /// The run view is open.
+    Run,
+    /// Typing the run view's metric filter.
+    RunFilter,
 }
 
 /// One key (a code and its modifiers).
@@ -348,6 +368,44 @@ const TABLE: &[Row] = {
     ("help_top", Help, "g Home", A::Top, "the top", None, None),
     ("help_bottom", Help, "G End", A::Bottom, "the end (the symbol legend)", None, None),
     ("help_quit", Help, "Ctrl-c", A::Quit, "quit", None, None),
+    ("logs", Browse, "t", A::OpenLogs, "tail the run's logs (*.log, logs/, Hydra's <job>.log, W&B's output.log), live while it writes", None, None),
+    ("logs_down", Logs, "j Down", A::Next, "scroll down (at the end: follow again)", Some("scroll"), Some("logs_up")),
+    ("logs_up", Logs, "k Up", A::Prev, "scroll up (stops following)", None, None),
+    ("logs_page_down", Logs, "PgDn Ctrl-d Space", A::PageDown, "a page down", None, None),
+    ("logs_page_up", Logs, "PgUp Ctrl-u", A::PageUp, "a page up", None, None),
+    ("logs_top", Logs, "g Home", A::Top, "the first line kept", None, None),
+    ("logs_follow", Logs, "G End", A::Bottom, "the end, following new lines as they are written", Some("follow"), None),
+    ("logs_search", Logs, "/", A::StartFilter, "search (case-insensitive): matches highlighted", Some("search"), None),
+    ("logs_next_match", Logs, "n", A::NextMatch, "the next match", Some("match"), Some("logs_prev_match")),
+    ("logs_prev_match", Logs, "N", A::PrevMatch, "the previous match", None, None),
+    ("logs_next_file", Logs, "Tab ]", A::NextColumn, "the run's next log file", Some("file"), None),
+    ("logs_prev_file", Logs, "Shift-Tab [", A::PrevColumn, "the previous log file", None, None),
+    ("logs_close", Logs, "Esc q t", A::Close, "back to the tree", Some("back"), None),
+    ("logs_help", Logs, "? F1", A::Help, "the keys of this view", None, None),
+    ("logs_search_keep", LogsSearch, "Enter", A::Accept, "keep the search and jump to the last match", Some("keep"), None),
+    ("logs_search_clear", LogsSearch, "Esc", A::Cancel, "drop the search", Some("clear"), None),
+    ("logs_search_backspace", LogsSearch, "Backspace", A::Backspace, "delete a character", None, None),
+    ("logs_search_erase", LogsSearch, "Ctrl-u", A::Erase, "delete the whole search", None, None),
+    ("run_view", Browse, "w", A::OpenRun, "the run view: overview beside every metric chart (also Enter on a run)", None, None),
+    ("run_right", Run, "l Right", A::NextColumn, "select the next chart", Some("select"), Some("run_left")),
+    ("run_left", Run, "h Left", A::PrevColumn, "select the previous chart", None, None),
+    ("run_down", Run, "j Down", A::Next, "the chart below", None, None),
+    ("run_up", Run, "k Up", A::Prev, "the chart above", None, None),
+    ("run_page_down", Run, "PgDn Space", A::PageDown, "the next page of charts", None, None),
+    ("run_page_up", Run, "PgUp", A::PageUp, "the previous page of charts", None, None),
+    ("run_first", Run, "g Home", A::Top, "the first chart", None, None),
+    ("run_last", Run, "G End", A::Bottom, "the last chart", None, None),
+    ("run_more", Run, "+ =", A::GridMore, "more, smaller charts (a column, then a row)", Some("grid"), Some("run_fewer")),
+    ("run_fewer", Run, "-", A::GridFewer, "fewer, larger charts", None, None),
+    ("run_filter", Run, "/", A::StartFilter, "show only the metrics whose names hold the typed words", Some("filter"), None),
+    ("run_zoom", Run, "z Enter", A::ZoomChart, "zoom the selected chart to the whole screen (Esc comes back)", Some("zoom"), None),
+    ("run_logs", Run, "t", A::OpenLogs, "the run's logs (Esc comes back)", Some("logs"), None),
+    ("run_close", Run, "Esc q w", A::Close, "clear the filter, then back to the tree", Some("back"), None),
+    ("run_help", Run, "? F1", A::Help, "the keys of this view", None, None),
+    ("run_filter_keep", RunFilter, "Enter", A::Accept, "keep the filter", Some("keep"), None),
+    ("run_filter_clear", RunFilter, "Esc", A::Cancel, "clear the filter: every metric again", Some("clear"), None),
+    ("run_filter_backspace", RunFilter, "Backspace", A::Backspace, "delete a character", None, None),
+    ("run_filter_erase", RunFilter, "Ctrl-u", A::Erase, "delete the whole filter", None, None),
     ]
 };
 
@@ -547,7 +605,12 @@ pub fn dispatch(table: &[Binding], mode: Mode, event: &KeyEvent) -> Option<Actio
     }
     match (mode, event.code) {
         (
-            Mode::Filter | Mode::PromoteName | Mode::ConfirmCount | Mode::CompareFilter,
+            Mode::Filter
+            | Mode::PromoteName
+            | Mode::ConfirmCount
+            | Mode::CompareFilter
+            | Mode::LogsSearch
+            | Mode::RunFilter,
             KeyCode::Char(c),
         ) if !event
             .modifiers
@@ -613,6 +676,10 @@ pub fn markdown_table(table: &[Binding]) -> String {
             Mode::Compare => "compare",
             Mode::Chart => "zoomed chart",
             Mode::CompareFilter => "compare filter",
+            Mode::Logs => "logs",
+            Mode::LogsSearch => "logs search",
+            Mode::Run => "run view",
+            Mode::RunFilter => "run view filter",
         };
         let keys = keys_label(b).replace('|', "\\|");
         out.push_str(&format!("| `{keys}` | {mode} | {} |\n", b.desc));

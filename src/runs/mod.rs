@@ -6,6 +6,7 @@ mod curve;
 pub mod files;
 pub mod formats;
 pub mod info;
+pub mod logs;
 pub mod metrics;
 pub mod open;
 mod stream;

@@ -300,6 +300,8 @@ pub struct App {
     pub tree: TreeView,
     /// What has been read of the runs.
     pub loaded: Loads,
+    /// Runs' configs, read for the filter's config conditions.
+    pub configs: super::query_filter::Configs,
     /// Which pane has focus.
     pub focus: Focus,
     /// The panes' scrolls.
@@ -400,6 +402,7 @@ impl App {
                 user_moved: false,
             },
             loaded: Loads::default(),
+            configs: Default::default(),
             focus: Focus::Tree,
             panes: Panes::default(),
             chart: Chart::default(),
@@ -436,6 +439,10 @@ impl App {
             Some(Overlay::Compare(c)) if c.typing => Mode::CompareFilter,
             Some(Overlay::Compare(_)) => Mode::Compare,
             Some(Overlay::Chart(_)) => Mode::Chart,
+            Some(Overlay::Logs(l)) if l.typing => Mode::LogsSearch,
+            Some(Overlay::Logs(_)) => Mode::Logs,
+            Some(Overlay::Run(r)) if r.typing => Mode::RunFilter,
+            Some(Overlay::Run(_)) => Mode::Run,
             Some(Overlay::Viewer(_)) => Mode::Viewer,
             Some(Overlay::Promote(p)) if p.editing.is_some() => Mode::PromoteName,
             Some(Overlay::Promote(_)) => Mode::Promote,
@@ -753,10 +760,20 @@ impl App {
                         query: &self.tree.query,
                         expansion: &self.tree.expansion,
                         key_metrics: &self.settings.key_metrics,
+                        filter: super::query_filter::Input {
+                            configs: &self.configs,
+                            now: self.now,
+                            window: self.settings.window,
+                        },
                     },
                     &mut self.tree.memo,
                 )
             });
+            let want =
+                super::query_filter::wanted(&self.catalog, &mut self.configs, &self.tree.query);
+            if !want.is_empty() {
+                self.outbox.push(Request::Configs(want));
+            }
             self.tree.shown = self
                 .tree
                 .rows

@@ -58,6 +58,23 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
                 }
             }
         }
+        Request::ReadLog {
+            run,
+            rel,
+            from,
+            tool_logs,
+        } => {
+            let r = super::watch::perform(run, rel, from, &tool_logs);
+            out(Msg::LogRead(Box::new(r)));
+        }
+        Request::Configs(runs) => {
+            for (_, p) in runs {
+                let values = super::query_filter::load(&p);
+                if !out(Msg::Config(p, values)) {
+                    return;
+                }
+            }
+        }
         Request::Details(g, k, p) => {
             let d = details(&env.readers, &p);
             out(Msg::Details(g, k, p, Box::new(d)));

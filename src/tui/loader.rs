@@ -103,7 +103,17 @@ impl Workers {
                 }
                 cv.notify_all();
             }
-            Request::Details(..) => {
+            Request::Configs(runs) => {
+                // Small reads like summaries: on the pool, one job a run.
+                let (lock, cv) = &*self.queue;
+                let mut q = lock.lock().unwrap_or_else(|e| e.into_inner());
+                for run in runs.into_iter().rev() {
+                    q.summaries.push(Request::Configs(vec![run]));
+                }
+                cv.notify_all();
+            }
+            // What is on screen first, with the run's details.
+            Request::Details(..) | Request::ReadLog { .. } => {
                 let (lock, cv) = &*self.queue;
                 lock.lock()
                     .unwrap_or_else(|e| e.into_inner())

@@ -24,10 +24,13 @@ pub mod notes;
 pub mod overlay;
 pub mod picture;
 pub mod plot;
+pub mod query_filter;
+pub mod run_view;
 pub mod theme;
 pub mod tree;
 pub mod ui;
 pub mod update;
+pub mod watch;
 
 use std::collections::HashSet;
 use std::io::{Stdout, Write};

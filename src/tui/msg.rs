@@ -42,6 +42,10 @@ pub enum Msg {
     Scan(u64, ScanEvent),
     /// A run's summary was read: (generation, key then, folder, summary).
     Summary(u64, RunKey, PathBuf, Box<RunSummary>),
+    /// A log was read for the logs pane.
+    LogRead(Box<super::watch::LogRead>),
+    /// A run's config was read for the filter: (folder, flattened leaves).
+    Config(PathBuf, Vec<(String, String)>),
     /// A run's details were read.
     Details(u64, RunKey, PathBuf, Box<RunDetails>),
     /// A quiet refresh finished (tagged with the generation it started from).
@@ -86,6 +90,20 @@ pub type Landing = (PathBuf, u64, Option<crate::ops::promote::Earlier>);
 pub enum Request {
     /// Read these runs' `run_info.json` and small metric files, under a generation.
     Summaries(u64, Vec<(RunKey, PathBuf)>),
+    /// Read a run's log from an offset (`rel` `None`: list its logs and
+    /// read the first; `from` `None`: from its tail).
+    ReadLog {
+        /// The run folder.
+        run: PathBuf,
+        /// The log, relative to the run.
+        rel: Option<String>,
+        /// Where the last read stopped.
+        from: Option<u64>,
+        /// Logs other tools' files name (Hydra, W&B).
+        tool_logs: Vec<String>,
+    },
+    /// Read these runs' configs for the filter's config conditions.
+    Configs(Vec<(RunKey, PathBuf)>),
     /// Read everything about one run.
     Details(u64, RunKey, PathBuf),
     /// Walk the tree (a new scan; the older one stops).

@@ -25,6 +25,10 @@ pub enum Overlay {
     Compare(CompareView),
     /// A chart zoomed to the whole screen.
     Chart(ChartView),
+    /// A run's logs, tailed.
+    Logs(Box<super::watch::LogsView>),
+    /// A run's overview and every chart.
+    Run(Box<super::run_view::RunView>),
 }
 
 /// The help, for the view it was opened from: that view's keys come
@@ -246,6 +250,8 @@ pub struct ChartView {
     pub highlight: Option<usize>,
     /// The comparison it was zoomed from, restored on close.
     pub under: Option<Box<CompareView>>,
+    /// The run view it was zoomed from, restored on close.
+    pub back: Option<Box<super::run_view::RunView>>,
 }
 
 /// How far `h`/`l` move the chart's cursor: a hundredth of the x range,
@@ -377,6 +383,7 @@ impl App {
             cursor: 1.0,
             highlight: None,
             under: None,
+            back: None,
         }));
     }
 
@@ -421,6 +428,7 @@ impl App {
             cursor: 1.0,
             highlight: c.highlight.then_some(c.row),
             under: None,
+            back: None,
         };
         let under = match self.overlay.take() {
             Some(Overlay::Compare(c)) => Some(Box::new(c)),

@@ -321,6 +321,8 @@ pub struct TreeInput<'a> {
     pub expansion: &'a Expansion,
     /// The key metric of each task, from the config.
     pub key_metrics: &'a std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// Configs and the clock, for the filter's terms (`lr>=1e-4`, `status:`).
+    pub filter: super::query_filter::Input<'a>,
 }
 
 /// A run's key metric: the one configured for its task, else the first of
@@ -425,7 +427,9 @@ fn filter_runs(
 /// rows on screen: working positions out for every run would cost a
 /// keystroke its frame).
 pub fn run_highlight(catalog: &Catalog, key: RunKey, query: &str) -> Vec<usize> {
-    let query = query.trim();
+    // Only the text part of the query is matched against names.
+    let (text, _) = super::query_filter::split(query.trim());
+    let query = text.trim();
     let Some(r) = catalog.runs.get(key) else {
         return Vec::new();
     };
@@ -458,7 +462,19 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
     let (matched, notes) = if query.is_empty() {
         (None, HashMap::new())
     } else {
-        let (kept, notes) = crate::tui::spans::span("match", || filter_runs(input, query, memo));
+        // Terms (`optim.lr>=1e-4`, `status:failed`) narrow what the text
+        // part matched; a plain query is the text as typed.
+        let (text, terms) = super::query_filter::split(query);
+        let text = text.trim();
+        let (mut kept, notes) = if text.is_empty() {
+            (vec![true; c.runs.len()], HashMap::new())
+        } else {
+            crate::tui::spans::span("match", || filter_runs(input, text, memo))
+        };
+        if !terms.is_plain() {
+            let (sums, filter) = (input.summaries, &input.filter);
+            super::query_filter::keep(c, sums, filter, &terms, &mut kept);
+        }
         (Some(kept), notes)
     };
     let metric = |k: RunKey, name: Option<&str>| {
@@ -734,6 +750,7 @@ mod tests {
         let summaries = HashMap::new();
         let key_metrics = Default::default();
         let expansion = Expansion::default();
+        let configs = crate::tui::query_filter::Configs::default();
         let input = |query: &'static str| TreeInput {
             catalog: &c,
             summaries: &summaries,
@@ -742,6 +759,11 @@ mod tests {
             query,
             expansion: &expansion,
             key_metrics: &key_metrics,
+            filter: crate::tui::query_filter::Input {
+                configs: &configs,
+                now: jiff::Timestamp::UNIX_EPOCH,
+                window: jiff::SignedDuration::from_mins(10),
+            },
         };
         let mut memo = FilterMemo::default();
         let runs = |rows: Vec<Row>| {

@@ -92,6 +92,11 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
         }
         Msg::Scan(..) => {}
         Msg::Summary(g, k, p, s) => app.summary_loaded(g, k, &p, *s),
+        Msg::LogRead(r) => super::watch::read(app, *r),
+        Msg::Config(p, values) => {
+            app.configs.insert(p, values);
+            app.tree.rows_dirty = true;
+        }
         Msg::Details(g, k, p, d) => app.details_loaded(g, k, &p, *d),
         Msg::Refreshed(tag, c) => {
             app.live.in_flight = false;
@@ -243,6 +248,7 @@ fn watch(app: &mut App) {
 /// The clock moved: fade the message, start a quiet refresh when due.
 fn tick(app: &mut App, at: Instant, now: jiff::Timestamp) {
     app.now = now;
+    super::watch::tick(app, at);
     if let Some((_, set)) = &app.message
         && at.saturating_duration_since(*set) > MESSAGE_TTL
     {
@@ -297,12 +303,16 @@ fn key(app: &mut App, action: Action) {
             | Overlay::Chart(_)
             | Overlay::Viewer(_)
             | Overlay::Promote(_)
-            | Overlay::Confirm(_),
+            | Overlay::Confirm(_)
+            | Overlay::Logs(_)
+            | Overlay::Run(_),
         ) if action == Action::Help => {
             return app.open_help();
         }
         Some(Overlay::Compare(_)) => return compare(app, action),
         Some(Overlay::Chart(_)) => return zoomed(app, action),
+        Some(Overlay::Logs(_)) => return super::watch::key(app, action),
+        Some(Overlay::Run(_)) => return super::run_view::key(app, action),
         Some(Overlay::Viewer(v)) => {
             let n = v.plots.len();
             let size = v.size;
@@ -378,6 +388,8 @@ fn key(app: &mut App, action: Action) {
             {
                 app.tree.expansion.toggle(row.id.clone());
                 app.invalidate();
+            } else if app.selected_run().is_some() {
+                super::run_view::open(app);
             }
         }
         Action::StartFilter => {
@@ -461,6 +473,9 @@ fn key(app: &mut App, action: Action) {
         Action::ZoomChart => app.zoom_metrics(),
         // Keys of the zoomed chart and compare: nothing to do while browsing.
         Action::ClipOutliers | Action::Highlight | Action::ToggleAliases => {}
+        Action::OpenLogs => super::watch::open(app),
+        Action::OpenRun => super::run_view::open(app),
+        Action::NextMatch | Action::PrevMatch | Action::GridMore | Action::GridFewer => {}
         Action::PinChart => {
             app.chart.pinned = !app.chart.pinned;
             app.say(if app.chart.pinned {
@@ -660,6 +675,7 @@ fn zoomed(app: &mut App, action: Action) {
         }
         Action::NextSeries | Action::PrevSeries => {
             let (options, cursor, highlight) = (v.options, v.cursor, v.highlight);
+            let back = v.back.take();
             let next = action == Action::NextSeries;
             let step = |i: usize, n: usize| if next { (i + 1) % n } else { (i + n - 1) % n };
             match v.under.take() {
@@ -685,6 +701,7 @@ fn zoomed(app: &mut App, action: Action) {
                 v.options = options;
                 v.cursor = cursor;
                 v.highlight = highlight;
+                v.back = back;
             }
         }
         Action::Close => {
@@ -700,6 +717,8 @@ fn zoomed(app: &mut App, action: Action) {
                 }
                 c.highlight = v.highlight.is_some();
                 app.overlay = Some(Overlay::Compare(*c));
+            } else if let Some(r) = v.back {
+                app.overlay = Some(Overlay::Run(r));
             }
         }
         _ => {}

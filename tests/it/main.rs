@@ -19,3 +19,4 @@ mod pty;
 mod safety;
 mod sources;
 mod tui;
+mod watch;

@@ -484,11 +484,15 @@ impl<'a> View<'a> {
                 Span::styled("cursor ", t.dim()),
                 Span::styled(self.x_text(at), t.title()),
                 Span::styled(
-                    if smoothing {
-                        " · each run: raw (smoothed) nearest the cursor, in the legend"
-                    } else {
-                        " · each run's value nearest the cursor is in the legend"
-                    },
+                    format!(
+                        " · each run's {} nearest the cursor, {} in the legend",
+                        if smoothing { "raw (smoothed)" } else { "value" },
+                        if self.better.is_some() {
+                            "best first"
+                        } else {
+                            "by value"
+                        }
+                    ),
                     t.dim(),
                 ),
             ]);
@@ -553,24 +557,57 @@ impl<'a> View<'a> {
         }
         let [x0, x1] = self.x;
         let cursor_x = x0 + self.v.cursor * (x1 - x0);
+        let smoothing = self.v.options.smoothing > 0.0;
+        // Each run's value at the cursor (the smoothed one ranks when
+        // smoothing is on: it is the line drawn bright), best first when
+        // the metric's direction is known, else smallest first; runs
+        // without a point there last.
+        let mut entries: Vec<(usize, Option<(f64, f64)>)> = self
+            .v
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.points.is_empty())
+            .map(|(r, l)| (r, self.read(r, l, cursor_x).map(|(_, raw, s)| (raw, s))))
+            .collect();
+        let rank = |v: &Option<(f64, f64)>| {
+            v.map(|(raw, s)| if smoothing { s } else { raw })
+                .filter(|v| !v.is_nan())
+        };
+        let higher = self.better == Some(Better::Higher);
+        entries.sort_by(|a, b| match (rank(&a.1), rank(&b.1)) {
+            (Some(x), Some(y)) if higher => y.total_cmp(&x),
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        let best = self
+            .better
+            .and_then(|_| entries.first())
+            .filter(|e| rank(&e.1).is_some())
+            .map(|e| e.0);
         let mut lines = Vec::new();
         let mut spans: Vec<Span<'static>> = Vec::new();
         let mut used = 0;
-        for (r, line) in self.v.lines.iter().enumerate() {
-            if line.points.is_empty() {
-                continue;
-            }
+        for (r, value) in entries {
+            let line = &self.v.lines[r];
             let (_, glyph) = run_style(r);
             let (main, _) = self.line_style(t, r);
-            let value = match self.read(r, line, cursor_x) {
-                Some((_, raw, s)) if self.v.options.smoothing > 0.0 => {
+            let value = match value {
+                Some((raw, s)) if smoothing => {
                     format!("{} ({})", fmt::metric(raw), fmt::metric(s))
                 }
-                Some((_, raw, _)) => fmt::metric(raw),
+                Some((raw, _)) => fmt::metric(raw),
                 None => "-".into(),
             };
+            let mark = if best == Some(r) {
+                format!(" {BEST}")
+            } else {
+                String::new()
+            };
             let name = super::truncate(&fmt::escape(&line.label), 28);
-            let text = format!("{glyph} {name} {value}   ");
+            let text = format!("{glyph} {name} {value}{mark}   ");
             let w = text.chars().count();
             if used + w > width && !spans.is_empty() {
                 lines.push(Line::from(std::mem::take(&mut spans)));

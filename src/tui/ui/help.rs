@@ -91,6 +91,10 @@ fn heading(section: Section) -> &'static str {
         Section::Mode(Mode::Compare) => "Runs side by side (c)",
         Section::Mode(Mode::Chart) => "A chart zoomed to the whole screen (z)",
         Section::Mode(Mode::CompareFilter) => "Filtering compare's rows (/ in compare)",
+        Section::Mode(Mode::Logs) => "A run's logs (t)",
+        Section::Mode(Mode::LogsSearch) => "Searching the logs (/ in the logs)",
+        Section::Mode(Mode::Run) => "The run view (w, or Enter on a run)",
+        Section::Mode(Mode::RunFilter) => "Filtering the run view's metrics (/ in the run view)",
     }
 }
 
@@ -120,6 +124,10 @@ fn order(view: Mode, focus: Focus) -> Vec<Section> {
         Mode::Compare,
         Mode::Chart,
         Mode::CompareFilter,
+        Mode::Logs,
+        Mode::LogsSearch,
+        Mode::Run,
+        Mode::RunFilter,
         Mode::Help,
     ] {
         if m != view {

@@ -17,7 +17,10 @@ use crate::tui::tree::Node;
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let (title, lines) = match app.selected_node() {
         Some(Node::Run(k)) => ("run_info", run_lines(app, k)),
-        Some(node) => ("summary", rollup_lines(app, node)),
+        Some(node) => (
+            "summary",
+            rollup_lines(app, node, area.width.saturating_sub(2)),
+        ),
         None => ("run_info", vec![Line::from("nothing selected")]),
     };
     let block = pane(app, title, Focus::Info);
@@ -139,7 +142,10 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
             }
             for (key, v) in &i.extra {
                 let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                lines.push(fact(app, &fmt::escape(key), fmt::escape(&v).into_owned()));
+                // The space keeps a key of 10 or more characters off its
+                // value (`wandb_run_id fnwvt34l`); shorter keys pad as before.
+                let key = format!("{} ", fmt::escape(key));
+                lines.push(fact(app, &key, fmt::escape(&v).into_owned()));
             }
             if !i.sources.is_empty() {
                 // Where facts run_info.json lacked were read.
@@ -273,7 +279,7 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
     lines
 }
 
-fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
+fn rollup_lines(app: &App, node: Node, width: u16) -> Vec<Line<'static>> {
     let c = &app.catalog;
     let t = &app.settings.theme;
     let keys = app.runs_of(Some(node));
@@ -342,11 +348,17 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
             .time()
             .map(|x| format!(" ({})", fmt::age(x, app.now)))
             .unwrap_or_default();
-        lines.push(fact(
-            app,
-            "latest",
-            format!("{}{age}", fmt::escape(&short_label(app, node, k))),
-        ));
+        // Beside its key, or a narrow pane wraps it whole onto the next
+        // line and `latest` reads blank: the run id shortens to fit.
+        // The whole name first: the age goes before the name is cut.
+        let room = usize::from(width).saturating_sub(10);
+        let full = short_label(app, node, k);
+        let (label, age) = if full.chars().count() + age.chars().count() <= room {
+            (full, age)
+        } else {
+            (fit_label(app, node, k, room), String::new())
+        };
+        lines.push(fact(app, "latest", format!("{}{age}", fmt::escape(&label))));
     }
     if node == Node::Root {
         // Tasks judge runs by different metrics: the best run of each.
@@ -392,6 +404,25 @@ fn rollup_lines(app: &App, node: Node) -> Vec<Line<'static>> {
         )));
     }
     lines
+}
+
+/// [`short_label`] within `room` columns when it can: the run id is
+/// shortened (date first, its tag kept) after the model's name, or alone
+/// when the names before it leave it no room.
+fn fit_label(app: &App, node: Node, k: RunKey, room: usize) -> String {
+    let full = short_label(app, node, k);
+    if full.chars().count() <= room {
+        return full;
+    }
+    let name = &app.catalog.runs[k].name;
+    let head = full.strip_suffix(name.as_str()).unwrap_or("");
+    let left = room.saturating_sub(head.chars().count());
+    if left >= 8 {
+        let (short, _) = super::tree::shorten_run_id(name, left);
+        return format!("{head}{short}");
+    }
+    // No room for the path too (other tools' deep trees): the name alone.
+    super::tree::shorten_run_id(name, room.max(8)).0
 }
 
 /// A run's name relative to the selected task or model.

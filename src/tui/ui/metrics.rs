@@ -164,12 +164,15 @@ fn scalar_lines(
     lines
 }
 
-/// At most `n` points that keep the curve's shape: min and max per bucket.
+/// At most `n` points that keep the curve's shape: min and max per bucket,
+/// and the first and last points, so the line (and the axis drawn from it)
+/// spans every x: a smoothed curve's last bucket has its extremes inside.
 pub fn downsample(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
     if points.len() <= n || n < 4 {
         return points.to_vec();
     }
-    let buckets = n / 2;
+    // Two places are kept for the ends.
+    let buckets = n / 2 - 1;
     let per = points.len().div_ceil(buckets);
     let mut out = Vec::with_capacity(n);
     for chunk in points.chunks(per) {
@@ -188,6 +191,13 @@ pub fn downsample(points: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
         } else {
             out.extend([hi, lo]);
         }
+    }
+    let (first, last) = (points[0], points[points.len() - 1]);
+    if out.first().is_some_and(|p| p.0 > first.0) {
+        out.insert(0, first);
+    }
+    if out.last().is_some_and(|p| p.0 < last.0) {
+        out.push(last);
     }
     out
 }
@@ -499,5 +509,12 @@ mod tests {
         assert!(d.iter().any(|p| p.1 == max));
         assert!(d.windows(2).all(|w| w[0].0 <= w[1].0));
         assert_eq!(downsample(&points[..10], 200).len(), 10);
+        // The last point is neither the low nor the high of its bucket,
+        // yet the line still starts at the first x and ends at the last.
+        let mut wavy: Vec<(f64, f64)> = (0..200).map(|i| (i as f64, (i % 5) as f64)).collect();
+        wavy[199].1 = 2.0;
+        let d = downsample(&wavy, 40);
+        assert!(d.len() <= 40, "{}", d.len());
+        assert_eq!((d[0].0, d[d.len() - 1].0), (0.0, 199.0));
     }
 }

@@ -7,8 +7,10 @@ mod confirm;
 mod disk;
 mod help;
 mod info;
+mod logs;
 pub mod metrics;
 mod promote;
+mod run_view;
 mod tree;
 mod viewer;
 
@@ -123,6 +125,8 @@ pub fn draw(frame: &mut Frame, app: &App) -> DrawReport {
         Some(Overlay::Promote(_)) => promote::draw(frame, app, area),
         Some(Overlay::Compare(_)) => compare::draw(frame, app, main),
         Some(Overlay::Chart(_)) => chart::draw(frame, app, main),
+        Some(Overlay::Logs(_)) => logs::draw(frame, app, main),
+        Some(Overlay::Run(_)) => run_view::draw(frame, app, main),
         // The status and key-hint lines stay: messages (copied, no desktop)
         // and the viewer's keys show there.
         Some(Overlay::Viewer(_)) => report.plot = viewer::draw(frame, app, main),
@@ -320,10 +324,16 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
     if !app.tree.query.is_empty() {
+        let pending = crate::tui::query_filter::pending(c, &app.configs, &app.tree.query);
         first.push(format!(
-            "filter: {} of {} runs",
+            "filter: {} of {} runs{}",
             app.shown_runs().count(),
-            c.runs.len()
+            c.runs.len(),
+            if pending > 0 {
+                format!(" ({pending} pending: config not read yet)")
+            } else {
+                String::new()
+            }
         ));
     }
     let all: Vec<_> = c.run_keys().collect();
