@@ -187,6 +187,9 @@ pub struct Loads {
     /// roll-up panes of the root and of a task ask it of every run, every
     /// frame. Emptied when summaries, runs or the configured metrics change.
     key_metrics: std::cell::RefCell<Vec<Option<Option<KeyMetricOf>>>>,
+    /// The roll-ups of root, task and model rows the panes drew, emptied
+    /// with `key_metrics` and when runs arrive (see [`super::ui::info::group`]).
+    pub(crate) groups: super::ui::info::Groups,
     /// Run keys by folder, for loads that come back after a refresh
     /// renumbered the runs: (generation, runs indexed, index).
     index: (u64, usize, HashMap<PathBuf, RunKey>),
@@ -458,6 +461,7 @@ impl App {
     pub(super) fn scan_event(&mut self, event: ScanEvent) {
         let structural = matches!(event, ScanEvent::Run(_) | ScanEvent::RunDone { .. });
         self.newest_write = None;
+        self.loaded.groups.get_mut().clear();
         self.catalog.apply(event);
         if structural {
             self.tree.memo.clear();
@@ -519,6 +523,7 @@ impl App {
         if let Some(m) = self.loaded.key_metrics.get_mut().get_mut(key) {
             *m = None;
         }
+        self.loaded.groups.get_mut().clear();
         let notes = |s: &RunSummary| s.info.as_ref().and_then(|i| i.notes.clone());
         let new_notes = notes(&summary);
         if self
@@ -591,6 +596,7 @@ impl App {
         self.tree.memo.clear();
         self.newest_write = None;
         self.loaded.key_metrics.get_mut().clear();
+        self.loaded.groups.get_mut().clear();
         let by_path: HashMap<&std::path::Path, RunKey> = self
             .catalog
             .runs
@@ -962,6 +968,7 @@ impl App {
         self.tree.sort = settings.sort.clone();
         self.settings = settings;
         self.loaded.key_metrics.get_mut().clear();
+        self.loaded.groups.get_mut().clear();
         self.tree.rows_dirty = true;
     }
 

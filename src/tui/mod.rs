@@ -447,6 +447,14 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     ) {
                         urgent = true;
                     }
+                    // The selected run's files are what the key that
+                    // selected it waits for: drawn at once, not at the next
+                    // scan frame (up to 60 ms later on every move onto a run).
+                    if let Msg::Details(_, k, ..) | Msg::Summary(_, k, ..) = &m
+                        && app.selected_run() == Some(*k)
+                    {
+                        urgent = true;
+                    }
                     // The first runs found (from the scan cache, on a
                     // re-open) are drawn at once rather than at the next
                     // scan frame: the tree on screen is what the user waits for.

@@ -2,7 +2,7 @@
 """Key → finished frame in the explorer, and the first frame that shows the
 tree, in a 120×40 pseudo-terminal.
 
-    python3 tests/bench/keys.py PATH [BINARY] [--rounds N] [--json]
+    python3 tests/bench/keys.py PATH [BINARY] [--rounds N] [--json] [--trace]
 
 Standard library only. Starts BINARY (default target/release/runyard) on
 PATH, times the first output that shows a task name (the first frame with
@@ -13,7 +13,8 @@ it waits until the screen has been quiet for QUIET seconds and counts the
 time from writing the key to the end of the last synchronized-update frame
 (`ESC [ ? 2026 l`, written after every frame the loop draws) that followed
 it: a key that makes two frames (one to measure, one with what update
-decided from it) is timed to the second. Prints p50/p95/max per kind of key.
+decided from it) is timed to the second. Prints p50/p95/max per kind of key
+(`--trace`: also each key's time, in order, on stderr).
 """
 import json, os, pty, select, signal, sys, time
 
@@ -132,6 +133,8 @@ def main():
                 missed.append(kind)
                 continue
             times.setdefault(kind, []).append((end - sent) * 1000)
+            if "--trace" in sys.argv:
+                print(f"{kind:<22}{key!r:>8}{(end - sent) * 1000:>9.1f}", file=sys.stderr)
     term.close()
     every = [t for ts in times.values() for t in ts]
     report = {

@@ -1222,3 +1222,49 @@ fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
     };
     assert_eq!(screen(&mut typed), screen(&mut fresh));
 }
+
+#[test]
+fn the_root_and_task_summaries_kept_between_frames_follow_the_filter_and_the_clock() {
+    let (_tmp, root) = common::demo_copy();
+    // Root and task summaries are kept between frames: each screen must
+    // be what an app that never drew them before shows.
+    let fresh_screen = |query: &str, now: &str, label: &str| -> String {
+        let mut fresh = app_for(&root);
+        if !query.is_empty() {
+            press(&mut fresh, &format!("/{query}\n"));
+        }
+        fresh.send(Msg::Tick(Instant::now(), now.parse().unwrap()));
+        go(&mut fresh, label);
+        render(&mut fresh, 140, 40)
+    };
+    let mut kept = app_for(&root);
+    go(&mut kept, "ocr");
+    render(&mut kept, 140, 40);
+    press(&mut kept, "g");
+    let all = render(&mut kept, 140, 40);
+    assert!(all.contains("best      ocr val/acc 0.91"), "{all}");
+    // Under a filter the root's best runs are among the runs shown.
+    press(&mut kept, "/seed4\n");
+    go(&mut kept, "(root)");
+    let filtered = render(&mut kept, 140, 40);
+    assert_ne!(filtered, all);
+    assert_eq!(
+        filtered,
+        fresh_screen("seed4", "2026-11-26T12:00:00Z", "(root)")
+    );
+    press(&mut kept, "\x1b");
+    go(&mut kept, "(root)");
+    assert_eq!(render(&mut kept, 140, 40), all);
+    // A clock inside the runs' active window makes them running: the kept
+    // counts are not reused across it.
+    let early = "2025-12-09T11:05:00Z";
+    kept.send(Msg::Tick(Instant::now(), early.parse().unwrap()));
+    go(&mut kept, "ocr");
+    let ocr = render(&mut kept, 140, 40);
+    assert_eq!(ocr, fresh_screen("", early, "ocr"));
+    go(&mut kept, "(root)");
+    assert_eq!(
+        render(&mut kept, 140, 40),
+        fresh_screen("", early, "(root)")
+    );
+}

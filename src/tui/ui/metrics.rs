@@ -8,7 +8,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
-use super::info::{judging_metric, short_label};
+use super::info::short_label;
 use super::{pane, render_scrolled, truncate};
 use crate::fmt;
 use crate::runs::{Scalar, Series};
@@ -404,37 +404,23 @@ fn draw_chart(frame: &mut Frame, app: &App, s: &Series, which: (usize, usize, &s
     frame.render_widget(chart, body);
 }
 
-/// A task's or model's runs ranked by the key metric.
+/// A task's or model's runs ranked by the key metric (from the kept
+/// roll-up, see [`super::info::group`]).
 fn ranking(app: &App, node: Node) -> Vec<Line<'static>> {
     let t = &app.settings.theme;
-    let keys = app.runs_of(Some(node));
-    let Some((metric, lower)) = judging_metric(app, &keys) else {
+    let g = super::info::group(app, node);
+    let Some((metric, lower, ranked)) = &g.ranking else {
         return vec![Line::from(Span::styled("no key metrics yet", t.dim()))];
     };
-    let mut ranked: Vec<(usize, f64)> = keys
-        .iter()
-        .filter_map(|&k| Some((k, app.loaded.summaries.get(&k)?.metric(&metric)?)))
-        .filter(|(_, v)| !v.is_nan())
-        .collect();
-    // Ties by folder: runs arrive in scan order, which changes between scans.
-    let path = |k: usize| &app.catalog.runs[k].path;
-    ranked.sort_by(|a, b| {
-        if lower {
-            a.1.total_cmp(&b.1)
-        } else {
-            b.1.total_cmp(&a.1)
-        }
-        .then_with(|| path(a.0).cmp(path(b.0)))
-    });
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "runs by {} ({} is better)",
-            fmt::escape(&metric),
-            if lower { "lower" } else { "higher" }
+            fmt::escape(metric),
+            if *lower { "lower" } else { "higher" }
         ),
         t.dim(),
     ))];
-    for (i, (k, v)) in ranked.iter().take(50).enumerate() {
+    for (i, (k, v)) in ranked.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::raw(format!("{:>2}. ", i + 1)),
             Span::styled(format!("{:<8}", fmt::metric(*v)), t.metric()),

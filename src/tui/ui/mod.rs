@@ -6,7 +6,7 @@ mod compare;
 mod confirm;
 mod disk;
 mod help;
-mod info;
+pub(crate) mod info;
 mod logs;
 pub mod metrics;
 mod promote;
