@@ -115,14 +115,7 @@ pub fn run(ctx: &Context, key: RunKey, json: bool, latest: bool) -> Result<ExitC
         }
     }
     if !d.tools.is_empty() {
-        let places: Vec<String> = d
-            .tools
-            .iter()
-            .map(|p| {
-                let dir = if p.dir.is_empty() { "." } else { &p.dir };
-                format!("{} {}", p.tool.word(), fmt::escape(dir))
-            })
-            .collect();
+        let places: Vec<String> = d.tools.iter().map(|p| p.label()).collect();
         fact("tools", places.join(", "));
     }
     print_lines(&mut out, facts.render())?;

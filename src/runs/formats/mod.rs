@@ -100,6 +100,15 @@ pub struct Place {
     pub files: Vec<String>,
 }
 
+impl Place {
+    /// `Hydra .`, `Lightning lightning_logs/version_0`: the tool and its
+    /// folder as the run pane and `show` list them (the folder escaped).
+    pub fn label(&self) -> String {
+        let dir = if self.dir.is_empty() { "." } else { &self.dir };
+        format!("{} {}", self.tool.word(), crate::fmt::escape(dir))
+    }
+}
+
 /// What [`discover`] found in a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {

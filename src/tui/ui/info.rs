@@ -169,19 +169,17 @@ fn run_lines(app: &App, k: RunKey) -> Vec<Line<'static>> {
         None if problems.iter().any(|p| p.starts_with("run_info.json")) => lines.push(Line::from(
             Span::styled("run_info.json could not be read (see above)", t.dim()),
         )),
-        None => lines.push(Line::from(Span::styled("no run_info.json", t.dim()))),
+        // Only the layout's runs are expected to have one; another tool's
+        // run says what it knows through its own files.
+        None if app.catalog.source == crate::sources::SourceKind::Layout => {
+            lines.push(Line::from(Span::styled("no run_info.json", t.dim())));
+        }
+        None => {}
     }
     if let Some(d) = details
         && !d.tools.is_empty()
     {
-        let places: Vec<String> = d
-            .tools
-            .iter()
-            .map(|p| {
-                let dir = if p.dir.is_empty() { "." } else { &p.dir };
-                format!("{} {}", p.tool.word(), fmt::escape(dir))
-            })
-            .collect();
+        let places: Vec<String> = d.tools.iter().map(|p| p.label()).collect();
         lines.push(fact(app, "tools", places.join(" · ")));
     }
     if let Some(d) = app.selected_details()
