@@ -152,7 +152,20 @@ fn scalar_lines(
         lines.push(Line::from(line));
     }
     if !series.is_empty() {
-        let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+        // A name two files both log (train_metrics.csv and a jsonl) says
+        // which file each is, or the list reads like a repeat.
+        let names: Vec<String> = series
+            .iter()
+            .map(|s| {
+                let shared = series.iter().filter(|o| o.name == s.name).count() > 1;
+                if shared {
+                    let file = s.file.rsplit('/').next().unwrap_or(&s.file);
+                    format!("{} ({file})", s.name)
+                } else {
+                    s.name.clone()
+                }
+            })
+            .collect();
         lines.push(Line::from(vec![
             Span::styled("series ", t.dim()),
             Span::raw(truncate(
