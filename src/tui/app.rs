@@ -537,6 +537,8 @@ impl App {
             // The filter matches notes: its kept answers may be wrong now.
             self.tree.memo.clear();
         }
+        // A metric sort's kept order may be wrong now.
+        self.tree.memo.summary_changed();
         // Notes take part in the filter and metrics in the metric sort.
         if !self.tree.query.is_empty() || self.tree.sort == SortKey::KeyMetric {
             self.tree.rows_dirty = true;
@@ -969,6 +971,8 @@ impl App {
         self.settings = settings;
         self.loaded.key_metrics.get_mut().clear();
         self.loaded.groups.get_mut().clear();
+        // The key metrics a sort goes by may have changed.
+        self.tree.memo.forget_order();
         self.tree.rows_dirty = true;
     }
 
