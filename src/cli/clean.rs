@@ -102,11 +102,11 @@ pub fn plan_options(ctx: &Context, force: bool) -> PlanOptions {
 /// total again at the end, where a long plan leaves the eye.
 pub fn print_plan(out: &mut impl Write, plan: &Plan, verbose: bool) -> std::io::Result<()> {
     let groups = ops::by_run::by_run(plan);
-    let total = total_line(plan, groups.len());
+    let total = ops::by_run::total_line(plan, groups.len());
     writeln!(out, "Plan: {} — {total}", plan.kind.verb())?;
     let width = groups
         .iter()
-        .map(|g| run_label(g.run).chars().count())
+        .map(|g| ops::by_run::run_label(g.run).chars().count())
         .max()
         .unwrap_or(0)
         .min(60);
@@ -123,7 +123,7 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan, verbose: bool) -> std::io::
             out,
             "  {:>10}  {:<width$}  {}{files}",
             fmt::size(g.bytes),
-            fmt::escape(&run_label(g.run)),
+            fmt::escape(&ops::by_run::run_label(g.run)),
             fmt::escape(&what),
         )?;
         if !verbose {
@@ -168,30 +168,6 @@ pub fn print_plan(out: &mut impl Write, plan: &Plan, verbose: bool) -> std::io::
     Ok(())
 }
 
-/// `3.2 GiB freed in 4 runs (9 paths, 1204 files)`.
-fn total_line(plan: &Plan, runs: usize) -> String {
-    format!(
-        "{} {} in {} ({}, {})",
-        fmt::size(plan.bytes()),
-        if plan.kind == ops::PlanKind::Trash {
-            "moved (restorable)"
-        } else {
-            "freed"
-        },
-        fmt::count(runs as u64, "run"),
-        fmt::count(plan.targets.len() as u64, "path"),
-        fmt::count(plan.files(), "file"),
-    )
-}
-
-/// A run as the plan lists it: without the `experiments/` every run shares.
-fn run_label(run: &Path) -> String {
-    run.strip_prefix(crate::layout::EXPERIMENTS)
-        .unwrap_or(run)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// A note's path as (run, the rest inside it): `ocr/crnn/<run_id>`,
 /// `checkpoints/best.pt`; a path outside a run is its own "run".
 fn split_run(rel: &Path) -> (String, String) {
@@ -200,7 +176,7 @@ fn split_run(rel: &Path) -> (String, String) {
             run.to_string_lossy().into_owned(),
             rest.to_string_lossy().into_owned(),
         ),
-        None => (run_label(rel), String::new()),
+        None => (ops::by_run::run_label(rel), String::new()),
     }
 }
 
@@ -271,7 +247,7 @@ fn print_notes(
             let examples: Vec<String> = paths
                 .iter()
                 .take(2)
-                .map(|p| fmt::escape(&run_label(p)).into_owned())
+                .map(|p| fmt::escape(&ops::by_run::run_label(p)).into_owned())
                 .collect();
             let more = if paths.len() > examples.len() {
                 ", …"

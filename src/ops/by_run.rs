@@ -32,6 +32,33 @@ impl RunGroup<'_> {
     }
 }
 
+/// The plan's total, as the CLI and the confirm popup both open and close
+/// it with: `64 KiB freed in 2 runs (4 paths, 11 files)`.
+pub fn total_line(plan: &Plan, runs: usize) -> String {
+    use crate::fmt;
+    format!(
+        "{} {} in {} ({}, {})",
+        fmt::size(plan.bytes()),
+        if plan.kind == super::PlanKind::Trash {
+            "moved to the trash"
+        } else {
+            "freed"
+        },
+        fmt::count(runs as u64, "run"),
+        fmt::count(plan.targets.len() as u64, "path"),
+        fmt::count(plan.files(), "file"),
+    )
+}
+
+/// A run as a plan lists it: without the `experiments/` every run shares
+/// (not escaped: the caller escapes for where it prints).
+pub fn run_label(run: &Path) -> String {
+    run.strip_prefix(crate::layout::EXPERIMENTS)
+        .unwrap_or(run)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Splits a path inside a run into the run (`task/model/run_id` for the
 /// layout's `experiments/<task>/<model>/<run_id>/...`, else the run's path
 /// from the root) and the rest inside it; `None` for a path that is not

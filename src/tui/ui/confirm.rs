@@ -13,26 +13,9 @@ use crate::fmt;
 use crate::ops::{PlanKind, by_run::by_run};
 use crate::tui::app::App;
 
-/// The plan's total: `64 KiB freed in 2 runs (4 paths, 11 files)`.
-fn total(plan: &crate::ops::Plan, runs: usize) -> String {
-    format!(
-        "{} {} in {} ({}, {})",
-        fmt::size(plan.bytes()),
-        if plan.kind == PlanKind::Trash {
-            "moved to the trash"
-        } else {
-            "freed"
-        },
-        fmt::count(runs as u64, "run"),
-        fmt::count(plan.targets.len() as u64, "path"),
-        fmt::count(plan.files(), "file"),
-    )
-}
-
-/// A run as the plan shows it: without the `experiments/` all runs share.
+/// A run as the popup shows it, escaped.
 fn run_label(run: &std::path::Path) -> String {
-    let rel = run.strip_prefix(crate::layout::EXPERIMENTS).unwrap_or(run);
-    fmt::escape(&rel.to_string_lossy()).into_owned()
+    fmt::escape(&crate::ops::by_run::run_label(run)).into_owned()
 }
 
 /// `left` then `right`, the path in `left` shortened so the line fits `width`.
@@ -47,7 +30,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let t = &app.settings.theme;
     let plan = &c.plan;
     let groups = by_run(plan);
-    let total = total(plan, groups.len());
+    let total = crate::ops::by_run::total_line(plan, groups.len());
     // The popup's width is known before its lines: they are cut to it.
     let popup_w = (area.width as u32 * 9 / 10).max(20).min(area.width as u32) as u16;
     let width = popup_w.saturating_sub(2) as usize;
