@@ -202,6 +202,34 @@ impl RunSummary {
         }
     }
 
+    /// The value of the run's key metric and which way it improves: what
+    /// [`RunSummary::key_metric`] reads, without building the reading
+    /// (sorting and ranking ask it of every run).
+    pub fn key_value(&self, spec: &KeySpec) -> Option<(f64, Option<Better>)> {
+        let name = self.key_name(spec)?;
+        let value = self.reading_value(name)?;
+        Some((value, spec.better.or_else(|| summary::direction_of(name))))
+    }
+
+    /// The name of the run's key metric: `spec`'s, else the first of
+    /// [`RunSummary::key_metrics`].
+    pub fn key_name<'a>(&'a self, spec: &'a KeySpec) -> Option<&'a str> {
+        match &spec.name {
+            Some(name) => Some(name.as_str()),
+            None => Some(self.key_metrics.first()?.name.as_str()),
+        }
+    }
+
+    /// The value [`RunSummary::reading`] gives `name` (a curve's last
+    /// value before a scalar's), without the rest of the reading.
+    pub fn reading_value(&self, name: &str) -> Option<f64> {
+        summary::value_of(
+            name,
+            self.key_metrics.iter().chain(&self.scalars),
+            &self.series,
+        )
+    }
+
     /// Where the run's key metric went NaN/Inf for good, if it did.
     pub fn diverged_at(&self, spec: &KeySpec) -> Option<(String, f64)> {
         let k = self.key_metric(spec)?;

@@ -419,6 +419,22 @@ pub fn key_metrics(named: &[Scalar], scalars: &[Scalar], series: &[SeriesSummary
     candidates.into_iter().take(4).map(|c| c.3).collect()
 }
 
+/// The value [`reading`] gives `name`: a curve's last value, else a
+/// scalar's.
+pub fn value_of<'a>(
+    name: &str,
+    scalars: impl IntoIterator<Item = &'a Scalar>,
+    series: &[SeriesSummary],
+) -> Option<f64> {
+    match series.iter().find(|s| s.name == name) {
+        Some(s) => s.stats.last.map(|p| p.1),
+        None => scalars
+            .into_iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value),
+    }
+}
+
 /// Reads one metric of a run by name: a scalar's value, or a curve's last
 /// value with its best point and divergence. `better` overrides the
 /// direction the name suggests.

@@ -19,8 +19,7 @@ use crate::catalog::{Catalog, RunKey, ScanEvent, SortKey};
 use crate::ops::{PlanKind, RunRef};
 use crate::runs::{RunDetails, RunSummary, Status};
 
-/// A run's key metric: its name, value and whether lower is better.
-type KeyMetricOf = (String, f64, bool);
+use super::tree::KeyMetricOf;
 
 /// How many runs' details stay loaded.
 const DETAILS_KEPT: usize = 8;
@@ -149,16 +148,17 @@ pub struct TreeView {
     pub sort: SortKey,
     /// The order reversed (tasks, models and runs).
     pub reverse: bool,
-    /// The runs on the rows, kept with them: drawing asks which runs a
-    /// task or model shows for every row of every frame.
-    pub shown: HashSet<RunKey>,
+    /// Which runs the rows show (with a filter, by run), kept with them:
+    /// drawing asks which runs a task or model shows for every row of
+    /// every frame.
+    pub shown: tree::Shown,
     /// The filter changed: the next rebuild shows the list from the top,
     /// on the first matching run, with its task and model above it.
     pub jump_first: bool,
     /// How many runs the root, each task and each model show, and their
     /// usage summed, worked out with the rows: drawing asks it of every
     /// visible group row, every frame.
-    pub totals: HashMap<Node, (usize, crate::catalog::RunUsage)>,
+    pub totals: tree::Totals,
     /// The filter's answers for the queries typed since the runs changed.
     pub memo: tree::FilterMemo,
     /// False until the user moves: while the scan inserts rows above it,
@@ -398,10 +398,10 @@ impl App {
                 filtering: false,
                 sort: settings.sort.clone(),
                 reverse: false,
-                shown: HashSet::new(),
+                shown: tree::Shown::default(),
                 jump_first: false,
                 memo: tree::FilterMemo::default(),
-                totals: HashMap::new(),
+                totals: tree::Totals::default(),
                 user_moved: false,
             },
             loaded: Loads::default(),
@@ -520,9 +520,14 @@ impl App {
         let Some(key) = self.landed(generation, key, path, false) else {
             return;
         };
-        if let Some(m) = self.loaded.key_metrics.get_mut().get_mut(key) {
-            *m = None;
+        // Worked out as it lands, once: the tree's metric sort and the
+        // roll-ups read every run's key metric.
+        let memo = self.loaded.key_metrics.get_mut();
+        if memo.len() <= key {
+            memo.resize(self.catalog.runs.len().max(key + 1), None);
         }
+        let task = &self.catalog.runs[key].task;
+        memo[key] = Some(tree::key_metric(&self.settings.key_metrics, task, &summary));
         self.loaded.groups.get_mut().clear();
         let notes = |s: &RunSummary| s.info.as_ref().and_then(|i| i.notes.clone());
         let new_notes = notes(&summary);
@@ -534,8 +539,9 @@ impl App {
             .and_then(notes)
             != new_notes
         {
-            // The filter matches notes: its kept answers may be wrong now.
-            self.tree.memo.clear();
+            // The filter matches notes: its kept answers may be wrong now
+            // (the names and orders it keeps still hold).
+            self.tree.memo.notes_changed(key, new_notes.as_deref());
         }
         // A metric sort's kept order may be wrong now.
         self.tree.memo.summary_changed();
@@ -701,41 +707,10 @@ impl App {
         self.message = Some((message.into(), Instant::now()));
     }
 
-    /// Sums the runs the tree shows under the root, each task and each
-    /// model (every run of a node without a filter, as [`App::visible`]).
-    fn group_totals(&self) -> HashMap<Node, (usize, crate::catalog::RunUsage)> {
-        let filtered = !self.tree.query.is_empty();
-        let mut totals = HashMap::new();
-        let mut root = (0, crate::catalog::RunUsage::default());
-        for (ti, task) in self.catalog.tasks.iter().enumerate() {
-            let mut t = (0, crate::catalog::RunUsage::default());
-            for (mi, model) in task.models.iter().enumerate() {
-                let mut m = (0, crate::catalog::RunUsage::default());
-                for &k in &model.runs {
-                    if filtered && !self.tree.shown.contains(&k) {
-                        continue;
-                    }
-                    m.0 += 1;
-                    if let Some(u) = &self.catalog.runs[k].usage {
-                        m.1.add(u);
-                    }
-                }
-                t.0 += m.0;
-                t.1.add(&m.1);
-                totals.insert(Node::Model(ti, mi), m);
-            }
-            root.0 += t.0;
-            root.1.add(&t.1);
-            totals.insert(Node::Task(ti), t);
-        }
-        totals.insert(Node::Root, root);
-        totals
-    }
-
     /// How many runs the tree shows under a root, task or model row, and
     /// their usage summed (as `catalog.rollup` of [`App::visible_runs_of`]).
     pub fn group_usage(&self, node: Node) -> (usize, crate::catalog::RunUsage) {
-        match self.tree.totals.get(&node) {
+        match self.tree.totals.get(node) {
             Some(t) => t.clone(),
             None => {
                 let keys = self.visible_runs_of(node);
@@ -758,7 +733,10 @@ impl App {
     pub(super) fn refresh(&mut self) {
         if self.tree.rows_dirty {
             self.tree.rows_dirty = false;
-            self.tree.rows = super::spans::span("build_rows", || {
+            // Where the selection was, to find it again by node (a run keeps
+            // its key while the catalog does).
+            let was = self.selected_node();
+            let built = super::spans::span("build_rows", || {
                 tree::build_rows(
                     &TreeInput {
                         catalog: &self.catalog,
@@ -768,6 +746,7 @@ impl App {
                         query: &self.tree.query,
                         expansion: &self.tree.expansion,
                         key_metrics: &self.settings.key_metrics,
+                        key_values: &self.loaded.key_metrics.borrow(),
                         filter: super::query_filter::Input {
                             configs: &self.configs,
                             now: self.now,
@@ -777,21 +756,14 @@ impl App {
                     &mut self.tree.memo,
                 )
             });
+            self.tree.rows = built.rows;
+            self.tree.shown = built.shown;
+            self.tree.totals = built.totals;
             let want =
                 super::query_filter::wanted(&self.catalog, &mut self.configs, &self.tree.query);
             if !want.is_empty() {
                 self.outbox.push(Request::Configs(want));
             }
-            self.tree.shown = self
-                .tree
-                .rows
-                .iter()
-                .filter_map(|r| match r.node {
-                    Node::Run(k) => Some(k),
-                    _ => None,
-                })
-                .collect();
-            self.tree.totals = self.group_totals();
             if std::mem::take(&mut self.tree.jump_first) {
                 self.tree.offset = 0;
                 let first = self
@@ -800,13 +772,13 @@ impl App {
                     .iter()
                     .position(|r| matches!(r.node, Node::Run(_)));
                 self.tree.selected = first.unwrap_or(0);
-                self.tree.selected_id =
-                    self.tree.rows.get(self.tree.selected).map(|r| r.id.clone());
+                self.tree.selected_id = self.selected_node().map(|n| NodeId::of(&self.catalog, n));
                 self.tree.user_moved = true;
             } else if !self.tree.user_moved {
                 self.tree.selected = 0;
             } else if let Some(id) = &self.tree.selected_id
-                && let Some(i) = self.tree.rows.iter().position(|r| &r.id == id)
+                && let Some(node) = self.node_of(id, was)
+                && let Some(i) = self.tree.rows.iter().position(|r| r.node == node)
             {
                 self.tree.selected = i;
             }
@@ -819,15 +791,12 @@ impl App {
         // not be back yet: keep looking for it until the scan is done,
         // whatever row the index points at meanwhile.
         if let Some(row) = self.tree.rows.get(self.tree.selected) {
+            let id = row.id(&self.catalog);
             let waiting = self.tree.user_moved
                 && self.catalog.done.is_none()
-                && self
-                    .tree
-                    .selected_id
-                    .as_ref()
-                    .is_some_and(|id| *id != row.id);
+                && self.tree.selected_id.as_ref().is_some_and(|s| *s != id);
             if !waiting {
-                self.tree.selected_id = Some(row.id.clone());
+                self.tree.selected_id = Some(id);
             }
         }
         let page = self.page();
@@ -903,6 +872,34 @@ impl App {
                     .details
                     .insert(path.clone(), (self.generation, k));
                 self.outbox.push(Request::Details(self.generation, k, path));
+            }
+        }
+    }
+
+    /// The node of the catalog that `id` names, if it is there; `hint` is
+    /// checked first (the node selected before the rows changed).
+    fn node_of(&self, id: &NodeId, hint: Option<Node>) -> Option<Node> {
+        let c = &self.catalog;
+        let task = |name: &str| c.tasks.binary_search_by(|t| t.name.as_str().cmp(name)).ok();
+        match id {
+            NodeId::Root => Some(Node::Root),
+            NodeId::Task(t) => task(t).map(Node::Task),
+            NodeId::Model(t, m) => {
+                let ti = task(t)?;
+                let models = &c.tasks[ti].models;
+                let mi = models.binary_search_by(|x| x.name.as_str().cmp(m)).ok()?;
+                Some(Node::Model(ti, mi))
+            }
+            NodeId::Run(path) => {
+                if let Some(Node::Run(k)) = hint
+                    && c.runs.get(k).is_some_and(|r| r.path == *path)
+                {
+                    return Some(Node::Run(k));
+                }
+                c.runs
+                    .iter()
+                    .position(|r| r.path.as_os_str() == path.as_os_str())
+                    .map(Node::Run)
             }
         }
     }
@@ -1006,10 +1003,12 @@ impl App {
             return 0;
         }
         let shown: HashSet<&PathBuf> = self
-            .tree
-            .shown
+            .catalog
+            .runs
             .iter()
-            .map(|&k| &self.catalog.runs[k].path)
+            .enumerate()
+            .filter(|&(k, _)| self.tree.shown.contains(k))
+            .map(|(_, r)| &r.path)
             .collect();
         self.marks.iter().filter(|p| !shown.contains(p)).count()
     }
@@ -1083,7 +1082,7 @@ impl App {
     /// a folded model's runs are not rows, yet they are there).
     pub fn visible(&self, mut keys: Vec<RunKey>) -> Vec<RunKey> {
         if !self.tree.query.is_empty() {
-            keys.retain(|k| self.tree.shown.contains(k));
+            keys.retain(|&k| self.tree.shown.contains(k));
         }
         keys
     }

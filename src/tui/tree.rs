@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use crate::catalog::RunUsage;
 use crate::catalog::{Catalog, RunKey, SortKey, sort_runs};
+use crate::layout::lower_is_better;
 use crate::runs::RunSummary;
 
 /// Above this many runs, models start folded so the first screen stays readable.
@@ -51,27 +53,28 @@ impl NodeId {
     }
 }
 
-/// One visible row.
-#[derive(Debug, Clone, PartialEq)]
+/// One visible row: small and copied, so a tree of 100,000 runs is laid
+/// out in well under a millisecond (its identity, the filter's highlights
+/// and the words of a note match are worked out for the rows on screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
     /// What it shows.
     pub node: Node,
-    /// Its identity.
-    pub id: NodeId,
     /// 0 for the root, 1 for tasks, 2 for models, 3 for runs.
     pub depth: u16,
     /// For tasks and models: shown unfolded.
     pub open: bool,
-    /// Character positions in the row's name that the filter matched.
-    pub highlight: Vec<usize>,
-    /// For a run the filter found by its notes: the words that matched.
-    pub note: Option<String>,
 }
 
 impl Row {
     /// True for tasks and models, which fold (the root always shows its tasks).
     pub fn foldable(&self) -> bool {
         matches!(self.node, Node::Task(_) | Node::Model(..))
+    }
+
+    /// The row's identity in `catalog`, which outlives a re-sort or a rescan.
+    pub fn id(&self, catalog: &Catalog) -> NodeId {
+        NodeId::of(catalog, self.node)
     }
 }
 
@@ -85,6 +88,15 @@ impl Expansion {
     /// True when the node shows its children.
     pub fn is_open(&self, id: &NodeId, default_open: bool) -> bool {
         default_open != self.toggled.contains(id)
+    }
+
+    /// [`Expansion::is_open`] of a node of `catalog`, naming it only when
+    /// something was toggled (the rows ask this of every task and model).
+    pub fn is_node_open(&self, catalog: &Catalog, node: Node, default_open: bool) -> bool {
+        if self.toggled.is_empty() {
+            return default_open;
+        }
+        self.is_open(&NodeId::of(catalog, node), default_open)
     }
 
     /// Folds an open node or unfolds a folded one.
@@ -365,6 +377,9 @@ pub struct TreeInput<'a> {
     pub expansion: &'a Expansion,
     /// The key metric of each task, from the config.
     pub key_metrics: &'a std::collections::BTreeMap<String, crate::config::KeyMetric>,
+    /// Each run's key metric as [`key_metric`] gives it, where already
+    /// worked out (by run; `None` where not).
+    pub key_values: &'a [Option<Option<KeyMetricOf>>],
     /// Configs and the clock, for the filter's terms (`lr>=1e-4`, `status:`).
     pub filter: super::query_filter::Input<'a>,
 }
@@ -387,6 +402,12 @@ pub fn key_metric(
 
 /// Every run of one model, in the order of a sort.
 type SortedRuns = Vec<RunKey>;
+
+/// A run's value under a metric sort and whether lower is better.
+type SortValue = (f64, bool);
+
+/// A run's key metric: its name, its value and whether lower is better.
+pub type KeyMetricOf = (String, f64, bool);
 
 /// A run the filter matched: its key, its tier, and the words of its
 /// notes when it was found by them.
@@ -411,18 +432,47 @@ pub struct FilterMemo {
     /// names, and reading them from the runs (three heap strings apiece,
     /// scattered) cost more than matching them (8-18 ms on 20,000 runs).
     paths: Option<Paths>,
+    /// Each model's run count, usage and newest run, by task and model:
+    /// a model the filter keeps whole (most of them while a query is
+    /// short) takes these instead of reading each of its runs again.
+    whole: Option<Vec<Vec<Whole>>>,
+    /// Under a metric sort, each run's value and whether lower is better,
+    /// by run, looked up once per sort: the sort and the order of models
+    /// read it for every run, and a lookup reads the run's summary.
+    values: Option<(SortKey, Vec<Option<SortValue>>)>,
+}
+
+/// What a model's runs add up to, all of them.
+#[derive(Debug, Clone, Default)]
+struct Whole {
+    usage: RunUsage,
+    newest: Option<Newest>,
+}
+
+/// A run's place by time: its time, then its newest write.
+type Newest = (Option<jiff::Timestamp>, Option<jiff::Timestamp>);
+
+/// The place by time of run `k` (as [`Catalog::latest`] compares runs).
+fn newest_of(c: &Catalog, k: RunKey) -> Newest {
+    (c.runs[k].time(), c.runs[k].last_write())
 }
 
 /// Every run's path segments, one after another in one buffer.
 #[derive(Debug, Clone, Default)]
 struct Paths {
-    /// `task/model/name` of every run, back to back.
+    /// Each model's `task` and `model` names back to back, then each
+    /// run's name.
     text: String,
-    /// Per run: where its task starts, and where its task, model and name end.
-    at: Vec<[usize; 4]>,
+    /// Per model (across tasks): where its task starts, where its task
+    /// and its model end.
+    models: Vec<[usize; 3]>,
+    /// Per run: its model (an index into `models`), where its name starts
+    /// and ends.
+    runs: Vec<(u32, usize, usize)>,
     /// The notes of every run with a summary that has some, back to back
     /// (the runs their path misses are searched by notes: a map lookup
-    /// and scattered reads apiece otherwise).
+    /// and scattered reads apiece otherwise). A run's new notes are
+    /// added at the end.
     notes: String,
     /// Per run: where its notes start and end, if it has any.
     notes_at: Vec<Option<(usize, usize)>>,
@@ -430,35 +480,44 @@ struct Paths {
 
 impl Paths {
     fn of(c: &Catalog, summaries: &HashMap<RunKey, RunSummary>) -> Paths {
-        let mut text = String::new();
-        let mut at = Vec::with_capacity(c.runs.len());
-        let mut notes = String::new();
-        let mut notes_at = Vec::with_capacity(c.runs.len());
-        for (k, r) in c.runs.iter().enumerate() {
-            notes_at.push(
-                summaries
-                    .get(&k)
-                    .and_then(|s| s.info.as_ref()?.notes.as_deref())
-                    .map(|n| {
-                        let start = notes.len();
-                        notes.push_str(n);
-                        (start, notes.len())
-                    }),
-            );
-            let start = text.len();
-            text.push_str(&r.task);
-            let task = text.len();
-            text.push_str(&r.model);
-            let model = text.len();
-            text.push_str(&r.name);
-            at.push([start, task, model, text.len()]);
+        let mut p = Paths {
+            runs: vec![(0, 0, 0); c.runs.len()],
+            notes_at: vec![None; c.runs.len()],
+            ..Paths::default()
+        };
+        for task in &c.tasks {
+            for model in &task.models {
+                let start = p.text.len();
+                p.text.push_str(&task.name);
+                let t = p.text.len();
+                p.text.push_str(&model.name);
+                let g = p.models.len() as u32;
+                p.models.push([start, t, p.text.len()]);
+                for &k in &model.runs {
+                    let start = p.text.len();
+                    p.text.push_str(&c.runs[k].name);
+                    p.runs[k] = (g, start, p.text.len());
+                }
+            }
         }
-        Paths {
-            text,
-            at,
-            notes,
-            notes_at,
+        for (&k, s) in summaries {
+            if let Some(n) = s.info.as_ref().and_then(|i| i.notes.as_deref()) {
+                p.set_notes(k, Some(n));
+            }
         }
+        p
+    }
+
+    /// Takes run `k`'s new notes.
+    fn set_notes(&mut self, k: RunKey, notes: Option<&str>) {
+        let Some(slot) = self.notes_at.get_mut(k) else {
+            return;
+        };
+        *slot = notes.map(|n| {
+            let start = self.notes.len();
+            self.notes.push_str(n);
+            (start, self.notes.len())
+        });
     }
 
     /// Run `k`'s notes, if its summary has any.
@@ -466,10 +525,144 @@ impl Paths {
         self.notes_at[k].map(|(a, b)| &self.notes[a..b])
     }
 
-    /// Run `k`'s task, model and name.
-    fn segments(&self, k: RunKey) -> [&str; 3] {
-        let [a, b, c, d] = self.at[k];
-        [&self.text[a..b], &self.text[b..c], &self.text[c..d]]
+    /// Model `g`'s task and model names.
+    fn model(&self, g: u32) -> [&str; 2] {
+        let [a, b, c] = self.models[g as usize];
+        [&self.text[a..b], &self.text[b..c]]
+    }
+
+    /// Run `k`'s model and name.
+    fn run(&self, k: RunKey) -> (u32, &str) {
+        let (g, a, b) = self.runs[k];
+        (g, &self.text[a..b])
+    }
+}
+
+/// What a query's match over a model's task and model names leaves for
+/// each of its runs' names: every run of a model shares them, so they
+/// are matched once per model rather than once per run.
+#[derive(Debug, Clone, Copy)]
+enum Ahead {
+    /// A query without `/` over ASCII names: how many of its bytes the
+    /// `task/model/` prefix took in order, and the best tier there.
+    Ascii { taken: usize, tier: u8 },
+    /// A query with `/`: the parts the task and model took left this one
+    /// for the name (`None`: they took them all; `Some(None)`: more than
+    /// the name can take), with the worst tier so far.
+    Parts {
+        left: Option<Option<usize>>,
+        tier: u8,
+    },
+    /// Anything else: the whole path is matched run by run.
+    Whole,
+}
+
+/// Works out [`Ahead`] for a model's `task` and `model` names.
+fn ahead(task: &str, model: &str, query: &str) -> Ahead {
+    if !query.contains('/') {
+        if !(query.is_ascii() && task.is_ascii() && model.is_ascii()) {
+            return Ahead::Whole;
+        }
+        let q = query.as_bytes();
+        let sensitive = q.iter().any(u8::is_ascii_uppercase);
+        let mut taken = 0;
+        let slash = [b'/'];
+        let prefix = task
+            .as_bytes()
+            .iter()
+            .chain(&slash)
+            .chain(model.as_bytes())
+            .chain(&slash);
+        for &c in prefix {
+            let Some(&p) = q.get(taken) else { break };
+            if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
+                taken += 1;
+            }
+        }
+        let part = query.trim();
+        let tier = if part.is_empty() {
+            0
+        } else {
+            tier_of(task, part).min(tier_of(model, part))
+        };
+        return Ahead::Ascii { taken, tier };
+    }
+    let parts = query_parts(query);
+    let segments = [task, model];
+    let mut tier = 0;
+    let mut next = 0;
+    for (n, part) in parts.iter().enumerate() {
+        match (next..2).find(|&i| fuzzy_found(segments[i].chars(), part)) {
+            Some(i) => {
+                tier = tier.max(tier_of(segments[i], part));
+                next = i + 1;
+            }
+            // This part is the name's to find, and it can find only one.
+            None => {
+                let left = (n + 1 == parts.len()).then_some(n);
+                return Ahead::Parts {
+                    left: Some(left),
+                    tier,
+                };
+            }
+        }
+    }
+    Ahead::Parts { left: None, tier }
+}
+
+/// The parts of a query with `/`, as [`ahead`] numbers them.
+fn query_parts(query: &str) -> Vec<&str> {
+    query
+        .split('/')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The tier [`path_tier`] gives a run named `name` whose model's names
+/// left `ahead`; `segments` are the run's task, model and name (matched
+/// whole when the names are beyond what [`Ahead`] covers), `parts` the
+/// query's [`query_parts`].
+fn name_tier(
+    ahead: Ahead,
+    segments: [&str; 3],
+    (query, parts): (&str, &[&str]),
+    full: &mut String,
+) -> Option<u8> {
+    let name = segments[2];
+    match ahead {
+        Ahead::Ascii { taken, tier } if name.is_ascii() => {
+            let q = &query.as_bytes()[taken..];
+            let sensitive = query.bytes().any(|b| b.is_ascii_uppercase());
+            let mut want = q.iter().peekable();
+            for &c in name.as_bytes() {
+                let Some(&&p) = want.peek() else { break };
+                if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
+                    want.next();
+                }
+            }
+            if want.peek().is_some() {
+                return None;
+            }
+            let part = query.trim();
+            Some(if tier == 0 || part.is_empty() {
+                tier
+            } else {
+                tier.min(tier_of(name, part))
+            })
+        }
+        Ahead::Parts { left: None, tier } => Some(tier),
+        Ahead::Parts {
+            left: Some(Some(n)),
+            tier,
+        } => {
+            let part = parts.get(n)?;
+            fuzzy_found(name.chars(), part).then(|| tier.max(tier_of(name, part)))
+        }
+        Ahead::Parts {
+            left: Some(None), ..
+        } => None,
+        _ => path_tier(segments, query, full),
     }
 }
 
@@ -479,15 +672,19 @@ impl FilterMemo {
         self.steps.clear();
         self.sorted = None;
         self.paths = None;
+        self.whole = None;
+        self.values = None;
     }
 
     /// Forgets the kept orders of runs: the settings (key metrics) changed.
     pub fn forget_order(&mut self) {
         self.sorted = None;
+        self.values = None;
     }
 
     /// A run's summary landed: orders by a metric may have changed.
     pub fn summary_changed(&mut self) {
+        self.values = None;
         if self
             .sorted
             .as_ref()
@@ -497,41 +694,129 @@ impl FilterMemo {
         }
     }
 
-    /// Every run of model `m` of task `t`, in `sort`'s order, sorted once
-    /// and kept until the runs, the sort or what it sorts by change.
-    fn sorted_runs(
-        &mut self,
-        input: &TreeInput,
-        (t, m): (usize, usize),
-        metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
-    ) -> &[RunKey] {
-        let c = input.catalog;
-        if self.sorted.as_ref().is_none_or(|(s, _)| s != input.sort) {
-            self.sorted = Some((input.sort.clone(), Vec::new()));
+    /// Run `k`'s notes changed: the filter's answers may be wrong now,
+    /// but the names and orders kept still hold.
+    pub fn notes_changed(&mut self, k: RunKey, notes: Option<&str>) {
+        self.steps.clear();
+        if let Some(p) = &mut self.paths {
+            p.set_notes(k, notes);
         }
-        let Some((_, by_task)) = self.sorted.as_mut() else {
-            return &[];
-        };
-        if by_task.len() != c.tasks.len() {
-            by_task.resize_with(c.tasks.len(), Vec::new);
-        }
-        let by_model = &mut by_task[t];
-        let models = c.tasks[t].models.len();
-        if by_model.len() != models {
-            by_model.resize_with(models, || None);
-        }
-        let runs = &c.tasks[t].models[m].runs;
-        let slot = &mut by_model[m];
-        // The runs change only with a cleared memo; the count is a cheap
-        // guard that a kept order still names this model's runs.
-        if slot.as_ref().is_none_or(|v| v.len() != runs.len()) {
-            let mut keys = runs.clone();
-            sort_runs(c, &mut keys, input.sort, metric);
-            *slot = Some(keys);
-        }
-        slot.as_deref().unwrap_or(&[])
     }
 
+    /// Each model's whole run count, usage and newest run, worked out
+    /// once per change of the runs.
+    fn whole(&mut self, c: &Catalog) -> &[Vec<Whole>] {
+        let fits = |w: &Vec<Vec<Whole>>| {
+            w.len() == c.tasks.len()
+                && w.iter()
+                    .zip(&c.tasks)
+                    .all(|(w, t)| w.len() == t.models.len())
+        };
+        if !self.whole.as_ref().is_some_and(fits) {
+            let whole = c
+                .tasks
+                .iter()
+                .map(|t| {
+                    t.models
+                        .iter()
+                        .map(|m| Whole {
+                            usage: c.rollup(&m.runs),
+                            newest: m.runs.iter().map(|&k| newest_of(c, k)).max(),
+                        })
+                        .collect()
+                })
+                .collect();
+            self.whole = Some(whole);
+        }
+        self.whole.as_deref().unwrap_or(&[])
+    }
+
+    /// Each run's value under a metric sort (see `values`), worked out
+    /// when the sort or the summaries changed.
+    fn values(&mut self, input: &TreeInput) -> &[Option<SortValue>] {
+        let c = input.catalog;
+        if !matches!(input.sort, SortKey::KeyMetric | SortKey::Metric(_)) {
+            return &[];
+        }
+        let fresh = self
+            .values
+            .as_ref()
+            .is_some_and(|(s, v)| s == input.sort && v.len() == c.runs.len());
+        if !fresh {
+            let mut values = vec![None; c.runs.len()];
+            // Which way a metric improves, read from its name once per
+            // name rather than once per run (as `RunSummary::key_value`).
+            let mut lower: HashMap<String, bool> = HashMap::new();
+            let mut lower_of = |name: &str| match lower.get(name) {
+                Some(&l) => l,
+                None => *lower
+                    .entry(name.to_string())
+                    .or_insert_with(|| lower_is_better(name)),
+            };
+            for task in &c.tasks {
+                // The task's spec once, not once per run.
+                let spec = crate::runs::KeySpec::for_task(input.key_metrics, &task.name);
+                for &k in task.models.iter().flat_map(|m| &m.runs) {
+                    let Some(s) = input.summaries.get(&k) else {
+                        continue;
+                    };
+                    values[k] = match input.sort {
+                        SortKey::Metric(n) => s.metric(n).map(|v| (v, lower_of(n))),
+                        _ if let Some(Some(kept)) = input.key_values.get(k) => {
+                            kept.as_ref().map(|(_, v, lower)| (*v, *lower))
+                        }
+                        _ => s.key_name(&spec).and_then(|n| {
+                            let lower = match spec.better {
+                                Some(b) => b == crate::runs::Better::Lower,
+                                None => lower_of(n),
+                            };
+                            Some((s.reading_value(n)?, lower))
+                        }),
+                    };
+                }
+            }
+            self.values = Some((input.sort.clone(), values));
+        }
+        self.values.as_ref().map_or(&[], |(_, v)| v)
+    }
+}
+
+/// Every run of model `m` of task `t`, in `sort`'s order, sorted once
+/// and kept (in `kept`) until the runs, the sort or what it sorts by change.
+fn sorted_runs<'a>(
+    kept: &'a mut Option<(SortKey, Vec<Vec<Option<SortedRuns>>>)>,
+    input: &TreeInput,
+    (t, m): (usize, usize),
+    metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
+) -> &'a [RunKey] {
+    let c = input.catalog;
+    if kept.as_ref().is_none_or(|(s, _)| s != input.sort) {
+        *kept = Some((input.sort.clone(), Vec::new()));
+    }
+    let Some((_, by_task)) = kept.as_mut() else {
+        return &[];
+    };
+    if by_task.len() != c.tasks.len() {
+        by_task.resize_with(c.tasks.len(), Vec::new);
+    }
+    let by_model = &mut by_task[t];
+    let models = c.tasks[t].models.len();
+    if by_model.len() != models {
+        by_model.resize_with(models, || None);
+    }
+    let runs = &c.tasks[t].models[m].runs;
+    let slot = &mut by_model[m];
+    // The runs change only with a cleared memo; the count is a cheap
+    // guard that a kept order still names this model's runs.
+    if slot.as_ref().is_none_or(|v| v.len() != runs.len()) {
+        let mut keys = runs.clone();
+        sort_runs(c, &mut keys, input.sort, metric);
+        *slot = Some(keys);
+    }
+    slot.as_deref().unwrap_or(&[])
+}
+
+impl FilterMemo {
     /// Every run `query` matches, any tier, searching only the last
     /// answer when `query` extends the query it answered.
     fn matches(&mut self, input: &TreeInput, query: &str) -> &[FilterHit] {
@@ -550,30 +835,27 @@ impl FilterMemo {
             if self
                 .paths
                 .as_ref()
-                .is_none_or(|p| p.at.len() != c.runs.len())
+                .is_none_or(|p| p.runs.len() != c.runs.len())
             {
                 self.paths = Some(Paths::of(c, input.summaries));
             }
-            let paths = self.paths.as_ref();
+            let Some(paths) = self.paths.as_ref() else {
+                return &[];
+            };
             let mut full = String::new();
+            // Each model's names are matched the first time one of its
+            // runs is asked about.
+            let mut aheads: Vec<Option<Ahead>> = vec![None; paths.models.len()];
+            let parts = query_parts(query);
             let mut test = |k: RunKey| -> Option<(RunKey, u8, Option<String>)> {
-                let segments = paths.map_or_else(
-                    || {
-                        let r = &c.runs[k];
-                        [r.task.as_str(), r.model.as_str(), r.name.as_str()]
-                    },
-                    |p| p.segments(k),
-                );
-                if let Some(tier) = path_tier(segments, query, &mut full) {
+                let (g, name) = paths.run(k);
+                let [task, model] = paths.model(g);
+                let ahead = *aheads[g as usize].get_or_insert_with(|| ahead(task, model, query));
+                let segments = [task, model, name];
+                if let Some(tier) = name_tier(ahead, segments, (query, &parts), &mut full) {
                     return Some((k, tier, None));
                 }
-                let notes = match paths {
-                    Some(p) => p.notes(k),
-                    None => input
-                        .summaries
-                        .get(&k)
-                        .and_then(|s| s.info.as_ref()?.notes.as_deref()),
-                }?;
+                let notes = paths.notes(k)?;
                 match_notes(notes, query).map(|words| (k, 0, Some(words)))
             };
             let found: Vec<_> = match self.steps.last() {
@@ -614,6 +896,12 @@ fn filter_runs(
 /// rows on screen: working positions out for every run would cost a
 /// keystroke its frame).
 pub fn run_highlight(catalog: &Catalog, key: RunKey, query: &str) -> Vec<usize> {
+    path_positions(catalog, key, query, 2)
+}
+
+/// Where the filter matched a task (`segment` 0), model (1) or run name
+/// (2), as it matched run `key`'s path.
+fn path_positions(catalog: &Catalog, key: RunKey, query: &str, segment: usize) -> Vec<usize> {
     // Only the text part of the query is matched against names.
     let (text, _) = super::query_filter::split(query.trim());
     let query = text.trim();
@@ -624,8 +912,44 @@ pub fn run_highlight(catalog: &Catalog, key: RunKey, query: &str) -> Vec<usize> 
         return Vec::new();
     }
     match_path([&r.task, &r.model, &r.name], query)
-        .map(|m| m.positions[2].clone())
+        .map(|m| m.positions[segment].clone())
         .unwrap_or_default()
+}
+
+/// Where the filter matched the name of the task or model on row `i` of
+/// `rows`: as it did for the model's first shown run by name (the first
+/// model shown for a task), none when that run was found by its notes.
+/// Worked out when the row is drawn.
+pub fn group_highlight(
+    view: (&[Row], &Shown),
+    catalog: &Catalog,
+    i: usize,
+    query: &str,
+) -> Vec<usize> {
+    let (rows, shown) = view;
+    let Some(kept) = &shown.kept else {
+        return Vec::new();
+    };
+    let (model, segment) = match rows.get(i).map(|r| r.node) {
+        Some(Node::Model(t, m)) => ((t, m), 1),
+        Some(Node::Task(t)) => match rows.get(i + 1).map(|r| r.node) {
+            Some(Node::Model(tt, m)) if tt == t => ((t, m), 0),
+            _ => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let Some(runs) = catalog
+        .tasks
+        .get(model.0)
+        .and_then(|t| t.models.get(model.1))
+        .map(|m| &m.runs)
+    else {
+        return Vec::new();
+    };
+    match runs.iter().find(|&&k| kept.get(k) == Some(&true)) {
+        Some(&k) if !shown.notes.contains_key(&k) => path_positions(catalog, k, query, segment),
+        _ => Vec::new(),
+    }
 }
 
 /// The order of a group of runs (a task or a model) among its siblings:
@@ -638,11 +962,77 @@ enum GroupKey {
     None,
 }
 
+/// Which runs the tree shows, worked out with the rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shown {
+    /// With a filter, whether each run (by key) is shown; `None` without
+    /// one (every run is, folded or not).
+    pub kept: Option<Vec<bool>>,
+    /// The runs found by their notes, with the words that matched.
+    pub notes: HashMap<RunKey, String>,
+    /// How many runs the tree shows.
+    pub count: usize,
+}
+
+impl Shown {
+    /// True when the tree shows run `k` (every run without a filter: a
+    /// folded model's runs are not rows, yet they are there).
+    pub fn contains(&self, k: RunKey) -> bool {
+        self.kept
+            .as_ref()
+            .is_none_or(|kept| kept.get(k).copied().unwrap_or(false))
+    }
+
+    /// The shown runs' keys, with a filter; `None` without one.
+    pub fn keys(&self) -> Option<impl Iterator<Item = RunKey> + '_> {
+        let kept = self.kept.as_ref()?;
+        Some((0..kept.len()).filter(|&k| kept[k]))
+    }
+}
+
+/// How many runs the root, each task and each model show, and their
+/// usage summed, worked out with the rows: the tree pane asks it of every
+/// group row it draws, and the status line of the whole tree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// The runs the tree shows.
+    pub root: (usize, RunUsage),
+    /// By task.
+    pub tasks: Vec<(usize, RunUsage)>,
+    /// By task and model.
+    pub models: Vec<Vec<(usize, RunUsage)>>,
+    /// Every run of the tree, the filter aside.
+    pub all: RunUsage,
+}
+
+impl Totals {
+    /// The count and usage of the runs shown under a root, task or model.
+    pub fn get(&self, node: Node) -> Option<&(usize, RunUsage)> {
+        match node {
+            Node::Root => Some(&self.root),
+            Node::Task(t) => self.tasks.get(t),
+            Node::Model(t, m) => self.models.get(t)?.get(m),
+            Node::Run(_) => None,
+        }
+    }
+}
+
+/// The rows and what was worked out with them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Built {
+    /// The visible rows, in order.
+    pub rows: Vec<Row>,
+    /// Which runs the tree shows.
+    pub shown: Shown,
+    /// Counts and usage of the shown runs.
+    pub totals: Totals,
+}
+
 /// Builds the visible rows.
 ///
-/// Run rows leave `highlight` empty: drawing asks [`run_highlight`] for
-/// the rows on screen.
-pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
+/// Rows carry no highlight: drawing asks [`run_highlight`] and
+/// [`group_highlight`] for the rows on screen.
+pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Built {
     let c = input.catalog;
     let query = input.query.trim();
     let models_open = models_open_by_default(c.runs.len());
@@ -664,39 +1054,88 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
         }
         (Some(kept), notes)
     };
-    let metric = |k: RunKey, name: Option<&str>| {
-        let s = input.summaries.get(&k)?;
-        match name {
-            Some(n) => s.metric(n).map(|v| (v, crate::layout::lower_is_better(n))),
-            None => {
-                key_metric(input.key_metrics, &c.runs[k].task, s).map(|(_, v, lower)| (v, lower))
-            }
-        }
-    };
-    // A group's place among its siblings, best first (ties: by name).
-    let group_key = |keys: &[RunKey], models: bool| -> GroupKey {
-        match input.sort {
-            SortKey::Size => GroupKey::Bytes(c.rollup(keys).total().disk),
-            SortKey::Reclaimable => GroupKey::Bytes(c.rollup(keys).reclaimable().disk),
-            // Tasks judge runs by different metrics: they go by their newest run.
-            SortKey::KeyMetric | SortKey::Metric(_) if models => {
-                let name = match input.sort {
-                    SortKey::Metric(m) => Some(m.as_str()),
-                    _ => None,
-                };
-                keys.iter()
-                    .filter_map(|&k| metric(k, name))
+    // Worked out once and kept: each model's sums, each run's value under
+    // a metric sort, and (below) each model's order of runs.
+    crate::tui::spans::span("whole", || memo.whole(c));
+    crate::tui::spans::span("values", || memo.values(input));
+    let FilterMemo {
+        sorted,
+        whole,
+        values,
+        ..
+    } = memo;
+    let whole = whole.as_deref().unwrap_or(&[]);
+    let values = values.as_ref().map_or(&[][..], |(_, v)| v.as_slice());
+    // A run's value under the sort (`None` outside metric sorts).
+    let metric = |k: RunKey, _: Option<&str>| values.get(k).copied().flatten();
+
+    // Each model's shown runs counted and summed, and its place among its
+    // siblings; a model shown whole takes its kept sums.
+    let mut totals = Totals::default();
+    let mut model_keys: Vec<Vec<GroupKey>> = Vec::with_capacity(c.tasks.len());
+    let mut task_keys: Vec<GroupKey> = Vec::with_capacity(c.tasks.len());
+    for (t, task) in c.tasks.iter().enumerate() {
+        let mut task_total = (0, RunUsage::default());
+        let mut task_newest: Option<Newest> = None;
+        let mut counts = Vec::with_capacity(task.models.len());
+        let mut keys = Vec::with_capacity(task.models.len());
+        for (m, model) in task.models.iter().enumerate() {
+            let w = &whole[t][m];
+            let (n, usage, newest) = match &matched {
+                Some(kept) => {
+                    let n = model.runs.iter().filter(|&&k| kept[k]).count();
+                    if n == model.runs.len() {
+                        (n, w.usage.clone(), w.newest)
+                    } else {
+                        let shown = model.runs.iter().filter(|&&k| kept[k]);
+                        (
+                            n,
+                            c.rollup(shown.clone()),
+                            shown.map(|&k| newest_of(c, k)).max(),
+                        )
+                    }
+                }
+                None => (model.runs.len(), w.usage.clone(), w.newest),
+            };
+            let key = match input.sort {
+                SortKey::Size => GroupKey::Bytes(usage.total().disk),
+                SortKey::Reclaimable => GroupKey::Bytes(usage.reclaimable().disk),
+                SortKey::KeyMetric | SortKey::Metric(_) => model
+                    .runs
+                    .iter()
+                    .filter(|&&k| matched.as_ref().is_none_or(|kept| kept[k]))
+                    .filter_map(|&k| metric(k, None))
                     .filter(|(v, _)| !v.is_nan())
                     // Best first: a lower-is-better value counts negated.
                     .map(|(v, lower)| if lower { -v } else { v })
                     .max_by(f64::total_cmp)
-                    .map_or(GroupKey::None, GroupKey::Metric)
+                    .map_or(GroupKey::None, GroupKey::Metric),
+                SortKey::Time => newest.map_or(GroupKey::None, |(a, b)| GroupKey::Newest(a, b)),
+            };
+            keys.push(key);
+            task_total.0 += n;
+            task_total.1.add(&usage);
+            if n > 0 {
+                task_newest = task_newest.max(newest);
             }
-            _ => c.latest(keys.iter().copied()).map_or(GroupKey::None, |k| {
-                GroupKey::Newest(c.runs[k].time(), c.runs[k].last_write())
-            }),
+            counts.push((n, usage));
         }
-    };
+        // Tasks judge runs by different metrics: they go by their newest run.
+        task_keys.push(match input.sort {
+            SortKey::Size => GroupKey::Bytes(task_total.1.total().disk),
+            SortKey::Reclaimable => GroupKey::Bytes(task_total.1.reclaimable().disk),
+            _ => task_newest.map_or(GroupKey::None, |(a, b)| GroupKey::Newest(a, b)),
+        });
+        model_keys.push(keys);
+        totals.root.0 += task_total.0;
+        totals.root.1.add(&task_total.1);
+        totals.tasks.push(task_total);
+        totals.models.push(counts);
+        for w in &whole[t] {
+            totals.all.add(&w.usage);
+        }
+    }
+
     let order = |mut groups: Vec<(usize, &str, GroupKey)>| -> Vec<usize> {
         groups.sort_by(|a, b| {
             let primary = match (a.2, b.2) {
@@ -713,132 +1152,95 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Vec<Row> {
         }
         out
     };
-    // The runs of a model the tree shows.
-    let shown = |runs: &[RunKey]| -> Vec<RunKey> {
-        match &matched {
-            Some(kept) => runs.iter().copied().filter(|&k| kept[k]).collect(),
-            None => runs.to_vec(),
-        }
-    };
-
-    // Each model's shown runs, found once (ordering tasks, ordering models
-    // and the rows all need them).
-    let mut shown_of: Vec<Vec<Vec<RunKey>>> = c
-        .tasks
-        .iter()
-        .map(|task| task.models.iter().map(|m| shown(&m.runs)).collect())
-        .collect();
     let task_order = order(
         c.tasks
             .iter()
             .enumerate()
-            .map(|(t, task)| {
-                let keys: Vec<RunKey> = shown_of[t].concat();
-                (t, task.name.as_str(), group_key(&keys, false))
-            })
+            .map(|(t, task)| (t, task.name.as_str(), task_keys[t]))
             .collect(),
     );
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(
+        1 + match &matched {
+            Some(_) => totals.root.0,
+            None if models_open => c.runs.len(),
+            None => 0,
+        },
+    );
+    if !c.runs.is_empty() {
+        rows.push(Row {
+            node: Node::Root,
+            depth: 0,
+            open: true,
+        });
+    }
     for t in task_order {
         let task = &c.tasks[t];
+        if matched.is_some() && totals.tasks[t].0 == 0 {
+            continue;
+        }
+        let open = matched.is_some() || input.expansion.is_node_open(c, Node::Task(t), true);
+        rows.push(Row {
+            node: Node::Task(t),
+            depth: 1,
+            open,
+        });
+        if !open {
+            continue;
+        }
         let model_order = order(
             task.models
                 .iter()
                 .enumerate()
-                .map(|(m, model)| (m, model.name.as_str(), group_key(&shown_of[t][m], true)))
+                .map(|(m, model)| (m, model.name.as_str(), model_keys[t][m]))
                 .collect(),
         );
-        let mut task_rows = Vec::new();
-        let mut task_highlight = None;
         for m in model_order {
-            let model = &task.models[m];
-            let mut runs = std::mem::take(&mut shown_of[t][m]);
-            if matched.is_some() && runs.is_empty() {
+            if matched.is_some() && totals.models[t][m].0 == 0 {
                 continue;
             }
-            // Where the filter matched the task and model names: as it did
-            // for the first matching run (the same names give the same positions).
-            let first = matched
-                .is_some()
-                .then(|| runs.first().filter(|k| !notes.contains_key(k)))
-                .flatten()
-                .and_then(|&k| {
-                    let r = &c.runs[k];
-                    match_path([&r.task, &r.model, &r.name], query)
-                });
-            let seg = |i: usize| -> Vec<usize> {
-                first
-                    .as_ref()
-                    .map(|m| m.positions[i].clone())
-                    .unwrap_or_default()
-            };
-            task_highlight.get_or_insert_with(|| seg(0));
-            let id = NodeId::Model(task.name.clone(), model.name.clone());
-            let open = matched.is_some() || input.expansion.is_open(&id, models_open);
-            task_rows.push(Row {
-                node: Node::Model(t, m),
-                highlight: seg(1),
-                id,
+            let node = Node::Model(t, m);
+            let open = matched.is_some() || input.expansion.is_node_open(c, node, models_open);
+            rows.push(Row {
+                node,
                 depth: 2,
                 open,
-                note: None,
             });
-            if open {
-                // The model's runs in the kept order, less those the
-                // filter hides (sorting the shown ones gives the same
-                // order: ties are broken by path, so it is total).
-                let all = memo.sorted_runs(input, (t, m), metric);
-                runs.clear();
-                match &matched {
-                    Some(kept) => runs.extend(all.iter().copied().filter(|&k| kept[k])),
-                    None => runs.extend_from_slice(all),
-                }
-                if input.reverse {
-                    runs.reverse();
-                }
-                for k in runs {
-                    task_rows.push(Row {
-                        node: Node::Run(k),
-                        id: NodeId::Run(c.runs[k].path.clone()),
-                        depth: 3,
-                        open: false,
-                        highlight: Vec::new(),
-                        note: notes.get(&k).cloned(),
-                    });
-                }
+            if !open {
+                continue;
+            }
+            // The model's runs in the kept order, less those the filter
+            // hides (sorting the shown ones gives the same order: ties
+            // are broken by path, so it is total).
+            let all = sorted_runs(sorted, input, (t, m), metric);
+            let start = rows.len();
+            let run = |k: RunKey| Row {
+                node: Node::Run(k),
+                depth: 3,
+                open: false,
+            };
+            match &matched {
+                Some(kept) => rows.extend(all.iter().filter(|&&k| kept[k]).map(|&k| run(k))),
+                None => rows.extend(all.iter().map(|&k| run(k))),
+            }
+            if input.reverse {
+                rows[start..].reverse();
             }
         }
-        if matched.is_some() && task_rows.is_empty() {
-            continue;
-        }
-        let id = NodeId::Task(task.name.clone());
-        let open = matched.is_some() || input.expansion.is_open(&id, true);
-        rows.push(Row {
-            node: Node::Task(t),
-            highlight: task_highlight.unwrap_or_default(),
-            id,
-            depth: 1,
-            open,
-            note: None,
-        });
-        if open {
-            rows.extend(task_rows);
-        }
     }
-    if !rows.is_empty() {
-        rows.insert(
-            0,
-            Row {
-                node: Node::Root,
-                id: NodeId::Root,
-                depth: 0,
-                open: true,
-                highlight: Vec::new(),
-                note: None,
-            },
-        );
+    // A task or model emptied by the filter would have been skipped; the
+    // root stays only over some run.
+    if rows.len() == 1 && matched.is_some() {
+        rows.clear();
     }
-    rows
+    Built {
+        rows,
+        shown: Shown {
+            kept: matched,
+            notes,
+            count: totals.root.0,
+        },
+        totals,
+    }
 }
 
 #[cfg(test)]
@@ -919,11 +1321,13 @@ mod tests {
         let mut full = String::new();
         for p in paths {
             for q in queries {
-                assert_eq!(
-                    path_tier(p, q, &mut full),
-                    match_path(p, q).map(|m| m.tier),
-                    "{p:?} {q:?}"
-                );
+                let tier = match_path(p, q).map(|m| m.tier);
+                assert_eq!(path_tier(p, q, &mut full), tier, "{p:?} {q:?}");
+                // Matched once per model, then per run name: the same answer.
+                let ahead = ahead(p[0], p[1], q);
+                let parts = query_parts(q);
+                let by_model = name_tier(ahead, p, (q, &parts), &mut full);
+                assert_eq!(by_model, tier, "{p:?} {q:?} {ahead:?}");
             }
         }
     }
@@ -961,6 +1365,7 @@ mod tests {
             query,
             expansion: &expansion,
             key_metrics: &key_metrics,
+            key_values: &[],
             filter: crate::tui::query_filter::Input {
                 configs: &configs,
                 now: jiff::Timestamp::UNIX_EPOCH,
@@ -973,14 +1378,14 @@ mod tests {
                 .filter(|r| matches!(r.node, Node::Run(_)))
                 .count()
         };
-        assert_eq!(runs(build_rows(&input("s"), &mut memo)), 2);
-        assert_eq!(runs(build_rows(&input("seed4"), &mut memo)), 1);
+        assert_eq!(runs(build_rows(&input("s"), &mut memo).rows), 2);
+        assert_eq!(runs(build_rows(&input("seed4"), &mut memo).rows), 1);
         assert_eq!(memo.steps.len(), 2);
         // Backspace finds the answer kept for the shorter query.
-        assert_eq!(runs(build_rows(&input("s"), &mut memo)), 2);
+        assert_eq!(runs(build_rows(&input("s"), &mut memo).rows), 2);
         assert_eq!(memo.steps.len(), 1);
         // A query that does not extend the last searches every run again.
-        assert_eq!(runs(build_rows(&input("x"), &mut memo)), 1);
+        assert_eq!(runs(build_rows(&input("x"), &mut memo).rows), 1);
         assert_eq!(memo.steps.len(), 1);
     }
 
@@ -1008,6 +1413,20 @@ mod tests {
                 time: Some(1_700_000_000 + time),
             }));
         }
+        // Sizes that differ by run and do not follow time, but for the
+        // last run, which is not sized yet.
+        for key in 0..runs.len() - 1 {
+            let mut usage = RunUsage::default();
+            usage.tmp.disk = 1000 * (key as u64 % 3 + 1);
+            usage.checkpoints.disk = 10 << key;
+            usage.files = key as u64;
+            c.apply(ScanEvent::RunDone {
+                key,
+                usage,
+                errors: Vec::new(),
+                stamps: Default::default(),
+            });
+        }
         let summaries = HashMap::new();
         let key_metrics = Default::default();
         let expansion = Expansion::default();
@@ -1020,6 +1439,7 @@ mod tests {
             query,
             expansion: &expansion,
             key_metrics: &key_metrics,
+            key_values: &[],
             filter: crate::tui::query_filter::Input {
                 configs: &configs,
                 now: jiff::Timestamp::UNIX_EPOCH,
@@ -1035,7 +1455,32 @@ mod tests {
                     let kept = build_rows(&input(q, sort, reverse), &mut memo);
                     let fresh = build_rows(&input(q, sort, reverse), &mut FilterMemo::default());
                     assert_eq!(kept, fresh, "{q:?} {sort:?} reverse {reverse}");
-                    compared += kept.len();
+                    compared += kept.rows.len();
+                    // The totals are those of the runs on the rows, added
+                    // up run by run.
+                    let shown: Vec<RunKey> = kept
+                        .rows
+                        .iter()
+                        .filter_map(|r| match r.node {
+                            Node::Run(k) => Some(k),
+                            _ => None,
+                        })
+                        .collect();
+                    let t = &kept.totals;
+                    assert_eq!(t.root, (shown.len(), c.rollup(&shown)), "{q:?}");
+                    assert_eq!(t.all, c.rollup(&(0..c.runs.len()).collect::<Vec<_>>()));
+                    for (ti, task) in c.tasks.iter().enumerate() {
+                        for (mi, model) in task.models.iter().enumerate() {
+                            let of: Vec<RunKey> = model
+                                .runs
+                                .iter()
+                                .copied()
+                                .filter(|k| shown.contains(k))
+                                .collect();
+                            let want = (of.len(), c.rollup(&of));
+                            assert_eq!(t.get(Node::Model(ti, mi)), Some(&want), "{q:?}");
+                        }
+                    }
                 }
             }
         }
@@ -1043,6 +1488,7 @@ mod tests {
         assert!(compared > 40, "{compared}");
         // Newest first: neither the catalog's order nor the paths'.
         let t5: Vec<Node> = build_rows(&input("t5", &SORTS[0], false), &mut memo)
+            .rows
             .into_iter()
             .filter_map(|r| matches!(r.node, Node::Run(_)).then_some(r.node))
             .collect();

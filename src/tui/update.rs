@@ -9,7 +9,7 @@ use super::app::{App, Focus};
 use super::keymap::Action;
 use super::msg::{Msg, Request};
 use super::overlay::Overlay;
-use super::tree::{Node, NodeId};
+use super::tree::Node;
 use crate::catalog::{RunKey, ScanEvent};
 use crate::fmt;
 use crate::ops::{PlanKind, PlanOptions};
@@ -386,7 +386,7 @@ fn key(app: &mut App, action: Action) {
             if let Some(row) = app.tree.rows.get(app.tree.selected)
                 && row.foldable()
             {
-                app.tree.expansion.toggle(row.id.clone());
+                app.tree.expansion.toggle(row.id(&app.catalog));
                 app.invalidate();
             } else if app.selected_run().is_some() {
                 super::run_view::open(app);
@@ -1020,7 +1020,7 @@ fn select(app: &mut App, i: usize) {
     app.tree.selected = i.min(app.tree.rows.len().saturating_sub(1));
     // The user's choice: what the tree keeps selected from now on.
     if let Some(row) = app.tree.rows.get(app.tree.selected) {
-        app.tree.selected_id = Some(row.id.clone());
+        app.tree.selected_id = Some(row.id(&app.catalog));
     }
     app.panes = Default::default();
 }
@@ -1044,7 +1044,7 @@ fn expand(app: &mut App) {
         // A run has nothing to unfold (Tab moves into its panes).
         Node::Run(_) => {}
         _ if !row.open => {
-            app.tree.expansion.toggle(row.id.clone());
+            app.tree.expansion.toggle(row.id(&app.catalog));
             app.invalidate();
         }
         _ => select(app, app.tree.selected + 1),
@@ -1060,7 +1060,7 @@ fn collapse(app: &mut App) {
         return;
     };
     if row.foldable() && row.open {
-        app.tree.expansion.toggle(row.id.clone());
+        app.tree.expansion.toggle(row.id(&app.catalog));
         app.invalidate();
         return;
     }
@@ -1107,10 +1107,7 @@ fn latest(app: &mut App) {
     app.reveal(k);
     app.panes = Default::default();
     app.say(msg);
-    debug_assert!(matches!(
-        app.tree.rows.get(app.tree.selected).map(|r| &r.id),
-        Some(NodeId::Run(_))
-    ));
+    debug_assert!(app.selected_run().is_some());
 }
 
 /// "time", "size (reversed)": the order the tree is in.
@@ -1221,7 +1218,7 @@ fn click(app: &mut App, col: u16, row: u16) {
             let i = app.tree.offset + (row - tree.y - 2) as usize;
             if i < app.tree.rows.len() {
                 if i == app.tree.selected && app.tree.rows[i].foldable() {
-                    app.tree.expansion.toggle(app.tree.rows[i].id.clone());
+                    app.tree.expansion.toggle(app.tree.rows[i].id(&app.catalog));
                     app.invalidate();
                 }
                 select(app, i);

@@ -338,3 +338,44 @@ fn the_portable_scanner_sees_what_statx_sees() {
     assert_eq!(view(&fast), view(&portable));
     assert!(view(&fast).len() >= 9);
 }
+
+/// The tree's sorts read a run's key metric through `key_value`, which
+/// skips building the reading: it must give what `key_metric` gives, for
+/// each demo run, whether the key metric is the run's own or named by the
+/// config (a curve, a scalar, one the run lacks).
+#[test]
+fn key_value_reads_what_key_metric_reads() {
+    use runyard::runs::{Better, KeySpec};
+    let (_tmp, root) = common::demo_copy();
+    let c = scan(&root);
+    let specs = [
+        KeySpec::default(),
+        KeySpec {
+            name: Some("val/loss".into()),
+            better: None,
+        },
+        KeySpec {
+            name: Some("val/cer".into()),
+            better: Some(Better::Higher),
+        },
+        KeySpec {
+            name: Some("nothing/like/this".into()),
+            better: None,
+        },
+    ];
+    let mut found = 0;
+    for r in &c.runs {
+        let s = RunSummary::load(&r.path);
+        for spec in &specs {
+            let want = s.key_metric(spec).map(|k| (k.value, k.better));
+            if want.is_some() {
+                found += 1;
+            }
+            assert_eq!(s.key_value(spec), want, "{} {spec:?}", r.name);
+        }
+    }
+    assert!(
+        found >= c.runs.len(),
+        "most runs have a key metric: {found}"
+    );
+}

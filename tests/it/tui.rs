@@ -1191,7 +1191,10 @@ fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
         y.tree
             .rows
             .iter()
-            .map(|r| (r.node, r.note.clone()))
+            .map(|r| match r.node {
+                Node::Run(k) => (r.node, y.tree.shown.notes.get(&k).cloned()),
+                _ => (r.node, None),
+            })
             .collect()
     };
     let mut fresh = app_for(&root);

@@ -519,10 +519,10 @@ fn shown_digest(app: &App) -> Option<(String, usize, u64)> {
     if app.tree.query.is_empty() {
         return None;
     }
-    let digest = app.tree.shown.iter().fold(0u64, |acc, &k| {
+    let digest = app.tree.shown.keys()?.fold(0u64, |acc, k| {
         acc.wrapping_add((k as u64 ^ 0x9e37_79b9_7f4a_7c15).wrapping_mul(0xff51_afd7_ed55_8ccd))
     });
-    Some((app.tree.query.clone(), app.tree.shown.len(), digest))
+    Some((app.tree.query.clone(), app.tree.shown.count, digest))
 }
 
 /// The best run of each task among the runs the tree shows.

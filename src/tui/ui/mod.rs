@@ -327,7 +327,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         let pending = crate::tui::query_filter::pending(c, &app.configs, &app.tree.query);
         first.push(format!(
             "filter: {} of {} runs{}",
-            app.shown_runs().count(),
+            app.tree.shown.count,
             c.runs.len(),
             if pending > 0 {
                 format!(" ({pending} pending: config not read yet)")
@@ -336,8 +336,8 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             }
         ));
     }
-    let all: Vec<_> = c.run_keys().collect();
-    let u = c.rollup(&all);
+    // Summed with the rows, not per frame (100,000 runs' usage).
+    let u = &app.tree.totals.all;
     let mut sort = app.tree.sort.label();
     if app.tree.reverse {
         sort.push_str(" ↑");

@@ -82,7 +82,7 @@ impl Columns {
 /// Draws the tree pane.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let c = &app.catalog;
-    let shown = app.tree.shown.len();
+    let shown = app.tree.shown.count;
     let title = if app.tree.filtering || !app.tree.query.is_empty() {
         let cursor = if app.tree.filtering { "▏" } else { "" };
         format!(
@@ -139,7 +139,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .enumerate()
             .skip(app.tree.offset)
             .take((inner.height as usize).saturating_sub(1))
-            .map(|(i, row)| row_line(app, row, cols, width, total, i == app.tree.selected)),
+            .map(|(i, row)| row_line(app, (i, row), cols, width, total, i == app.tree.selected)),
     );
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -258,7 +258,7 @@ fn share_bar(share: f64) -> String {
 
 fn row_line<'a>(
     app: &App,
-    row: &Row,
+    (i, row): (usize, &Row),
     cols: Columns,
     width: usize,
     total: u64,
@@ -266,6 +266,11 @@ fn row_line<'a>(
 ) -> Line<'a> {
     let c = &app.catalog;
     let t = &app.settings.theme;
+    // The words of a note match, for a run found by its notes.
+    let note = match row.node {
+        Node::Run(k) => app.tree.shown.notes.get(&k),
+        _ => None,
+    };
     // Name, run count, usage, the parent's size (for the share), status, metric.
     let (name, count, usage, parent, icon, metric): (
         String,
@@ -432,7 +437,7 @@ fn row_line<'a>(
     let mut name_w = avail.saturating_sub(flags.width() + suffix.width());
     // A note match needs room to say which words: the run id shortens for
     // it, down to its shortest dated form.
-    if let Some(words) = &row.note {
+    if let Some(words) = note {
         let want = format!("  notes: {}", fmt::escape(words)).width();
         name_w = name_w.saturating_sub(want).max(name_w.min(NAME_MIN - 2));
     }
@@ -450,13 +455,14 @@ fn row_line<'a>(
     };
     // Run rows are built without positions: worked out here, for the rows
     // on screen only.
-    let run_highlight;
     let highlight = match row.node {
-        Node::Run(k) if raw && row.note.is_none() && !app.tree.query.trim().is_empty() => {
-            run_highlight = crate::tui::tree::run_highlight(&app.catalog, k, &app.tree.query);
-            &run_highlight
+        _ if !raw || app.tree.query.trim().is_empty() => Vec::new(),
+        Node::Run(_) if note.is_some() => Vec::new(),
+        Node::Run(k) => crate::tui::tree::run_highlight(c, k, &app.tree.query),
+        _ => {
+            let view = (app.tree.rows.as_slice(), &app.tree.shown);
+            crate::tui::tree::group_highlight(view, c, i, &app.tree.query)
         }
-        _ => &row.highlight,
     };
     let mut spans = left;
     for (ch, at) in text.chars().zip(map) {
@@ -475,7 +481,7 @@ fn row_line<'a>(
     used += flags.width();
     spans.push(Span::styled(flags, t.error()));
     // A run found by its notes says by which words.
-    if let Some(words) = &row.note {
+    if let Some(words) = note {
         let note = truncate(
             &format!("  notes: {}", fmt::escape(words)),
             avail.saturating_sub(used),
