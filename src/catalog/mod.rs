@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::layout::{self, RunId, TopKind};
 use crate::sources::SourceKind;
 pub use scan::{ScanEvent, ScanHandle, ScanOptions, ScanProgress, scan, spawn};
-pub use sort::{SortKey, sort_runs};
+pub use sort::{SortKey, sort_model, sort_runs};
 pub use usage::{RunUsage, Usage};
 
 /// Index of a run in [`Catalog::runs`], stable for the life of one scan.
@@ -114,6 +114,10 @@ pub struct Model {
     pub name: String,
     /// Keys of its runs in [`Catalog::runs`], in name order.
     pub runs: Vec<RunKey>,
+    /// Every run sits in the same folder, so name order is path order
+    /// (sorting its runs then needs no path compared).
+    #[serde(skip)]
+    pub one_folder: bool,
 }
 
 /// A task folder and the models under it.
@@ -219,6 +223,7 @@ impl Catalog {
                             Model {
                                 name,
                                 runs: Vec::new(),
+                                one_folder: true,
                             },
                         );
                         i
@@ -226,6 +231,12 @@ impl Catalog {
                 };
                 let runs = &self.runs;
                 let model = &mut models[model_at];
+                // Name order is path order only for runs named by their
+                // folder, all in one folder (not MLflow's, named by a tag).
+                model.one_folder &= found.path.file_name() == Some(found.name.as_ref());
+                if let Some(&first) = model.runs.first() {
+                    model.one_folder &= runs[first].path.parent() == found.path.parent();
+                }
                 let at = model
                     .runs
                     .partition_point(|&k| runs[k].name.as_str() < found.name.as_str());

@@ -68,6 +68,41 @@ pub fn sort_runs(
     metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
 ) {
     let runs = &catalog.runs;
+    // Keys already in path order need no path compared: the sort is
+    // stable, so ties keep that order.
+    let by_path = keys
+        .windows(2)
+        .all(|w| path_cmp(&runs[w[0]].path, &runs[w[1]].path) != Ordering::Greater);
+    sort_keys(catalog, keys, sort, metric, by_path);
+}
+
+/// Every run of `model` in the order of `sort` (see [`sort_runs`]).
+pub fn sort_model(
+    catalog: &Catalog,
+    model: &super::Model,
+    sort: &SortKey,
+    metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
+) -> Vec<RunKey> {
+    let mut keys = model.runs.clone();
+    // A model's runs are kept in name order: in path order when they share
+    // a folder, which saves reading every run's path.
+    if model.one_folder {
+        sort_keys(catalog, &mut keys, sort, metric, true);
+    } else {
+        sort_runs(catalog, &mut keys, sort, metric);
+    }
+    keys
+}
+
+/// [`sort_runs`], told whether `keys` come in path order.
+fn sort_keys(
+    catalog: &Catalog,
+    keys: &mut [RunKey],
+    sort: &SortKey,
+    metric: impl Fn(RunKey, Option<&str>) -> Option<(f64, bool)>,
+    by_path: bool,
+) {
+    let runs = &catalog.runs;
     let disk = |k: RunKey, reclaim: bool| {
         runs[k].usage.as_ref().map_or(0, |u| {
             if reclaim {
@@ -102,11 +137,6 @@ pub fn sort_runs(
         .iter()
         .map(|&k| (runs[k].time(), runs[k].last_write()))
         .collect();
-    // Keys already in path order (a model's runs, kept by name) need no
-    // path compared: the sort is stable, so ties keep that order.
-    let by_path = keys
-        .windows(2)
-        .all(|w| path_cmp(&runs[w[0]].path, &runs[w[1]].path) != Ordering::Greater);
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (keys[i], keys[j]);
@@ -210,6 +240,50 @@ mod tests {
             usage: None,
             errors: Vec::new(),
             stamps: std::sync::Arc::from(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn a_model_sorts_as_its_runs_do() {
+        use crate::catalog::ScanEvent;
+        use crate::catalog::scan::RunFound;
+        // Runs named by their folder in one folder, and runs named apart
+        // from their folders (as MLflow's are), found in no order, some
+        // tied on time.
+        let mut c = Catalog::new(std::path::Path::new("/o"));
+        let runs = [
+            ("m", "c", "c", 2),
+            ("m", "a", "a", 1),
+            ("m", "b", "b", 2),
+            ("m", "a-b", "a-b", 2),
+            ("mlflow", "run_z", "0aa", 1),
+            ("mlflow", "run_a", "0ff", 1),
+            ("mlflow", "run_m", "0bb", 2),
+        ];
+        for (key, (model, name, folder, time)) in runs.into_iter().enumerate() {
+            c.apply(ScanEvent::Run(RunFound {
+                key,
+                task: "t".into(),
+                model: model.into(),
+                name: name.into(),
+                path: format!("/o/experiments/t/{model}/{folder}").into(),
+                dir_mtime: None,
+                time: Some(1_700_000_000 + time),
+            }));
+        }
+        let models = &c.tasks[0].models;
+        assert!(models[0].one_folder && !models[1].one_folder);
+        for sort in [SortKey::Time, SortKey::Size, SortKey::KeyMetric] {
+            for model in models {
+                let metric = |_, _: Option<&str>| Some((1.0, false));
+                let mut want = model.runs.clone();
+                sort_runs(&c, &mut want, &sort, metric);
+                assert_eq!(
+                    super::sort_model(&c, model, &sort, metric),
+                    want,
+                    "{sort:?}"
+                );
+            }
         }
     }
 

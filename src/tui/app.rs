@@ -736,26 +736,7 @@ impl App {
             // Where the selection was, to find it again by node (a run keeps
             // its key while the catalog does).
             let was = self.selected_node();
-            let built = super::spans::span("build_rows", || {
-                tree::build_rows(
-                    &TreeInput {
-                        catalog: &self.catalog,
-                        summaries: &self.loaded.summaries,
-                        sort: &self.tree.sort,
-                        reverse: self.tree.reverse,
-                        query: &self.tree.query,
-                        expansion: &self.tree.expansion,
-                        key_metrics: &self.settings.key_metrics,
-                        key_values: &self.loaded.key_metrics.borrow(),
-                        filter: super::query_filter::Input {
-                            configs: &self.configs,
-                            now: self.now,
-                            window: self.settings.window,
-                        },
-                    },
-                    &mut self.tree.memo,
-                )
-            });
+            let built = super::spans::span("build_rows", || self.with_tree_input(tree::build_rows));
             self.tree.rows = built.rows;
             self.tree.shown = built.shown;
             self.tree.totals = built.totals;
@@ -874,6 +855,35 @@ impl App {
                 self.outbox.push(Request::Details(self.generation, k, path));
             }
         }
+    }
+
+    /// Calls `f` with what the tree's rows are built from and the filter's
+    /// memo (borrowed apart from the rest of the app).
+    fn with_tree_input<R>(&mut self, f: impl FnOnce(&TreeInput, &mut tree::FilterMemo) -> R) -> R {
+        let key_values = self.loaded.key_metrics.borrow();
+        let input = TreeInput {
+            catalog: &self.catalog,
+            summaries: &self.loaded.summaries,
+            sort: &self.tree.sort,
+            reverse: self.tree.reverse,
+            query: &self.tree.query,
+            expansion: &self.tree.expansion,
+            key_metrics: &self.settings.key_metrics,
+            key_values: &key_values,
+            filter: super::query_filter::Input {
+                configs: &self.configs,
+                now: self.now,
+                window: self.settings.window,
+            },
+        };
+        f(&input, &mut self.tree.memo)
+    }
+
+    /// The filter is about to be typed: works out now what its first
+    /// letter would (every run's names in one buffer, every model's order
+    /// of runs), so that letter answers within a frame on a big tree.
+    pub(super) fn ready_filter(&mut self) {
+        self.with_tree_input(|input, memo| memo.ready(input));
     }
 
     /// The node of the catalog that `id` names, if it is there; `hint` is

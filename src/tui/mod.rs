@@ -112,6 +112,9 @@ pub mod spans {
 /// Redraws caused by the scan come at most this often.
 const SCAN_FRAME: Duration = Duration::from_millis(60);
 
+/// How long without a key before [`Msg::Idle`] readies the next one's work.
+const IDLE_AFTER: Duration = Duration::from_millis(500);
+
 /// How the explorer runs.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -350,6 +353,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
     let mut dirty = true;
     let mut urgent = true;
     let mut last_draw = Instant::now();
+    let mut last_input = Instant::now();
     let mut last_report = DrawReport::default();
     let result: anyhow::Result<()> = loop {
         if stop.load(Ordering::Relaxed) || app.quit {
@@ -420,6 +424,11 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break Ok(()),
         };
+        // Quiet for a while: ready what the next key may need, before it
+        // comes rather than when it does.
+        if first.is_none() && last_input.elapsed() >= IDLE_AFTER {
+            spans::span("idle", || update::update(&mut app, Msg::Idle));
+        }
         // Take what else is waiting before drawing, so a burst of scan
         // events costs one frame.
         let mut budget = 2000;
@@ -469,6 +478,7 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
             if let Some(m) = msg {
                 if matches!(m, Msg::Key(_) | Msg::Click(..) | Msg::Wheel(..)) {
                     urgent = true;
+                    last_input = Instant::now();
                 }
                 // Background answers mark the rows stale; the tick below
                 // rebuilds them once for the frame.

@@ -34,6 +34,9 @@ pub enum Msg {
     Drawn(DrawReport),
     /// The clock moved: messages fade, the tree is refreshed when due.
     Tick(Instant, Timestamp),
+    /// No key for a while: work that makes the next one faster may run
+    /// (the filter's first letter on a big tree).
+    Idle,
     /// The terminal went away (closed, or an SSH link dropped), or a signal.
     Quit,
     /// A new config (keys, theme, key metrics, first sort).

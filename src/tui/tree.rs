@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::catalog::RunUsage;
-use crate::catalog::{Catalog, RunKey, SortKey, sort_runs};
+use crate::catalog::{Catalog, RunKey, SortKey, sort_model};
 use crate::layout::lower_is_better;
 use crate::runs::RunSummary;
 
@@ -809,14 +809,39 @@ fn sorted_runs<'a>(
     // The runs change only with a cleared memo; the count is a cheap
     // guard that a kept order still names this model's runs.
     if slot.as_ref().is_none_or(|v| v.len() != runs.len()) {
-        let mut keys = runs.clone();
-        sort_runs(c, &mut keys, input.sort, metric);
-        *slot = Some(keys);
+        *slot = Some(sort_model(c, &c.tasks[t].models[m], input.sort, metric));
     }
     slot.as_deref().unwrap_or(&[])
 }
 
 impl FilterMemo {
+    /// Works out what the first letter of a filter needs and is kept
+    /// until the runs or the sort change: every run's names in one buffer
+    /// and every model's order of runs (a filter shows every model open).
+    pub fn ready(&mut self, input: &TreeInput) {
+        let c = input.catalog;
+        self.paths(input);
+        self.values(input);
+        let FilterMemo { sorted, values, .. } = self;
+        let values = values.as_ref().map_or(&[][..], |(_, v)| v.as_slice());
+        let metric = |k: RunKey, _: Option<&str>| values.get(k).copied().flatten();
+        for (t, task) in c.tasks.iter().enumerate() {
+            for m in 0..task.models.len() {
+                sorted_runs(sorted, input, (t, m), metric);
+            }
+        }
+    }
+
+    /// Every run's names in one buffer, built after the runs changed.
+    fn paths(&mut self, input: &TreeInput) -> &Paths {
+        let c = input.catalog;
+        let paths = match self.paths.take() {
+            Some(p) if p.runs.len() == c.runs.len() => p,
+            _ => Paths::of(c, input.summaries),
+        };
+        self.paths.insert(paths)
+    }
+
     /// Every run `query` matches, any tier, searching only the last
     /// answer when `query` extends the query it answered.
     fn matches(&mut self, input: &TreeInput, query: &str) -> &[FilterHit] {
@@ -832,40 +857,72 @@ impl FilterMemo {
         }
         if self.steps.last().is_none_or(|(q, _)| q != query) {
             let c = input.catalog;
-            if self
-                .paths
-                .as_ref()
-                .is_none_or(|p| p.runs.len() != c.runs.len())
-            {
-                self.paths = Some(Paths::of(c, input.summaries));
-            }
+            self.paths(input);
             let Some(paths) = self.paths.as_ref() else {
                 return &[];
             };
-            let mut full = String::new();
-            // Each model's names are matched the first time one of its
-            // runs is asked about.
-            let mut aheads: Vec<Option<Ahead>> = vec![None; paths.models.len()];
             let parts = query_parts(query);
-            let mut test = |k: RunKey| -> Option<(RunKey, u8, Option<String>)> {
-                let (g, name) = paths.run(k);
-                let [task, model] = paths.model(g);
-                let ahead = *aheads[g as usize].get_or_insert_with(|| ahead(task, model, query));
-                let segments = [task, model, name];
-                if let Some(tier) = name_tier(ahead, segments, (query, &parts), &mut full) {
-                    return Some((k, tier, None));
-                }
-                let notes = paths.notes(k)?;
-                match_notes(notes, query).map(|words| (k, 0, Some(words)))
+            // One search of some runs, each model's names matched the
+            // first time one of its runs is asked about.
+            let search = |keys: &mut dyn Iterator<Item = RunKey>| -> Vec<FilterHit> {
+                let mut full = String::new();
+                let mut aheads: Vec<Option<Ahead>> = vec![None; paths.models.len()];
+                let mut test = |k: RunKey| -> Option<FilterHit> {
+                    let (g, name) = paths.run(k);
+                    let [task, model] = paths.model(g);
+                    let ahead =
+                        *aheads[g as usize].get_or_insert_with(|| ahead(task, model, query));
+                    let segments = [task, model, name];
+                    if let Some(tier) = name_tier(ahead, segments, (query, &parts), &mut full) {
+                        return Some((k, tier, None));
+                    }
+                    let notes = paths.notes(k)?;
+                    match_notes(notes, query).map(|words| (k, 0, Some(words)))
+                };
+                keys.filter_map(&mut test).collect()
             };
-            let found: Vec<_> = match self.steps.last() {
-                Some((_, last)) => last.iter().filter_map(|h| test(h.0)).collect(),
-                None => (0..c.runs.len()).filter_map(test).collect(),
+            let keys: Vec<RunKey> = match self.steps.last() {
+                Some((_, last)) => last.iter().map(|h| h.0).collect(),
+                None => (0..c.runs.len()).collect(),
             };
+            let found = search_split(&keys, &search);
             self.steps.push((query.to_string(), found));
         }
         self.steps.last().map_or(&[], |(_, f)| f.as_slice())
     }
+}
+
+/// Below this many runs a search runs on one thread (a thread costs more
+/// than it saves).
+const SPLIT_FROM: usize = 20_000;
+
+/// Runs `search` over `keys`, split between the machine's cores when there
+/// are many (a query over 100,000 runs), the answers joined in order: the
+/// filter's first letters search every run, and a keystroke waits for it.
+fn search_split<F>(keys: &[RunKey], search: &F) -> Vec<FilterHit>
+where
+    F: Fn(&mut dyn Iterator<Item = RunKey>) -> Vec<FilterHit> + Sync,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if cores < 2 || keys.len() < SPLIT_FROM {
+        return search(&mut keys.iter().copied());
+    }
+    let chunk = keys.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = keys
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| scope.spawn(move || search(&mut part.iter().copied())))
+            .collect();
+        // The first part here, while the others run.
+        let mut found = search(&mut keys[..chunk.min(keys.len())].iter().copied());
+        for part in parts {
+            // A part that panicked panics here, as it would have on one
+            // thread, rather than show a filter that silently lost runs.
+            found.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        found
+    })
 }
 
 /// The runs the filter keeps, by run: only the best tier that any run
@@ -1451,6 +1508,10 @@ mod tests {
         let mut compared = 0;
         for sort in &SORTS {
             for reverse in [false, true] {
+                // Readied as on an idle moment or `/`: the same rows.
+                if reverse {
+                    memo.ready(&input("", sort, reverse));
+                }
                 for q in ["s", "se", "seed", "seed4", "seed", "", "t5", "ocr/s", "x"] {
                     let kept = build_rows(&input(q, sort, reverse), &mut memo);
                     let fresh = build_rows(&input(q, sort, reverse), &mut FilterMemo::default());
@@ -1493,6 +1554,21 @@ mod tests {
             .filter_map(|r| matches!(r.node, Node::Run(_)).then_some(r.node))
             .collect();
         assert_eq!(t5, [Node::Run(1), Node::Run(2), Node::Run(0)]);
+    }
+
+    #[test]
+    fn a_split_search_answers_in_order_as_one_does() {
+        // Every third run, some found by "notes": order and content kept.
+        let search = |keys: &mut dyn Iterator<Item = RunKey>| -> Vec<FilterHit> {
+            keys.filter(|k| k % 3 != 1)
+                .map(|k| (k, (k % 2) as u8, (k % 7 == 0).then(|| format!("n{k}"))))
+                .collect()
+        };
+        for n in [0, 5, SPLIT_FROM - 1, SPLIT_FROM, 3 * SPLIT_FROM + 7] {
+            let keys: Vec<RunKey> = (0..n).map(|k| k * 2 + 1).collect();
+            let one = search(&mut keys.iter().copied());
+            assert_eq!(search_split(&keys, &search), one, "{n} keys");
+        }
     }
 
     #[test]

@@ -78,6 +78,11 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
             }
         }
         Msg::Tick(at, now) => tick(app, at, now),
+        Msg::Idle => {
+            if app.catalog.done.is_some() {
+                app.ready_filter();
+            }
+        }
         Msg::Quit => app.quit = true,
         Msg::Configure(config) => {
             let settings = app.settings.clone().configured(&config);
@@ -395,6 +400,7 @@ fn key(app: &mut App, action: Action) {
         Action::StartFilter => {
             app.tree.filtering = true;
             app.focus = Focus::Tree;
+            app.ready_filter();
         }
         Action::Input(c) => {
             app.tree.query.push(c);
