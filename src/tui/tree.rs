@@ -1060,6 +1060,10 @@ pub struct Totals {
     pub models: Vec<Vec<(usize, RunUsage)>>,
     /// Every run of the tree, the filter aside.
     pub all: RunUsage,
+    /// Every run of each task, the filter aside.
+    pub all_tasks: Vec<RunUsage>,
+    /// Every run of each model by task, the filter aside.
+    pub all_models: Vec<Vec<RunUsage>>,
 }
 
 impl Totals {
@@ -1069,6 +1073,16 @@ impl Totals {
             Node::Root => Some(&self.root),
             Node::Task(t) => self.tasks.get(t),
             Node::Model(t, m) => self.models.get(t)?.get(m),
+            Node::Run(_) => None,
+        }
+    }
+
+    /// The usage of every run under a root, task or model, shown or not.
+    pub fn whole(&self, node: Node) -> Option<&RunUsage> {
+        match node {
+            Node::Root => Some(&self.all),
+            Node::Task(t) => self.all_tasks.get(t),
+            Node::Model(t, m) => self.all_models.get(t)?.get(m),
             Node::Run(_) => None,
         }
     }
@@ -1188,9 +1202,15 @@ pub fn build_rows(input: &TreeInput, memo: &mut FilterMemo) -> Built {
         totals.root.1.add(&task_total.1);
         totals.tasks.push(task_total);
         totals.models.push(counts);
+        let mut all_task = RunUsage::default();
         for w in &whole[t] {
-            totals.all.add(&w.usage);
+            all_task.add(&w.usage);
         }
+        totals.all.add(&all_task);
+        totals.all_tasks.push(all_task);
+        totals
+            .all_models
+            .push(whole[t].iter().map(|w| w.usage.clone()).collect());
     }
 
     let order = |mut groups: Vec<(usize, &str, GroupKey)>| -> Vec<usize> {
@@ -1531,7 +1551,12 @@ mod tests {
                     assert_eq!(t.root, (shown.len(), c.rollup(&shown)), "{q:?}");
                     assert_eq!(t.all, c.rollup(&(0..c.runs.len()).collect::<Vec<_>>()));
                     for (ti, task) in c.tasks.iter().enumerate() {
+                        let every: Vec<RunKey> =
+                            task.models.iter().flat_map(|m| m.runs.clone()).collect();
+                        assert_eq!(t.whole(Node::Task(ti)), Some(&c.rollup(&every)));
                         for (mi, model) in task.models.iter().enumerate() {
+                            let whole = t.whole(Node::Model(ti, mi));
+                            assert_eq!(whole, Some(&c.rollup(&model.runs)));
                             let of: Vec<RunKey> = model
                                 .runs
                                 .iter()

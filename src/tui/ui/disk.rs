@@ -17,7 +17,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let node = app.selected_node();
-    let keys = app.runs_of(node);
     let c = &app.catalog;
     let usage = match node {
         Some(Node::Run(k)) => match &c.runs[k].usage {
@@ -30,10 +29,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) -> u16 {
                 return 0;
             }
         },
-        _ => c.rollup(&keys),
+        // Summed with the rows: the root's is every run (100,000 on a
+        // big tree), every frame otherwise.
+        Some(n) => match app.tree.totals.whole(n) {
+            Some(u) => u.clone(),
+            None => c.rollup(&app.runs_of(node)),
+        },
+        None => c.rollup(&app.runs_of(node)),
     };
     let mut lines = bars(app, &usage, inner.width as usize);
     if let Some(Node::Task(_) | Node::Model(..)) = node {
+        let keys = app.runs_of(node);
         let mut most: Vec<_> = keys
             .iter()
             .filter_map(|&k| Some((k, c.runs[k].usage.as_ref()?.reclaimable().disk)))
