@@ -141,6 +141,24 @@ pub fn fuzzy_found(text: impl IntoIterator<Item = char>, query: &str) -> bool {
     want.peek().is_none()
 }
 
+/// How many bytes of `query`, from its start, `text` holds in order (all
+/// of them when the query is found scattered), ASCII case ignored unless
+/// `sensitive`.
+fn taken_in_order<'a>(
+    text: impl IntoIterator<Item = &'a u8>,
+    query: &[u8],
+    sensitive: bool,
+) -> usize {
+    let mut taken = 0;
+    for &c in text {
+        let Some(&p) = query.get(taken) else { break };
+        if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
+            taken += 1;
+        }
+    }
+    taken
+}
+
 /// How well `part` is found in `hay`: 0 whole at the start of a word
 /// (`t5` in `t5-base`), 1 whole inside a word (`t5` in `resnet50`), 2
 /// only scattered. Case is ignored unless `part` has a capital.
@@ -238,7 +256,6 @@ pub fn path_tier(segments: [&str; 3], query: &str, full: &mut String) -> Option<
 fn path_tier_ascii(segments: [&str; 3], query: &str) -> Option<u8> {
     let q = query.as_bytes();
     let sensitive = q.iter().any(u8::is_ascii_uppercase);
-    let mut want = q.iter().peekable();
     let slash = [b'/'];
     let joined = segments[0]
         .as_bytes()
@@ -247,13 +264,7 @@ fn path_tier_ascii(segments: [&str; 3], query: &str) -> Option<u8> {
         .chain(segments[1].as_bytes())
         .chain(&slash)
         .chain(segments[2].as_bytes());
-    for &c in joined {
-        let Some(&&p) = want.peek() else { break };
-        if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
-            want.next();
-        }
-    }
-    if want.peek().is_some() {
+    if taken_in_order(joined, q, sensitive) < q.len() {
         return None;
     }
     let part = query.trim();
@@ -565,7 +576,6 @@ fn ahead(task: &str, model: &str, query: &str) -> Ahead {
         }
         let q = query.as_bytes();
         let sensitive = q.iter().any(u8::is_ascii_uppercase);
-        let mut taken = 0;
         let slash = [b'/'];
         let prefix = task
             .as_bytes()
@@ -573,12 +583,7 @@ fn ahead(task: &str, model: &str, query: &str) -> Ahead {
             .chain(&slash)
             .chain(model.as_bytes())
             .chain(&slash);
-        for &c in prefix {
-            let Some(&p) = q.get(taken) else { break };
-            if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
-                taken += 1;
-            }
-        }
+        let taken = taken_in_order(prefix, q, sensitive);
         let part = query.trim();
         let tier = if part.is_empty() {
             0
@@ -634,14 +639,7 @@ fn name_tier(
         Ahead::Ascii { taken, tier } if name.is_ascii() => {
             let q = &query.as_bytes()[taken..];
             let sensitive = query.bytes().any(|b| b.is_ascii_uppercase());
-            let mut want = q.iter().peekable();
-            for &c in name.as_bytes() {
-                let Some(&&p) = want.peek() else { break };
-                if c == p || (!sensitive && c.eq_ignore_ascii_case(&p)) {
-                    want.next();
-                }
-            }
-            if want.peek().is_some() {
+            if taken_in_order(name.as_bytes(), q, sensitive) < q.len() {
                 return None;
             }
             let part = query.trim();
