@@ -166,12 +166,13 @@ struct NameCounts<'a> {
 }
 
 impl<'a> NameCounts<'a> {
-    fn bump(&mut self, name: &'a str) {
+    /// Counts a run naming `name`; gives the name's place in the list.
+    fn bump(&mut self, name: &'a str) -> usize {
         if let Some(e) = self.list.get_mut(self.last)
             && e.0 == name
         {
             e.1 += 1;
-            return;
+            return self.last;
         }
         let list = &mut self.list;
         let i = *self.index.entry(name).or_insert_with(|| {
@@ -180,14 +181,15 @@ impl<'a> NameCounts<'a> {
         });
         self.list[i].1 += 1;
         self.last = i;
+        i
     }
 
     /// The counts with each name's direction: `spec`'s, else the name's,
     /// as [`crate::tui::tree::key_metric`] says it.
-    fn resolve(self, spec: &KeySpec) -> Vec<(String, bool, usize)> {
+    fn resolve(&self, spec: &KeySpec) -> Vec<(String, bool, usize)> {
         self.list
-            .into_iter()
-            .map(|(name, n)| {
+            .iter()
+            .map(|&(name, n)| {
                 let better = spec.better.or_else(|| direction_of(name));
                 (name.to_string(), better == Some(Better::Lower), n)
             })
@@ -213,17 +215,16 @@ fn judging(app: &App, task: &str, metrics: &[(String, bool, usize)]) -> Option<(
     }
 }
 
-/// The values of `metric` among `runs` (NaN left out), in their order, and
-/// the best of them: the last of equals, as runs were always picked.
+/// The values runs have (NaN and none left out), in their order, and the
+/// best of them: the last of equals, as runs were always picked.
 fn values(
-    runs: &[(RunKey, &RunSummary)],
-    metric: &str,
+    runs: impl Iterator<Item = (RunKey, Option<f64>)>,
     lower: bool,
 ) -> (Vec<Valued>, Option<Valued>) {
-    let mut all = Vec::with_capacity(runs.len());
-    let mut best: Option<(RunKey, f64)> = None;
-    for &(k, s) in runs {
-        let Some(v) = s.metric(metric).filter(|v| !v.is_nan()) else {
+    let mut all = Vec::new();
+    let mut best: Option<Valued> = None;
+    for (k, v) in runs {
+        let Some(v) = v.filter(|v| !v.is_nan()) else {
             continue;
         };
         let better = best.is_none_or(|(_, b)| {
@@ -241,36 +242,116 @@ fn values(
     (all, best)
 }
 
+/// A run's status when nothing under it was written in the active window,
+/// as [`Status::of`] says it when something was: a run that says it is
+/// running, or says nothing known, is running.
+fn status(idle: Status, active: bool) -> Status {
+    match idle {
+        Status::Stalled | Status::Unknown if active => Status::Running,
+        s => s,
+    }
+}
+
+/// What a roll-up needs of a run's summary, read while it is at hand and
+/// kept small (16 bytes): the root's runs are many and their summaries
+/// scattered, and going back to each for the judging metric cost as much
+/// as the first visit.
+#[derive(Clone, Copy)]
+struct Fact {
+    /// The run's value of its key metric (NaN: none).
+    value: f64,
+    /// Its key metric's place among the task's names (see [`NameCounts`];
+    /// `u32::MAX`: none).
+    name: u32,
+    /// Its status were it idle.
+    idle: Status,
+    /// Its summary has problems.
+    errors: bool,
+}
+
+impl Fact {
+    fn of<'a>(s: &'a RunSummary, spec: &'a KeySpec, names: &mut NameCounts<'a>) -> Fact {
+        let (name, value) = match s.key_metric_name(spec) {
+            Some(name) => (names.bump(name) as u32, s.metric(name)),
+            None => (u32::MAX, None),
+        };
+        Fact {
+            value: value.unwrap_or(f64::NAN),
+            name,
+            idle: s.status(false),
+            errors: !s.errors.is_empty(),
+        }
+    }
+
+    /// Run `k`'s value of `metric`, the name at `at` in the task's list:
+    /// kept when it is the run's key metric, else read from its summary.
+    fn value(&self, app: &App, k: RunKey, metric: &str, at: Option<usize>) -> Option<f64> {
+        if at.is_some_and(|at| at as u32 == self.name) {
+            return Some(self.value);
+        }
+        app.loaded.summaries.get(&k)?.metric(metric)
+    }
+}
+
 /// The roll-up of one task's runs (or one model's, or one run's), listed by
-/// model: one pass over the runs, one summary lookup each, then one over
-/// those with summaries for the judging metric.
+/// model, looking up each run's summary once.
 fn tally<'a>(
     app: &App,
     task: &str,
     lists: impl Iterator<Item = &'a [RunKey]>,
     inputs: (u64, usize, usize),
 ) -> Group {
+    let spec = KeySpec::for_task(&app.settings.key_metrics, task);
+    let mut names = NameCounts::default();
+    let keys: Vec<RunKey> = lists.flatten().copied().collect();
+    // The lookups first, then the summaries touched a chunk at a time (see
+    // [`touch`]), then their facts, in the order of the runs.
+    let mut facts = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let found: Vec<Option<&RunSummary>> =
+            chunk.iter().map(|k| app.loaded.summaries.get(k)).collect();
+        touch(found.iter().flatten().copied());
+        facts.extend(
+            found
+                .into_iter()
+                .map(|s| Some(Fact::of(s?, &spec, &mut names))),
+        );
+    }
+    let mut facts = facts.into_iter();
+    let lists = std::iter::once(&keys[..]);
+    fold(app, task, &spec, lists, inputs, &mut names, |_, _| {
+        facts.next().flatten()
+    })
+}
+
+/// The roll-up of runs listed by model, each with its summary's [`Fact`]
+/// when it has one: one pass over the runs, then one over their facts for
+/// the judging metric.
+fn fold<'a, 'b>(
+    app: &'a App,
+    task: &str,
+    spec: &KeySpec,
+    lists: impl Iterator<Item = &'b [RunKey]>,
+    inputs: (u64, usize, usize),
+    names: &mut NameCounts<'a>,
+    mut fact: impl FnMut(RunKey, &mut NameCounts<'a>) -> Option<Fact>,
+) -> Group {
     let c = &app.catalog;
     let (window, now) = (app.settings.window, app.now);
-    let spec = KeySpec::for_task(&app.settings.key_metrics, task);
     let mut g = empty(app, inputs);
     let mut latest_at = (None, None);
-    let mut with: Vec<(RunKey, &RunSummary)> = Vec::new();
-    let mut names = NameCounts::default();
+    let mut with: Vec<(RunKey, Fact)> = Vec::new();
     for &k in lists.flatten() {
         let r = &c.runs[k];
         let written = r.last_write();
+        let f = fact(k, names);
         // As `App::status` says, with the one lookup.
         let active = written.is_some_and(|t| now.duration_since(t) < window);
-        let s = app.loaded.summaries.get(&k);
-        let status = match s {
-            Some(s) => s.status(active),
-            None => Status::of(None, active),
-        };
+        let idle = f.map_or(Status::Unknown, |f| f.idle);
         g.runs += 1;
-        g.counts[status as usize] += 1;
+        g.counts[status(idle, active) as usize] += 1;
         g.newest = g.newest.max(written);
-        if !r.errors.is_empty() || s.is_some_and(|s| !s.errors.is_empty()) {
+        if !r.errors.is_empty() || f.is_some_and(|f| f.errors) {
             g.problems += 1;
         }
         if let Some(u) = &r.usage {
@@ -282,21 +363,23 @@ fn tally<'a>(
             g.latest = Some(k);
             latest_at = at;
         }
-        if let Some(s) = s {
-            if let Some(name) = s.key_metric_name(&spec) {
-                names.bump(name);
-            }
-            with.push((k, s));
+        if let Some(f) = f {
+            with.push((k, f));
         }
     }
-    g.metrics = names.resolve(&spec);
+    g.metrics = names.resolve(spec);
     let judged = if g.runs == 0 {
         None
     } else {
         judging(app, task, &g.metrics)
     };
     if let Some((metric, lower)) = judged {
-        let (all, best) = values(&with, &metric, lower);
+        let at = g.metrics.iter().position(|m| m.0 == metric);
+        let (all, best) = values(
+            with.iter()
+                .map(|(k, f)| (*k, f.value(app, *k, &metric, at))),
+            lower,
+        );
         g.best = best
             .map(|(k, v)| (0, metric.clone(), k, v))
             .into_iter()
@@ -324,13 +407,94 @@ fn empty(app: &App, inputs: (u64, usize, usize)) -> Group {
     }
 }
 
+/// Every task's roll-up at once (kept for their rows), the summaries read
+/// in the order they are stored instead of looked up run by run: on
+/// 100,000 runs the lookups alone cost as much as the rest of a pass.
+fn sweep(app: &App, inputs: (u64, usize, usize)) -> Vec<Rc<Group>> {
+    let c = &app.catalog;
+    let specs: Vec<KeySpec> = c
+        .tasks
+        .iter()
+        .map(|t| KeySpec::for_task(&app.settings.key_metrics, &t.name))
+        .collect();
+    let mut owner = vec![usize::MAX; c.runs.len()];
+    for (ti, t) in c.tasks.iter().enumerate() {
+        for &k in t.models.iter().flat_map(|m| &m.runs) {
+            owner[k] = ti;
+        }
+    }
+    let mut names: Vec<NameCounts> = c.tasks.iter().map(|_| NameCounts::default()).collect();
+    let mut facts: Vec<Option<Fact>> = vec![None; c.runs.len()];
+    let stored: Vec<(RunKey, &RunSummary)> =
+        app.loaded.summaries.iter().map(|(&k, s)| (k, s)).collect();
+    for chunk in stored.chunks(CHUNK) {
+        touch(chunk.iter().map(|&(_, s)| s));
+        for &(k, s) in chunk {
+            let Some(&ti) = owner.get(k).filter(|&&ti| ti != usize::MAX) else {
+                continue;
+            };
+            facts[k] = Some(Fact::of(s, &specs[ti], &mut names[ti]));
+        }
+    }
+    c.tasks
+        .iter()
+        .zip(specs.iter().zip(names.iter_mut()))
+        .enumerate()
+        .map(|(ti, (t, (spec, names)))| {
+            let lists = t.models.iter().map(|m| &m.runs[..]);
+            let g = fold(app, &t.name, spec, lists, inputs, names, |k, _| facts[k]);
+            keep(app, Node::Task(ti), g)
+        })
+        .collect()
+}
+
+/// How many summaries are [`touch`]ed at a time.
+const CHUNK: usize = 256;
+
+/// Reads the first byte of what [`Fact::of`] reads of each summary, with no
+/// decision on what it reads: the reads of many runs go out at once instead
+/// of one after another behind each comparison, and the facts are then
+/// worked out from the cache.
+fn touch<'a>(summaries: impl Iterator<Item = &'a RunSummary>) {
+    let first = |s: &str| s.as_bytes().first().copied().unwrap_or(0);
+    let mut sum = 0u8;
+    for s in summaries {
+        if let Some(w) = s.info.as_ref().and_then(|i| i.status.as_deref()) {
+            sum ^= first(w);
+        }
+        if let Some(m) = s.key_metrics.first() {
+            sum ^= first(&m.name);
+        }
+        // Curves are looked through by name, their lengths first.
+        for c in &s.series {
+            sum ^= c.name.len() as u8;
+        }
+    }
+    std::hint::black_box(sum);
+}
+
 /// The root's roll-up, added up from its tasks' (kept, or worked out and
 /// kept for their rows).
 fn root(app: &App, inputs: (u64, usize, usize)) -> Group {
     let c = &app.catalog;
-    let tasks: Vec<Rc<Group>> = (0..c.tasks.len())
-        .map(|ti| task_group(app, ti, inputs))
-        .collect();
+    // Most tasks to work out: all of them in one sweep.
+    let missing: usize = (0..c.tasks.len())
+        .filter(|&ti| kept(app, Node::Task(ti), inputs).is_none())
+        .map(|ti| {
+            c.tasks[ti]
+                .models
+                .iter()
+                .map(|m| m.runs.len())
+                .sum::<usize>()
+        })
+        .sum();
+    let tasks: Vec<Rc<Group>> = if missing > c.runs.len() / 4 {
+        sweep(app, inputs)
+    } else {
+        (0..c.tasks.len())
+            .map(|ti| task_group(app, ti, inputs))
+            .collect()
+    };
     let mut g = empty(app, inputs);
     let mut latest_at = (None, None);
     let mut metrics: HashMap<(&str, bool), usize> = HashMap::new();
@@ -376,7 +540,8 @@ fn root(app: &App, inputs: (u64, usize, usize)) -> Group {
                 }
                 _ => {
                     let runs = summarized(app, c.tasks[ti].models.iter().map(|m| &m.runs[..]));
-                    candidates.extend(values(&runs, &metric, lower).0);
+                    let runs = runs.into_iter().map(|(k, s)| (k, s.metric(&metric)));
+                    candidates.extend(values(runs, lower).0);
                 }
             }
         }
@@ -423,20 +588,22 @@ fn best_by_task(app: &App, inputs: (u64, usize, usize)) -> Vec<(usize, String, R
             }
             any = true;
             if let Some(s) = app.loaded.summaries.get(&k) {
-                if let Some(name) = s.key_metric_name(&spec) {
-                    names.bump(name);
-                }
-                with.push((k, s));
+                with.push((k, Fact::of(s, &spec, &mut names)));
             }
         }
         if !any {
             continue;
         }
         // Judged among the runs shown, as their own roll-up would judge them.
-        let Some((metric, lower)) = judging(app, &t.name, &names.resolve(&spec)) else {
+        let metrics = names.resolve(&spec);
+        let Some((metric, lower)) = judging(app, &t.name, &metrics) else {
             continue;
         };
-        if let (_, Some((k, v))) = values(&with, &metric, lower) {
+        let at = metrics.iter().position(|m| m.0 == metric);
+        let runs = with
+            .iter()
+            .map(|(k, f)| (*k, f.value(app, *k, &metric, at)));
+        if let (_, Some((k, v))) = values(runs, lower) {
             best.push((ti, metric, k, v));
         }
     }
@@ -827,6 +994,17 @@ mod tests {
             let root = group(&app, Node::Root);
             assert_same(&app, Node::Root, &root);
             assert_eq!(root.ranking.as_ref().unwrap().0, "test/wer");
+        }
+    }
+
+    #[test]
+    fn an_idle_status_becomes_the_active_one() {
+        let words = [None, Some("running"), Some("Done"), Some("oom"), Some("?")];
+        for w in words {
+            for active in [false, true] {
+                let idle = Status::of(w, false);
+                assert_eq!(status(idle, active), Status::of(w, active), "{w:?}");
+            }
         }
     }
 
