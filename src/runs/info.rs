@@ -177,7 +177,14 @@ impl Status {
         // Lowercased on the stack, not in a new string: the roll-ups ask it
         // of every run (an allocation and ~30 comparisons a run were a
         // fifth of the root's roll-up). A longer word is none of these.
-        let w = written.unwrap_or("").trim().as_bytes();
+        let w = written.unwrap_or("");
+        // Ends that are visible ASCII have nothing to trim, and `trim`
+        // decodes characters to find out.
+        let w = match (w.as_bytes().first(), w.as_bytes().last()) {
+            (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => w,
+            _ => w.trim(),
+        }
+        .as_bytes();
         let mut buf = [0u8; 12];
         let word: &[u8] = match buf.get_mut(..w.len()) {
             Some(b) => {
@@ -265,5 +272,9 @@ mod tests {
         assert_eq!(Status::of(Some("ok!"), true), Status::Running);
         assert_eq!(Status::of(Some("in-progress-ish"), false), Status::Unknown);
         assert_eq!(Status::of(Some("In_Progress"), true), Status::Running);
+        assert_eq!(
+            Status::of(Some("\u{a0}failed\u{2003}"), true),
+            Status::Failed
+        );
     }
 }
