@@ -341,7 +341,19 @@ fn fold<'a, 'b>(
     let mut g = empty(app, inputs);
     let mut latest_at = (None, None);
     let mut with: Vec<(RunKey, Fact)> = Vec::new();
-    for &k in lists.flatten() {
+    let keys: Vec<RunKey> = lists.flatten().copied().collect();
+    for (i, &k) in keys.iter().enumerate() {
+        // The next chunk's runs read ahead (see [`touch`]): a model's runs
+        // are not stored together, the scan numbers them as it finds them.
+        if i % CHUNK == 0 {
+            let ahead = &keys[i..keys.len().min(i + CHUNK)];
+            let mut sum = 0u64;
+            for &k in ahead {
+                let r = &c.runs[k];
+                sum ^= r.errors.len() as u64 ^ r.usage.as_ref().map_or(0, |u| u.files);
+            }
+            std::hint::black_box(sum);
+        }
         let r = &c.runs[k];
         let written = r.last_write();
         let f = fact(k, names);
