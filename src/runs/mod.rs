@@ -206,18 +206,9 @@ impl RunSummary {
     /// [`RunSummary::key_metric`] reads, without building the reading
     /// (sorting and ranking ask it of every run).
     pub fn key_value(&self, spec: &KeySpec) -> Option<(f64, Option<Better>)> {
-        let name = self.key_name(spec)?;
+        let name = self.key_metric_name(spec)?;
         let value = self.reading_value(name)?;
         Some((value, spec.better.or_else(|| summary::direction_of(name))))
-    }
-
-    /// The name of the run's key metric: `spec`'s, else the first of
-    /// [`RunSummary::key_metrics`].
-    pub fn key_name<'a>(&'a self, spec: &'a KeySpec) -> Option<&'a str> {
-        match &spec.name {
-            Some(name) => Some(name.as_str()),
-            None => Some(self.key_metrics.first()?.name.as_str()),
-        }
     }
 
     /// The value [`RunSummary::reading`] gives `name` (a curve's last
@@ -228,6 +219,27 @@ impl RunSummary {
             self.key_metrics.iter().chain(&self.scalars),
             &self.series,
         )
+    }
+
+    /// The name of the run's key metric as [`RunSummary::key_metric`] picks
+    /// it (which way it improves is `spec`'s, else the name's), without
+    /// building its reading: the roll-ups ask it of every run.
+    pub fn key_metric_name<'a>(&'a self, spec: &'a KeySpec) -> Option<&'a str> {
+        let name = match &spec.name {
+            Some(name) => name.as_str(),
+            None => self.key_metrics.first()?.name.as_str(),
+        };
+        // As `summary::reading` looks: a curve of that name first (which
+        // has no reading without a last point), else a scalar.
+        let found = match self.series.iter().find(|s| s.name == name) {
+            Some(s) => s.stats.last.is_some(),
+            None => self
+                .key_metrics
+                .iter()
+                .chain(&self.scalars)
+                .any(|s| s.name == name),
+        };
+        found.then_some(name)
     }
 
     /// Where the run's key metric went NaN/Inf for good, if it did.
@@ -378,5 +390,86 @@ impl RunDetails {
             .extend(tools.logs.iter().filter_map(|rel| files::item_at(run, rel)));
         d.tools = found.places;
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(name: &str, value: f64) -> Scalar {
+        Scalar {
+            name: name.into(),
+            value,
+            file: "metrics/m.json".into(),
+        }
+    }
+
+    fn curve(name: &str, points: &[(f64, f64)]) -> SeriesSummary {
+        SeriesSummary {
+            name: name.into(),
+            file: "m.csv".into(),
+            x: "step".into(),
+            better: summary::direction_of(name),
+            stats: Stats::of(points),
+        }
+    }
+
+    /// The name the roll-ups count is the one the full reading names, for
+    /// configured and unconfigured specs, curves with and without points,
+    /// and names found nowhere.
+    #[test]
+    fn key_metric_name_agrees_with_key_metric() {
+        let summaries = [
+            RunSummary::default(),
+            RunSummary {
+                key_metrics: vec![scalar("val/acc", 0.5)],
+                scalars: vec![scalar("test/wer", 0.2)],
+                ..RunSummary::default()
+            },
+            RunSummary {
+                // A key metric whose curve has no point: no reading at all.
+                key_metrics: vec![scalar("val/loss", 0.3)],
+                series: vec![curve("val/loss", &[]), curve("train/loss", &[(1.0, 2.0)])],
+                ..RunSummary::default()
+            },
+            RunSummary {
+                key_metrics: vec![scalar("val/bleu", 30.0)],
+                series: vec![curve("val/bleu", &[(1.0, 20.0), (2.0, f64::NAN)])],
+                ..RunSummary::default()
+            },
+        ];
+        let specs = [
+            KeySpec::default(),
+            KeySpec {
+                name: Some("train/loss".into()),
+                better: Some(Better::Lower),
+            },
+            KeySpec {
+                name: Some("test/wer".into()),
+                better: None,
+            },
+            KeySpec {
+                name: Some("val/loss".into()),
+                better: Some(Better::Higher),
+            },
+            KeySpec {
+                name: Some("absent".into()),
+                better: None,
+            },
+        ];
+        let mut found = 0;
+        for s in &summaries {
+            for spec in &specs {
+                let full = s.key_metric(spec).map(|k| k.name);
+                assert_eq!(s.key_metric_name(spec), full.as_deref(), "{spec:?} {s:?}");
+                found += usize::from(full.is_some());
+            }
+        }
+        // Both answers occur: the cases are not all misses.
+        assert!(
+            found >= 4 && found < summaries.len() * specs.len(),
+            "{found}"
+        );
     }
 }

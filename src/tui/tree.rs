@@ -763,7 +763,7 @@ impl FilterMemo {
                         _ if let Some(Some(kept)) = input.key_values.get(k) => {
                             kept.as_ref().map(|(_, v, lower)| (*v, *lower))
                         }
-                        _ => s.key_name(&spec).and_then(|n| {
+                        _ => s.key_metric_name(&spec).and_then(|n| {
                             let lower = match spec.better {
                                 Some(b) => b == crate::runs::Better::Lower,
                                 None => lower_of(n),
@@ -1036,6 +1036,25 @@ impl Shown {
         self.kept
             .as_ref()
             .is_none_or(|kept| kept.get(k).copied().unwrap_or(false))
+    }
+
+    /// A filter's answer that shows exactly `keys` (the rows build it from
+    /// the filter; tests name runs directly).
+    pub fn of_keys(keys: impl IntoIterator<Item = RunKey>) -> Shown {
+        let mut kept = Vec::new();
+        let mut count = 0;
+        for k in keys {
+            if kept.len() <= k {
+                kept.resize(k + 1, false);
+            }
+            count += usize::from(!kept[k]);
+            kept[k] = true;
+        }
+        Shown {
+            kept: Some(kept),
+            notes: HashMap::new(),
+            count,
+        }
     }
 
     /// The shown runs' keys, with a filter; `None` without one.

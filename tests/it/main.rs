@@ -16,6 +16,7 @@ mod help;
 mod links;
 mod promote;
 mod pty;
+mod rollup;
 mod safety;
 mod sources;
 mod tui;
