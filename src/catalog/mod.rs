@@ -323,4 +323,53 @@ impl Catalog {
     pub fn runs_sized(&self) -> usize {
         self.runs.iter().filter(|r| r.usage.is_some()).count()
     }
+
+    /// Numbers this catalog's runs as `old` numbers the same folders, when
+    /// both hold the same runs (a scan numbers runs in the order its
+    /// threads find them, which changes from scan to scan). Gives whether
+    /// it did, and whether every run is as `old` has it too: sized the
+    /// same, with the same problems and the same folder stamps (a run
+    /// taken from the scan cache shares them), so what was worked out from
+    /// `old`'s runs holds for these.
+    pub fn renumber_like(&mut self, old: &Catalog) -> (bool, bool) {
+        if self.runs.len() != old.runs.len() || self.tasks.len() != old.tasks.len() {
+            return (false, false);
+        }
+        let at: std::collections::HashMap<&Path, RunKey> = old
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (r.path.as_path(), k))
+            .collect();
+        let Some(to) = self
+            .runs
+            .iter()
+            .map(|r| at.get(r.path.as_path()).copied())
+            .collect::<Option<Vec<RunKey>>>()
+        else {
+            return (false, false);
+        };
+        let mut runs: Vec<Option<Run>> = (0..to.len()).map(|_| None).collect();
+        for (k, run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
+            runs[to[k]] = Some(run);
+        }
+        // Paths are unique, so every slot is filled once.
+        self.runs = runs.into_iter().flatten().collect();
+        for model in self.tasks.iter_mut().flat_map(|t| t.models.iter_mut()) {
+            for k in &mut model.runs {
+                *k = to[*k];
+            }
+        }
+        let same = self.runs.iter().zip(&old.runs).all(|(a, b)| {
+            std::sync::Arc::ptr_eq(&a.stamps, &b.stamps)
+                && a.usage == b.usage
+                && a.errors == b.errors
+                && a.time == b.time
+        }) && self
+            .tasks
+            .iter()
+            .zip(&old.tasks)
+            .all(|(a, b)| a.name == b.name && a.models.len() == b.models.len());
+        (true, same)
+    }
 }

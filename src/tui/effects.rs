@@ -98,19 +98,27 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
             generation,
             cache,
         } => {
+            let (started, window) = (cache.scanned_at, cache.window);
             let opts = ScanOptions {
                 cache: Some(Arc::new(*cache)),
                 ..env.scan.clone()
             };
             let c = catalog::scan(&root, opts);
-            out(Msg::Refreshed(generation, Box::new(c)));
+            let next = catalog::cache::ScanCache::from_catalog(&c, started, window);
+            out(Msg::Refreshed(
+                generation,
+                Box::new(c),
+                Some(Box::new(next)),
+            ));
         }
-        Request::SaveCache(catalog, started_at, window) => {
+        Request::SaveCache(generation, catalog, started_at, window) => {
             // Failing to write it only costs speed next time.
             if let Some(path) = catalog::cache::cache_path(&catalog.root) {
                 let bytes = catalog::cache::encode(&catalog, started_at, window);
                 let _ = catalog::cache::write_bytes(&path, &bytes);
             }
+            let next = catalog::cache::ScanCache::from_catalog(&catalog, started_at, window);
+            out(Msg::NextCache(generation, Box::new(next)));
         }
         Request::Plan(kind, root, runs, opts, judge) => {
             let plan = crate::ops::plan_for_with(kind, &root, &runs, &opts, &judge);

@@ -51,8 +51,13 @@ pub enum Msg {
     Config(PathBuf, Vec<(String, String)>),
     /// A run's details were read.
     Details(u64, RunKey, PathBuf, Box<RunDetails>),
-    /// A quiet refresh finished (tagged with the generation it started from).
-    Refreshed(u64, Box<Catalog>),
+    /// A quiet refresh finished (tagged with the generation it started
+    /// from), with the cache the next refresh starts from, worked out on
+    /// the worker (100,000 runs' worth took the UI thread 140 ms).
+    Refreshed(u64, Box<Catalog>, Option<Box<ScanCache>>),
+    /// The cache the next refresh starts from, worked out from a finished
+    /// scan (tagged with its generation).
+    NextCache(u64, Box<ScanCache>),
     /// The watcher saw these runs change (and maybe others).
     Changed(Vec<PathBuf>),
     /// A plan was built.
@@ -125,8 +130,9 @@ pub enum Request {
         /// What is known of the tree now.
         cache: Box<ScanCache>,
     },
-    /// Save a finished scan's cache.
-    SaveCache(Box<Catalog>, i64, i64),
+    /// Save a finished scan's cache (of the generation given), and send
+    /// it back as the next refresh's.
+    SaveCache(u64, Box<Catalog>, i64, i64),
     /// Build a plan.
     Plan(
         PlanKind,

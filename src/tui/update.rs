@@ -103,13 +103,19 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
             app.tree.rows_dirty = true;
         }
         Msg::Details(g, k, p, d) => app.details_loaded(g, k, &p, *d),
-        Msg::Refreshed(tag, c) => {
+        Msg::Refreshed(tag, c, next) => {
             app.live.in_flight = false;
             // A rescan started meanwhile: its result wins.
             if tag == app.generation && app.catalog.done.is_some() {
                 app.swap_catalog(*c);
+                app.live.next_cache = next;
                 watch(app);
                 notes(app);
+            }
+        }
+        Msg::NextCache(tag, cache) => {
+            if tag == app.generation {
+                app.live.next_cache = Some(cache);
             }
         }
         Msg::Changed(runs) => {
@@ -176,6 +182,7 @@ fn scan_finished(app: &mut App) {
     app.live.last = Instant::now();
     if let Some(stats) = app.catalog.done {
         app.outbox.push(Request::SaveCache(
+            app.generation,
             Box::new(app.catalog.clone()),
             stats.started_at,
             app.settings.window.as_secs(),
@@ -277,11 +284,17 @@ fn tick(app: &mut App, at: Instant, now: jiff::Timestamp) {
     app.live.dirty = false;
     app.live.last = at;
     let started = jiff::Timestamp::now().as_second();
-    let mut cache = crate::catalog::cache::ScanCache::from_catalog(
-        &app.catalog,
-        started,
-        app.settings.window.as_secs(),
-    );
+    let window = app.settings.window.as_secs();
+    // Worked out on a worker when the last scan or refresh finished; on
+    // the UI thread only when that one is not back yet.
+    let mut cache = match app.live.next_cache.take() {
+        Some(mut cache) => {
+            cache.scanned_at = started;
+            cache.window = window;
+            *cache
+        }
+        None => crate::catalog::cache::ScanCache::from_catalog(&app.catalog, started, window),
+    };
     // Runs the watcher saw change are walked whatever their folders say.
     for run in std::mem::take(&mut app.live.touched) {
         if let Ok(rel) = run.strip_prefix(&app.catalog.root) {
