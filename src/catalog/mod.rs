@@ -324,52 +324,61 @@ impl Catalog {
         self.runs.iter().filter(|r| r.usage.is_some()).count()
     }
 
-    /// Numbers this catalog's runs as `old` numbers the same folders, when
-    /// both hold the same runs (a scan numbers runs in the order its
-    /// threads find them, which changes from scan to scan). Gives whether
-    /// it did, and whether every run is as `old` has it too: sized the
-    /// same, with the same problems and the same folder stamps (a run
-    /// taken from the scan cache shares them), so what was worked out from
-    /// `old`'s runs holds for these.
-    pub fn renumber_like(&mut self, old: &Catalog) -> (bool, bool) {
-        if self.runs.len() != old.runs.len() || self.tasks.len() != old.tasks.len() {
-            return (false, false);
+    /// How this catalog's runs pair with `other`'s when both hold the same
+    /// tasks, models and runs (by folder): `other`'s key of each of this
+    /// one's runs, else `None`. A scan numbers runs in the order its
+    /// threads find them, which changes from scan to scan; tasks, models
+    /// and each model's runs are kept in name order, so they pair up in
+    /// one pass without a lookup.
+    pub fn pair_with(&self, other: &Catalog) -> Option<Vec<RunKey>> {
+        if self.runs.len() != other.runs.len() || self.tasks.len() != other.tasks.len() {
+            return None;
         }
-        let at: std::collections::HashMap<&Path, RunKey> = old
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(k, r)| (r.path.as_path(), k))
-            .collect();
-        let Some(to) = self
-            .runs
-            .iter()
-            .map(|r| at.get(r.path.as_path()).copied())
-            .collect::<Option<Vec<RunKey>>>()
-        else {
-            return (false, false);
-        };
-        let mut runs: Vec<Option<Run>> = (0..to.len()).map(|_| None).collect();
+        let mut to = vec![usize::MAX; self.runs.len()];
+        for (a, b) in self.tasks.iter().zip(&other.tasks) {
+            if a.name != b.name || a.models.len() != b.models.len() {
+                return None;
+            }
+            for (ma, mb) in a.models.iter().zip(&b.models) {
+                if ma.name != mb.name || ma.runs.len() != mb.runs.len() {
+                    return None;
+                }
+                for (&ka, &kb) in ma.runs.iter().zip(&mb.runs) {
+                    let (pa, pb) = (&self.runs[ka].path, &other.runs[kb].path);
+                    if pa.as_os_str() != pb.as_os_str() {
+                        return None;
+                    }
+                    to[ka] = kb;
+                }
+            }
+        }
+        // Every run sits in a model, so every run was paired.
+        to.iter().all(|&k| k != usize::MAX).then_some(to)
+    }
+
+    /// Gives run `k` the key `to[k]` (a pairing from [`Catalog::pair_with`]).
+    pub fn renumber(&mut self, to: &[RunKey]) {
+        let mut runs: Vec<Option<Run>> = (0..self.runs.len()).map(|_| None).collect();
         for (k, run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
             runs[to[k]] = Some(run);
         }
-        // Paths are unique, so every slot is filled once.
         self.runs = runs.into_iter().flatten().collect();
         for model in self.tasks.iter_mut().flat_map(|t| t.models.iter_mut()) {
             for k in &mut model.runs {
                 *k = to[*k];
             }
         }
-        let same = self.runs.iter().zip(&old.runs).all(|(a, b)| {
-            std::sync::Arc::ptr_eq(&a.stamps, &b.stamps)
-                && a.usage == b.usage
-                && a.errors == b.errors
-                && a.time == b.time
-        }) && self
-            .tasks
-            .iter()
-            .zip(&old.tasks)
-            .all(|(a, b)| a.name == b.name && a.models.len() == b.models.len());
-        (true, same)
+    }
+
+    /// Whether run `k` is as it is in `other` under the same key: sized
+    /// the same, with the same problems, time and folder stamps (a run
+    /// taken from the scan cache shares them), so what was worked out
+    /// from it holds.
+    pub fn same_run(&self, other: &Catalog, k: RunKey) -> bool {
+        let (a, b) = (&self.runs[k], &other.runs[k]);
+        std::sync::Arc::ptr_eq(&a.stamps, &b.stamps)
+            && a.usage == b.usage
+            && a.errors == b.errors
+            && a.time == b.time
     }
 }

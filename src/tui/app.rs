@@ -602,14 +602,14 @@ impl App {
     /// way are kept (they find their run by folder when they land), and a
     /// run is read again only once no load of it is on its way.
     pub(super) fn swap_catalog(&mut self, mut new: Catalog) {
-        // Numbered as the runs shown are: keys stay valid across refreshes.
-        let (_, same) = new.renumber_like(&self.catalog);
-        if same {
-            // An idle tree refreshed: the same runs, as they were. What was
-            // worked out from them (the filter's names and orders, the
-            // roll-ups, key metrics, loads on their way) all holds; on a
-            // big tree, working it out again cost the next keys 150-400 ms.
-            self.catalog = new;
+        if let Some(to) = new.pair_with(&self.catalog) {
+            // The same runs (a refresh of a tree nobody added to or took
+            // from): numbered as the ones shown, keys and all that is
+            // kept by key hold, and only what depends on the runs that
+            // changed is worked out again (on a big tree, starting over
+            // cost the next keys 150-400 ms).
+            new.renumber(&to);
+            self.refreshed_in_place(new);
             return;
         }
         let old = std::mem::replace(&mut self.catalog, new);
@@ -682,6 +682,36 @@ impl App {
             .details
             .retain(|p| by_path.contains_key(p.as_path()));
         self.forget_vanished_marks();
+        self.tree.rows_dirty = true;
+    }
+
+    /// Takes a refreshed catalog numbered as the one shown (see
+    /// [`App::swap_catalog`]).
+    fn refreshed_in_place(&mut self, new: Catalog) {
+        let changed: Vec<RunKey> = (0..new.runs.len())
+            .filter(|&k| !new.same_run(&self.catalog, k))
+            .collect();
+        let old = std::mem::replace(&mut self.catalog, new);
+        // A hundred thousand runs take a while to free: not on this thread.
+        std::thread::spawn(move || drop(old));
+        if changed.is_empty() {
+            return;
+        }
+        self.newest_write = None;
+        self.loaded.groups.get_mut().clear();
+        self.tree.memo.runs_changed();
+        for k in changed {
+            // A run that changed is read again once no read of it is on
+            // its way (see `request_visible`).
+            let path = self.catalog.runs[k].path.clone();
+            if self.loaded.requested.contains(&k) {
+                self.loaded.stale.summaries.insert(path.clone(), k);
+            }
+            let loaded = self.loaded.details.iter().any(|(dk, _)| *dk == k);
+            if loaded || self.loaded.pending.details.contains_key(&path) {
+                self.loaded.stale.details.insert(path);
+            }
+        }
         self.tree.rows_dirty = true;
     }
 

@@ -674,6 +674,15 @@ impl FilterMemo {
         self.values = None;
     }
 
+    /// Some runs changed in size or time (the same runs, numbered as
+    /// before): sums and orders are worked out again; names, notes and
+    /// the filter's answers still hold.
+    pub fn runs_changed(&mut self) {
+        self.sorted = None;
+        self.whole = None;
+        self.values = None;
+    }
+
     /// Forgets the kept orders of runs: the settings (key metrics) changed.
     pub fn forget_order(&mut self) {
         self.sorted = None;
