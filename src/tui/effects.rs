@@ -97,6 +97,7 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
             root,
             generation,
             cache,
+            tracker,
         } => {
             let (started, window) = (cache.scanned_at, cache.window);
             let opts = ScanOptions {
@@ -105,11 +106,24 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
             };
             let c = catalog::scan(&root, opts);
             let next = catalog::cache::ScanCache::from_catalog(&c, started, window);
-            out(Msg::Refreshed(
+            let backlinks = tracker.map(|tracker| {
+                let (checked, _) = crate::tracker::check_all(&c, &tracker);
+                notes::backlinks_of(&checked, &c.root)
+            });
+            let layout = notes::layout_notes(&c);
+            if !out(Msg::Refreshed(
                 generation,
                 Box::new(c),
                 Some(Box::new(next)),
-            ));
+            )) {
+                return;
+            }
+            if let Some(b) = backlinks
+                && !out(Msg::Backlinks(b))
+            {
+                return;
+            }
+            out(Msg::Layout(Box::new(layout)));
         }
         Request::SaveCache(generation, catalog, started_at, window) => {
             // Failing to write it only costs speed next time.

@@ -487,6 +487,11 @@ pub fn run(root: &Path, opts: Options) -> anyhow::Result<()> {
                     pending.extend(spans::span("key", || {
                         update::update_in_batch(&mut app, m, settle)
                     }));
+                } else if matches!(m, Msg::Refreshed(..)) {
+                    // Timed: a refresh swaps in a catalog of every run.
+                    pending.extend(spans::span("refreshed", || {
+                        update::update_in_batch(&mut app, m, settle)
+                    }));
                 } else {
                     pending.extend(update::update_in_batch(&mut app, m, settle));
                 }

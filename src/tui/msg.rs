@@ -129,6 +129,10 @@ pub enum Request {
         generation: u64,
         /// What is known of the tree now.
         cache: Box<ScanCache>,
+        /// The experiment tracker, whose notes are read again with the
+        /// refreshed tree (on the worker: the UI thread copied every run
+        /// to ask for them).
+        tracker: Option<PathBuf>,
     },
     /// Save a finished scan's cache (of the generation given), and send
     /// it back as the next refresh's.

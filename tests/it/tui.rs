@@ -17,7 +17,7 @@ use runyard::tui::keymap;
 use runyard::tui::keymap::Action;
 use runyard::tui::msg::{Msg, Request};
 use runyard::tui::theme::Theme;
-use runyard::tui::tree::Node;
+use runyard::tui::tree::{Node, NodeId};
 use runyard::tui::{ui, update::update};
 
 /// The explorer with the real effect runner inline: every request `update`
@@ -1187,13 +1187,15 @@ fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
     press(&mut typed, "crnn/");
     press(&mut typed, "s4");
     assert_eq!(typed.tree.query, "crnn/s4");
-    let rows = |y: &Yard| -> Vec<(Node, Option<String>)> {
+    // Rows by what they name: two scans number runs in the order their
+    // threads find them.
+    let rows = |y: &Yard| -> Vec<(NodeId, Option<String>)> {
         y.tree
             .rows
             .iter()
             .map(|r| match r.node {
-                Node::Run(k) => (r.node, y.tree.shown.notes.get(&k).cloned()),
-                _ => (r.node, None),
+                Node::Run(k) => (r.id(&y.catalog), y.tree.shown.notes.get(&k).cloned()),
+                _ => (r.id(&y.catalog), None),
             })
             .collect()
     };
@@ -1209,7 +1211,9 @@ fn a_filter_typed_letter_by_letter_shows_what_a_fresh_search_shows() {
         "2026-11-26T12:00:00Z".parse().unwrap(),
     ));
     assert!(
-        rows(&typed).iter().any(|(n, _)| matches!(n, Node::Run(_))),
+        rows(&typed)
+            .iter()
+            .any(|(n, _)| matches!(n, NodeId::Run(_))),
         "the query matches runs"
     );
     assert_eq!(rows(&typed), rows(&fresh));
