@@ -356,29 +356,39 @@ impl Catalog {
         to.iter().all(|&k| k != usize::MAX).then_some(to)
     }
 
-    /// Gives run `k` the key `to[k]` (a pairing from [`Catalog::pair_with`]).
-    pub fn renumber(&mut self, to: &[RunKey]) {
-        let mut runs: Vec<Option<Run>> = (0..self.runs.len()).map(|_| None).collect();
-        for (k, run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
-            runs[to[k]] = Some(run);
-        }
-        self.runs = runs.into_iter().flatten().collect();
-        for model in self.tasks.iter_mut().flat_map(|t| t.models.iter_mut()) {
-            for k in &mut model.runs {
-                *k = to[*k];
+    /// Takes what a refresh found, `new` holding the same runs as this
+    /// catalog (`to` from [`Catalog::pair_with`]): each run that changed
+    /// (sizes, problems, time or folder stamps; a run taken from the scan
+    /// cache shares its stamps) takes the new reading under its own key,
+    /// and the tree's other entries and the scan's figures are the new
+    /// ones. Gives the keys of the runs that changed, and what is left of
+    /// `new` (a hundred thousand runs take a while to free: the caller
+    /// may do it elsewhere). Keys are kept, so nothing else is moved.
+    pub fn refresh_from(&mut self, mut new: Catalog, to: &[RunKey]) -> (Vec<RunKey>, Catalog) {
+        let mut changed = Vec::new();
+        for (nk, run) in new.runs.iter_mut().enumerate() {
+            let k = to[nk];
+            let old = &mut self.runs[k];
+            let same = std::sync::Arc::ptr_eq(&old.stamps, &run.stamps)
+                && old.usage == run.usage
+                && old.errors == run.errors
+                && old.time == run.time
+                && old.dir_mtime == run.dir_mtime;
+            if !same {
+                old.usage = run.usage.take();
+                old.errors = std::mem::take(&mut run.errors);
+                old.stamps = run.stamps.clone();
+                old.time = run.time;
+                old.dir_mtime = run.dir_mtime;
+                changed.push(k);
             }
         }
-    }
-
-    /// Whether run `k` is as it is in `other` under the same key: sized
-    /// the same, with the same problems, time and folder stamps (a run
-    /// taken from the scan cache shares them), so what was worked out
-    /// from it holds.
-    pub fn same_run(&self, other: &Catalog, k: RunKey) -> bool {
-        let (a, b) = (&self.runs[k], &other.runs[k]);
-        std::sync::Arc::ptr_eq(&a.stamps, &b.stamps)
-            && a.usage == b.usage
-            && a.errors == b.errors
-            && a.time == b.time
+        std::mem::swap(&mut self.top, &mut new.top);
+        std::mem::swap(&mut self.strays, &mut new.strays);
+        std::mem::swap(&mut self.errors, &mut new.errors);
+        self.source = new.source;
+        self.done = new.done;
+        self.progress = new.progress;
+        (changed, new)
     }
 }

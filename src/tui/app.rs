@@ -601,15 +601,17 @@ impl App {
     /// keeps showing what was loaded until it is read again; loads on their
     /// way are kept (they find their run by folder when they land), and a
     /// run is read again only once no load of it is on its way.
-    pub(super) fn swap_catalog(&mut self, mut new: Catalog) {
+    pub(super) fn swap_catalog(&mut self, new: Catalog) {
         if let Some(to) = new.pair_with(&self.catalog) {
             // The same runs (a refresh of a tree nobody added to or took
-            // from): numbered as the ones shown, keys and all that is
-            // kept by key hold, and only what depends on the runs that
-            // changed is worked out again (on a big tree, starting over
-            // cost the next keys 150-400 ms).
-            new.renumber(&to);
-            self.refreshed_in_place(new);
+            // from): the runs that changed take the new readings under
+            // their keys, so all that is kept by key holds, and only what
+            // depends on those runs is worked out again (on a big tree,
+            // starting over cost the next keys 150-400 ms).
+            let (changed, rest) = self.catalog.refresh_from(new, &to);
+            // A hundred thousand runs take a while to free: not here.
+            std::thread::spawn(move || drop(rest));
+            self.refreshed_in_place(&changed);
             return;
         }
         let old = std::mem::replace(&mut self.catalog, new);
@@ -685,22 +687,17 @@ impl App {
         self.tree.rows_dirty = true;
     }
 
-    /// Takes a refreshed catalog numbered as the one shown (see
-    /// [`App::swap_catalog`]).
-    fn refreshed_in_place(&mut self, new: Catalog) {
-        let changed: Vec<RunKey> = (0..new.runs.len())
-            .filter(|&k| !new.same_run(&self.catalog, k))
-            .collect();
-        let old = std::mem::replace(&mut self.catalog, new);
-        // A hundred thousand runs take a while to free: not on this thread.
-        std::thread::spawn(move || drop(old));
+    /// After a refresh that found the same runs, `changed` of them read
+    /// anew (see [`App::swap_catalog`]): what depends on them is worked
+    /// out again and their files read again.
+    fn refreshed_in_place(&mut self, changed: &[RunKey]) {
         if changed.is_empty() {
             return;
         }
         self.newest_write = None;
         self.loaded.groups.get_mut().clear();
         self.tree.memo.runs_changed();
-        for k in changed {
+        for &k in changed {
             // A run that changed is read again once no read of it is on
             // its way (see `request_visible`).
             let path = self.catalog.runs[k].path.clone();

@@ -1313,6 +1313,26 @@ fn a_refresh_of_the_same_runs_keeps_the_tree_as_it_was() {
         assert_eq!(y.tree.rows, rows, "{walk_again:?}");
         assert_eq!(y.selected_node(), selected, "{walk_again:?}");
     }
+    // A run that grew, walked again, reads its new size under its key.
+    let seed42 = y
+        .catalog
+        .runs
+        .iter()
+        .position(|r| r.name.ends_with("seed42"))
+        .unwrap();
+    let size = |y: &Yard| {
+        y.catalog.runs[seed42]
+            .usage
+            .as_ref()
+            .unwrap()
+            .total()
+            .apparent
+    };
+    let before = size(&y);
+    let grown = y.catalog.runs[seed42].path.join("tmp/grown.bin");
+    std::fs::write(&grown, vec![7u8; 10_000]).unwrap();
+    y.send(Msg::Refreshed(g, refresh(&y, Some("seed42")), None));
+    assert_eq!((y.generation, size(&y)), (g, before + 10_000));
     // A run deleted outside the explorer: numbered anew, the run is gone.
     let gone = root.join("experiments/ocr/crnn/2025-12-06_09-10-00_seed7");
     std::fs::remove_dir_all(&gone).unwrap();
