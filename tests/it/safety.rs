@@ -17,6 +17,8 @@ mod mounts;
 mod promote_cases;
 #[path = "safety/records.rs"]
 mod records;
+#[path = "safety/refresh_review.rs"]
+mod refresh_review;
 #[path = "safety/review.rs"]
 mod review;
 #[path = "safety/review2.rs"]
