@@ -344,8 +344,10 @@ impl Catalog {
                     return None;
                 }
                 for (&ka, &kb) in ma.runs.iter().zip(&mb.runs) {
-                    let (pa, pb) = (&self.runs[ka].path, &other.runs[kb].path);
-                    if pa.as_os_str() != pb.as_os_str() {
+                    let (ra, rb) = (&self.runs[ka], &other.runs[kb]);
+                    // The name too: an MLflow run's comes from its
+                    // meta.yaml, renamed in place.
+                    if ra.path.as_os_str() != rb.path.as_os_str() || ra.name != rb.name {
                         return None;
                     }
                     to[ka] = kb;

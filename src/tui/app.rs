@@ -229,6 +229,9 @@ pub struct Live {
     /// The cache the next refresh starts from, of the catalog shown (built
     /// on a worker as the last scan or refresh finished).
     pub next_cache: Option<Box<crate::catalog::cache::ScanCache>>,
+    /// The version of the runs' readings shown: counts finished scans and
+    /// refreshes taken, so a cache made from older readings is not used.
+    pub shown: u64,
 }
 
 /// Settings fixed for the session (from the config and the terminal).
@@ -429,6 +432,7 @@ impl App {
                 last: Instant::now(),
                 touched: HashSet::new(),
                 next_cache: None,
+                shown: 0,
             },
             quit: false,
             outbox: Vec::new(),
@@ -602,6 +606,9 @@ impl App {
     /// way are kept (they find their run by folder when they land), and a
     /// run is read again only once no load of it is on its way.
     pub(super) fn swap_catalog(&mut self, new: Catalog) {
+        // New readings: a cache made from the ones before is not used.
+        self.live.shown += 1;
+        self.live.next_cache = None;
         if let Some(to) = new.pair_with(&self.catalog) {
             // The same runs (a refresh of a tree nobody added to or took
             // from): the runs that changed take the new readings under

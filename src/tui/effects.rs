@@ -110,20 +110,16 @@ pub fn perform(req: Request, env: &Env, out: Sink) {
                 let (checked, _) = crate::tracker::check_all(&c, &tracker);
                 notes::backlinks_of(&checked, &c.root)
             });
-            let layout = notes::layout_notes(&c);
-            if !out(Msg::Refreshed(
+            let found = super::msg::NotesFound {
+                backlinks,
+                layout: notes::layout_notes(&c),
+            };
+            out(Msg::Refreshed(
                 generation,
                 Box::new(c),
                 Some(Box::new(next)),
-            )) {
-                return;
-            }
-            if let Some(b) = backlinks
-                && !out(Msg::Backlinks(b))
-            {
-                return;
-            }
-            out(Msg::Layout(Box::new(layout)));
+                Some(Box::new(found)),
+            ));
         }
         Request::SaveCache(generation, catalog, started_at, window) => {
             // Failing to write it only costs speed next time.

@@ -54,9 +54,15 @@ pub enum Msg {
     /// A quiet refresh finished (tagged with the generation it started
     /// from), with the cache the next refresh starts from, worked out on
     /// the worker (100,000 runs' worth took the UI thread 140 ms).
-    Refreshed(u64, Box<Catalog>, Option<Box<ScanCache>>),
+    Refreshed(
+        u64,
+        Box<Catalog>,
+        Option<Box<ScanCache>>,
+        Option<Box<NotesFound>>,
+    ),
     /// The cache the next refresh starts from, worked out from a finished
-    /// scan (tagged with its generation).
+    /// scan (tagged with the version of the catalog shown it was asked
+    /// for: see `Live::shown`).
     NextCache(u64, Box<ScanCache>),
     /// The watcher saw these runs change (and maybe others).
     Changed(Vec<PathBuf>),
@@ -134,8 +140,8 @@ pub enum Request {
         /// to ask for them).
         tracker: Option<PathBuf>,
     },
-    /// Save a finished scan's cache (of the generation given), and send
-    /// it back as the next refresh's.
+    /// Save a finished scan's cache (of the catalog version given), and
+    /// send it back as the next refresh's.
     SaveCache(u64, Box<Catalog>, i64, i64),
     /// Build a plan.
     Plan(
@@ -197,4 +203,14 @@ pub enum Request {
     OpenNote(PathBuf),
     /// Watch these folders (recursively when true): the event loop's watcher.
     Watch(Vec<(PathBuf, bool)>),
+}
+
+/// The tracker's backlinks and the layout notes a refreshing worker read
+/// with the refreshed tree: taken with it, or dropped with it.
+#[derive(Debug)]
+pub struct NotesFound {
+    /// Backlinks, when a tracker is configured.
+    pub backlinks: Option<HashMap<PathBuf, Vec<Backlink>>>,
+    /// Promotions and layout findings.
+    pub layout: LayoutNotes,
 }

@@ -103,18 +103,27 @@ pub fn update_in_batch(app: &mut App, msg: Msg, settle: bool) -> Vec<Request> {
             app.tree.rows_dirty = true;
         }
         Msg::Details(g, k, p, d) => app.details_loaded(g, k, &p, *d),
-        Msg::Refreshed(tag, c, next) => {
+        Msg::Refreshed(tag, c, next, found) => {
             app.live.in_flight = false;
-            // A rescan started meanwhile: its result wins.
+            // A rescan started meanwhile: its result wins, notes and all.
             if tag == app.generation && app.catalog.done.is_some() {
                 app.swap_catalog(*c);
                 app.live.next_cache = next;
-                // The notes come from the worker that refreshed.
+                // Read by the worker that refreshed, from its tree.
+                if let Some(found) = found {
+                    if let Some(b) = found.backlinks {
+                        app.notes.backlinks = b;
+                    }
+                    (app.notes.promoted_from, app.notes.findings) = found.layout;
+                }
                 watch(app);
             }
         }
-        Msg::NextCache(tag, cache) => {
-            if tag == app.generation {
+        Msg::NextCache(shown, cache) => {
+            // Only for the catalog it was made from: a refresh that landed
+            // meanwhile holds newer readings (a run seen written again
+            // would go back to idle, and a cleanup plan its tmp/).
+            if shown == app.live.shown {
                 app.live.next_cache = Some(cache);
             }
         }
@@ -181,8 +190,9 @@ fn scan_finished(app: &mut App) {
     app.forget_vanished_marks();
     app.live.last = Instant::now();
     if let Some(stats) = app.catalog.done {
+        app.live.shown += 1;
         app.outbox.push(Request::SaveCache(
-            app.generation,
+            app.live.shown,
             Box::new(app.catalog.clone()),
             stats.started_at,
             app.settings.window.as_secs(),

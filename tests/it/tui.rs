@@ -1305,7 +1305,7 @@ fn a_refresh_of_the_same_runs_keeps_the_tree_as_it_was() {
     };
     let g = y.generation;
     for walk_again in [None, Some("seed42")] {
-        y.send(Msg::Refreshed(g, refresh(&y, walk_again), None));
+        y.send(Msg::Refreshed(g, refresh(&y, walk_again), None, None));
         assert_eq!(
             y.generation, g,
             "{walk_again:?}: the same runs started over"
@@ -1331,12 +1331,12 @@ fn a_refresh_of_the_same_runs_keeps_the_tree_as_it_was() {
     let before = size(&y);
     let grown = y.catalog.runs[seed42].path.join("tmp/grown.bin");
     std::fs::write(&grown, vec![7u8; 10_000]).unwrap();
-    y.send(Msg::Refreshed(g, refresh(&y, Some("seed42")), None));
+    y.send(Msg::Refreshed(g, refresh(&y, Some("seed42")), None, None));
     assert_eq!((y.generation, size(&y)), (g, before + 10_000));
     // A run deleted outside the explorer: numbered anew, the run is gone.
     let gone = root.join("experiments/ocr/crnn/2025-12-06_09-10-00_seed7");
     std::fs::remove_dir_all(&gone).unwrap();
-    y.send(Msg::Refreshed(g, refresh(&y, None), None));
+    y.send(Msg::Refreshed(g, refresh(&y, None), None, None));
     assert_eq!(y.generation, g + 1);
     assert_eq!(y.tree.rows.len(), rows.len() - 1);
     assert!(y.shown_runs().all(|k| y.catalog.runs[k].path != gone));

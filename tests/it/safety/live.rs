@@ -390,7 +390,7 @@ fn a_refresh_keeps_a_details_load_in_flight_and_asks_again_only_once_it_lands() 
     append(&b.join("metrics/train_metrics.csv"), "3,0.5\n");
     let refreshed = Box::new(catalog::scan(&w.root, ScanOptions::default()));
     let g = app.generation;
-    let asked = update(&mut app, Msg::Refreshed(g, refreshed, None));
+    let asked = update(&mut app, Msg::Refreshed(g, refreshed, None, None));
     assert!(
         details_in(asked).is_empty(),
         "asked again while a load of the same run is on its way"
@@ -425,7 +425,7 @@ fn a_refresh_keeps_a_details_load_in_flight_and_asks_again_only_once_it_lands() 
     // A refresh where nothing changed asks for nothing.
     let unchanged = Box::new(catalog::scan(&w.root, ScanOptions::default()));
     let g = app.generation;
-    let asked = update(&mut app, Msg::Refreshed(g, unchanged, None));
+    let asked = update(&mut app, Msg::Refreshed(g, unchanged, None, None));
     assert!(app.selected_details().is_some(), "loaded details are kept");
     assert!(
         details_in(asked).len() <= 1,

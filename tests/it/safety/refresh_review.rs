@@ -79,7 +79,7 @@ fn a_plan_open_while_a_refresh_finds_its_run_replaced_by_a_look_alike_touches_ne
     let (before_new, before_moved) = (contents(&a), contents(&moved));
     // The refresh finds the same paths: it keeps the tree and the popup.
     let g = y.generation;
-    y.send(Msg::Refreshed(g, refreshed(&y), None));
+    y.send(Msg::Refreshed(g, refreshed(&y), None, None));
     assert_eq!(y.generation, g, "the same runs by path: kept in place");
     assert!(y.confirm().is_some(), "the popup stays open");
     press(&mut y, "y");
@@ -112,7 +112,7 @@ fn a_plan_open_while_a_refresh_finds_its_run_linked_outside_does_not_follow_the_
     symlink(&decoy, &b).unwrap();
     w.idle();
     let g = y.generation;
-    y.send(Msg::Refreshed(g, refreshed(&y), None));
+    y.send(Msg::Refreshed(g, refreshed(&y), None, None));
     assert!(y.confirm().is_some(), "the popup stays open");
     // A link is not a run: the mark on b is dropped, the plan still holds
     // its paths, and applying it does not go through the link.
@@ -152,7 +152,7 @@ fn two_runs_swapping_names_under_an_open_plan_are_both_left_alone() {
     w.idle();
     let (before_a, before_b) = (contents(&a), contents(&b));
     let g = y.generation;
-    y.send(Msg::Refreshed(g, refreshed(&y), None));
+    y.send(Msg::Refreshed(g, refreshed(&y), None, None));
     // Same paths, so the same keys: a's key now reads what is at a.
     assert_eq!(y.generation, g);
     assert_eq!(y.catalog.runs[ka].path, a);
@@ -184,7 +184,7 @@ fn a_run_renamed_with_the_count_unchanged_starts_over_and_drops_its_mark() {
     w.idle();
     let g = y.generation;
     let runs = y.catalog.runs.len();
-    y.send(Msg::Refreshed(g, refreshed(&y), None));
+    y.send(Msg::Refreshed(g, refreshed(&y), None, None));
     assert_eq!(y.catalog.runs.len(), runs, "as many runs as before");
     assert_eq!(y.generation, g + 1, "other paths: numbered anew");
     assert!(
@@ -215,7 +215,7 @@ fn a_refresh_and_a_next_cache_from_before_a_rescan_are_ignored() {
     assert!(y.generation > g);
     assert!(y.catalog.runs.iter().all(|r| r.path != b));
     // Both land late, tagged with the generation before the rescan.
-    y.send(Msg::Refreshed(g, stale, None));
+    y.send(Msg::Refreshed(g, stale, None, None));
     y.send(Msg::NextCache(g, Box::new(stale_cache)));
     assert!(
         y.catalog.runs.iter().all(|r| r.path != b),
@@ -316,4 +316,122 @@ fn a_run_the_watcher_saw_written_deep_inside_stays_active_across_refreshes() {
         plan.skipped
     );
     w.check_canaries();
+}
+
+#[test]
+/// Found by review: the finished scan's cache, its worker slower than a
+/// refresh's, landed after the refresh and took over; the next refresh
+/// trusted its old reading of a run being written, which went back to
+/// idle, and a cleanup planned its tmp/.
+fn a_scan_cache_landing_after_a_refresh_keeps_the_run_active() {
+    let mut w = World::new();
+    let a = w.run("2025-01-01_00-00-00_a");
+    let log = a.join("logs/rank0/train.log");
+    write(&log, b"step 1\n");
+    w.idle();
+    let (mut app, save) = live_app(&w.root);
+    let k = app.catalog.runs.iter().position(|r| r.path == a).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(b"step 2\n")
+        .unwrap();
+    update(&mut app, Msg::Changed(vec![a.clone()]));
+    refresh_at(&mut app, Duration::from_secs(2));
+    assert!(
+        app.is_active(k),
+        "the refresh walked the run it was told of"
+    );
+    // The finished scan's cache (its SaveCache worker was slower) lands now.
+    update(&mut app, next_cache_of(save));
+    refresh_at(&mut app, Duration::from_secs(40));
+    assert!(app.is_active(k), "a run being written went back to idle");
+    let plan = ops::plan_ephemeral(&w.root, &app.run_refs(&[k]), &opts());
+    assert!(plan.is_empty(), "{:?}", plan.targets);
+}
+
+#[test]
+/// Found by review: an MLflow run renamed in place (its meta.yaml) kept its
+/// old name, the refresh pairing runs by folder only.
+fn a_renamed_mlflow_run_shows_its_new_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = common::sources::mlflow(tmp.path());
+    let mut y = app_for(&raw.root);
+    let run = raw.root.join("0/a1b2c3d4e5f60718293a4b5c6d7e8f90");
+    let k = y.catalog.runs.iter().position(|r| r.path == run).unwrap();
+    assert_eq!(y.catalog.runs[k].name, "bold-fox-a1_a1b2c3d4");
+    // Renamed in MLflow's UI: its meta.yaml is rewritten in place.
+    let meta = std::fs::read_to_string(run.join("meta.yaml")).unwrap();
+    std::fs::write(
+        run.join("meta.yaml"),
+        meta.replace("bold-fox-a1", "aaa-renamed"),
+    )
+    .unwrap();
+    let g = y.generation;
+    y.send(Msg::Refreshed(g, refreshed(&y), None, None));
+    let k = y.catalog.runs.iter().position(|r| r.path == run).unwrap();
+    assert_eq!(y.catalog.runs[k].name, "aaa-renamed_a1b2c3d4", "stale name");
+}
+
+/// Carries out `req` and returns what it answered, not yet fed back.
+fn answers_of(req: Request) -> Vec<Msg> {
+    let mut answers = Vec::new();
+    perform(req, &Env::default(), &mut |m| {
+        answers.push(m);
+        true
+    });
+    answers
+}
+
+/// Feeds `msgs` back, carrying out the scans and notes they ask for.
+fn settle(app: &mut App, msgs: Vec<Msg>) {
+    let mut queue: std::collections::VecDeque<Msg> = msgs.into();
+    while let Some(m) = queue.pop_front() {
+        for r in update(app, m) {
+            if matches!(r, Request::Scan { .. } | Request::Notes(..)) {
+                queue.extend(answers_of(r));
+            }
+        }
+    }
+}
+
+#[test]
+/// Found by review: a refresh in flight when `r` rescanned was dropped, but
+/// its notes (sent after it) replaced the rescan's.
+fn a_rejected_refresh_leaves_the_notes_alone() {
+    let mut w = World::new();
+    w.run("2025-01-01_00-00-00_a");
+    let (mut app, _) = live_app(&w.root);
+    let reqs = update(
+        &mut app,
+        Msg::Tick(
+            Instant::now() + Duration::from_secs(40),
+            jiff::Timestamp::now(),
+        ),
+    );
+    let refresh = reqs
+        .into_iter()
+        .find(|r| matches!(r, Request::Refresh { .. }))
+        .unwrap();
+    // The refresh's worker walks the tree as it is now...
+    let late = answers_of(refresh);
+    // ... then a run that strays from the layout appears and `r` rescans.
+    let odd = w.run("not-a-run-id");
+    settle(
+        &mut app,
+        vec![Msg::Key(runyard::tui::keymap::Action::Rescan)],
+    );
+    assert!(
+        app.notes.findings.contains_key(&odd),
+        "{:?}",
+        app.notes.findings
+    );
+    // The refresh from before the rescan lands: its catalog is ignored,
+    // its notes should be too.
+    settle(&mut app, late);
+    assert!(
+        app.notes.findings.contains_key(&odd),
+        "the rescan's findings were replaced"
+    );
 }
