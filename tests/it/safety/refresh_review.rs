@@ -276,84 +276,65 @@ fn next_cache_of(save: Request) -> Msg {
     Msg::NextCache(g, Box::new(ScanCache::from_catalog(&c, started, window)))
 }
 
+/// A job that resumes, appending in place three levels down (no folder
+/// changes; the watcher, watching the small tree whole, reports it), stays
+/// active across refreshes whichever comes back first, the finished scan's
+/// cache or the first refresh. Found by review: a scan-cache worker slower
+/// than the refresh landed after it and took over, the next refresh
+/// trusted its old idle reading, and a cleanup planned the run's tmp/.
 #[test]
 fn a_run_the_watcher_saw_written_deep_inside_stays_active_across_refreshes() {
-    let mut w = World::new();
-    let a = w.run("2025-01-01_00-00-00_a");
-    let log = a.join("logs/rank0/train.log");
-    write(&log, b"step 1\n");
-    w.idle();
-    let (mut app, save) = live_app(&w.root);
-    let k = app.catalog.runs.iter().position(|r| r.path == a).unwrap();
-    assert!(!app.is_active(k));
-    // The scan's cache comes back before any refresh, as it usually does.
-    update(&mut app, next_cache_of(save));
-    // The job resumes, appending in place three levels down: no folder
-    // changes, the watcher (watching the small tree whole) reports it.
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&log)
-        .unwrap()
-        .write_all(b"step 2\n")
-        .unwrap();
-    update(&mut app, Msg::Changed(vec![a.clone()]));
-    refresh_at(&mut app, Duration::from_secs(2));
-    assert!(
-        app.is_active(k),
-        "the refresh walked the run it was told of"
-    );
-    // The refreshes that follow start from the refreshed catalog's cache.
-    refresh_at(&mut app, Duration::from_secs(40));
-    refresh_at(&mut app, Duration::from_secs(80));
-    assert!(app.is_active(k), "a run being written went back to idle");
-    // So a cleanup planned now leaves it alone, though the fresh look at
-    // the top two levels sees nothing new.
-    let plan = ops::plan_ephemeral(&w.root, &app.run_refs(&[k]), &opts());
-    assert!(plan.is_empty(), "{:?}", plan.targets);
-    assert!(
-        plan.skipped[0].why.starts_with("active"),
-        "{:?}",
-        plan.skipped
-    );
-    w.check_canaries();
+    for cache_first in [true, false] {
+        let mut w = World::new();
+        let a = w.run("2025-01-01_00-00-00_a");
+        let log = a.join("logs/rank0/train.log");
+        write(&log, b"step 1\n");
+        w.idle();
+        let (mut app, save) = live_app(&w.root);
+        let k = app.catalog.runs.iter().position(|r| r.path == a).unwrap();
+        assert!(!app.is_active(k));
+        let mut save = Some(save);
+        if cache_first {
+            update(&mut app, next_cache_of(save.take().unwrap()));
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(b"step 2\n")
+            .unwrap();
+        update(&mut app, Msg::Changed(vec![a.clone()]));
+        refresh_at(&mut app, Duration::from_secs(2));
+        assert!(
+            app.is_active(k),
+            "the refresh walked the run it was told of"
+        );
+        if let Some(save) = save.take() {
+            update(&mut app, next_cache_of(save));
+        }
+        // The refreshes that follow start from the refreshed catalog's cache.
+        refresh_at(&mut app, Duration::from_secs(40));
+        refresh_at(&mut app, Duration::from_secs(80));
+        assert!(
+            app.is_active(k),
+            "cache first {cache_first}: went back to idle"
+        );
+        // So a cleanup planned now leaves it alone, though the fresh look at
+        // the top two levels sees nothing new.
+        let plan = ops::plan_ephemeral(&w.root, &app.run_refs(&[k]), &opts());
+        assert!(plan.is_empty(), "{:?}", plan.targets);
+        assert!(
+            plan.skipped[0].why.starts_with("active"),
+            "{:?}",
+            plan.skipped
+        );
+        w.check_canaries();
+    }
 }
 
-#[test]
-/// Found by review: the finished scan's cache, its worker slower than a
-/// refresh's, landed after the refresh and took over; the next refresh
-/// trusted its old reading of a run being written, which went back to
-/// idle, and a cleanup planned its tmp/.
-fn a_scan_cache_landing_after_a_refresh_keeps_the_run_active() {
-    let mut w = World::new();
-    let a = w.run("2025-01-01_00-00-00_a");
-    let log = a.join("logs/rank0/train.log");
-    write(&log, b"step 1\n");
-    w.idle();
-    let (mut app, save) = live_app(&w.root);
-    let k = app.catalog.runs.iter().position(|r| r.path == a).unwrap();
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&log)
-        .unwrap()
-        .write_all(b"step 2\n")
-        .unwrap();
-    update(&mut app, Msg::Changed(vec![a.clone()]));
-    refresh_at(&mut app, Duration::from_secs(2));
-    assert!(
-        app.is_active(k),
-        "the refresh walked the run it was told of"
-    );
-    // The finished scan's cache (its SaveCache worker was slower) lands now.
-    update(&mut app, next_cache_of(save));
-    refresh_at(&mut app, Duration::from_secs(40));
-    assert!(app.is_active(k), "a run being written went back to idle");
-    let plan = ops::plan_ephemeral(&w.root, &app.run_refs(&[k]), &opts());
-    assert!(plan.is_empty(), "{:?}", plan.targets);
-}
-
-#[test]
 /// Found by review: an MLflow run renamed in place (its meta.yaml) kept its
 /// old name, the refresh pairing runs by folder only.
+#[test]
 fn a_renamed_mlflow_run_shows_its_new_name() {
     let tmp = tempfile::tempdir().unwrap();
     let raw = common::sources::mlflow(tmp.path());
@@ -396,9 +377,9 @@ fn settle(app: &mut App, msgs: Vec<Msg>) {
     }
 }
 
-#[test]
 /// Found by review: a refresh in flight when `r` rescanned was dropped, but
 /// its notes (sent after it) replaced the rescan's.
+#[test]
 fn a_rejected_refresh_leaves_the_notes_alone() {
     let mut w = World::new();
     w.run("2025-01-01_00-00-00_a");
