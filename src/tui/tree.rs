@@ -751,14 +751,10 @@ impl FilterMemo {
             .is_some_and(|(s, v)| s == input.sort && v.len() == c.runs.len());
         if !fresh {
             let mut values = vec![None; c.runs.len()];
-            // Which way a metric improves, read from its name once per
-            // name rather than once per run (as `RunSummary::key_value`).
-            let mut lower: HashMap<String, bool> = HashMap::new();
-            let mut lower_of = |name: &str| match lower.get(name) {
-                Some(&l) => l,
-                None => *lower
-                    .entry(name.to_string())
-                    .or_insert_with(|| lower_is_better(name)),
+            // A named metric improves one way for every run.
+            let named = match input.sort {
+                SortKey::Metric(n) => Some((n.as_str(), lower_is_better(n))),
+                _ => None,
             };
             for task in &c.tasks {
                 // The task's spec once, not once per run.
@@ -767,18 +763,13 @@ impl FilterMemo {
                     let Some(s) = input.summaries.get(&k) else {
                         continue;
                     };
-                    values[k] = match input.sort {
-                        SortKey::Metric(n) => s.metric(n).map(|v| (v, lower_of(n))),
-                        _ if let Some(Some(kept)) = input.key_values.get(k) => {
-                            kept.as_ref().map(|(_, v, lower)| (*v, *lower))
-                        }
-                        _ => s.key_metric_name(&spec).and_then(|n| {
-                            let lower = match spec.better {
-                                Some(b) => b == crate::runs::Better::Lower,
-                                None => lower_of(n),
-                            };
-                            Some((s.reading_value(n)?, lower))
-                        }),
+                    values[k] = match (named, input.key_values.get(k)) {
+                        (Some((n, lower)), _) => s.metric(n).map(|v| (v, lower)),
+                        // Worked out as the summary landed.
+                        (None, Some(Some(kept))) => kept.as_ref().map(|(_, v, lower)| (*v, *lower)),
+                        (None, _) => s
+                            .key_value(&spec)
+                            .map(|(v, b)| (v, b == Some(crate::runs::Better::Lower))),
                     };
                 }
             }
