@@ -1342,6 +1342,62 @@ mod tests {
     use super::*;
 
     const T5: [&str; 3] = ["ocr", "t5-base", "2025-12-04_14-32-10_seed4"];
+
+    /// A catalog of runs (task, model, name, seconds after a fixed time)
+    /// under `/o/experiments`, keyed in the order given.
+    fn catalog_of(runs: &[(&str, &str, &str, Option<i64>)]) -> Catalog {
+        use crate::catalog::ScanEvent;
+        use crate::catalog::scan::RunFound;
+        let mut c = Catalog::new(std::path::Path::new("/o"));
+        for (key, &(task, model, name, time)) in runs.iter().enumerate() {
+            c.apply(ScanEvent::Run(RunFound {
+                key,
+                task: task.into(),
+                model: model.into(),
+                name: name.into(),
+                path: format!("/o/experiments/{task}/{model}/{name}").into(),
+                dir_mtime: None,
+                time: time.map(|t| 1_700_000_000 + t),
+            }));
+        }
+        c
+    }
+
+    /// What the rows are built from besides the catalog, the query and the
+    /// sort: no summaries, configs or folding, a fixed clock.
+    #[derive(Default)]
+    struct Fixed {
+        summaries: HashMap<RunKey, RunSummary>,
+        key_metrics: std::collections::BTreeMap<String, crate::config::KeyMetric>,
+        expansion: Expansion,
+        configs: crate::tui::query_filter::Configs,
+    }
+
+    impl Fixed {
+        fn input<'a>(
+            &'a self,
+            c: &'a Catalog,
+            query: &'a str,
+            sort: &'a SortKey,
+            reverse: bool,
+        ) -> TreeInput<'a> {
+            TreeInput {
+                catalog: c,
+                summaries: &self.summaries,
+                sort,
+                reverse,
+                query,
+                expansion: &self.expansion,
+                key_metrics: &self.key_metrics,
+                key_values: &[],
+                filter: crate::tui::query_filter::Input {
+                    configs: &self.configs,
+                    now: jiff::Timestamp::UNIX_EPOCH,
+                    window: jiff::SignedDuration::from_mins(10),
+                },
+            }
+        }
+    }
     const RESNET: [&str; 3] = ["ocr", "resnet50", "2025-12-04_14-32-10_seed14"];
 
     #[test]
@@ -1428,44 +1484,13 @@ mod tests {
 
     #[test]
     fn a_query_that_extends_the_last_searches_its_matches_only() {
-        use crate::catalog::scan::RunFound;
-        use crate::catalog::{Catalog, ScanEvent};
-        let mut c = Catalog::new(std::path::Path::new("/o"));
-        let runs = [
-            ("ocr", "t5", "seed4"),
-            ("ocr", "t5", "seed14"),
-            ("nlp", "bert", "x"),
-        ];
-        for (key, (task, model, name)) in runs.into_iter().enumerate() {
-            c.apply(ScanEvent::Run(RunFound {
-                key,
-                task: task.into(),
-                model: model.into(),
-                name: name.into(),
-                path: format!("/o/experiments/{task}/{model}/{name}").into(),
-                dir_mtime: None,
-                time: None,
-            }));
-        }
-        let summaries = HashMap::new();
-        let key_metrics = Default::default();
-        let expansion = Expansion::default();
-        let configs = crate::tui::query_filter::Configs::default();
-        let input = |query: &'static str| TreeInput {
-            catalog: &c,
-            summaries: &summaries,
-            sort: &SortKey::Time,
-            reverse: false,
-            query,
-            expansion: &expansion,
-            key_metrics: &key_metrics,
-            key_values: &[],
-            filter: crate::tui::query_filter::Input {
-                configs: &configs,
-                now: jiff::Timestamp::UNIX_EPOCH,
-                window: jiff::SignedDuration::from_mins(10),
-            },
-        };
+        let c = catalog_of(&[
+            ("ocr", "t5", "seed4", None),
+            ("ocr", "t5", "seed14", None),
+            ("nlp", "bert", "x", None),
+        ]);
+        let fixed = Fixed::default();
+        let input = |query: &'static str| fixed.input(&c, query, &SortKey::Time, false);
         let mut memo = FilterMemo::default();
         let runs = |rows: Vec<Row>| {
             rows.iter()
@@ -1485,28 +1510,16 @@ mod tests {
 
     #[test]
     fn rows_from_a_kept_memo_are_those_of_a_fresh_one() {
-        use crate::catalog::scan::RunFound;
-        use crate::catalog::{Catalog, ScanEvent};
-        let mut c = Catalog::new(std::path::Path::new("/o"));
+        use crate::catalog::ScanEvent;
         // Newest last, so the order by time is not the order by path.
         let runs = [
-            ("ocr", "t5", "seed4", 1),
-            ("ocr", "t5", "seed14", 3),
-            ("ocr", "t5", "seed41", 2),
-            ("ocr", "bert", "seed1", 5),
-            ("nlp", "bert", "x", 4),
+            ("ocr", "t5", "seed4", Some(1)),
+            ("ocr", "t5", "seed14", Some(3)),
+            ("ocr", "t5", "seed41", Some(2)),
+            ("ocr", "bert", "seed1", Some(5)),
+            ("nlp", "bert", "x", Some(4)),
         ];
-        for (key, (task, model, name, time)) in runs.into_iter().enumerate() {
-            c.apply(ScanEvent::Run(RunFound {
-                key,
-                task: task.into(),
-                model: model.into(),
-                name: name.into(),
-                path: format!("/o/experiments/{task}/{model}/{name}").into(),
-                dir_mtime: None,
-                time: Some(1_700_000_000 + time),
-            }));
-        }
+        let mut c = catalog_of(&runs);
         // Sizes that differ by run and do not follow time, but for the
         // last run, which is not sized yet.
         for key in 0..runs.len() - 1 {
@@ -1521,24 +1534,9 @@ mod tests {
                 stamps: Default::default(),
             });
         }
-        let summaries = HashMap::new();
-        let key_metrics = Default::default();
-        let expansion = Expansion::default();
-        let configs = crate::tui::query_filter::Configs::default();
-        let input = |query: &'static str, sort: &'static SortKey, reverse: bool| TreeInput {
-            catalog: &c,
-            summaries: &summaries,
-            sort,
-            reverse,
-            query,
-            expansion: &expansion,
-            key_metrics: &key_metrics,
-            key_values: &[],
-            filter: crate::tui::query_filter::Input {
-                configs: &configs,
-                now: jiff::Timestamp::UNIX_EPOCH,
-                window: jiff::SignedDuration::from_mins(10),
-            },
+        let fixed = Fixed::default();
+        let input = |query: &'static str, sort: &'static SortKey, reverse: bool| {
+            fixed.input(&c, query, sort, reverse)
         };
         static SORTS: [SortKey; 2] = [SortKey::Time, SortKey::Size];
         let mut memo = FilterMemo::default();
