@@ -808,7 +808,7 @@ impl App {
                 self.tree.selected = 0;
             } else if let Some(id) = &self.tree.selected_id
                 && let Some(node) = self.node_of(id, was)
-                && let Some(i) = self.tree.rows.iter().position(|r| r.node == node)
+                && let Some(i) = self.row_of_or_above(node)
             {
                 self.tree.selected = i;
             }
@@ -933,6 +933,33 @@ impl App {
     /// of runs), so that letter answers within a frame on a big tree.
     pub(super) fn ready_filter(&mut self) {
         self.with_tree_input(|input, memo| memo.ready(input));
+    }
+
+    /// The row of `node`, else of the model or task row it is folded
+    /// under: clearing a filter folds the models of a big tree again, and
+    /// the selection stays where the run is rather than on whatever row
+    /// took its place.
+    fn row_of_or_above(&self, node: Node) -> Option<usize> {
+        let c = &self.catalog;
+        let mut at = node;
+        loop {
+            if let Some(i) = self.tree.rows.iter().position(|r| r.node == at) {
+                return Some(i);
+            }
+            at = match at {
+                Node::Run(k) => {
+                    let r = c.runs.get(k)?;
+                    let t = c.tasks.binary_search_by(|t| t.name.cmp(&r.task)).ok()?;
+                    let m = c.tasks[t]
+                        .models
+                        .binary_search_by(|m| m.name.cmp(&r.model))
+                        .ok()?;
+                    Node::Model(t, m)
+                }
+                Node::Model(t, _) => Node::Task(t),
+                Node::Task(_) | Node::Root => return None,
+            };
+        }
     }
 
     /// The node of the catalog that `id` names, if it is there; `hint` is

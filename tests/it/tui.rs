@@ -1341,3 +1341,22 @@ fn a_refresh_of_the_same_runs_keeps_the_tree_as_it_was() {
     assert_eq!(y.tree.rows.len(), rows.len() - 1);
     assert!(y.shown_runs().all(|k| y.catalog.runs[k].path != gone));
 }
+
+/// Clearing the filter refolds the models the user folded: the run it
+/// selected is then under its model's row, and the selection goes there
+/// (it stayed on whatever row took the run's place).
+#[test]
+fn clearing_the_filter_leaves_the_selection_on_the_folded_runs_model() {
+    let (_tmp, root) = common::demo_copy();
+    let mut y = app_for(&root);
+    go(&mut y, SEED42);
+    press(&mut y, "hh");
+    assert_eq!(selected_label(&y), "ocr/crnn");
+    assert!(!y.tree.rows[y.tree.selected].open, "h folds the model");
+    press(&mut y, "/seed42");
+    y.send(Msg::Key(Action::Accept));
+    assert_eq!(selected_label(&y), SEED42);
+    y.send(Msg::Key(Action::Cancel));
+    assert!(y.tree.query.is_empty());
+    assert_eq!(selected_label(&y), "ocr/crnn");
+}
